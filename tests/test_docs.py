@@ -1,0 +1,37 @@
+"""Docs that cannot drift: every command has help and is named in the README."""
+
+from __future__ import annotations
+
+import click
+
+from workbook_tools.cli import main
+
+from .conftest import REPO
+
+
+def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    found = []
+    for name, command in group.commands.items():
+        full = f"{prefix}{name}"
+        found.append((full, command))
+        if isinstance(command, click.Group):
+            found.extend(_commands(command, full + " "))
+    return found
+
+
+def test_every_command_has_help_and_is_in_the_readme():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for name, command in _commands(main):
+        assert command.help, f"{name} has no help"
+        if not isinstance(command, click.Group):
+            assert f"workbook-tools {name}" in readme, f"{name} missing from README"
+
+
+def test_readme_first_screen_has_both_setup_commands():
+    first_screen = "\n".join((REPO / "README.md").read_text(encoding="utf-8").splitlines()[:30])
+    assert "pip install" in first_screen and "bash .ci/run" in first_screen
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert "pytest" in ci and "libreoffice" in ci

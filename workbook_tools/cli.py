@@ -1,0 +1,241 @@
+"""The `workbook-tools` command line: a thin click layer over the core modules.
+
+Each command parses its options, calls core functions and prints; domain errors become a
+message and exit code 2 (DESIGN.md §8: 0 success, 1 finished with rejected inputs, 2 usage or
+unreadable input).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import WorkbookToolsError
+from .indicators import indicator
+from .names import resolver
+from .plans import NATIONAL_KEYS, TOTAL, PlanTargets, data_dirs, list_plans, load_plan
+from .quality import check_plan
+from .targets import regroup
+from .units import central_unit, mapping_63_to_34, structure, structure_as_of, structures
+
+
+class ToolError(click.ClickException):
+    """A domain error shown without a traceback, exit code 2 (unreadable input)."""
+
+    exit_code = 2
+
+
+class Group(click.Group):
+    """A click group that turns the core's expected errors into ToolError."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the sub-command, translating WorkbookToolsError."""
+        try:
+            return super().invoke(ctx)
+        except WorkbookToolsError as exc:
+            raise ToolError(str(exc)) from exc
+
+
+def emit_json(payload: Any) -> None:
+    """Print JSON for scripts: UTF-8 names kept readable, stable indentation."""
+    click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+
+
+def format_number(value: int | float | None) -> str:
+    """Thousands separators for people; an empty cell for nothing."""
+    if value is None:
+        return ""
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.2f}"
+
+
+def print_table(headers: list[str], rows: list[list[str]], numeric_from: int = 1) -> None:
+    """Aligned text table: text columns left, numeric columns right."""
+    widths = [max(len(str(c)) for c in column) for column in zip(headers, *rows)]
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            str(c).rjust(w) if i >= numeric_from else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths))
+        ).rstrip()
+    click.echo(line(headers))
+    click.echo("  ".join("-" * w for w in widths))
+    for row in rows:
+        click.echo(line(row))
+
+
+def parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    """Accept an ISO date (2025-07-01) or a Vietnamese one (01/07/2025)."""
+    if value is None:
+        return None
+    for parse in (date.fromisoformat, lambda v: date(*reversed([int(x) for x in v.split("/")]))):
+        try:
+            return parse(value)
+        except (ValueError, TypeError):
+            continue
+    raise click.BadParameter(f"{value!r} is not a date (use 2025-07-01 or 01/07/2025)")
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="workbook-tools")
+@click.option(
+    "--data-dir",
+    "extra_dirs",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder with user plans (searched before the shipped data; also $WORKBOOK_TOOLS_DATA).",
+)
+@click.pass_context
+def main(ctx: click.Context, extra_dirs: tuple[Path, ...]) -> None:
+    """Targets and reports of BHXH Việt Nam through Excel workbooks."""
+    ctx.obj = {"dirs": data_dirs(extra_dirs)}
+
+
+@main.command("units")
+@click.option("--as-of", "as_of", callback=parse_day, help="Structure in force on this date (default: today).")
+@click.option("--structure", "structure_key", type=click.Choice(sorted(structures())), help="Pick a structure by key.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def units_command(as_of: date | None, structure_key: str | None, as_json: bool) -> None:
+    """List the provincial-level units (63 until 30/06/2025, 34 from 01/07/2025)."""
+    chosen = structure(structure_key) if structure_key else structure_as_of(as_of or date.today())
+    mapping = mapping_63_to_34() if chosen.key == "63" else {}
+    if as_json:
+        emit_json(
+            {
+                "structure": chosen.key,
+                "label": chosen.label,
+                "valid_from": chosen.valid_from.isoformat() if chosen.valid_from else None,
+                "valid_to": chosen.valid_to.isoformat() if chosen.valid_to else None,
+                "units": [{**asdict(u), "becomes": mapping.get(u.code)} for u in chosen.units],
+                "central": asdict(central_unit()),
+            }
+        )
+        return
+    valid = f"{chosen.valid_from or '…'} → {chosen.valid_to or 'now'}"
+    click.echo(f"{chosen.label} ({len(chosen.units)} units, valid {valid}; {chosen.basis})")
+    headers = ["code", "name", "kind", "region"] + (["from 01/07/2025"] if mapping else [])
+    new = structure("34") if mapping else None
+    rows = [
+        [u.code, u.name, u.kind, u.region] + ([f"{mapping[u.code]} {new.unit(mapping[u.code]).name}"] if new else [])
+        for u in chosen.units
+    ]
+    print_table(headers, rows, numeric_from=len(headers))
+    click.echo(f"Not in any province: {central_unit().code} {central_unit().name}")
+
+
+@main.group("targets", cls=Group)
+def targets_group() -> None:
+    """Target plans: list them, show a unit's targets, check the published figures."""
+
+
+@targets_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_obj
+def targets_list(obj: dict[str, Any], as_json: bool) -> None:
+    """List the target plans available (shipped and imported)."""
+    plans = list_plans(obj["dirs"])
+    if as_json:
+        emit_json([{**asdict(p), "months": list(p.months)} for p in plans])
+        return
+    rows = [
+        [p.id, p.document.citation(), p.kind, f"{p.start} → {p.end}", p.structure, ", ".join(p.indicators)]
+        for p in plans
+    ]
+    print_table(["plan", "document", "kind", "period", "units", "indicators"], rows, numeric_from=99)
+
+
+def _unit_name(data: PlanTargets, code: str) -> str:
+    """Name of a unit code, national keys included."""
+    special = {"VN": "Toàn quốc", "VN_TINH": "Cộng các tỉnh", central_unit().code: central_unit().name}
+    return special.get(code) or structure(data.plan.structure).unit(code).name
+
+
+def _in_structure(data: PlanTargets, as_of: date | None) -> PlanTargets:
+    """Regroup a 63-province plan onto the structure in force on a date, when asked."""
+    if as_of is None:
+        return data
+    target = structure_as_of(as_of)
+    if target.key == data.plan.structure:
+        return data
+    if (data.plan.structure, target.key) != ("63", "34"):
+        raise ToolError(f"cannot regroup structure {data.plan.structure} onto {target.key}")
+    return regroup(data, mapping_63_to_34(), "34")
+
+
+@targets_group.command("show")
+@click.argument("plan_id", metavar="PLAN")
+@click.option("--unit", "unit_text", help="Unit code or name (any spelling); default: every unit.")
+@click.option("--as-of-structure", "as_of", callback=parse_day, help="Regroup onto the structure in force on this date.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_obj
+def targets_show(obj: dict[str, Any], plan_id: str, unit_text: str | None, as_of: date | None, as_json: bool) -> None:
+    """Show a plan's targets: every unit's totals, or one unit by indicator and month."""
+    data = _in_structure(load_plan(plan_id, obj["dirs"]), as_of)
+    plan = data.plan
+    units = data.unit_codes()
+    if unit_text:
+        units = (resolver(plan.structure).resolve_code_or_name(unit_text),)
+    if as_json:
+        emit_json(
+            {
+                "plan": plan.id,
+                "document": plan.document.citation(),
+                "kind": plan.kind,
+                "structure": plan.structure,
+                "targets": [
+                    {"unit": t.unit, "name": _unit_name(data, t.unit), "indicator": t.indicator, "period": t.period, "value": t.value}
+                    for t in data.targets
+                    if t.unit in units or (not unit_text and t.unit in NATIONAL_KEYS)
+                ],
+            }
+        )
+        return
+    click.echo(f"{plan.id}: {plan.title} ({plan.document.citation()}; {plan.kind}; structure {plan.structure})")
+    if unit_text:
+        code = units[0]
+        click.echo(f"{code} {_unit_name(data, code)}")
+        periods = sorted({p for ind in plan.indicators for p in data.periods(ind)}, key=lambda p: (p != TOTAL, p))
+        rows = [
+            [f"{indicator(i).short_label} ({indicator(i).unit})"] + [format_number(data.value(code, i, p)) for p in periods]
+            for i in plan.indicators
+        ]
+        print_table(["indicator"] + ["Tổng số" if p == TOTAL else p for p in periods], rows)
+        return
+    keys = [k for k in NATIONAL_KEYS if data.has(k)] + list(units)
+    rows = [
+        [k, _unit_name(data, k)] + [format_number(data.value(k, i, TOTAL)) for i in plan.indicators] for k in keys
+    ]
+    print_table(["code", "unit"] + [indicator(i).short_label for i in plan.indicators], rows, numeric_from=2)
+
+
+@targets_group.command("check")
+@click.argument("plan_id", metavar="[PLAN]", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_obj
+def targets_check(obj: dict[str, Any], plan_id: str | None, as_json: bool) -> None:
+    """Report where published figures disagree (exit 0: the report is information)."""
+    plan_ids = [plan_id] if plan_id else [p.id for p in list_plans(obj["dirs"])]
+    report = {pid: check_plan(load_plan(pid, obj["dirs"])) for pid in plan_ids}
+    if as_json:
+        emit_json({pid: [f.as_dict() for f in findings] for pid, findings in report.items()})
+        return
+    for pid, findings in report.items():
+        data = load_plan(pid, obj["dirs"])
+        problems = [f for f in findings if f.is_inconsistency]
+        click.echo(f"\n{pid} ({data.plan.document.citation()}): {len(problems)} disagreement(s)")
+        if problems:
+            rows = [
+                [f.check, f.unit, _unit_name(data, f.unit), f.indicator, f.period,
+                 format_number(f.published), format_number(f.recomputed), f"{f.difference:+,}"]
+                for f in problems
+            ]
+            print_table(["check", "unit", "name", "indicator", "period", "published", "recomputed", "difference"], rows, numeric_from=5)
+        for f in findings:
+            if not f.is_inconsistency:
+                click.echo(
+                    f"  {_unit_name(data, f.unit)}: {f.indicator} {format_number(f.difference)}"
+                    f" (Toàn quốc {format_number(f.published)} − Cộng các tỉnh {format_number(f.recomputed)})"
+                )

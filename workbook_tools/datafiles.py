@@ -1,0 +1,49 @@
+"""Where the shipped reference data and form templates live, installed or in a checkout."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from .errors import DataFileError
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _first_existing(*candidates: Path) -> Path:
+    """Prefer the copy bundled in a wheel, fall back to the checkout's top-level folder."""
+    for path in candidates:
+        if path.is_dir():
+            return path
+    raise DataFileError(f"data folder not found; looked in: {', '.join(map(str, candidates))}")
+
+
+def shipped_data_dir() -> Path:
+    """The read-only `data/` folder shipped with the tool."""
+    return _first_existing(_PACKAGE / "_data", _PACKAGE.parent / "data")
+
+
+def templates_dir() -> Path:
+    """The `templates/` folder holding the declarative form descriptions."""
+    return _first_existing(_PACKAGE / "_templates", _PACKAGE.parent / "templates")
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    """Read a UTF-8 CSV (BOM tolerated) into dicts, naming the file when it is missing."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return list(csv.DictReader(handle))
+    except FileNotFoundError as exc:
+        raise DataFileError(f"missing data file: {path}") from exc
+
+
+def read_json(path: Path) -> Any:
+    """Read a JSON file, naming it when it is missing or malformed."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise DataFileError(f"missing data file: {path}") from exc
+    except json.JSONDecodeError as exc:
+        raise DataFileError(f"{path}: not valid JSON ({exc})") from exc

@@ -1,0 +1,154 @@
+"""The one name resolver: every unit name read from a file becomes a code here, or an error.
+
+Seed tables spell one province many ways (``Kom Tum``, ``T. Thiên - Huế``, ``Bà Rịa-V. Tàu``,
+``Hoà``/``Hòa``, NFC/NFD, missing diacritics). Names are folded to an ASCII key; a one-letter
+token (``T.``, ``V.``) stands for any word starting with that letter; known aliases come from
+``data/units/aliases.csv``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .datafiles import read_csv, shipped_data_dir
+from .errors import AmbiguousUnitError, UnknownUnitError
+from .units import Structure, Unit, mapping_63_to_34, structure
+
+_PREFIXES = (("bhxh",), ("bao", "hiem", "xa", "hoi"), ("thanh", "pho"), ("tinh",), ("tp",), ("t", "p"))
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def fold(text: str) -> str:
+    """ASCII key of a name: no diacritics (đ → d), lower case, punctuation as spaces."""
+    decomposed = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    return " ".join(_NON_WORD.sub(" ", stripped).split())
+
+
+def _strip_prefixes(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """Drop 'BHXH', 'Tỉnh', 'TP', 'Thành phố' in front, as often as they repeat."""
+    changed = True
+    while changed and tokens:
+        changed = False
+        for prefix in _PREFIXES:
+            if len(tokens) > len(prefix) and tokens[: len(prefix)] == prefix:
+                tokens = tokens[len(prefix) :]
+                changed = True
+    return tokens
+
+
+def name_tokens(text: str) -> tuple[str, ...]:
+    """Folded tokens of a name, administrative prefixes removed."""
+    return _strip_prefixes(tuple(fold(text).split()))
+
+
+def _tokens_match(query: tuple[str, ...], canonical: tuple[str, ...]) -> bool:
+    """Token-wise match where a one-letter query token abbreviates a word (``T.`` → Thừa)."""
+    if len(query) != len(canonical):
+        return False
+    return all(q == c or (len(q) == 1 and c.startswith(q)) for q, c in zip(query, canonical))
+
+
+@dataclass
+class NameResolver:
+    """Resolves names to the codes of one structure; the only place names become codes."""
+
+    structure: Structure
+    aliases: dict[tuple[str, ...], str] = field(default_factory=dict)
+    former: dict[tuple[str, ...], Unit] = field(default_factory=dict)
+    former_target: dict[str, Unit] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._exact: dict[tuple[str, ...], set[str]] = {}
+        for unit in self.structure.units:
+            self._exact.setdefault(name_tokens(unit.name), set()).add(unit.code)
+            self._exact.setdefault(tuple(unit.slug.split("-")), set()).add(unit.code)
+        self._joined: dict[str, set[str]] = {}
+        for key, codes in self._exact.items():
+            self._joined.setdefault("".join(key), set()).update(codes)
+
+    def candidates(self, name: str) -> tuple[str, ...]:
+        """Every code the name could mean, best evidence first (exact, alias, abbreviation)."""
+        tokens = name_tokens(name)
+        if not tokens:
+            return ()
+        if tokens in self._exact:
+            return tuple(sorted(self._exact[tokens]))
+        if tokens in self.aliases:
+            return (self.aliases[tokens],)
+        if "".join(tokens) in self._joined:
+            return tuple(sorted(self._joined["".join(tokens)]))
+        found = {
+            code
+            for key, codes in self._exact.items()
+            if _tokens_match(tokens, key)
+            for code in codes
+        }
+        return tuple(sorted(found))
+
+    def resolve(self, name: str, *, where: str = "") -> str:
+        """The code for a name, or an error naming the name, where it was read and why."""
+        found = self.candidates(name)
+        place = f" ({where})" if where else ""
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            listed = ", ".join(f"{c} {self.structure.unit(c).name}" for c in found)
+            raise AmbiguousUnitError(
+                name, f"ambiguous unit name {name!r}{place}: could be {listed}", found
+            )
+        raise UnknownUnitError(name, f"unknown unit name {name!r}{place}{self._hint(name)}")
+
+    def resolve_unit(self, name: str, *, where: str = "") -> Unit:
+        """Like resolve, returning the unit itself."""
+        return self.structure.unit(self.resolve(name, where=where))
+
+    def resolve_code_or_name(self, text: str) -> str:
+        """Accept a two-digit code as typed on the command line, or any spelling of a name."""
+        stripped = text.strip()
+        if stripped.isdigit():
+            code = stripped.zfill(2)
+            if code in self.structure.codes():
+                return code
+        return self.resolve(stripped)
+
+    def _hint(self, name: str) -> str:
+        """Say where a former province went, so a 63-era name in a 34-unit file is explained."""
+        tokens = name_tokens(name)
+        old = self.former.get(tokens)
+        if old is None:
+            return f" in structure {self.structure.key} ({self.structure.label})"
+        new = self.former_target[old.code]
+        return (
+            f": {old.name} is a former province (structure 63, until 30/06/2025),"
+            f" now part of {new.name} ({new.code})"
+        )
+
+
+def _alias_map(key: str) -> dict[tuple[str, ...], str]:
+    """Aliases for one structure from data/units/aliases.csv."""
+    rows = read_csv(shipped_data_dir() / "units" / "aliases.csv")
+    return {name_tokens(r["alias"]): r["code"] for r in rows if r["structure"] == key}
+
+
+@lru_cache(maxsize=None)
+def resolver(key: str = "63") -> NameResolver:
+    """The resolver of a shipped structure ('63' or '34'), aliases and former names included."""
+    target = structure(key)
+    result = NameResolver(target, _alias_map(key))
+    if key == "34":
+        old = structure("63")
+        mapping = mapping_63_to_34()
+        result.former = {name_tokens(u.name): u for u in old.units}
+        result.former_target = {u.code: target.unit(mapping[u.code]) for u in old.units}
+    return result
+
+
+def resolver_for_units(units: Iterable[Unit], key: str, label: str) -> NameResolver:
+    """A resolver over any list of units (a province's districts), same rules as the shipped ones."""
+    built = Structure(key=key, label=label, valid_from=None, valid_to=None, basis="", units=tuple(units))
+    return NameResolver(built)

@@ -1,0 +1,138 @@
+"""Target maths: exact splitting over months, cumulating flows, latest levels of stocks, regrouping.
+
+Everything here is exact integer arithmetic: a split always adds up to its total, to the unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from fractions import Fraction
+
+from .errors import AllocationError
+from .plans import NATIONAL_KEYS, TOTAL, Plan, PlanTargets, Target
+
+
+def allocate(total: int, weights: Sequence[float | int | Fraction]) -> list[int]:
+    """Split a whole total by weights with largest-remainder rounding; parts always sum to total.
+
+    Ties in the remainders go to the earlier part, so the result is deterministic. A negative
+    total is split as its absolute value and negated, so signs stay consistent.
+    """
+    if not weights:
+        raise AllocationError("cannot split a total over zero parts")
+    exact = [Fraction(w) for w in weights]
+    if any(w < 0 for w in exact):
+        raise AllocationError(f"profile weights must not be negative: {list(weights)}")
+    weight_sum = sum(exact)
+    if weight_sum == 0:
+        raise AllocationError("profile weights add up to zero")
+    sign, magnitude = (-1, -total) if total < 0 else (1, total)
+    shares = [magnitude * w / weight_sum for w in exact]
+    parts = [int(s) for s in shares]
+    short = magnitude - sum(parts)
+    by_remainder = sorted(range(len(shares)), key=lambda i: (-(shares[i] - parts[i]), i))
+    for i in by_remainder[:short]:
+        parts[i] += 1
+    return [sign * p for p in parts]
+
+
+def even_profile(months: int) -> tuple[int, ...]:
+    """Equal weights, the default profile for plans published as annual figures only."""
+    return (1,) * months
+
+
+def cumulative(monthly: Mapping[str, int], upto: str) -> int:
+    """Flow to date: the sum of the months up to and including `upto`."""
+    return sum(v for month, v in monthly.items() if month <= upto)
+
+
+def latest_level(monthly: Mapping[str, int | None], upto: str) -> int | None:
+    """Stock to date: the latest level reported at or before `upto` (None if none yet)."""
+    reported = [(month, v) for month, v in monthly.items() if month <= upto and v is not None]
+    return max(reported)[1] if reported else None
+
+
+def to_date(plan: Plan, monthly: Mapping[str, int | None], upto: str) -> int | None:
+    """Achievement (or target) to date, following the plan's stock or flow semantics."""
+    if plan.is_stock:
+        return latest_level(monthly, upto)
+    return cumulative({m: v for m, v in monthly.items() if v is not None}, upto)
+
+
+def completion(actual: float | None, target: float | None) -> float | None:
+    """Actual ÷ target as a fraction; None where there is no target (0 or missing)."""
+    if actual is None or not target:
+        return None
+    return actual / target
+
+
+def stock_milestones(baseline: int, target: int, profile: Sequence[float | int]) -> list[int]:
+    """Month-end levels from a baseline to the target, the increase split exactly by the profile."""
+    steps = allocate(target - baseline, profile)
+    levels, level = [], baseline
+    for step in steps:
+        level += step
+        levels.append(level)
+    return levels
+
+
+@dataclass(frozen=True)
+class MonthlyTargets:
+    """A unit's monthly targets for one indicator and whether the tool derived them."""
+
+    months: dict[str, int]
+    derived: bool
+    method: str
+
+
+def monthly_targets(
+    data: PlanTargets,
+    unit: str,
+    indicator_code: str,
+    profile: Sequence[float | int] | None = None,
+    baseline: int | None = None,
+) -> MonthlyTargets:
+    """Monthly targets as published, else derived exactly from the plan's total.
+
+    Flows: the total is split over the months by the profile (default even). Stocks: with a
+    baseline (last year's level), month-end levels climb from it to the target by the profile;
+    without one, every month carries the year's target level.
+    """
+    months = data.plan.months
+    published = {m: data.value(unit, indicator_code, m) for m in months}
+    if all(v is not None for v in published.values()):
+        return MonthlyTargets({m: int(v) for m, v in published.items() if v is not None}, False, "published")
+    total = data.value(unit, indicator_code, TOTAL)
+    if total is None:
+        return MonthlyTargets({}, False, "none")
+    weights = profile or even_profile(len(months))
+    if len(weights) != len(months):
+        raise AllocationError(f"profile has {len(weights)} weights for {len(months)} months")
+    if not data.plan.is_stock:
+        return MonthlyTargets(dict(zip(months, allocate(total, weights))), True, "allocated")
+    if baseline is None:
+        return MonthlyTargets({m: total for m in months}, True, "level")
+    return MonthlyTargets(dict(zip(months, stock_milestones(baseline, total, weights))), True, "milestones")
+
+
+def regroup(data: PlanTargets, mapping: Mapping[str, str], structure_key: str) -> PlanTargets:
+    """Sum a plan's unit figures onto another structure (63 → 34); national rows are kept as published."""
+    sums: dict[tuple[str, str, str], int] = {}
+    names: dict[str, list[str]] = {}
+    kept: list[Target] = []
+    for target in data.targets:
+        if target.unit in NATIONAL_KEYS:
+            kept.append(target)
+            continue
+        new = mapping[target.unit]
+        key = (new, target.indicator, target.period)
+        sums[key] = sums.get(key, 0) + target.value
+        names.setdefault(new, [])
+        if target.unit not in names[new]:
+            names[new].append(target.unit)
+    regrouped = [
+        Target(unit, ind, period, value, "", "regrouped from " + "+".join(names[unit]))
+        for (unit, ind, period), value in sorted(sums.items())
+    ]
+    return PlanTargets(replace(data.plan, structure=structure_key), tuple(kept + regrouped))

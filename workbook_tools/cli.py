@@ -8,6 +8,8 @@ unreadable input).
 from __future__ import annotations
 
 import json
+import sys
+import time
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
@@ -17,6 +19,7 @@ import click
 
 from . import __version__
 from .errors import WorkbookToolsError
+from .generate import GenerateOptions, generate, in_structure, select_units
 from .indicators import indicator
 from .names import resolver
 from .plans import NATIONAL_KEYS, TOTAL, PlanTargets, data_dirs, list_plans, load_plan
@@ -239,3 +242,45 @@ def targets_check(obj: dict[str, Any], plan_id: str | None, as_json: bool) -> No
                     f"  {_unit_name(data, f.unit)}: {f.indicator} {format_number(f.difference)}"
                     f" (Toàn quốc {format_number(f.published)} − Cộng các tỉnh {format_number(f.recomputed)})"
                 )
+
+
+def parse_profile(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[float, ...] | None:
+    """'20,35,30,15' → weights for splitting a total over the plan's months."""
+    if not value:
+        return None
+    try:
+        return tuple(float(part) for part in value.replace(";", ",").split(","))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a list of numbers such as 20,35,30,15") from None
+
+
+@main.command("generate")
+@click.option("--plan", "plan_id", required=True, help="Plan id (see `workbook-tools targets list`).")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for the workbooks.")
+@click.option("--unit", "unit_texts", multiple=True, help="Only this unit (code or name); repeat for several.")
+@click.option("--structure", "structure_key", type=click.Choice(["63", "34"]), help="Lay the plan out on this structure (63 → 34 regroups).")
+@click.option("--profile", callback=parse_profile, help="Weights for months the plan does not publish, e.g. 20,35,30,15.")
+@click.option("--password", default="", help="Password for sheet protection (default: none, staff can unprotect).")
+@click.option("--force", is_flag=True, help="Overwrite workbooks already in the folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+@click.pass_obj
+def generate_command(
+    obj: dict[str, Any], plan_id: str, out_dir: Path, unit_texts: tuple[str, ...], structure_key: str | None,
+    profile: tuple[float, ...] | None, password: str, force: bool, as_json: bool,
+) -> None:
+    """Write one workbook per unit (targets, Mẫu 01, Mẫu 02) and a manifest of expected returns."""
+    started = time.perf_counter()
+    data = in_structure(load_plan(plan_id, obj["dirs"]), structure_key)
+    baseline = None
+    if data.plan.is_stock and data.plan.previous_plan:
+        baseline = in_structure(load_plan(data.plan.previous_plan, obj["dirs"]), data.plan.structure)
+    names = resolver(data.plan.structure)
+    units = select_units(data, [names.resolve_code_or_name(t) for t in unit_texts] or None)
+    options = GenerateOptions(profile=profile, password=password, force=force)
+    with click.progressbar(length=len(units), label="Generating", file=sys.stderr) as bar:
+        files = generate(data, out_dir, units, options, baseline=baseline, progress=lambda _f: bar.update(1))
+    if as_json:
+        click.echo((out_dir / "manifest.json").read_text(encoding="utf-8"), nl=False)
+        return
+    elapsed = time.perf_counter() - started
+    click.echo(f"Wrote {len(files)} workbook(s) for {data.plan.id} to {out_dir} (manifest.json) in {elapsed:.1f} s")

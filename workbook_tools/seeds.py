@@ -9,7 +9,6 @@ rows (Kế hoạch 2800) and Markdown tables (Kế hoạch 1813).
 from __future__ import annotations
 
 import csv
-import json
 import re
 import sys
 from collections.abc import Iterator

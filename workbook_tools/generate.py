@@ -1,0 +1,251 @@
+"""Generate one province workbook per unit for a plan, plus the manifest of expected returns."""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from . import __version__
+from .errors import WorkbookToolsError
+from .forms import FormSet, shipped_forms
+from .indicators import indicator
+from .plans import TOTAL, PlanTargets
+from .render import escape_header, render
+from .spec import Context, build_workbook, month_label
+from .targets import monthly_targets, regroup
+from .units import Unit, mapping_63_to_34, structure
+
+MANIFEST_NAME = "manifest.json"
+
+
+@dataclass(frozen=True)
+class GenerateOptions:
+    """Choices a user makes when generating: profile for derived months, password, time stamp."""
+
+    profile: tuple[float, ...] | None = None
+    password: str = ""
+    generated_at: datetime | None = None
+    force: bool = False
+    workers: int = 0
+
+
+@dataclass(frozen=True)
+class GeneratedFile:
+    """One written workbook, as recorded in the manifest."""
+
+    unit: Unit
+    path: Path
+    sha256: str
+
+
+def in_structure(data: PlanTargets, key: str | None) -> PlanTargets:
+    """The plan on the requested structure: 63-province plans can be regrouped onto the 34 units."""
+    if key is None or key == data.plan.structure:
+        return data
+    if (data.plan.structure, key) == ("63", "34"):
+        return regroup(data, mapping_63_to_34(), "34")
+    raise WorkbookToolsError(f"plan {data.plan.id} is on structure {data.plan.structure}; it cannot be laid out on {key}")
+
+
+def unit_title(unit: Unit) -> str:
+    """'BHXH thành phố Hà Nội', 'BHXH tỉnh An Giang', 'BHXH Thành phố Hồ Chí Minh'."""
+    if unit.name.startswith("TP "):
+        return f"BHXH Thành phố {unit.name[3:]}"
+    return f"BHXH {unit.kind} {unit.name}".replace("  ", " ")
+
+
+def period_label(months: Sequence[str]) -> str:
+    """'năm 2021' for a calendar year, else 'tháng 9/2021 – tháng 12/2021'."""
+    first, last = months[0], months[-1]
+    if len(months) == 12 and first.endswith("-01") and last.endswith("-12"):
+        return f"năm {first[:4]}"
+    return f"{month_label(first).lower()} – {month_label(last).lower()}"
+
+
+def unit_targets(
+    data: PlanTargets, unit: str, profile: Sequence[float] | None, baseline: PlanTargets | None
+) -> tuple[dict[tuple[str, str], int], set[tuple[str, str]], set[str]]:
+    """A unit's targets by (indicator, period), which were derived, and by which methods."""
+    values: dict[tuple[str, str], int] = {}
+    derived: set[tuple[str, str]] = set()
+    methods: set[str] = set()
+    for code in data.plan.indicators:
+        total = data.value(unit, code, TOTAL)
+        if total is None:
+            continue
+        values[(code, TOTAL)] = total
+        base = baseline.value(unit, code, TOTAL) if baseline else None
+        months = monthly_targets(data, unit, code, profile or plan_profile(data, code), base)
+        for month, value in months.months.items():
+            values[(code, month)] = value
+            if months.derived:
+                derived.add((code, month))
+        methods.add(months.method)
+    return values, derived, methods
+
+
+def plan_profile(data: PlanTargets, code: str) -> tuple[float, ...] | None:
+    """The plan's own monthly profile for an indicator, when it has one that fits its months."""
+    profile = data.plan.profiles.get(code)
+    return profile if profile and len(profile) == len(data.plan.months) else None
+
+
+def check_profile(data: PlanTargets, profile: Sequence[float] | None) -> None:
+    """A user's profile must have one weight per month of the plan, none negative, not all zero."""
+    if profile is None:
+        return
+    months = len(data.plan.months)
+    if len(profile) != months:
+        raise WorkbookToolsError(f"--profile has {len(profile)} weights but plan {data.plan.id} has {months} months")
+    if any(p < 0 for p in profile) or not any(profile):
+        raise WorkbookToolsError("--profile weights must be non-negative and not all zero")
+
+
+def _derived_note(methods: set[str], profile: Sequence[float] | None) -> str:
+    """One sentence telling staff where monthly targets come from."""
+    if methods <= {"published", "none"}:
+        return "Chỉ tiêu tháng theo phụ lục của kế hoạch."
+    shares = "đều các tháng" if not profile else "theo tỷ lệ " + "/".join(f"{p:g}" for p in profile)
+    if "allocated" in methods:
+        return f"Chỉ tiêu tháng (in nghiêng) do công cụ phân bổ từ chỉ tiêu cả kỳ, {shares}; tổng các tháng bằng đúng chỉ tiêu cả kỳ."
+    if "milestones" in methods:
+        return f"Mức cuối tháng (in nghiêng) do công cụ tính từ mức năm trước đến chỉ tiêu năm, phần tăng thêm chia {shares}."
+    return "Kế hoạch chỉ giao chỉ tiêu năm; mức cuối tháng (in nghiêng) lấy bằng chỉ tiêu năm."
+
+
+def build_context(data: PlanTargets, unit: Unit, profile: Sequence[float] | None, baseline: PlanTargets | None) -> tuple[Context, set[str]]:
+    """Everything the forms need about this unit and plan."""
+    plan = data.plan
+    values, derived, methods = unit_targets(data, unit.code, profile, baseline)
+    stock = plan.is_stock
+    texts = {
+        "document": f"{plan.document.citation()} của {plan.document.issuer}",
+        "document_short": f"{plan.document.kind} {plan.document.number}",
+        "plan_title": plan.title,
+        "unit_title": unit_title(unit),
+        "period_label": period_label(plan.months),
+        "plan_kind_label": "chỉ tiêu số người tham gia, số liệu là mức tại thời điểm" if stock
+        else "chỉ tiêu thực hiện mới, số liệu cộng dồn theo tháng",
+        "derived_note": _derived_note(methods, profile),
+        "actual_note": "Nhập số người đang tham gia tại ngày báo cáo (không cộng dồn)." if stock
+        else "Nhập số thực hiện lũy kế từ đầu tháng đến ngày báo cáo; cả kỳ tự cộng các tháng.",
+    }
+    rows = tuple(
+        (code, indicator(code).label, indicator(code).unit, indicator(code).value_type) for code in plan.indicators
+    )
+    ctx = Context(plan.kind, plan.months, texts, rows, values, frozenset(derived))
+    return ctx, methods
+
+
+def round_date_range(months: Sequence[str]) -> tuple[date, date]:
+    """Report dates accepted: from the plan's first day to a month after its last."""
+    first_year, first_month = map(int, months[0].split("-"))
+    last_year, last_month = map(int, months[-1].split("-"))
+    last_day = calendar.monthrange(last_year, last_month)[1]
+    return date(first_year, first_month, 1), date(last_year, last_month, last_day) + timedelta(days=31)
+
+
+def sha256_of(path: Path) -> str:
+    """Fingerprint recorded in the manifest, so a return can be told from the blank form."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_workbook(
+    data: PlanTargets, unit: Unit, path: Path, forms: FormSet, options: GenerateOptions,
+    generated_at: datetime, baseline: PlanTargets | None = None,
+) -> GeneratedFile:
+    """Write one unit's workbook atomically (temporary name, then rename)."""
+    plan = data.plan
+    ctx, methods = build_context(data, unit, options.profile, baseline)
+    meta = {
+        "tool": "workbook-tools",
+        "tool_version": __version__,
+        "form_version": forms.version,
+        "plan_id": plan.id,
+        "plan_kind": plan.kind,
+        "plan_document": plan.document.citation(),
+        "structure": plan.structure,
+        "unit_code": unit.code,
+        "unit_name": unit.name,
+        "generated_at": generated_at.isoformat(timespec="seconds"),
+        "months": ",".join(plan.months),
+        "monthly_targets": ",".join(sorted(methods)),
+        "profile": ",".join(f"{p:g}" for p in options.profile) if options.profile else "",
+    }
+    font = '&"Times New Roman,Regular"&9'
+    header = f'&L{font}{escape_header(unit_title(unit))}&R{font}{escape_header(ctx.texts["document_short"])}'
+    footer = f"&L{font}workbook-tools · {escape_header(plan.id)}&R{font}Trang &P/&N"
+    spec = build_workbook(forms, ctx, meta, header, footer)
+    temporary = path.with_name(f".{path.name}.tmp")
+    render(spec, temporary, password=options.password, date_range=round_date_range(plan.months), created=generated_at)
+    os.replace(temporary, path)
+    return GeneratedFile(unit, path, sha256_of(path))
+
+
+def select_units(data: PlanTargets, codes: Iterable[str] | None) -> list[Unit]:
+    """Units to generate: those asked for, else every unit of the plan, in code order."""
+    chosen = list(codes) if codes else list(data.unit_codes())
+    layout = structure(data.plan.structure)
+    missing = [c for c in chosen if not data.has(c)]
+    if missing:
+        raise WorkbookToolsError(f"plan {data.plan.id} has no targets for unit(s) {', '.join(missing)}")
+    return [layout.unit(c) for c in chosen]
+
+
+def generate(
+    data: PlanTargets, out_dir: Path, units: Sequence[Unit], options: GenerateOptions = GenerateOptions(),
+    *, forms: FormSet | None = None, baseline: PlanTargets | None = None,
+    progress: Callable[[GeneratedFile], None] | None = None,
+) -> list[GeneratedFile]:
+    """Write every unit's workbook and the manifest; refuse to overwrite unless forced."""
+    forms = forms or shipped_forms()
+    check_profile(data, options.profile)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {u.code: out_dir / f"{u.file_stem}.xlsx" for u in units}
+    existing = [p.name for p in paths.values() if p.exists()]
+    if existing and not options.force:
+        raise WorkbookToolsError(f"{out_dir} already holds {len(existing)} workbook(s), e.g. {existing[0]}; use --force to overwrite")
+    generated_at = options.generated_at or datetime.now().replace(microsecond=0)
+    jobs = [(data, unit, paths[unit.code], forms, options, generated_at, baseline) for unit in units]
+    written = []
+    workers = min(options.workers or os.cpu_count() or 1, len(jobs))
+    if workers <= 1 or len(jobs) < 8:
+        for job in jobs:
+            written.append(write_workbook(*job))
+            if progress:
+                progress(written[-1])
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for future in as_completed([pool.submit(write_workbook, *job) for job in jobs]):
+                written.append(future.result())
+                if progress:
+                    progress(written[-1])
+        written.sort(key=lambda f: f.unit.code)
+    write_manifest(out_dir / MANIFEST_NAME, data, forms, written, generated_at)
+    return written
+
+
+def write_manifest(path: Path, data: PlanTargets, forms: FormSet, files: Sequence[GeneratedFile], generated_at: datetime) -> None:
+    """The list of expected returns that check and consolidate compare against."""
+    payload = {
+        "tool": "workbook-tools",
+        "tool_version": __version__,
+        "plan": data.plan.id,
+        "document": data.plan.document.citation(),
+        "structure": data.plan.structure,
+        "form_version": forms.version,
+        "generated_at": generated_at.isoformat(timespec="seconds"),
+        "units": [
+            {"code": f.unit.code, "name": f.unit.name, "file": f.path.name, "sha256": f.sha256} for f in files
+        ],
+    }
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    os.replace(temporary, path)

@@ -1,0 +1,182 @@
+"""Write a `WorkbookSpec` to .xlsx with xlsxwriter: styles, validation, protection, print setup.
+
+Every formula is written with an empty cached result, so LibreOffice computes it on load (it
+trusts cached values otherwise) and Excel recalculates on open (xlsxwriter sets fullCalcOnLoad).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from .spec import SheetSpec, WorkbookSpec, cell_ref
+
+FONT = "Times New Roman"
+NUMBER_FORMATS = {"count": "#,##0", "money": "#,##0", "percent": "0.0%", "date": "dd/mm/yyyy", "text": "@"}
+FILLS = {"target": "#EDEDED", "derived": "#EDEDED", "input": "#FFF2CC", "formula": "#E2EFDA", "blank": "#D9D9D9"}
+BASE: dict[str, dict[str, Any]] = {
+    "text": {},
+    "key": {"font_size": 7, "font_color": "#A6A6A6"},
+    "title": {"bold": True, "font_size": 14, "align": "center", "valign": "vcenter"},
+    "subtitle": {"italic": True, "align": "center", "valign": "vcenter"},
+    "note": {"italic": True, "font_size": 9, "font_color": "#595959", "text_wrap": True, "valign": "top"},
+    "paragraph": {"text_wrap": True, "valign": "top"},
+    "header": {"bold": True, "align": "center", "valign": "vcenter", "text_wrap": True, "border": 1, "bg_color": "#DDEBF7"},
+    "section": {"bold": True, "border": 1, "bg_color": "#F2F2F2"},
+    "label": {"border": 1, "text_wrap": True, "valign": "vcenter"},
+    "info_label": {"bold": True, "align": "right"},
+    "stt": {"border": 1, "align": "center", "valign": "vcenter"},
+    "uom": {"border": 1, "align": "center", "valign": "vcenter", "font_size": 10},
+    "signature": {"bold": True, "align": "center"},
+    "signature_note": {"italic": True, "align": "center", "font_size": 9},
+}
+VALIDATIONS: dict[str, dict[str, Any]] = {
+    "count": {
+        "validate": "integer", "criteria": "between", "minimum": 0, "maximum": 1_000_000_000,
+        "input_title": "Số nguyên không âm", "input_message": "Nhập số lũy kế đến ngày báo cáo, ví dụ 1234.",
+        "error_title": "Số liệu không hợp lệ",
+        "error_message": "Chỉ nhập số nguyên không âm (ví dụ 1234). Không nhập chữ, dấu cách, số âm hay công thức.",
+    },
+    "money": {
+        "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1_000_000_000,
+        "input_title": "Số tiền (triệu đồng)", "input_message": "Nhập số tiền tính bằng triệu đồng, ví dụ 1234,5.",
+        "error_title": "Số tiền không hợp lệ",
+        "error_message": "Chỉ nhập số không âm, tính bằng triệu đồng (ví dụ 1234,5). Không nhập chữ hay công thức.",
+    },
+    "percent": {
+        "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 10,
+        "error_title": "Tỷ lệ không hợp lệ", "error_message": "Nhập tỷ lệ từ 0% đến 1000%.",
+    },
+    "date": {
+        "validate": "date", "criteria": "between",
+        "input_title": "Ngày báo cáo", "input_message": "Ngày lập báo cáo, dạng ngày/tháng/năm (ví dụ 15/10/2021).",
+        "error_title": "Ngày không hợp lệ",
+        "error_message": "Nhập ngày trong kỳ kế hoạch, dạng ngày/tháng/năm (ví dụ 15/10/2021).",
+    },
+}
+COMPLETION_RULES = (
+    ("AND(ISNUMBER({ref}),{ref}<0.5)", {"bg_color": "#F8CBAD", "font_color": "#9C0006"}),
+    ("AND(ISNUMBER({ref}),{ref}>=0.5,{ref}<1)", {"bg_color": "#FFE699", "font_color": "#7F6000"}),
+    ("AND(ISNUMBER({ref}),{ref}>=1)", {"bg_color": "#C6EFCE", "font_color": "#006100"}),
+)
+
+
+class Styles:
+    """Formats created once per workbook, by semantic name ('input.count', 'header', …)."""
+
+    def __init__(self, book: Workbook) -> None:
+        self._book = book
+        self._cache: dict[str, Any] = {}
+
+    def look(self, name: str, properties: dict[str, Any]) -> Any:
+        """A conditional-format look, created once per workbook."""
+        if name not in self._cache:
+            self._cache[name] = self._book.add_format(properties)
+        return self._cache[name]
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._cache:
+            self._cache[name] = self._book.add_format({"font_name": FONT, "font_size": 11, **self._properties(name)})
+        return self._cache[name]
+
+    @staticmethod
+    def _properties(name: str) -> dict[str, Any]:
+        """Look of a style: the base ones, or role.format for data cells."""
+        if name in BASE:
+            return BASE[name]
+        role, _, fmt = name.partition(".")
+        props: dict[str, Any] = {"border": 1, "num_format": NUMBER_FORMATS.get(fmt, "General"), "valign": "vcenter"}
+        props["bg_color"] = FILLS[role]
+        props["locked"] = role != "input"
+        if role == "derived":
+            props["italic"] = True
+        if fmt == "text":
+            props["text_wrap"] = True
+        return props
+
+
+def escape_header(text: str) -> str:
+    """Ampersands are control characters in Excel headers and footers."""
+    return text.replace("&", "&&")
+
+
+def _write_cell(sheet: Worksheet, styles: Styles, cell: Any) -> None:
+    """Write one spec cell: merged range, formula (empty cached result) or value."""
+    fmt = styles[cell.style]
+    if cell.merge_to:
+        last_row, last_col = cell.merge_to
+        sheet.merge_range(cell.row, cell.col, last_row, last_col, "" if cell.value is None else cell.value, fmt)
+    elif cell.formula:
+        sheet.write_formula(cell.row, cell.col, "=" + cell.formula, fmt, "")
+    elif cell.value is None:
+        sheet.write_blank(cell.row, cell.col, None, fmt)
+    else:
+        sheet.write(cell.row, cell.col, cell.value, fmt)
+
+
+def _validate(sheet: Worksheet, cell: Any, date_range: tuple[date, date]) -> None:
+    """Attach the Vietnamese-worded validation of an input cell."""
+    if cell.validation not in VALIDATIONS:
+        return
+    options = dict(VALIDATIONS[cell.validation])
+    if cell.validation == "date":
+        options["minimum"], options["maximum"] = date_range
+    sheet.data_validation(cell.row, cell.col, cell.row, cell.col, options)
+
+
+def _page_setup(sheet: Worksheet, spec: SheetSpec, header: str, footer: str) -> None:
+    """A4 landscape, one page wide, repeated headers, header and footer with unit and plan."""
+    sheet.set_landscape()
+    sheet.set_paper(9)
+    sheet.fit_to_pages(1, 0)
+    sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    if spec.print_area:
+        sheet.print_area(*spec.print_area)
+    if spec.repeat_rows:
+        sheet.repeat_rows(*spec.repeat_rows)
+    sheet.set_header(header)
+    sheet.set_footer(footer)
+
+
+def write_sheet(book: Workbook, styles: Styles, spec: SheetSpec, wb: WorkbookSpec, password: str, date_range: tuple[date, date]) -> None:
+    """Write one sheet and protect it: only input cells stay editable."""
+    sheet = book.add_worksheet(spec.name)
+    for col, width in spec.widths.items():
+        sheet.set_column(col, col, width)
+    for row, height in spec.heights.items():
+        sheet.set_row(row, height)
+    for cell in spec.cells:
+        _write_cell(sheet, styles, cell)
+        if cell.validation:
+            _validate(sheet, cell, date_range)
+    for first_row, col, last_row, _ in spec.completion_ranges:
+        ref = cell_ref(first_row, col)
+        for number, (rule, look) in enumerate(COMPLETION_RULES):
+            sheet.conditional_format(first_row, col, last_row, col, {
+                "type": "formula", "criteria": "=" + rule.format(ref=ref), "format": styles.look(f"completion{number}", look),
+            })
+    if spec.freeze:
+        sheet.freeze_panes(*spec.freeze)
+    _page_setup(sheet, spec, wb.header, wb.footer)
+    sheet.protect(password, {"format_columns": True, "format_rows": True})
+    if spec.hidden:
+        sheet.hide()
+
+
+def render(wb: WorkbookSpec, path: Path, *, password: str = "", date_range: tuple[date, date], created: datetime) -> None:
+    """Write the workbook file; the creation date is pinned so output is reproducible."""
+    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
+    book.set_properties({**wb.properties, "created": created})
+    for name, value in wb.custom_properties.items():
+        book.set_custom_property(name, value)
+    styles = Styles(book)
+    for spec in wb.sheets:
+        write_sheet(book, styles, spec, wb, password, date_range)
+    for name, ref in wb.defined_names.items():
+        book.define_name(name, ref)
+    book.close()

@@ -6,7 +6,6 @@ import calendar
 import hashlib
 import json
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -16,6 +15,7 @@ from . import __version__
 from .errors import WorkbookToolsError
 from .forms import FormSet, shipped_forms
 from .indicators import indicator
+from .parallel import run_jobs
 from .plans import TOTAL, PlanTargets
 from .render import escape_header, render
 from .spec import Context, build_workbook, month_label
@@ -214,20 +214,7 @@ def generate(
         raise WorkbookToolsError(f"{out_dir} already holds {len(existing)} workbook(s), e.g. {existing[0]}; use --force to overwrite")
     generated_at = options.generated_at or datetime.now().replace(microsecond=0)
     jobs = [(data, unit, paths[unit.code], forms, options, generated_at, baseline) for unit in units]
-    written = []
-    workers = min(options.workers or os.cpu_count() or 1, len(jobs))
-    if workers <= 1 or len(jobs) < 8:
-        for job in jobs:
-            written.append(write_workbook(*job))
-            if progress:
-                progress(written[-1])
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for future in as_completed([pool.submit(write_workbook, *job) for job in jobs]):
-                written.append(future.result())
-                if progress:
-                    progress(written[-1])
-        written.sort(key=lambda f: f.unit.code)
+    written = run_jobs(write_workbook, jobs, options.workers, progress)
     write_manifest(out_dir / MANIFEST_NAME, data, forms, written, generated_at)
     return written
 

@@ -94,6 +94,7 @@ class PlanTargets:
 
     def __post_init__(self) -> None:
         self._index = {(t.unit, t.indicator, t.period): t.value for t in self.targets}
+        self._units = {t.unit for t in self.targets}
 
     def value(self, unit: str, indicator_code: str, period: str = TOTAL) -> int | None:
         """The published (or derived) figure, None when the plan has none."""
@@ -110,7 +111,7 @@ class PlanTargets:
 
     def has(self, unit: str) -> bool:
         """True when the plan holds figures for the unit."""
-        return any(t.unit == unit for t in self.targets)
+        return unit in self._units
 
 
 def _plan_from_json(meta: dict, path: Path) -> Plan:

@@ -1,0 +1,286 @@
+"""Sum the accepted returns into a national picture: targets, achievements, completion, timeliness.
+
+Pure: no files are written here (see `summary.py`). Completion is always Σ achieved ÷ Σ target,
+never an average of percentages; flows add up their months, stocks take the latest level.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from .check import ACCEPTED, MISSING, REJECTED, CheckReport
+from .generate import unit_targets
+from .plans import NATIONAL_CODE, PROVINCES_TOTAL_CODE, TOTAL, Plan, PlanTargets
+from .problems import Problem, problem
+from .targets import completion, to_date
+from .units import CENTRAL_CODE, central_unit, structure
+
+ON_TIME, LATE, UNKNOWN = "on_time", "late", "unknown"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """Target, achievement and completion of one indicator in one period."""
+
+    indicator: str
+    period: str
+    target: float | None
+    actual: float | None
+
+    @property
+    def completion(self) -> float | None:
+        """Achieved ÷ target as a fraction; None where the target is 0 or nothing was reported."""
+        return completion(self.actual, self.target)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON contract's shape."""
+        return {"indicator": self.indicator, "period": self.period, "target": self.target,
+                "actual": self.actual, "completion": self.completion}
+
+
+@dataclass(frozen=True)
+class Source:
+    """The return a unit's figures come from: read now from the folder, or held from last time."""
+
+    unit: str
+    round_date: date | None
+    file: str
+    sha256: str
+    actuals: Mapping[tuple[str, str], float]
+    held: bool = False
+
+
+@dataclass
+class UnitResult:
+    """One unit's line of the national summary."""
+
+    code: str
+    name: str
+    status: str
+    values: list[Figure]
+    round_date: date | None = None
+    file: str = ""
+    sha256: str = ""
+    timeliness: str = ""
+    errors: int = 0
+    warnings: int = 0
+    parts: tuple[str, ...] = ()
+
+    def figure(self, indicator: str, period: str) -> Figure | None:
+        """One figure of the unit."""
+        return next((f for f in self.values if f.indicator == indicator and f.period == period), None)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON contract's shape."""
+        return {
+            "code": self.code, "name": self.name, "status": self.status,
+            "round_date": self.round_date.isoformat() if self.round_date else None,
+            "file": self.file or None, "sha256": self.sha256 or None, "timeliness": self.timeliness or None,
+            "errors": self.errors, "warnings": self.warnings, "parts": list(self.parts),
+            "values": [f.as_dict() for f in self.values],
+        }
+
+
+@dataclass
+class Consolidation:
+    """The national picture of one plan at one reporting round."""
+
+    plan: Plan
+    structure: str
+    round_start: date | None
+    round_deadline: date | None
+    units: list[UnitResult]
+    national: list[Figure]
+    central: list[Figure] = field(default_factory=list)
+    published: list[Figure] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    sources: dict[str, Source] = field(default_factory=dict)
+
+    def count(self, status: str) -> int:
+        """How many units have a status."""
+        return sum(1 for u in self.units if u.status == status)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON written by `consolidate --json`."""
+        return {
+            "plan": self.plan.id,
+            "document": self.plan.document.citation(),
+            "kind": self.plan.kind,
+            "structure": self.structure,
+            "round": {"start": _iso(self.round_start), "deadline": _iso(self.round_deadline)},
+            "summary": {s: self.count(s) for s in (ACCEPTED, REJECTED, MISSING)},
+            "units": [u.as_dict() for u in self.units],
+            "national": [f.as_dict() for f in self.national],
+            "central": [f.as_dict() for f in self.central],
+            "published_national": [f.as_dict() for f in self.published],
+            "problems": [p.as_dict() for p in self.problems],
+            "notices": self.notices,
+        }
+
+
+def _iso(day: date | None) -> str | None:
+    """ISO text of an optional date."""
+    return day.isoformat() if day else None
+
+
+def round_bounds(day: date) -> tuple[date, date]:
+    """The reporting round a date falls in: (day after the previous deadline, deadline).
+
+    Provinces report by the 15th and by the last day of each month (Kế hoạch 2800/KH-BHXH).
+    """
+    last = calendar.monthrange(day.year, day.month)[1]
+    if day.day <= 15:
+        previous_deadline = day.replace(day=1) - timedelta(days=1)
+        return previous_deadline + timedelta(days=1), day.replace(day=15)
+    return day.replace(day=16), day.replace(day=last)
+
+
+def current_round(sources: Sequence[Source], as_of: date | None) -> tuple[date, date] | None:
+    """The round being consolidated: the one `as_of` falls in, else the one most returns are dated in."""
+    if as_of:
+        return round_bounds(as_of)
+    rounds = Counter(round_bounds(s.round_date) for s in sources if s.round_date)
+    if not rounds:
+        return None
+    return max(rounds.items(), key=lambda item: (item[1], item[0]))[0]
+
+
+def timeliness(round_date: date | None, bounds: tuple[date, date] | None) -> str:
+    """on_time when dated within the round; late when dated before it (stale) or after its deadline."""
+    if round_date is None or bounds is None:
+        return UNKNOWN
+    start, deadline = bounds
+    return ON_TIME if start <= round_date <= deadline else LATE
+
+
+def unit_values(data: PlanTargets, unit: str, actuals: Mapping[tuple[str, str], float], baseline: PlanTargets | None) -> list[Figure]:
+    """A unit's figures: each month as reported, and the whole plan to date (flow sum, stock latest)."""
+    targets, _, _ = unit_targets(data, unit, None, baseline)
+    figures = []
+    for code in data.plan.indicators:
+        monthly = {m: actuals.get((code, m)) for m in data.plan.months}
+        for month in data.plan.months:
+            figures.append(Figure(code, month, targets.get((code, month)), monthly[month]))
+        reported = {m: v for m, v in monthly.items() if v is not None}
+        total = to_date(data.plan, reported, data.plan.months[-1]) if reported else None
+        figures.append(Figure(code, TOTAL, targets.get((code, TOTAL)), total))
+    return figures
+
+
+def sum_figures(groups: Sequence[Sequence[Figure]]) -> list[Figure]:
+    """Σ targets and Σ achievements, figure by figure; None where no part reported."""
+    if not groups:
+        return []
+    result = []
+    for position, first in enumerate(groups[0]):
+        parts = [g[position] for g in groups]
+        targets = [p.target for p in parts if p.target is not None]
+        actuals = [p.actual for p in parts if p.actual is not None]
+        result.append(Figure(first.indicator, first.period, sum(targets) if targets else None, sum(actuals) if actuals else None))
+    return result
+
+
+def sources_of(report: CheckReport, held: Mapping[str, Source]) -> tuple[dict[str, Source], list[Problem], list[str]]:
+    """Merge this folder's returns with the figures already held: newer rounds replace, older ones warn."""
+    sources = dict(held)
+    problems: list[Problem] = []
+    notices: list[str] = []
+    for unit, ret in report.chosen.items():
+        fresh = Source(unit, ret.round_date, ret.file, ret.sha256, dict(ret.actuals))
+        old = held.get(unit)
+        if old and old.sha256 == fresh.sha256:
+            sources[unit] = fresh
+        elif old and old.round_date and (fresh.round_date or date.min) < old.round_date:
+            problems.append(problem("older_round", ret.file, unit, found=_iso(fresh.round_date) or "?", expected=old.round_date.isoformat()))
+        else:
+            if old:
+                notices.append(f"{unit}: {ret.file} (round {_iso(fresh.round_date)}) replaces {old.file} (round {_iso(old.round_date)})")
+            sources[unit] = fresh
+    return sources, problems, notices
+
+
+def consolidate(
+    report: CheckReport, *, held: Mapping[str, Source] | None = None, as_of: date | None = None,
+    baseline: PlanTargets | None = None,
+) -> Consolidation:
+    """The national summary on the plan's own structure."""
+    data = report.data
+    sources, extra, notices = sources_of(report, held or {})
+    bounds = current_round(list(sources.values()), as_of)
+    layout = structure(data.plan.structure)
+    problems = report.problems + extra
+    results = []
+    for code in report.units:
+        source = sources.get(code)
+        status = ACCEPTED if source else report.status(code)
+        mine = [p for p in problems if p.unit == code]
+        results.append(UnitResult(
+            code=code, name=layout.unit(code).name, status=status,
+            values=unit_values(data, code, source.actuals if source else {}, baseline),
+            round_date=source.round_date if source else None, file=source.file if source else "",
+            sha256=source.sha256 if source else "",
+            timeliness=timeliness(source.round_date, bounds) if source else "",
+            errors=sum(p.is_error for p in mine), warnings=sum(not p.is_error for p in mine),
+        ))
+    national = sum_figures([u.values for u in results])
+    return Consolidation(
+        data.plan, data.plan.structure, bounds[0] if bounds else None, bounds[1] if bounds else None,
+        results, national, central_figures(data), published_figures(data), problems, notices, sources,
+    )
+
+
+def published_figures(data: PlanTargets) -> list[Figure]:
+    """The national 'Toàn quốc' targets as published."""
+    return [
+        Figure(code, period, data.value(NATIONAL_CODE, code, period), None)
+        for code in data.plan.indicators for period in (*data.plan.months, TOTAL)
+        if data.value(NATIONAL_CODE, code, period) is not None
+    ]
+
+
+def central_figures(data: PlanTargets) -> list[Figure]:
+    """The centrally managed share (Toàn quốc − Cộng các tỉnh), shown on its own line."""
+    figures = []
+    for code in data.plan.indicators:
+        national = data.value(NATIONAL_CODE, code, TOTAL)
+        provinces = data.value(PROVINCES_TOTAL_CODE, code, TOTAL)
+        if national is not None and provinces is not None and national != provinces:
+            figures.append(Figure(code, TOTAL, national - provinces, None))
+    return figures
+
+
+def regroup_results(result: Consolidation, mapping: Mapping[str, str], target: PlanTargets) -> Consolidation:
+    """The same picture on the 34 units: figures summed over the former provinces of each."""
+    layout = structure(target.plan.structure)
+    members: dict[str, list[UnitResult]] = {}
+    for unit in result.units:
+        members.setdefault(mapping[unit.code], []).append(unit)
+    order = {ACCEPTED: 2, REJECTED: 1, MISSING: 0}
+    units = []
+    for code in sorted(members):
+        parts = members[code]
+        dated = [p.round_date for p in parts if p.round_date]
+        units.append(UnitResult(
+            code=code, name=layout.unit(code).name, status=min((p.status for p in parts), key=order.__getitem__),
+            values=sum_figures([p.values for p in parts]), round_date=min(dated) if dated else None,
+            file=", ".join(p.file for p in parts if p.file), sha256="",
+            timeliness=LATE if any(p.timeliness == LATE for p in parts) else (parts[0].timeliness or ""),
+            errors=sum(p.errors for p in parts), warnings=sum(p.warnings for p in parts),
+            parts=tuple(p.code for p in parts),
+        ))
+    national = sum_figures([u.values for u in units])
+    return Consolidation(
+        result.plan, target.plan.structure, result.round_start, result.round_deadline, units, national,
+        result.central, result.published, result.problems, result.notices, result.sources,
+    )
+
+
+def central_name() -> str:
+    """Label of the centrally managed line."""
+    return f"{central_unit().name} ({CENTRAL_CODE})"

@@ -1,0 +1,81 @@
+"""Problems found in returned files: one record type, one catalogue of codes and Vietnamese messages.
+
+A message says what is wrong and what the provincial officer should do, in words they use.
+Severity `error`: the file (or the value) is not used; `warning`: it is used, but look at it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+ERROR, WARNING = "error", "warning"
+
+# code: (severity, file-level?, message template)
+CATALOGUE: dict[str, tuple[str, bool, str]] = {
+    "lock_file": (WARNING, True, "Tệp khoá tạm của Excel (~$), không phải báo cáo; đã bỏ qua."),
+    "empty_file": (ERROR, True, "Tệp rỗng (0 byte). Gửi lại sổ báo cáo đã lưu."),
+    "legacy_xls": (ERROR, True, "Tệp định dạng Excel 97-2003 (.xls). Mở sổ gốc .xlsx, nhập số liệu và lưu lại dạng .xlsx."),
+    "encrypted": (ERROR, True, "Tệp có đặt mật khẩu mở, không đọc được. Bỏ mật khẩu (File > Info > Protect Workbook) rồi gửi lại."),
+    "corrupt": (ERROR, True, "Tệp bị hỏng, không mở được. Lưu lại sổ trong Excel và gửi lại."),
+    "not_workbook": (ERROR, True, "Không phải sổ Excel (.xlsx). Gửi lại đúng sổ báo cáo đã được gửi cho đơn vị."),
+    "macros": (WARNING, True, "Tệp có chứa macro; macro không được chạy, chỉ đọc số liệu. Nên lưu lại dạng .xlsx."),
+    "no_identity": (ERROR, True, "Không tìm thấy thông tin nhận diện (sheet _meta) — đây không phải sổ do BHXH Việt Nam gửi. Dùng đúng sổ đã được gửi."),
+    "other_plan": (ERROR, True, "Sổ của kế hoạch {found}, không phải kế hoạch {expected} đang tổng hợp."),
+    "unknown_unit": (ERROR, True, "Mã đơn vị {found} không có trong kế hoạch {expected}."),
+    "unexpected_unit": (WARNING, True, "Đơn vị {found} không có trong danh sách sổ đã gửi (manifest)."),
+    "form_version": (WARNING, True, "Sổ theo mẫu phiên bản {found}, phiên bản hiện hành {expected}."),
+    "sheet_missing": (ERROR, True, "Thiếu sheet «{expected}» (đã bị xoá). Dùng lại sổ gốc, không xoá sheet."),
+    "sheet_renamed": (WARNING, True, "Sheet «{expected}» đã bị đổi tên thành «{found}»; vẫn đọc được, đề nghị không đổi tên."),
+    "key_missing": (ERROR, False, "Không tìm thấy dòng/cột {found} (đã bị xoá?). Dùng lại sổ gốc, không xoá dòng, cột."),
+    "round_date_missing": (WARNING, False, "Chưa nhập ngày báo cáo (ô «Ngày báo cáo» trên Mẫu 01)."),
+    "round_date_invalid": (ERROR, False, "Ngày báo cáo «{found}» không hợp lệ; nhập dạng ngày/tháng/năm trong kỳ kế hoạch."),
+    "text_number": (WARNING, False, "Số nhập dạng chữ «{found}», đã hiểu là {expected}. Nhập số, không gõ dấu cách hay dấu nháy."),
+    "not_a_number": (ERROR, False, "Giá trị «{found}» không phải là số; chưa được tính. Nhập số (ví dụ 1234)."),
+    "not_whole": (ERROR, False, "Giá trị {found} không phải số nguyên; chưa được tính. Nhập số nguyên."),
+    "negative": (ERROR, False, "Số âm ({found}) không hợp lệ; chưa được tính. Nhập số không âm."),
+    "excel_error": (ERROR, False, "Ô nhập liệu chứa lỗi Excel «{found}»; chưa được tính. Xoá công thức, nhập số."),
+    "formula_in_input": (ERROR, False, "Ô nhập liệu chứa công thức «{found}»; chưa được tính. Nhập trực tiếp số liệu, không dùng công thức."),
+    "absurd_value": (WARNING, False, "Giá trị {found} lớn bất thường (chỉ tiêu {expected}); đề nghị kiểm tra lại."),
+    "missing_value": (WARNING, False, "Chưa nhập số thực hiện các tháng {found} (đến ngày báo cáo)."),
+    "target_edited": (WARNING, False, "Chỉ tiêu bị sửa thành {found}; chỉ tiêu được giao là {expected} (dùng chỉ tiêu được giao)."),
+    "duplicate_unit": (WARNING, True, "Đơn vị gửi nhiều sổ; dùng sổ {expected} (ngày báo cáo mới nhất), bỏ qua sổ này."),
+    "older_round": (WARNING, True, "Báo cáo ngày {found} cũ hơn số liệu đang giữ (ngày {expected}); giữ số liệu đang giữ."),
+    "replaced": (WARNING, True, "Báo cáo mới (ngày {found}) thay số liệu của kỳ trước (ngày {expected})."),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in one place of one file."""
+
+    file: str
+    unit: str
+    sheet: str
+    cell: str
+    indicator: str
+    period: str
+    severity: str
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        """JSON-ready form (the keys of the consolidation JSON contract)."""
+        return asdict(self)
+
+    @property
+    def is_error(self) -> bool:
+        """Errors reject the file (file-level) or drop the value (cell-level)."""
+        return self.severity == ERROR
+
+
+def problem(code: str, file: str, unit: str = "", *, sheet: str = "", cell: str = "", indicator: str = "",
+            period: str = "", found: object = "", expected: object = "") -> Problem:
+    """Build a problem from the catalogue, its message filled with what was found and expected."""
+    severity, _file_level, template = CATALOGUE[code]
+    message = template.format(found=found, expected=expected)
+    return Problem(file, unit, sheet, cell, indicator, period, severity, code, message)
+
+
+def is_file_level(code: str) -> bool:
+    """File-level errors reject the whole file; cell-level ones only drop a value."""
+    return CATALOGUE[code][1]

@@ -1,0 +1,115 @@
+"""The one place where a cell value typed by a person becomes a number (or a reason it cannot).
+
+Staff type `1.234` (Vietnamese thousands), `1,234` (English), ` 12 `, `1.234,5` (decimal comma),
+paste text, or type negatives. Every rule lives here so reader and checks agree.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+_SPACES = re.compile(r"[\s\u00a0\u202f]+")
+_DIGITS = re.compile(r"^\d+$")
+_VN_GROUPED = re.compile(r"^\d{1,3}(\.\d{3})+(,\d+)?$")
+_EN_GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
+_DECIMAL_COMMA = re.compile(r"^\d+,\d+$")
+_DECIMAL_POINT = re.compile(r"^\d+\.\d+$")
+_EXCEL_EPOCH = date(1899, 12, 30)
+_EXCEL_ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#SPILL!", "#CALC!")
+
+EMPTY = "empty"
+TEXT_NUMBER = "text_number"
+NOT_A_NUMBER = "not_a_number"
+NOT_WHOLE = "not_whole"
+NEGATIVE = "negative"
+EXCEL_ERROR = "excel_error"
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A converted value and, when the value is not clean, the code of what was wrong."""
+
+    value: float | int | None
+    code: str = ""
+
+    @property
+    def usable(self) -> bool:
+        """True when the value can enter the sums (clean, or text that was read as a number)."""
+        return self.value is not None and self.code in ("", TEXT_NUMBER)
+
+
+def _from_text(text: str) -> float | None:
+    """Read a number written as text with Vietnamese or English separators."""
+    compact = _SPACES.sub("", text)
+    sign = -1 if compact.startswith("-") else 1
+    body = compact.lstrip("+-")
+    if _DIGITS.match(body):
+        return sign * int(body)
+    if _VN_GROUPED.match(body):
+        return sign * float(body.replace(".", "").replace(",", "."))
+    if _EN_GROUPED.match(body):
+        return sign * float(body.replace(",", ""))
+    if _DECIMAL_COMMA.match(body):
+        return sign * float(body.replace(",", "."))
+    if _DECIMAL_POINT.match(body):
+        return sign * float(body)
+    return None
+
+
+def _tidy(number: float, whole: bool) -> float | int:
+    """Whole numbers as int, so 1234.0 prints as 1234."""
+    return int(number) if whole or float(number).is_integer() else number
+
+
+def parse_number(raw: object, *, whole: bool) -> Parsed:
+    """Convert a cell value to a number for a count (whole) or an amount (decimals allowed)."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return Parsed(None, EMPTY)
+    if isinstance(raw, bool) or isinstance(raw, (date, datetime)):
+        return Parsed(None, NOT_A_NUMBER)
+    code = ""
+    if isinstance(raw, str):
+        if raw.strip().upper() in _EXCEL_ERRORS:
+            return Parsed(None, EXCEL_ERROR)
+        number = _from_text(raw)
+        if number is None:
+            return Parsed(None, NOT_A_NUMBER)
+        code = TEXT_NUMBER
+    elif isinstance(raw, (int, float)):
+        number = raw
+    else:
+        return Parsed(None, NOT_A_NUMBER)
+    if number < 0:
+        return Parsed(number, NEGATIVE)
+    if whole and not float(number).is_integer():
+        return Parsed(number, NOT_WHOLE)
+    return Parsed(_tidy(number, whole), code)
+
+
+def parse_date(raw: object) -> date | None:
+    """A report date typed as a date cell, an ISO date or dd/mm/yyyy text; None when unreadable."""
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and 30_000 < raw < 80_000:
+        return date.fromordinal(_EXCEL_EPOCH.toordinal() + int(raw))
+    if isinstance(raw, str):
+        text = raw.strip()
+        match = re.match(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$", text)
+        try:
+            if match:
+                day, month, year = map(int, match.groups())
+                return date(year, month, day)
+            return date.fromisoformat(text[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def vn_number(value: float | int) -> str:
+    """A number as a Vietnamese reader writes it: 1.234.567 and 1.234,5."""
+    text = f"{int(value):,}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0")
+    return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")

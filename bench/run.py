@@ -1,59 +1,145 @@
-"""Benchmarks: `python bench/run.py [generate]`. Prints seconds, peak memory and ratios.
+"""Benchmarks: `python bench/run.py [generate|consolidate|all]`. Prints seconds, peak memory, ratios.
 
-Each scenario runs in its own process so its peak memory is its own. The baseline of each
-figure is measured in the same run: generation on one worker (no parallelism) against the
-default (one worker per core).
+Each measurement runs in a fresh interpreter, so its peak memory is its own and start-up is not
+counted. Every figure comes with a baseline measured in the same run:
+- generate: one worker (no parallelism) against the default (one worker per core);
+- consolidate: a naive loop of `pandas.read_excel(sheet_name=None)` over every file against
+  `check` + `consolidate` + writing the national workbook.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-SCENARIOS = {
-    "generate-2800-63": ["--plan", "2800-2021"],
-    "generate-1813-2025-on-34": ["--plan", "1813-2025", "--structure", "34"],
-}
+ROOT = Path(__file__).resolve().parent.parent
+GENERATE = {"generate-2800-63": ("2800-2021", None), "generate-1813-2025-on-34": ("1813-2025", "34")}
+CONSOLIDATE_SIZES = (63, 700, 3300)
 
 
-def run_one(args: list[str], workers: int) -> dict[str, float]:
-    """Generate in this process and report wall time and peak memory (parent and workers)."""
+def _peak_mib() -> float:
+    """Peak resident memory of this process and its finished children, MiB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+def run_generate(plan: str, structure_key: str | None, workers: int) -> dict[str, float]:
+    """Generate every workbook of a plan into a temporary folder."""
     from workbook_tools.generate import GenerateOptions, generate, in_structure, select_units
     from workbook_tools.plans import load_plan
 
-    plan = args[args.index("--plan") + 1]
-    key = args[args.index("--structure") + 1] if "--structure" in args else None
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
-        data = in_structure(load_plan(plan), key)
+        data = in_structure(load_plan(plan), structure_key)
         files = generate(data, Path(out), select_units(data, None), GenerateOptions(workers=workers))
         seconds = time.perf_counter() - started
-    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-    return {"files": len(files), "seconds": seconds, "peak_mib": peak / 1024}
+    return {"files": len(files), "seconds": seconds, "peak_mib": _peak_mib()}
 
 
-def measure(name: str, workers: int) -> dict[str, float]:
-    """Run one scenario in a fresh interpreter."""
-    code = f"import json,sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import run; print(json.dumps(run.run_one({SCENARIOS[name]!r}, {workers})))"
+def run_consolidate(folder: str) -> dict[str, float]:
+    """check + consolidate + write the national workbook, as the CLI does."""
+    from workbook_tools.check import check_folder
+    from workbook_tools.consolidate import consolidate
+    from workbook_tools.plans import load_plan
+    from workbook_tools.summary import write_summary
+
+    started = time.perf_counter()
+    report = check_folder(Path(folder), load_plan("2800-2021"))
+    result = consolidate(report)
+    with tempfile.TemporaryDirectory() as out:
+        write_summary(result, Path(out) / "national.xlsx")
+    return {"files": len(report.returns), "seconds": time.perf_counter() - started, "peak_mib": _peak_mib()}
+
+
+def run_baseline(folder: str) -> dict[str, float]:
+    """The naive way: pandas reads every sheet of every file."""
+    import pandas
+
+    started = time.perf_counter()
+    files = sorted(Path(folder).glob("*.xlsx"))
+    for path in files:
+        pandas.read_excel(path, sheet_name=None, header=None)
+    return {"files": len(files), "seconds": time.perf_counter() - started, "peak_mib": _peak_mib()}
+
+
+def measure(function: str, *args: object) -> dict[str, float]:
+    """Run one function of this module in a fresh interpreter and read its figures."""
+    code = f"import sys, json; sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'bench')!r}]; import run; print(json.dumps(run.{function}(*{args!r})))"
     output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
-def main() -> int:
-    """Print one line per scenario: baseline (1 worker), default, and their ratio."""
-    print(f"{'scenario':28} {'files':>5} {'1 worker s':>10} {'default s':>10} {'speed-up':>8} {'peak MiB':>9}")
-    for name in SCENARIOS:
-        base = measure(name, workers=1)
-        fast = measure(name, workers=0)
-        ratio = base["seconds"] / fast["seconds"]
-        print(f"{name:28} {fast['files']:>5} {base['seconds']:>10.2f} {fast['seconds']:>10.2f} {ratio:>7.2f}x {fast['peak_mib']:>9.0f}")
+def prepare_returns(work: Path) -> list[Path]:
+    """63 filled returns of 2800-2021, typed as provinces would (a few months, some text numbers)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.workbooks import fill
+    from workbook_tools.generate import GenerateOptions, generate, select_units
+    from workbook_tools.plans import load_plan
+
+    data = load_plan("2800-2021")
+    blank = generate(data, work / "blank", select_units(data, None), GenerateOptions())
+    rng = random.Random(7)
+    (work / "filled").mkdir()
+    filled = []
+    for item in blank:
+        values = {("mau01", "round_date", "uom"): __import__("datetime").date(2021, 11, 12)}
+        for code in data.plan.indicators:
+            for month in data.plan.months[:3]:
+                values[("mau01", code, f"actual:{month}")] = int((data.value(item.unit.code, code, month) or 0) * rng.uniform(0.3, 1.2))
+        filled.append(fill(item.path, values, work / "filled" / item.path.name))
+    return filled
+
+
+def folder_of(filled: list[Path], size: int, work: Path) -> Path:
+    """A returns folder of `size` files (copies of the 63 returns beyond the first 63)."""
+    folder = work / f"returns-{size}"
+    folder.mkdir()
+    for number in range(size):
+        source = filled[number % len(filled)]
+        shutil.copy(source, folder / f"{number:05d}-{source.name}")
+    return folder
+
+
+def bench_generate() -> None:
+    """Print generation figures."""
+    print(f"{'scenario':28} {'files':>6} {'baseline s':>10} {'ours s':>8} {'ratio':>7} {'peak MiB':>9}")
+    for name, (plan, key) in GENERATE.items():
+        base = measure("run_generate", plan, key, 1)
+        fast = measure("run_generate", plan, key, 0)
+        print(f"{name:28} {fast['files']:>6.0f} {base['seconds']:>10.2f} {fast['seconds']:>8.2f} {base['seconds'] / fast['seconds']:>6.2f}x {fast['peak_mib']:>9.0f}")
+
+
+def bench_consolidate() -> None:
+    """Print consolidation figures for 63, 700 and 3,300 returns."""
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        filled = prepare_returns(work)
+        print(f"{'scenario':28} {'files':>6} {'pandas s':>10} {'ours s':>8} {'ratio':>7} {'peak MiB':>9}")
+        for size in CONSOLIDATE_SIZES:
+            folder = folder_of(filled, size, work)
+            base = measure("run_baseline", str(folder))
+            ours = measure("run_consolidate", str(folder))
+            print(f"{'consolidate-' + str(size):28} {ours['files']:>6.0f} {base['seconds']:>10.2f} {ours['seconds']:>8.2f} {base['seconds'] / ours['seconds']:>6.2f}x {ours['peak_mib']:>9.0f}")
+            shutil.rmtree(folder)
+
+
+def main(argv: list[str]) -> int:
+    """Run the benchmarks named on the command line (default: all)."""
+    chosen = argv or ["all"]
+    if chosen[0] in ("generate", "all"):
+        bench_generate()
+    if chosen[0] in ("consolidate", "all"):
+        bench_consolidate()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

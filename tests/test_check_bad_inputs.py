@@ -227,3 +227,31 @@ def test_returned_files_are_never_written_to(returns):
 def test_unreadable_folder_exits_2(runner, tmp_path):
     result = runner.invoke(main, ["check", str(tmp_path / "nowhere"), "--plan", "2800-2021"])
     assert result.exit_code == 2 and "not found" in result.output
+
+
+def test_clean_returns_consolidate_with_an_empty_problems_table(runner, tmp_path):
+    result = runner.invoke(main, ["generate", "--plan", "2800-2021", "--out", str(tmp_path / "blank"), "--unit", "01", "--unit", "02"])
+    assert result.exit_code == 0
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    for path in (tmp_path / "blank").glob("*.xlsx"):
+        indicators = ("bhxh_bb", "bhxh_tn", "bhyt", "thu", "thanh_tra", "ra_soat_thue", "hoi_nghi")
+        _typed(path, returns / path.name, {("mau01", i, f"actual:{m}"): 10 for i in indicators for m in ("2021-09", "2021-10", "2021-11")})
+    args = ["consolidate", str(returns), "--manifest", str(tmp_path / "blank" / "manifest.json"), "--out", str(tmp_path / "n.xlsx"), "--json", str(tmp_path / "n.json")]
+    result = runner.invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    payload = json.loads((tmp_path / "n.json").read_text(encoding="utf-8"))
+    assert payload["problems"] == [] and payload["summary"] == {"accepted": 2, "rejected": 0, "missing": 0}
+    assert openpyxl.load_workbook(tmp_path / "n.xlsx")["Lỗi dữ liệu"].tables["LoiDuLieu"].ref == "A4:I5"
+
+
+def test_an_existing_file_not_written_by_the_tool_is_not_replaced(runner, tmp_path):
+    result = runner.invoke(main, ["generate", "--plan", "2800-2021", "--out", str(tmp_path / "blank"), "--unit", "01"])
+    precious = tmp_path / "bao-cao-cua-toi.xlsx"
+    openpyxl.Workbook().save(precious)
+    before = precious.read_bytes()
+    result = runner.invoke(main, ["consolidate", str(tmp_path / "blank"), "--plan", "2800-2021", "--out", str(precious)])
+    assert result.exit_code == 2 and "--force" in result.output
+    assert precious.read_bytes() == before
+    forced = runner.invoke(main, ["consolidate", str(tmp_path / "blank"), "--plan", "2800-2021", "--out", str(precious), "--force"])
+    assert forced.exit_code == 0 and precious.read_bytes() != before

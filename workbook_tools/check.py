@@ -97,8 +97,8 @@ def check_folder(
     if manifest and manifest.plan != data.plan.id:
         raise DataFileError(f"the manifest is for plan {manifest.plan}, not {data.plan.id}")
     forms = forms or shipped_forms()
-    jobs = [(path, data, forms) for path in candidate_files(folder)]
-    returns = run_jobs(read_return, jobs, workers, progress)
+    jobs = [(path,) for path in candidate_files(folder)]
+    returns = run_jobs(read_return, jobs, workers, progress, shared=(data, forms))
     report = CheckReport(data, returns)
     report.chosen = choose_returns(returns)
     report.expected = tuple(sorted(manifest.units)) if manifest else data.unit_codes()

@@ -158,7 +158,7 @@ def sha256_of(path: Path) -> str:
 
 
 def write_workbook(
-    data: PlanTargets, unit: Unit, path: Path, forms: FormSet, options: GenerateOptions,
+    unit: Unit, path: Path, data: PlanTargets, forms: FormSet, options: GenerateOptions,
     generated_at: datetime, baseline: PlanTargets | None = None,
 ) -> GeneratedFile:
     """Write one unit's workbook atomically (temporary name, then rename)."""
@@ -213,8 +213,8 @@ def generate(
     if existing and not options.force:
         raise WorkbookToolsError(f"{out_dir} already holds {len(existing)} workbook(s), e.g. {existing[0]}; use --force to overwrite")
     generated_at = options.generated_at or datetime.now().replace(microsecond=0)
-    jobs = [(data, unit, paths[unit.code], forms, options, generated_at, baseline) for unit in units]
-    written = run_jobs(write_workbook, jobs, options.workers, progress)
+    jobs = [(unit, paths[unit.code]) for unit in units]
+    written = run_jobs(write_workbook, jobs, options.workers, progress, shared=(data, forms, options, generated_at, baseline))
     write_manifest(out_dir / MANIFEST_NAME, data, forms, written, generated_at)
     return written
 

@@ -25,7 +25,7 @@ from .errors import WorkbookToolsError
 from .indicators import indicator
 from .plans import TOTAL
 from .read import custom_properties
-from .render import BASE, COMPLETION_RULES, Styles
+from .render import BASE, COMPLETION_RULES, PlainFormulas, Styles
 from .spec import cell_ref, col_letter, month_label
 from .values import parse_date
 
@@ -76,7 +76,7 @@ class _Book:
 
     def sheet(self, name: str, title: str, subtitle: str, width: int) -> Any:
         """A sheet with a title block, A4 landscape, one page wide."""
-        ws = self.book.add_worksheet(name)
+        ws = self.book.add_worksheet(name, worksheet_class=PlainFormulas)
         ws.merge_range(0, 0, 0, width, title, self.styles["title"])
         ws.merge_range(1, 0, 1, width, subtitle, self.styles["subtitle"])
         ws.set_row(0, 22)
@@ -285,10 +285,10 @@ def write_problems(doc: _Book, result: Consolidation) -> None:
     ws = doc.sheet(SHEETS[3], "LỖI VÀ CẢNH BÁO DỮ LIỆU", _subtitle(result), 8)
     rows = [[p.file, p.unit, p.sheet, p.cell, p.indicator, p.period, "Lỗi" if p.is_error else "Cảnh báo", p.code, p.message] for p in result.problems]
     headers = ("Tệp", "Đơn vị", "Sheet", "Ô", "Chỉ tiêu", "Kỳ", "Mức độ", "Mã lỗi", "Nội dung")
-    ws.add_table(3, 0, 3 + max(len(rows), 1), 8, {
-        "data": rows or None, "name": "LoiDuLieu", "style": "Table Style Light 9",
-        "columns": [{"header": h} for h in headers],
-    })
+    options: dict[str, Any] = {"name": "LoiDuLieu", "style": "Table Style Light 9", "columns": [{"header": h} for h in headers]}
+    if rows:
+        options["data"] = rows
+    ws.add_table(3, 0, 3 + max(len(rows), 1), 8, options)
     for col, width in enumerate((24, 7, 12, 7, 14, 9, 9, 16, 80)):
         ws.set_column(col, col, width)
 

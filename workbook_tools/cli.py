@@ -23,7 +23,7 @@ from .check import ACCEPTED, MISSING, REJECTED, CheckReport, check_folder, load_
 from .consolidate import consolidate, regroup_results
 from .generate import GenerateOptions, generate, in_structure, select_units
 from .problems import Problem
-from .summary import load_held, write_csv, write_json, write_summary
+from .summary import load_held, write_csv, write_json, write_national_workbook, write_summary
 from .indicators import indicator
 from .names import resolver
 from .plans import NATIONAL_KEYS, TOTAL, PlanTargets, data_dirs, list_plans, load_plan
@@ -414,3 +414,45 @@ def consolidate_command(
     )
     if rejected or missing:
         sys.exit(1)
+
+
+@main.command("generate-national")
+@click.option("--plan", "plan_id", required=True, help="Plan id the national workbook consolidates.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Workbook to write (.xlsx).")
+@click.option("--returns-dir", default="", help="Folder where the returned workbooks arrive (can be set later in Excel).")
+@click.option("--workbooks-dir", default="", help="Folder where `Tạo sổ` writes the units' workbooks.")
+@click.option("--force", is_flag=True, help="Replace --out even if workbook-tools did not write it.")
+@click.pass_obj
+def generate_national_command(obj: dict[str, Any], plan_id: str, out_path: Path, returns_dir: str, workbooks_dir: str, force: bool) -> None:
+    """Write the national workbook the Excel add-in works in (Cấu hình and empty summary sheets)."""
+    from .addin import ACTION_CONSOLIDATE
+
+    data = load_plan(plan_id, obj["dirs"])
+    settings = {"plan": data.plan.id, "returns_dir": returns_dir, "out_dir": workbooks_dir, "action": ACTION_CONSOLIDATE}
+    write_national_workbook(data.plan.id, out_path, settings, force=force)
+    click.echo(f"Wrote {out_path} for {data.plan.id}: fill the Cấu hình sheet, then click BHXH › Thực hiện in Excel")
+
+
+@main.group("addin", cls=Group)
+def addin_group() -> None:
+    """The Excel add-in: build it without Excel, and how to install it on Windows."""
+
+
+@addin_group.command("build")
+@click.option("--out", "out_dir", default="dist", show_default=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for bhxh_tools.xlam and bhxh_tools.py.")
+@click.option("--interpreter", default="", help="Python on the user's PC, written into the add-in's config (Interpreter_Win).")
+def addin_build_command(out_dir: Path, interpreter: str) -> None:
+    """Assemble bhxh_tools.xlam from xlwings' ribbon add-in template and macros/ (reproducible)."""
+    from .addin_build import build_addin
+
+    for path in build_addin(out_dir, interpreter):
+        click.echo(f"wrote {path}")
+
+
+@addin_group.command("install")
+@click.option("--out", "out_dir", default="dist", show_default=True, type=click.Path(file_okay=False, path_type=Path), help="Folder of the built add-in.")
+def addin_install_command(out_dir: Path) -> None:
+    """Print the one-time set-up of the add-in on a Windows PC (Python, xlwings, Trust Center)."""
+    from .addin_build import ADDIN_NAME, INSTALL_STEPS
+
+    click.echo(INSTALL_STEPS.format(xlam=out_dir / f"{ADDIN_NAME}.xlam", shim=out_dir / f"{ADDIN_NAME}.py"))

@@ -12,7 +12,7 @@ from .errors import DataFileError
 _PACKAGE = Path(__file__).resolve().parent
 
 
-def _first_existing(*candidates: Path) -> Path:
+def first_existing(*candidates: Path) -> Path:
     """Prefer the copy bundled in a wheel, fall back to the checkout's top-level folder."""
     for path in candidates:
         if path.is_dir():
@@ -22,12 +22,12 @@ def _first_existing(*candidates: Path) -> Path:
 
 def shipped_data_dir() -> Path:
     """The read-only `data/` folder shipped with the tool."""
-    return _first_existing(_PACKAGE / "_data", _PACKAGE.parent / "data")
+    return first_existing(_PACKAGE / "_data", _PACKAGE.parent / "data")
 
 
 def templates_dir() -> Path:
     """The `templates/` folder holding the declarative form descriptions."""
-    return _first_existing(_PACKAGE / "_templates", _PACKAGE.parent / "templates")
+    return first_existing(_PACKAGE / "_templates", _PACKAGE.parent / "templates")
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

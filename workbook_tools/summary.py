@@ -55,9 +55,16 @@ def load_held(path: Path) -> dict[str, Source]:
         rows = book.get_sheet_by_name(DATA_SHEET).to_python()
     finally:
         book.close()
+    return held_from_rows(rows)
+
+
+def held_from_rows(rows: Sequence[Sequence[Any]]) -> dict[str, Source]:
+    """Sources from the rows of a `_data` sheet (header first), wherever they were read from."""
     grouped: dict[str, dict[str, Any]] = {}
     for row in rows[1:]:
         record = dict(zip(DATA_COLUMNS, row))
+        if not record.get("unit"):
+            continue
         entry = grouped.setdefault(str(record["unit"]), {"meta": record, "actuals": {}})
         if record["indicator"]:
             entry["actuals"][(record["indicator"], record["period"])] = record["actual"]
@@ -399,3 +406,36 @@ def _atomic_text(path: Path, text: str) -> None:
     temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
 
+
+
+def write_national_workbook(plan_id: str, path: Path, settings: Mapping[str, str], *, force: bool = False) -> None:
+    """The workbook the add-in works in: `Cấu hình` (plan, folders, action) and empty summary sheets."""
+    from .addin import ACTIONS, CONFIG_SHEET, SETTINGS
+
+    if path.exists() and not force and not is_ours(path):
+        raise WorkbookToolsError(f"{path} exists and was not written by workbook-tools; use --force to replace it")
+    temporary = path.with_name(f".{path.name}.tmp")
+    doc = _Book(temporary)
+    s = doc.styles
+    ws = doc.book.add_worksheet(CONFIG_SHEET)
+    ws.merge_range(0, 1, 0, 2, "CẤU HÌNH SỔ TỔNG HỢP", s["title"])
+    ws.write(1, 1, "Điền cột C, rồi bấm tab BHXH › Thực hiện (add-in bhxh_tools.xlam).", s["note"])
+    for number, (key, label) in enumerate(SETTINGS, start=2):
+        ws.write(number, 0, key, s["key"])
+        ws.write(number, 1, label, s["info_label"])
+        ws.write(number, 2, settings.get(key, ""), s["input.text"])
+        if key == "action":
+            ws.data_validation(number, 2, number, 2, {
+                "validate": "list", "source": list(ACTIONS), "error_title": "Thao tác",
+                "error_message": "Chọn một thao tác trong danh sách.",
+            })
+    ws.set_column(0, 0, 10)
+    ws.set_column(1, 1, 58)
+    ws.set_column(2, 2, 60)
+    for name in SHEETS:
+        sheet = doc.book.add_worksheet(name, worksheet_class=PlainFormulas)
+        sheet.write(0, 0, f"Chưa có số liệu: bấm BHXH › Thực hiện với thao tác «Tổng hợp báo cáo» (kế hoạch {plan_id}).", s["note"])
+    for key, value in (("kind", NATIONAL_KIND), ("plan_id", plan_id)):
+        doc.book.set_custom_property(f"wt_{key}", value)
+    doc.book.close()
+    os.replace(temporary, path)

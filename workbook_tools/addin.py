@@ -1,0 +1,221 @@
+"""Entry points of the Excel add-in: one click runs the same core as the CLI, inside the caller book.
+
+The ribbon button of the add-in (built by `workbook-tools addin build` from xlwings' own add-in
+template) runs `import bhxh_tools; bhxh_tools.main()`, which calls `main()` here. The action is
+the one chosen on the `Cấu hình` sheet. Only a small part of the xlwings API is used, the part
+its remote engine supports too: `Book.caller`, `sheets`, `sheets.add`, `Sheet.name`,
+`Sheet.clear`, `Sheet.visible`, `range`, `.value`, `.number_format`.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .check import ACCEPTED, MISSING, REJECTED, check_folder, load_manifest
+from .consolidate import consolidate, regroup_results
+from .errors import WorkbookToolsError
+from .generate import GenerateOptions, generate, in_structure, select_units
+from .names import resolver
+from .plans import data_dirs, load_plan
+from .summary import DATA_SHEET, SHEETS, held_from_rows, write_summary
+from .units import mapping_63_to_34
+from .values import parse_date
+
+CONFIG_SHEET = "Cấu hình"
+SETTINGS = (
+    ("plan", "Mã kế hoạch (ví dụ 2800-2021)"),
+    ("returns_dir", "Thư mục chứa báo cáo các tỉnh gửi về"),
+    ("manifest", "Tệp manifest.json của đợt gửi sổ (không bắt buộc)"),
+    ("structure", "Tổng hợp theo 63 hay 34 đơn vị (để trống: theo kế hoạch)"),
+    ("as_of", "Kỳ báo cáo (ngày/tháng/năm, để trống: tự xác định)"),
+    ("out_dir", "Thư mục để tạo sổ cho các đơn vị"),
+    ("units", "Chỉ tạo sổ cho các đơn vị (mã hoặc tên, cách nhau bởi dấu ;)"),
+    ("action", "Thao tác khi bấm nút BHXH › Thực hiện"),
+    ("status", "Kết quả lần chạy gần nhất"),
+)
+ACTION_CONSOLIDATE = "Tổng hợp báo cáo"
+ACTION_CHECK = "Kiểm tra báo cáo"
+ACTION_GENERATE = "Tạo sổ cho các đơn vị"
+OWN_SHEETS = (*SHEETS, "_meta", DATA_SHEET)
+_LOOKS_NUMERIC = re.compile(r"^(?=.*\d)[\d\s.,:/+-]+$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the user set on `Cấu hình`, keyed by the keys in column A."""
+
+    values: dict[str, Any]
+
+    def text(self, key: str) -> str:
+        """A setting as text ('' when empty)."""
+        value = self.values.get(key)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return "" if value is None else str(value).strip()
+
+    def folder(self, key: str, label: str) -> Path:
+        """A folder setting that must exist."""
+        text = self.text(key)
+        if not text:
+            raise WorkbookToolsError(f"Chưa nhập «{label}» trên sheet {CONFIG_SHEET}.")
+        return Path(text)
+
+
+def read_settings(book: Any) -> Settings:
+    """Key → value of the `Cấu hình` sheet (key in column A, value in column C)."""
+    names = [sheet.name for sheet in book.sheets]
+    if CONFIG_SHEET not in names:
+        raise WorkbookToolsError(f"Sổ này không có sheet «{CONFIG_SHEET}»; tạo sổ tổng hợp bằng `workbook-tools generate-national`.")
+    rows = book.sheets[CONFIG_SHEET].range("A1:C40").value or []
+    return Settings({str(r[0]).strip(): r[2] for r in rows if r and r[0]})
+
+
+def write_status(book: Any, message: str) -> None:
+    """Tell the user what happened, in the status row of `Cấu hình`."""
+    sheet = book.sheets[CONFIG_SHEET]
+    rows = sheet.range("A1:A40").value or []
+    for number, row in enumerate(rows, start=1):
+        key = row[0] if isinstance(row, list) else row
+        if key == "status":
+            sheet.range(f"C{number}").value = f"{datetime.now():%d/%m/%Y %H:%M}: {message}"
+            return
+
+
+def _cell_for_excel(value: Any) -> Any:
+    """Keep codes and keys such as '01' or '2021-09' as text, which Excel would turn into numbers or dates."""
+    if isinstance(value, str) and _LOOKS_NUMERIC.match(value):
+        return "'" + value
+    return value
+
+
+def copy_sheets(source: Path, book: Any, names: tuple[str, ...]) -> None:
+    """Put sheets of a workbook written by the core into the caller book, values, formulas and formats.
+
+    Sheets of the same name are cleared and rewritten (a second click replaces, never duplicates);
+    any other sheet of the book is left alone.
+    """
+    import openpyxl
+
+    written = openpyxl.load_workbook(source)
+    for name in names:
+        if name not in written.sheetnames:
+            continue
+        origin = written[name]
+        existing = [sheet.name for sheet in book.sheets]
+        if name in existing:
+            target = book.sheets[name]
+            target.clear()
+        else:
+            target = book.sheets.add(name=name, after=book.sheets[existing[-1]])
+        grid = [[_cell_for_excel(cell.value) for cell in row] for row in origin.iter_rows()]
+        if grid and grid[0]:
+            target.range((1, 1), (len(grid), len(grid[0]))).value = grid
+        for row in origin.iter_rows():
+            for cell in row:
+                if cell.value is not None and cell.number_format not in ("General", "@"):
+                    target.range((cell.row, cell.column)).number_format = cell.number_format
+        if origin.sheet_state != "visible":
+            target.visible = False
+
+
+def held_in_book(book: Any) -> dict:
+    """The figures the last click kept in this book's `_data` sheet."""
+    if DATA_SHEET not in [sheet.name for sheet in book.sheets]:
+        return {}
+    rows = book.sheets[DATA_SHEET].range("A1:G200000").value or []
+    cleaned = [[str(c).lstrip("'") if isinstance(c, str) else c for c in row] for row in rows if row and any(v is not None for v in row)]
+    return held_from_rows(cleaned)
+
+
+def _report(settings: Settings) -> Any:
+    """Read the returns folder set on `Cấu hình`, as `workbook-tools check` does."""
+    data = load_plan(settings.text("plan"), data_dirs())
+    manifest = load_manifest(Path(settings.text("manifest"))) if settings.text("manifest") else None
+    return check_folder(settings.folder("returns_dir", "Thư mục chứa báo cáo"), data, manifest=manifest)
+
+
+def consolidate_action(book: Any, settings: Settings) -> str:
+    """Consolidate the returns into this book's own summary sheets."""
+    report = _report(settings)
+    data = report.data
+    baseline = load_plan(data.plan.previous_plan) if data.plan.is_stock and data.plan.previous_plan else None
+    as_of = parse_date(settings.values.get("as_of")) if settings.text("as_of") else None
+    result = consolidate(report, held=held_in_book(book), as_of=as_of, baseline=baseline)
+    key = settings.text("structure")
+    if key and key != data.plan.structure:
+        result = regroup_results(result, mapping_63_to_34(), in_structure(data, key))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "tong-hop.xlsx"
+        write_summary(result, path)
+        copy_sheets(path, book, OWN_SHEETS)
+    return (f"Đã tổng hợp {data.plan.id}: {result.count(ACCEPTED)} đơn vị được chấp nhận, "
+            f"{result.count(REJECTED)} bị từ chối, {result.count(MISSING)} chưa nộp; "
+            f"{sum(p.is_error for p in result.problems)} lỗi, {sum(not p.is_error for p in result.problems)} cảnh báo.")
+
+
+def check_action(book: Any, settings: Settings) -> str:
+    """Only the problems, into `Lỗi dữ liệu`."""
+    report = _report(settings)
+    result = consolidate(report, held={})
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "kiem-tra.xlsx"
+        write_summary(result, path)
+        copy_sheets(path, book, (SHEETS[3],))
+    problems = report.problems
+    return f"Đã kiểm tra {len(report.returns)} tệp: {sum(p.is_error for p in problems)} lỗi, {sum(not p.is_error for p in problems)} cảnh báo (xem sheet {SHEETS[3]})."
+
+
+def generate_action(book: Any, settings: Settings) -> str:
+    """Generate the units' workbooks into the folder set on `Cấu hình`."""
+    data = load_plan(settings.text("plan"), data_dirs())
+    key = settings.text("structure") or None
+    data = in_structure(data, key)
+    names = resolver(data.plan.structure)
+    wanted = [t.strip() for t in settings.text("units").split(";") if t.strip()]
+    units = select_units(data, [names.resolve_code_or_name(t) for t in wanted] or None)
+    out = settings.folder("out_dir", "Thư mục để tạo sổ")
+    files = generate(data, out, units, GenerateOptions(force=True))
+    return f"Đã tạo {len(files)} sổ cho kế hoạch {data.plan.id} trong {out}."
+
+
+ACTIONS: dict[str, Callable[[Any, Settings], str]] = {
+    ACTION_CONSOLIDATE: consolidate_action,
+    ACTION_CHECK: check_action,
+    ACTION_GENERATE: generate_action,
+}
+
+
+def run(book: Any) -> str:
+    """Run the action chosen on `Cấu hình`; every failure becomes a Vietnamese status line."""
+    try:
+        settings = read_settings(book)
+        action = ACTIONS.get(settings.text("action") or ACTION_CONSOLIDATE)
+        if action is None:
+            message = f"Thao tác «{settings.text('action')}» không có; chọn một trong: {', '.join(ACTIONS)}."
+        else:
+            message = action(book, settings)
+    except WorkbookToolsError as exc:
+        message = f"Không thực hiện được: {exc}"
+    except Exception as exc:  # noqa: BLE001 - the user must see a message, never a traceback in a cell
+        detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        message = f"Lỗi không mong đợi ({detail}). Hãy gửi tệp này và thông báo cho bộ phận CNTT."
+    try:
+        write_status(book, message)
+    except Exception:  # noqa: BLE001 - no Cấu hình sheet: the message is still returned
+        pass
+    return message
+
+
+def main() -> None:
+    """What the ribbon button runs (through the `bhxh_tools` shim next to the add-in)."""
+    import xlwings as xw
+
+    run(xw.Book.caller())
+

@@ -22,3 +22,13 @@ def runner() -> CliRunner:
 def data_dir() -> Path:
     """The shipped data folder."""
     return shipped_data_dir()
+
+
+@pytest.fixture(autouse=True)
+def isolated_user_data(tmp_path_factory, monkeypatch):
+    """Imports and splits never reach the real user data folder, and --data-dir never leaks between tests."""
+    from workbook_tools import datafiles
+
+    monkeypatch.setenv(datafiles.DATA_DIR_ENV, str(tmp_path_factory.mktemp("user-data")))
+    yield
+    datafiles.use_data_dirs(())

@@ -23,7 +23,8 @@ from .consolidate import consolidate, regroup_results
 from .errors import WorkbookToolsError
 from .generate import GenerateOptions, generate, in_structure, select_units
 from .names import resolver
-from .plans import data_dirs, load_plan
+from .datafiles import data_dirs
+from .plans import load_plan
 from .summary import DATA_SHEET, SHEETS, held_from_rows, write_summary
 from .units import mapping_63_to_34
 from .values import parse_date

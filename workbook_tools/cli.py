@@ -26,7 +26,8 @@ from .problems import Problem
 from .summary import load_held, write_csv, write_json, write_national_workbook, write_summary
 from .indicators import indicator
 from .names import resolver
-from .plans import NATIONAL_KEYS, TOTAL, PlanTargets, data_dirs, list_plans, load_plan
+from .datafiles import data_dirs, use_data_dirs, writable_data_dir
+from .plans import NATIONAL_KEYS, TOTAL, PlanTargets, list_plans, load_plan
 from .quality import check_plan
 from .targets import regroup
 from .units import central_unit, mapping_63_to_34, structure, structure_as_of, structures
@@ -93,12 +94,13 @@ def parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -
     "extra_dirs",
     multiple=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder with user plans (searched before the shipped data; also $WORKBOOK_TOOLS_DATA).",
+    help="Folder with user plans and structures, searched first; imports are stored there (default: $WORKBOOK_TOOLS_DATA or the user data folder).",
 )
 @click.pass_context
 def main(ctx: click.Context, extra_dirs: tuple[Path, ...]) -> None:
     """Targets and reports of BHXH Việt Nam through Excel workbooks."""
-    ctx.obj = {"dirs": data_dirs(extra_dirs)}
+    use_data_dirs(extra_dirs)
+    ctx.obj = {"dirs": data_dirs()}
 
 
 @main.command("units")
@@ -230,7 +232,7 @@ def targets_check(obj: dict[str, Any], plan_id: str | None, as_json: bool) -> No
         emit_json({pid: [f.as_dict() for f in findings] for pid, findings in report.items()})
         return
     for pid, findings in report.items():
-        data = load_plan(pid, obj["dirs"])
+        data = load_plan(pid, obj["dirs"])  # reloaded for names
         problems = [f for f in findings if f.is_inconsistency]
         click.echo(f"\n{pid} ({data.plan.document.citation()}): {len(problems)} disagreement(s)")
         if problems:
@@ -456,3 +458,90 @@ def addin_install_command(out_dir: Path) -> None:
     from .addin_build import ADDIN_NAME, INSTALL_STEPS
 
     click.echo(INSTALL_STEPS.format(xlam=out_dir / f"{ADDIN_NAME}.xlam", shim=out_dir / f"{ADDIN_NAME}.py"))
+
+
+def _print_check(data: PlanTargets) -> None:
+    """The data-quality report of one plan (shared by import, split and targets check)."""
+    findings = check_plan(data)
+    problems = [f for f in findings if f.is_inconsistency]
+    click.echo(f"{data.plan.id}: {len(problems)} disagreement(s) between published figures")
+    for f in problems:
+        click.echo(f"  {f.check}: {f.unit} {f.indicator} {f.period}: published {format_number(f.published)}, recomputed {format_number(f.recomputed)} ({f.difference:+,})")
+
+
+@targets_group.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--plan", "plan_id", required=True, help="Id of the new plan, e.g. 2026 or 123-2026.")
+@click.option("--structure", "structure_key", default="34", show_default=True, help="Units the appendix lists: 63, 34, or a stored district structure.")
+@click.option("--kind", type=click.Choice(["stock", "flow"]), help="Stock (levels) or flow (additions); default: flow when the columns are months, else stock.")
+@click.option("--document", default="", help='The decision, e.g. "Kế hoạch 123/KH-BHXH ngày 05/01/2026".')
+@click.option("--year", type=int, help="Year of month columns written without one, or of an annual plan.")
+@click.option("--columns", default="", help="Explicit mapping when headers are unclear, e.g. C=bhxh_bb:total,D=bhyt:2026-01.")
+@click.option("--dry-run", is_flag=True, help="Show what would be stored; store nothing.")
+@click.option("--force", is_flag=True, help="Replace a user plan with the same id.")
+@click.pass_obj
+def targets_import(obj: dict[str, Any], file: Path, plan_id: str, structure_key: str, kind: str | None, document: str,
+                   year: int | None, columns: str, dry_run: bool, force: bool) -> None:
+    """Import a plan from an official appendix (.xlsx or .csv) into the user data folder."""
+    from .importer import import_appendix, store_plan
+
+    data = import_appendix(file, plan_id, structure_key, kind=kind, document=document, year=year, columns=columns)
+    plan = data.plan
+    click.echo(f"{plan.id}: {len(data.unit_codes())} units, indicators {', '.join(plan.indicators)}, {plan.kind}, {plan.start} → {plan.end}")
+    _print_check(data)
+    if dry_run:
+        click.echo("dry run: nothing stored")
+        return
+    path = store_plan(data, writable_data_dir(), document, force=force)
+    click.echo(f"stored {path.with_suffix('.csv')} and {path}")
+
+
+@targets_group.command("split")
+@click.argument("plan_id", metavar="PLAN")
+@click.option("--unit", "unit_text", required=True, help="The province whose targets are split (code or name).")
+@click.option("--by", "shares_file", required=True, type=click.Path(path_type=Path), help="CSV or workbook: district code (optional), name, share.")
+@click.option("--plan-id", "new_id", help="Id of the district plan (default: PLAN-CODE).")
+@click.option("--force", is_flag=True, help="Replace a district plan with the same id.")
+@click.pass_obj
+def targets_split(obj: dict[str, Any], plan_id: str, unit_text: str, shares_file: Path, new_id: str | None, force: bool) -> None:
+    """Split a province's targets over its districts (exactly) and store them as a plan of their own."""
+    from .importer import store_plan
+    from .split import read_shares, split_plan, store_structure
+
+    data = load_plan(plan_id, obj["dirs"])
+    province = resolver(data.plan.structure).resolve_code_or_name(unit_text)
+    unit = structure(data.plan.structure).unit(province)
+    shares = read_shares(shares_file)
+    key = f"huyen-{data.plan.structure}-{province}"
+    store_structure(writable_data_dir(), key, f"Các huyện của {unit.name}", shares, unit.name)
+    split = split_plan(data, province, shares, new_id or f"{plan_id}-{province}", key)
+    path = store_plan(split, writable_data_dir(), data.plan.document.citation(), force=force)
+    click.echo(f"split {plan_id} for {province} {unit.name} over {len(shares)} districts: plan {split.plan.id} (structure {key}), stored {path}")
+    _print_check(split)
+
+
+@main.command("next-period")
+@click.option("--from", "source", required=True, help="National summary workbook of the last period (achieved figures), or a plan id.")
+@click.option("--plan", "plan_id", required=True, help="The new period's plan.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for the workbooks.")
+@click.option("--unit", "unit_texts", multiple=True, help="Only this unit (code or name); repeat for several.")
+@click.option("--profile", callback=parse_profile, help="Weights for months the plan does not publish.")
+@click.option("--password", default="", help="Password for sheet protection.")
+@click.option("--force", is_flag=True, help="Overwrite workbooks already in the folder.")
+@click.pass_obj
+def next_period_command(obj: dict[str, Any], source: str, plan_id: str, out_dir: Path, unit_texts: tuple[str, ...],
+                        profile: tuple[float, ...] | None, password: str, force: bool) -> None:
+    """Generate the next period's workbooks, carrying what each unit achieved before."""
+    from .next_period import CONTINUES, roll_over
+
+    data = load_plan(plan_id, obj["dirs"])
+    rollover = roll_over(source, data, obj["dirs"])
+    names = resolver(data.plan.structure)
+    units = select_units(data, [names.resolve_code_or_name(t) for t in unit_texts] or None)
+    options = GenerateOptions(profile=profile, password=password, force=force)
+    with click.progressbar(length=len(units), label="Generating", file=sys.stderr) as bar:
+        files = generate(data, out_dir, units, options, baseline=rollover.baseline, histories=rollover.histories,
+                         progress=lambda _f: bar.update(1))
+    what = "achieved figures" if rollover.achieved else "targets (no achieved figures in a plan id)"
+    how = "carried as year-to-date" if rollover.relation == CONTINUES else "shown as last year's"
+    click.echo(f"Wrote {len(files)} workbook(s) for {data.plan.id} to {out_dir}; {rollover.old.plan.id}'s {what} {how} for {len(rollover.histories)} unit(s)")

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from .errors import DataFileError
 
 _PACKAGE = Path(__file__).resolve().parent
+DATA_DIR_ENV = "WORKBOOK_TOOLS_DATA"
+_EXTRA_DIRS: list[Path] = []
 
 
 def first_existing(*candidates: Path) -> Path:
@@ -47,3 +51,31 @@ def read_json(path: Path) -> Any:
         raise DataFileError(f"missing data file: {path}") from exc
     except json.JSONDecodeError as exc:
         raise DataFileError(f"{path}: not valid JSON ({exc})") from exc
+
+
+def user_data_dir() -> Path:
+    """Where imported plans and user structures are stored: $WORKBOOK_TOOLS_DATA, else the platform's user data folder."""
+    if os.environ.get(DATA_DIR_ENV):
+        return Path(os.environ[DATA_DIR_ENV])
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("workbook-tools", appauthor=False))
+
+
+def use_data_dirs(dirs: Iterable[Path]) -> None:
+    """Folders given on the command line (--data-dir), searched before the others for this process."""
+    _EXTRA_DIRS[:] = [Path(d) for d in dirs]
+
+
+def data_dirs(extra: Iterable[Path] = ()) -> tuple[Path, ...]:
+    """Folders searched for plans and structures: given ones, --data-dir, the user folder, then the shipped data."""
+    found: list[Path] = []
+    for folder in (*map(Path, extra), *_EXTRA_DIRS, user_data_dir(), shipped_data_dir()):
+        if folder not in found:
+            found.append(folder)
+    return tuple(found)
+
+
+def writable_data_dir() -> Path:
+    """Where an import or a split stores what it makes: the first --data-dir, else the user folder."""
+    return _EXTRA_DIRS[0] if _EXTRA_DIRS else user_data_dir()

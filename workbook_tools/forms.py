@@ -12,7 +12,8 @@ from typing import Any
 from .datafiles import templates_dir
 from .errors import DataFileError
 
-CELL_KINDS = ("target", "input", "formula")
+CELL_KINDS = ("target", "input", "formula", "context")
+KIND_CONDITIONS = ("stock", "flow")
 VALUE_TYPES = ("count", "money", "percent", "text", "date")
 PLACEHOLDER = re.compile(r"\{([a-z_]+:)?([a-z_0-9.]+)\}")
 
@@ -24,7 +25,7 @@ class Column:
     key: str
     header: str | dict[str, str]
     cell: str
-    formula: str = ""
+    formula: str | dict[str, str] = ""
     format: str = ""
     requires: tuple[str, ...] = ()
     completion: bool = False
@@ -33,6 +34,10 @@ class Column:
     def header_for(self, kind: str) -> str:
         """The header text for a stock or flow plan."""
         return self.header if isinstance(self.header, str) else self.header[kind]
+
+    def formula_for(self, kind: str) -> str:
+        """The formula for a stock or flow row."""
+        return self.formula if isinstance(self.formula, str) else self.formula[kind]
 
 
 @dataclass(frozen=True)
@@ -45,9 +50,11 @@ class Group:
     columns: tuple[Column, ...]
     when: str = ""
 
-    def applies(self, plan_kind: str) -> bool:
-        """False for a group meant only for stock (or only flow) plans."""
-        return not self.when or self.when == plan_kind
+    def applies(self, plan_kind: str, flags: frozenset[str] = frozenset()) -> bool:
+        """Kept for plans of its kind (`when = "stock"`), or when the workbook has that history (`when = "carried"`)."""
+        if not self.when:
+            return True
+        return self.when == plan_kind if self.when in KIND_CONDITIONS else self.when in flags
 
 
 @dataclass(frozen=True)

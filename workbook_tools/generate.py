@@ -6,7 +6,7 @@ import calendar
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -19,7 +19,7 @@ from .parallel import run_jobs
 from .plans import TOTAL, PlanTargets
 from .render import escape_header, render
 from .spec import Context, build_workbook, month_label
-from .targets import monthly_targets, regroup
+from .targets import monthly_targets, regroup, to_date
 from .units import Unit, mapping_63_to_34, structure
 
 MANIFEST_NAME = "manifest.json"
@@ -78,6 +78,10 @@ def unit_targets(
     methods: set[str] = set()
     for code in data.plan.indicators:
         total = data.value(unit, code, TOTAL)
+        months_published = [data.value(unit, code, m) for m in data.plan.months]
+        if total is None and all(v is not None for v in months_published):
+            total = to_date(data.plan, dict(zip(data.plan.months, months_published)), data.plan.end)
+            derived.add((code, TOTAL))
         if total is None:
             continue
         values[(code, TOTAL)] = total
@@ -120,7 +124,18 @@ def _derived_note(methods: set[str], profile: Sequence[float] | None) -> str:
     return "Kế hoạch chỉ giao chỉ tiêu năm; mức cuối tháng (in nghiêng) lấy bằng chỉ tiêu năm."
 
 
-def build_context(data: PlanTargets, unit: Unit, profile: Sequence[float] | None, baseline: PlanTargets | None) -> tuple[Context, set[str]]:
+@dataclass(frozen=True)
+class History:
+    """What a unit achieved before this plan (from `next-period`): figures for the forms, and which."""
+
+    context: dict[tuple[str, str], float]
+    flags: frozenset[str]
+
+
+def build_context(
+    data: PlanTargets, unit: Unit, profile: Sequence[float] | None, baseline: PlanTargets | None,
+    history: History | None = None,
+) -> tuple[Context, set[str]]:
     """Everything the forms need about this unit and plan."""
     plan = data.plan
     values, derived, methods = unit_targets(data, unit.code, profile, baseline)
@@ -140,7 +155,8 @@ def build_context(data: PlanTargets, unit: Unit, profile: Sequence[float] | None
     rows = tuple(
         (code, indicator(code).label, indicator(code).unit, indicator(code).value_type) for code in plan.indicators
     )
-    ctx = Context(plan.kind, plan.months, texts, rows, values, frozenset(derived))
+    ctx = Context(plan.kind, plan.months, texts, rows, values, frozenset(derived),
+                  history.context if history else {}, history.flags if history else frozenset())
     return ctx, methods
 
 
@@ -159,11 +175,11 @@ def sha256_of(path: Path) -> str:
 
 def write_workbook(
     unit: Unit, path: Path, data: PlanTargets, forms: FormSet, options: GenerateOptions,
-    generated_at: datetime, baseline: PlanTargets | None = None,
+    generated_at: datetime, baseline: PlanTargets | None = None, histories: Mapping[str, History] | None = None,
 ) -> GeneratedFile:
     """Write one unit's workbook atomically (temporary name, then rename)."""
     plan = data.plan
-    ctx, methods = build_context(data, unit, options.profile, baseline)
+    ctx, methods = build_context(data, unit, options.profile, baseline, (histories or {}).get(unit.code))
     meta = {
         "tool": "workbook-tools",
         "tool_version": __version__,
@@ -202,7 +218,7 @@ def select_units(data: PlanTargets, codes: Iterable[str] | None) -> list[Unit]:
 def generate(
     data: PlanTargets, out_dir: Path, units: Sequence[Unit], options: GenerateOptions = GenerateOptions(),
     *, forms: FormSet | None = None, baseline: PlanTargets | None = None,
-    progress: Callable[[GeneratedFile], None] | None = None,
+    histories: Mapping[str, History] | None = None, progress: Callable[[GeneratedFile], None] | None = None,
 ) -> list[GeneratedFile]:
     """Write every unit's workbook and the manifest; refuse to overwrite unless forced."""
     forms = forms or shipped_forms()
@@ -214,7 +230,7 @@ def generate(
         raise WorkbookToolsError(f"{out_dir} already holds {len(existing)} workbook(s), e.g. {existing[0]}; use --force to overwrite")
     generated_at = options.generated_at or datetime.now().replace(microsecond=0)
     jobs = [(unit, paths[unit.code]) for unit in units]
-    written = run_jobs(write_workbook, jobs, options.workers, progress, shared=(data, forms, options, generated_at, baseline))
+    written = run_jobs(write_workbook, jobs, options.workers, progress, shared=(data, forms, options, generated_at, baseline, histories))
     write_manifest(out_dir / MANIFEST_NAME, data, forms, written, generated_at)
     return written
 

@@ -135,9 +135,16 @@ def _alias_map(key: str) -> dict[tuple[str, ...], str]:
     return {name_tokens(r["alias"]): r["code"] for r in rows if r["structure"] == key}
 
 
-@lru_cache(maxsize=None)
 def resolver(key: str = "63") -> NameResolver:
-    """The resolver of a shipped structure ('63' or '34'), aliases and former names included."""
+    """The resolver of a structure: shipped ones cached with aliases and former names, user ones fresh."""
+    if key in ("63", "34"):
+        return _shipped_resolver(key)
+    return NameResolver(structure(key))
+
+
+@lru_cache(maxsize=None)
+def _shipped_resolver(key: str) -> NameResolver:
+    """A shipped structure's resolver, aliases and former names included."""
     target = structure(key)
     result = NameResolver(target, _alias_map(key))
     if key == "34":

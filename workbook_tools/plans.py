@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .datafiles import read_csv, read_json, shipped_data_dir
+from .datafiles import data_dirs, read_csv, read_json
 from .errors import DataFileError, PlanNotFoundError
 from .indicators import indicator
 from .units import NATIONAL_CODE
@@ -15,7 +14,6 @@ from .units import NATIONAL_CODE
 PROVINCES_TOTAL_CODE = "VN_TINH"
 NATIONAL_KEYS = (NATIONAL_CODE, PROVINCES_TOTAL_CODE)
 TOTAL = "total"
-DATA_DIR_ENV = "WORKBOOK_TOOLS_DATA"
 
 
 @dataclass(frozen=True)
@@ -155,15 +153,6 @@ def _targets_from_csv(path: Path, plan_id: str) -> tuple[Target, ...]:
             Target(row["unit"], row["indicator"], row["period"], value, row.get("published_name", ""), row.get("source", ""))
         )
     return tuple(targets)
-
-
-def data_dirs(extra: Iterable[Path] = ()) -> tuple[Path, ...]:
-    """Folders searched for plans: the ones given, then $WORKBOOK_TOOLS_DATA, then the shipped data."""
-    dirs = [Path(p) for p in extra]
-    if os.environ.get(DATA_DIR_ENV):
-        dirs.append(Path(os.environ[DATA_DIR_ENV]))
-    dirs.append(shipped_data_dir())
-    return tuple(dirs)
 
 
 def plan_files(dirs: Sequence[Path]) -> dict[str, Path]:

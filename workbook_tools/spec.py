@@ -98,6 +98,8 @@ class Context:
     indicators: tuple[tuple[str, str, str, str], ...]
     targets: Mapping[tuple[str, str], int]
     derived: frozenset[tuple[str, str]]
+    context: Mapping[tuple[str, str], float] = field(default_factory=dict)
+    flags: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -200,10 +202,14 @@ def _data_cell(sheet: SheetSpec, row: TableRow, r: int, c: int, group: Group, co
         sheet.put(r, c, value, f"{'derived' if derived else 'target'}.{number_format}")
         sheet.targets[(row.key, column_key(column.key, period))] = (r, c)
     elif column.cell == "input":
-        sheet.put(r, c, None, f"input.{row.type}", validation=row.type)
+        prefill = ctx.context.get((row.indicator, column.key)) if row.indicator else None
+        sheet.put(r, c, prefill, f"input.{row.type}", validation=row.type)
         sheet.inputs[(row.key, column_key(column.key, period))] = (r, c)
+    elif column.cell == "context":
+        value = ctx.context.get((row.indicator, column.key)) if row.indicator else None
+        sheet.put(r, c, value, f"target.{number_format}")
     else:
-        formula = resolve_formula(column.formula, r, c, group.key, period, row.kind, layout)
+        formula = resolve_formula(column.formula_for(row.kind or ctx.plan_kind), r, c, group.key, period, row.kind, layout)
         sheet.put(r, c, None, f"formula.{column.format or number_format}", formula=formula)
 
 
@@ -244,7 +250,7 @@ def _title_block(sheet: SheetSpec, form: Form, ctx: Context, last_col: int) -> i
 def build_table_sheet(form: Form, ctx: Context) -> SheetSpec:
     """A table form (Chỉ tiêu, Mẫu 01, Mẫu 02) laid out for one unit."""
     sheet = SheetSpec(form.key, form.sheet)
-    groups = [g for g in form.groups if g.applies(ctx.plan_kind)]
+    groups = [g for g in form.groups if g.applies(ctx.plan_kind, ctx.flags)]
     rows = table_rows(form, ctx)
     width = sum(len(g.columns) * len(_group_periods(g, ctx)) for g in groups)
     last_col = FIRST_DATA_COL + width - 1

@@ -7,7 +7,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from .datafiles import read_csv, read_json, shipped_data_dir
+from .datafiles import data_dirs, read_csv, read_json, shipped_data_dir
 from .errors import DataFileError
 
 CENTRAL_CODE = "TW"
@@ -106,11 +106,25 @@ def structures() -> dict[str, Structure]:
 
 
 def structure(key: str) -> Structure:
-    """One shipped structure, with an error listing the known keys."""
+    """A structure by key: a shipped one ('63', '34') or a user one (a province's districts)."""
     known = structures()
-    if key not in known:
-        raise DataFileError(f"unknown structure {key!r}; known: {', '.join(sorted(known))}")
-    return known[key]
+    if key in known:
+        return known[key]
+    user = user_structure(key)
+    if user is None:
+        raise DataFileError(f"unknown structure {key!r}; known: {', '.join(sorted(known))} and user structures in data folders")
+    return user
+
+
+def user_structure(key: str) -> Structure | None:
+    """A structure stored by `targets split` as units/KEY.csv (+ KEY.json) in a data folder."""
+    for folder in data_dirs():
+        path = folder / "units" / f"{key}.csv"
+        if path.exists():
+            meta_path = path.with_suffix(".json")
+            meta = read_json(meta_path) if meta_path.exists() else {}
+            return Structure(key, meta.get("label", key), None, None, meta.get("basis", ""), load_units_file(path, key))
+    return None
 
 
 def structure_as_of(day: date) -> Structure:

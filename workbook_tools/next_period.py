@@ -1,0 +1,131 @@
+"""Roll the cycle forward: the next period's workbooks, with what each unit achieved before.
+
+Where the new plan continues the old one (later months of the same year), the achieved figures
+are carried so the new workbooks show year-to-date results; where it starts a new year, last
+year's final figures are shown as context (and, for stocks, prefill the 31/12 baseline). History
+kept on the 63 provinces is regrouped onto the 34 units for plans on the new structure.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .consolidate import Source
+from .errors import WorkbookToolsError
+from .generate import History
+from .plans import TOTAL, PlanTargets, Target, load_plan
+from .read import custom_properties
+from .summary import is_ours, load_held
+from .targets import to_date
+from .units import mapping_63_to_34
+
+CONTINUES, NEW_YEAR = "continues", "new_year"
+
+
+@dataclass(frozen=True)
+class Rollover:
+    """The old plan, how the new one relates to it, each unit's history, and where figures came from."""
+
+    old: PlanTargets
+    relation: str
+    histories: dict[str, History]
+    baseline: PlanTargets | None
+    achieved: bool
+
+
+def relation(old: PlanTargets, new: PlanTargets) -> str:
+    """CONTINUES (starts later in the same year) or NEW_YEAR (a later year); anything else is refused."""
+    if new.plan.start > old.plan.start and new.plan.start[:4] == old.plan.start[:4]:
+        return CONTINUES
+    if new.plan.start[:4] > old.plan.end[:4]:
+        return NEW_YEAR
+    raise WorkbookToolsError(
+        f"plan {new.plan.id} ({new.plan.start} → {new.plan.end}) does not come after {old.plan.id} ({old.plan.start} → {old.plan.end})"
+    )
+
+
+def achieved_to_date(old: PlanTargets, sources: Mapping[str, Source], before: str) -> dict[str, dict[str, float]]:
+    """Each unit's achievement in the old plan's months before `before`: flows add up, stocks take the latest level."""
+    figures: dict[str, dict[str, float]] = {}
+    for unit, source in sources.items():
+        for code in old.plan.indicators:
+            monthly = {m: v for (i, m), v in source.actuals.items()
+                       if i == code and m in old.plan.months and m < before and v is not None}
+            if monthly:
+                figures.setdefault(unit, {})[code] = to_date(old.plan, monthly, old.plan.end)
+    return figures
+
+
+def targets_as_figures(old: PlanTargets) -> dict[str, dict[str, float]]:
+    """Without returns, the old plan's own targets stand for what was reached."""
+    return {
+        unit: {code: old.value(unit, code) for code in old.plan.indicators if old.value(unit, code) is not None}
+        for unit in old.unit_codes()
+    }
+
+
+def regroup_figures(figures: Mapping[str, Mapping[str, float]], mapping: Mapping[str, str]) -> dict[str, dict[str, float]]:
+    """Former provinces' figures summed onto the units they went into."""
+    result: dict[str, dict[str, float]] = {}
+    for unit, values in figures.items():
+        target = result.setdefault(mapping[unit], {})
+        for code, value in values.items():
+            target[code] = target.get(code, 0) + value
+    return result
+
+
+def histories_for(new: PlanTargets, figures: Mapping[str, Mapping[str, float]], kind: str) -> dict[str, History]:
+    """The context each unit's new workbook shows."""
+    result = {}
+    for unit, values in figures.items():
+        context: dict[tuple[str, str], float] = {}
+        for code, value in values.items():
+            if code not in new.plan.indicators:
+                continue
+            if kind == CONTINUES:
+                context[(code, "carried")] = value
+            else:
+                context[(code, "last_year_total")] = value
+                if new.plan.is_stock:
+                    context[(code, "baseline")] = value
+        result[unit] = History(context, frozenset({"carried" if kind == CONTINUES else "last_year"}))
+    return result
+
+
+def baseline_plan(new: PlanTargets, figures: Mapping[str, Mapping[str, float]]) -> PlanTargets:
+    """Last year's levels as a plan-shaped baseline, so stock milestones climb from them."""
+    targets = tuple(
+        Target(unit, code, TOTAL, int(round(value))) for unit, values in figures.items() for code, value in values.items()
+    )
+    return PlanTargets(new.plan, targets)
+
+
+def national_plan_id(path: Path) -> str:
+    """The plan a national summary workbook was made for."""
+    if not is_ours(path):
+        raise WorkbookToolsError(f"{path} is not a national summary written by workbook-tools")
+    with zipfile.ZipFile(path) as archive:
+        return custom_properties(archive).get("plan_id", "")
+
+
+def roll_over(source: str, new: PlanTargets, dirs: Sequence[Path]) -> Rollover:
+    """History for the new plan from a national workbook (achieved figures) or a plan id (targets)."""
+    path = Path(source)
+    if path.suffix.lower() in (".xlsx", ".xlsm") or path.exists():
+        if not path.exists():
+            raise WorkbookToolsError(f"file not found: {path}")
+        old = load_plan(national_plan_id(path), dirs)
+        figures, achieved = achieved_to_date(old, load_held(path), new.plan.start), True
+    else:
+        old = load_plan(source, dirs)
+        figures, achieved = targets_as_figures(old), False
+    if old.plan.structure != new.plan.structure:
+        if (old.plan.structure, new.plan.structure) != ("63", "34"):
+            raise WorkbookToolsError(f"history on structure {old.plan.structure} cannot be shown on {new.plan.structure}")
+        figures = regroup_figures(figures, mapping_63_to_34())
+    kind = relation(old, new)
+    baseline = baseline_plan(new, figures) if new.plan.is_stock and kind == NEW_YEAR else None
+    return Rollover(old, kind, histories_for(new, figures, kind), baseline, achieved)

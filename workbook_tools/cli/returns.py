@@ -1,0 +1,148 @@
+"""Returned workbooks: check and consolidate."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..check import ACCEPTED, MISSING, REJECTED, CheckReport, check_folder, load_manifest
+from ..consolidate import consolidate, regroup_results
+from ..generate import in_structure
+from ..plans import PlanTargets, load_plan
+from ..problems import Problem
+from ..summary import load_held, write_csv, write_json, write_summary
+from ..units import mapping_63_to_34
+from .app import ToolError, main, parse_day, print_table
+
+
+def _plan_of_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | None, plan_id: str | None) -> tuple[PlanTargets, Any]:
+    """The plan to check against: --plan, else the manifest's, else the one the returns name."""
+    manifest = load_manifest(manifest_path) if manifest_path else None
+    if manifest is None and (folder / "manifest.json").exists():
+        manifest = load_manifest(folder / "manifest.json")
+    chosen = plan_id or (manifest.plan if manifest else None) or _plan_named_by_returns(folder)
+    if not chosen:
+        raise ToolError(f"cannot tell which plan {folder} is for: give --plan or --manifest")
+    return load_plan(chosen, obj["dirs"]), manifest
+
+
+def _plan_named_by_returns(folder: Path) -> str | None:
+    """The plan id most returned workbooks carry in their properties."""
+    import zipfile
+    from collections import Counter
+
+    from ..intake import WORKBOOK, candidate_files, classify
+    from ..read import custom_properties
+
+    seen: Counter[str] = Counter()
+    if not folder.is_dir():
+        raise ToolError(f"returns folder not found: {folder}")
+    for path in candidate_files(folder):
+        if classify(path).kind == WORKBOOK:
+            with zipfile.ZipFile(path) as archive:
+                plan = custom_properties(archive).get("plan_id")
+            if plan:
+                seen[plan] += 1
+    return seen.most_common(1)[0][0] if seen else None
+
+
+def _read_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | None, plan_id: str | None) -> CheckReport:
+    """Check every returned file with a progress bar on stderr."""
+    if not folder.is_dir():
+        raise ToolError(f"returns folder not found or not a folder: {folder}")
+    data, manifest = _plan_of_folder(obj, folder, manifest_path, plan_id)
+    files = [p for p in folder.iterdir() if p.is_file()]
+    with click.progressbar(length=len(files), label="Reading returns", file=sys.stderr) as bar:
+        return check_folder(folder, data, manifest=manifest, progress=lambda _r: bar.update(1))
+
+
+def _problem_rows(problems: list[Problem]) -> list[list[str]]:
+    """Rows of the problems table for people."""
+    return [[p.severity, p.file, p.unit, p.sheet, p.cell, p.indicator, p.period, p.code, p.message] for p in problems]
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    """Every problem, errors first."""
+    ordered = sorted(problems, key=lambda p: (not p.is_error, p.file, p.sheet, p.cell))
+    if ordered:
+        print_table(["severity", "file", "unit", "sheet", "cell", "indicator", "period", "code", "message"], _problem_rows(ordered), numeric_from=99)
+
+
+returns_options = [
+    click.argument("returns_dir", type=click.Path(path_type=Path)),
+    click.option("--manifest", "manifest_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="manifest.json written by generate (expected units)."),
+    click.option("--plan", "plan_id", help="Plan id (default: the manifest's, else the one the returns carry)."),
+]
+
+
+def with_returns_options(func: Any) -> Any:
+    """Options shared by check and consolidate."""
+    for option in reversed(returns_options):
+        func = option(func)
+    return func
+
+
+@main.command("check")
+@with_returns_options
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the problems as JSON to this file.")
+@click.pass_obj
+def check_command(obj: dict[str, Any], returns_dir: Path, manifest_path: Path | None, plan_id: str | None, json_path: Path | None) -> None:
+    """Read every returned workbook and list every problem (exit 1 when a file or unit is unusable)."""
+    report = _read_folder(obj, returns_dir, manifest_path, plan_id)
+    problems = report.problems
+    _print_problems(problems)
+    statuses = {u: report.status(u) for u in report.units}
+    counts = {s: sum(1 for v in statuses.values() if v == s) for s in (ACCEPTED, REJECTED, MISSING)}
+    click.echo(
+        f"{len(report.returns)} file(s) read for {report.data.plan.id}: {counts[ACCEPTED]} unit(s) accepted, "
+        f"{counts[REJECTED]} rejected, {counts[MISSING]} missing; "
+        f"{sum(p.is_error for p in problems)} error(s), {sum(not p.is_error for p in problems)} warning(s)"
+    )
+    if json_path:
+        payload = {"plan": report.data.plan.id, "units": [{"code": u, "status": s} for u, s in statuses.items()], "problems": [p.as_dict() for p in problems]}
+        json_path.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    if counts[REJECTED] or any(r.rejected for r in report.returns):
+        sys.exit(1)
+
+
+@main.command("consolidate")
+@with_returns_options
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path), help="National summary workbook to write (.xlsx).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the figures as JSON.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the figures as CSV.")
+@click.option("--structure", "structure_key", type=click.Choice(["63", "34"]), help="Show the summary on this structure (63 → 34 regroups).")
+@click.option("--as-of", "as_of", callback=parse_day, help="Reporting round to judge timeliness by (default: the round most returns are dated in).")
+@click.option("--force", is_flag=True, help="Replace --out even if workbook-tools did not write it.")
+@click.pass_obj
+def consolidate_command(
+    obj: dict[str, Any], returns_dir: Path, manifest_path: Path | None, plan_id: str | None, out_path: Path,
+    json_path: Path | None, csv_path: Path | None, structure_key: str | None, as_of: date | None, force: bool,
+) -> None:
+    """Consolidate the returns into a national summary (exit 1 when units are missing or rejected)."""
+    report = _read_folder(obj, returns_dir, manifest_path, plan_id)
+    data = report.data
+    baseline = load_plan(data.plan.previous_plan, obj["dirs"]) if data.plan.is_stock and data.plan.previous_plan else None
+    result = consolidate(report, held=load_held(out_path), as_of=as_of, baseline=baseline)
+    if structure_key and structure_key != data.plan.structure:
+        result = regroup_results(result, mapping_63_to_34(), in_structure(data, structure_key))
+    write_summary(result, out_path, force=force)
+    if json_path:
+        write_json(result, json_path)
+    if csv_path:
+        write_csv(result, csv_path)
+    for notice in result.notices:
+        click.echo(notice)
+    accepted, rejected, missing = (result.count(s) for s in (ACCEPTED, REJECTED, MISSING))
+    click.echo(
+        f"Wrote {out_path}: {accepted} unit(s) accepted, {rejected} rejected, {missing} missing; "
+        f"{sum(p.is_error for p in result.problems)} error(s), {sum(not p.is_error for p in result.problems)} warning(s)"
+    )
+    if rejected or missing:
+        sys.exit(1)
+
+

@@ -240,3 +240,24 @@ def test_install_explains_the_windows_setup(runner):
     assert result.exit_code == 0
     for text in ("xlwings addin install", "Trusted Locations", "Unblock", "Interpreter_Win"):
         assert text in result.output
+
+
+def test_next_period_action_carries_the_figures_this_book_holds(setup, monkeypatch, tmp_path):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    monkeypatch.setenv("WORKBOOK_TOOLS_DATA", str(data_dir))
+    from .test_next_period import _continuation_plan
+
+    _continuation_plan(tmp_path, data_dir)
+    book = _book(setup)
+    _click(book, monkeypatch)
+    _set(book, "action", addin.ACTION_NEXT_PERIOD)
+    _set(book, "next_plan", "2800-2021-t11")
+    _set(book, "out_dir", str(tmp_path / "t11"))
+    _set(book, "units", "01")
+    status = _click(book, monkeypatch)
+    assert "Đã tạo 1 sổ kỳ tiếp theo (2800-2021-t11)" in status and "lũy kế các kỳ trước" in status
+    from .workbooks import computed
+
+    sheet = computed(next((tmp_path / "t11").glob("01-*.xlsx")))["mau01"]
+    assert sheet[("bhxh_bb", "carried:total")] == 200

@@ -225,3 +225,22 @@ def test_consolidating_again_with_a_newer_round_replaces_and_an_older_one_warns(
     assert units["15"]["status"] == "accepted" and units["15"]["file"] == "15-yen-bai.xlsx"
     assert units["15"]["round_date"] == ON_TIME_DATE.isoformat()
     assert sum(u["status"] == "accepted" for u in units.values()) == 61
+
+
+def test_regrouped_onto_34_units_the_national_sums_stay_the_same(cycle, tmp_path):
+    root = cycle["root"]
+    args = ["consolidate", str(root / "returns"), "--manifest", str(root / "blank" / "manifest.json"),
+            "--out", str(tmp_path / "n34.xlsx"), "--json", str(tmp_path / "n34.json"), "--structure", "34"]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 1
+    payload = json.loads((tmp_path / "n34.json").read_text(encoding="utf-8"))
+    assert payload["structure"] == "34" and len(payload["units"]) == 34
+    hcm = next(u for u in payload["units"] if u["code"] == "79")
+    assert hcm["name"] == "TP Hồ Chí Minh" and set(hcm["parts"]) == {"74", "77", "79"}
+    for old, new in zip(cycle["json"]["national"], payload["national"]):
+        assert (old["indicator"], old["period"], old["target"]) == (new["indicator"], new["period"], new["target"])
+        assert old["actual"] == pytest.approx(new["actual"])
+    lao_cai = next(u for u in payload["units"] if u["code"] == "15")
+    assert lao_cai["status"] == "accepted"
+    missing_parts = next(u for u in payload["units"] if u["code"] == "19")
+    assert missing_parts["status"] == "missing" and "06" in missing_parts["parts"]

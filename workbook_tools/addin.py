@@ -38,12 +38,14 @@ SETTINGS = (
     ("as_of", "Kỳ báo cáo (ngày/tháng/năm, để trống: tự xác định)"),
     ("out_dir", "Thư mục để tạo sổ cho các đơn vị"),
     ("units", "Chỉ tạo sổ cho các đơn vị (mã hoặc tên, cách nhau bởi dấu ;)"),
+    ("next_plan", "Kế hoạch kỳ tiếp theo (cho thao tác «Tạo sổ kỳ tiếp theo»)"),
     ("action", "Thao tác khi bấm nút BHXH › Thực hiện"),
     ("status", "Kết quả lần chạy gần nhất"),
 )
 ACTION_CONSOLIDATE = "Tổng hợp báo cáo"
 ACTION_CHECK = "Kiểm tra báo cáo"
 ACTION_GENERATE = "Tạo sổ cho các đơn vị"
+ACTION_NEXT_PERIOD = "Tạo sổ kỳ tiếp theo"
 OWN_SHEETS = (*SHEETS, "_meta", DATA_SHEET)
 _LOOKS_NUMERIC = re.compile(r"^(?=.*\d)[\d\s.,:/+-]+$")
 
@@ -186,10 +188,29 @@ def generate_action(book: Any, settings: Settings) -> str:
     return f"Đã tạo {len(files)} sổ cho kế hoạch {data.plan.id} trong {out}."
 
 
+def next_period_action(book: Any, settings: Settings) -> str:
+    """The next period's workbooks, carrying the figures this book holds (as `workbook-tools next-period`)."""
+    from .next_period import CONTINUES, roll_over_from
+
+    if not settings.text("next_plan"):
+        raise WorkbookToolsError(f"Chưa nhập «Kế hoạch kỳ tiếp theo» trên sheet {CONFIG_SHEET}.")
+    old = load_plan(settings.text("plan"), data_dirs())
+    new = load_plan(settings.text("next_plan"), data_dirs())
+    rollover = roll_over_from(old, held_in_book(book), new)
+    names = resolver(new.plan.structure)
+    wanted = [t.strip() for t in settings.text("units").split(";") if t.strip()]
+    units = select_units(new, [names.resolve_code_or_name(t) for t in wanted] or None)
+    out = settings.folder("out_dir", "Thư mục để tạo sổ")
+    files = generate(new, out, units, GenerateOptions(force=True), baseline=rollover.baseline, histories=rollover.histories)
+    how = "lũy kế các kỳ trước" if rollover.relation == CONTINUES else "số liệu năm trước"
+    return f"Đã tạo {len(files)} sổ kỳ tiếp theo ({new.plan.id}) trong {out}, kèm {how} của {len(rollover.histories)} đơn vị."
+
+
 ACTIONS: dict[str, Callable[[Any, Settings], str]] = {
     ACTION_CONSOLIDATE: consolidate_action,
     ACTION_CHECK: check_action,
     ACTION_GENERATE: generate_action,
+    ACTION_NEXT_PERIOD: next_period_action,
 }
 
 

@@ -117,11 +117,18 @@ def roll_over(source: str, new: PlanTargets, dirs: Sequence[Path]) -> Rollover:
     if path.suffix.lower() in (".xlsx", ".xlsm") or path.exists():
         if not path.exists():
             raise WorkbookToolsError(f"file not found: {path}")
-        old = load_plan(national_plan_id(path), dirs)
-        figures, achieved = achieved_to_date(old, load_held(path), new.plan.start), True
-    else:
-        old = load_plan(source, dirs)
-        figures, achieved = targets_as_figures(old), False
+        return roll_over_from(load_plan(national_plan_id(path), dirs), load_held(path), new)
+    old = load_plan(source, dirs)
+    return _rollover(old, targets_as_figures(old), new, achieved=False)
+
+
+def roll_over_from(old: PlanTargets, sources: Mapping[str, Source], new: PlanTargets) -> Rollover:
+    """History from figures already in hand (a national workbook's `_data`, read by file or by the add-in)."""
+    return _rollover(old, achieved_to_date(old, sources, new.plan.start), new, achieved=True)
+
+
+def _rollover(old: PlanTargets, figures: dict[str, dict[str, float]], new: PlanTargets, *, achieved: bool) -> Rollover:
+    """Regroup the figures onto the new structure and turn them into each unit's history."""
     if old.plan.structure != new.plan.structure:
         if (old.plan.structure, new.plan.structure) != ("63", "34"):
             raise WorkbookToolsError(f"history on structure {old.plan.structure} cannot be shown on {new.plan.structure}")

@@ -120,19 +120,35 @@ def copy_sheets(source: Path, book: Any, names: tuple[str, ...]) -> None:
         grid = [[_cell_for_excel(cell.value) for cell in row] for row in origin.iter_rows()]
         if grid and grid[0]:
             target.range((1, 1), (len(grid), len(grid[0]))).value = grid
-        for row in origin.iter_rows():
-            for cell in row:
-                if cell.value is not None and cell.number_format not in ("General", "@"):
-                    target.range((cell.row, cell.column)).number_format = cell.number_format
+        for row, first, last, number_format in format_runs(origin):
+            target.range((row, first), (row, last)).number_format = number_format
         if origin.sheet_state != "visible":
             target.visible = False
+
+
+def format_runs(sheet: Any) -> list[tuple[int, int, int, str]]:
+    """(row, first column, last column, format) runs of equal number formats, so Excel gets one call a run."""
+    runs: list[tuple[int, int, int, str]] = []
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.value is None or cell.number_format in ("General", "@"):
+                continue
+            if runs and runs[-1][0] == cell.row and runs[-1][2] == cell.column - 1 and runs[-1][3] == cell.number_format:
+                runs[-1] = (cell.row, runs[-1][1], cell.column, cell.number_format)
+            else:
+                runs.append((cell.row, cell.column, cell.column, cell.number_format))
+    return runs
 
 
 def held_in_book(book: Any) -> dict:
     """The figures the last click kept in this book's `_data` sheet."""
     if DATA_SHEET not in [sheet.name for sheet in book.sheets]:
         return {}
-    rows = book.sheets[DATA_SHEET].range("A1:G200000").value or []
+    meta = book.sheets["_meta"].range("A1:B20").value if "_meta" in [sheet.name for sheet in book.sheets] else []
+    count = next((int(r[1]) for r in meta or [] if r and r[0] == "data_rows" and r[1]), 0)
+    if not count:
+        return {}
+    rows = book.sheets[DATA_SHEET].range(f"A1:G{count}").value or []
     cleaned = [[str(c).lstrip("'") if isinstance(c, str) else c for c in row] for row in rows if row and any(v is not None for v in row)]
     return held_from_rows(cleaned)
 

@@ -348,6 +348,8 @@ def write_hidden(doc: _Book, result: Consolidation, sources: Mapping[str, Source
             data.write_row(r, 0, [*base, code, period, value])
             r += 1
     data.hide()
+    meta.write_string(len(rows), 0, "data_rows")
+    meta.write_number(len(rows), 1, r)
     for name, value in (("kind", NATIONAL_KIND), ("plan_id", result.plan.id), ("structure", result.structure)):
         doc.book.set_custom_property(f"wt_{name}", value)
 

@@ -86,3 +86,21 @@ def test_stock_group_appears_only_for_stock_plans():
         ctx, _ = build_context(data, structure("63").unit("01"), None, None)
         sheet = build_table_sheet(form, ctx)
         assert any(key[1] == "baseline:total" for key in sheet.inputs) is expected
+
+
+def test_task_rows_linked_to_a_plan_indicator_are_not_typed_twice(tmp_path):
+    from workbook_tools.forms import shipped_forms
+
+    forms = shipped_forms()
+    for plan_id, linked in (("2800-2021", True), ("275-2021", False)):
+        data = load_plan(plan_id)
+        path = generate(data, tmp_path / plan_id, select_units(data, ["01"]), GenerateOptions(), forms=forms)[0].path
+        import openpyxl
+
+        from .workbooks import openpyxl_indexes
+
+        ws, index = openpyxl_indexes(openpyxl.load_workbook(path))["mau02"]
+        r, c = index.cell("hoi_nghi_so", f"value:{data.plan.months[0]}")
+        cell = ws.cell(r + 1, c + 1)
+        assert (isinstance(cell.value, str) and "'Mẫu 01'!" in cell.value) is linked
+        assert cell.protection.locked is linked

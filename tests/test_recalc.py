@@ -18,7 +18,8 @@ from .workbooks import computed, fill
 
 pytestmark = pytest.mark.libreoffice
 UNITS_2800 = ("01", "15", "79")
-MAU02_FLOW = ("thanh_tra_dv", "xu_phat_dv", "xu_phat_tien", "ra_soat_so_luong", "hoi_nghi_so", "hoi_nghi_nguoi", "kinh_phi_da_chi")
+MAU02_FLOW = ("xu_phat_dv", "xu_phat_tien", "hoi_nghi_nguoi", "kinh_phi_da_chi")
+MAU02_LINKED = {"thanh_tra_dv": "thanh_tra", "ra_soat_so_luong": "ra_soat_thue", "hoi_nghi_so": "hoi_nghi"}
 MAU02_STOCK = ("no_duoi_1t_dv", "no_tren_3t_tien", "kinh_phi_giao")
 
 
@@ -103,7 +104,12 @@ def test_mau02_flows_sum_stocks_take_latest_and_ratios_guard_zero(filled_2800):
             assert _approx(sheet[(key, "value:total")], cumulative(reported, months[-1]) if reported else None), key
         for key in MAU02_STOCK:
             assert _approx(sheet[(key, "value:total")], latest_level(series[key], months[-1])), key
-        for key, indicator in (("thanh_tra_dv", "thanh_tra"), ("hoi_nghi_so", "hoi_nghi"), ("ra_soat_so_luong", "ra_soat_thue")):
+        for key, indicator in MAU02_LINKED.items():
+            typed_in_mau01 = {m: typed[code].get(("mau01", indicator, f"actual:{m}")) for m in months}
+            for month, value in typed_in_mau01.items():
+                assert _approx(sheet[(key, f"value:{month}")], value), (key, month)
+            reported = {m: v for m, v in typed_in_mau01.items() if v is not None}
+            assert _approx(sheet[(key, "value:total")], cumulative(reported, months[-1]) if reported else None)
             target = data.value(code, indicator, TOTAL)
             assert sheet[(key, "target:total")] == target
             total = sheet[(key, "value:total")]

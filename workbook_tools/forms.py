@@ -67,6 +67,7 @@ class Row:
     kind: str = ""
     type: str = "count"
     target: str = ""
+    same_as: str = ""
     formula: str = ""
     section: str = ""
 

@@ -338,7 +338,7 @@ class _Reader:
         form = self.forms.form("mau02")
         monthly, _ = _input_columns(form, self.data.plan.kind)
         for row in form.listed_rows:
-            if not row.key or row.formula:
+            if not row.key or row.formula or (row.same_as and row.target in self.data.plan.indicators):
                 continue
             for column in monthly:
                 for month in self.months:

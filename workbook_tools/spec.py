@@ -114,6 +114,7 @@ class TableRow:
     indicator: str = ""
     formula: str = ""
     section: bool = False
+    same_as: str = ""
 
 
 def month_label(period: str) -> str:
@@ -138,17 +139,19 @@ def table_rows(form: Form, ctx: Context) -> list[TableRow]:
             rows.append(TableRow("", row.section, "", "", "text", section=True))
             continue
         indicator = row.target if row.target in plan_indicators else ""
-        rows.append(TableRow(row.key, row.label, row.uom, row.kind or ctx.plan_kind, row.type, indicator, row.formula))
+        rows.append(TableRow(row.key, row.label, row.uom, row.kind or ctx.plan_kind, row.type, indicator, row.formula,
+                             same_as=row.same_as if indicator else ""))
     return rows
 
 
 @dataclass
 class Layout:
-    """Where each (group, period, column) landed, for formula placeholders."""
+    """Where each (group, period, column) landed, for formula placeholders; other sheets' inputs too."""
 
     columns: dict[tuple[str, str, str], int] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
     months: tuple[str, ...] = ()
+    elsewhere: Mapping[tuple[str, str, str], tuple[str, int, int]] = field(default_factory=dict)
 
 
 def _group_periods(group: Group, ctx: Context) -> tuple[str, ...]:
@@ -201,6 +204,11 @@ def _data_cell(sheet: SheetSpec, row: TableRow, r: int, c: int, group: Group, co
         derived = (row.indicator, period) in ctx.derived
         sheet.put(r, c, value, f"{'derived' if derived else 'target'}.{number_format}")
         sheet.targets[(row.key, column_key(column.key, period))] = (r, c)
+    elif column.cell == "input" and row.same_as:
+        form, measure = row.same_as.split(".")
+        name, rr, cc = layout.elsewhere[(form, row.indicator, column_key(measure, period))]
+        ref = f"'{name}'!{cell_ref(rr, cc)}"
+        sheet.put(r, c, None, f"formula.{number_format}", formula=f'IF({ref}="","",{ref})')
     elif column.cell == "input":
         prefill = ctx.context.get((row.indicator, column.key)) if row.indicator else None
         sheet.put(r, c, prefill, f"input.{row.type}", validation=row.type)
@@ -247,8 +255,8 @@ def _title_block(sheet: SheetSpec, form: Form, ctx: Context, last_col: int) -> i
     return row
 
 
-def build_table_sheet(form: Form, ctx: Context) -> SheetSpec:
-    """A table form (Chỉ tiêu, Mẫu 01, Mẫu 02) laid out for one unit."""
+def build_table_sheet(form: Form, ctx: Context, elsewhere: Mapping[tuple[str, str, str], tuple[str, int, int]] | None = None) -> SheetSpec:
+    """A table form (Chỉ tiêu, Mẫu 01, Mẫu 02) laid out for one unit; `elsewhere` locates earlier sheets' inputs."""
     sheet = SheetSpec(form.key, form.sheet)
     groups = [g for g in form.groups if g.applies(ctx.plan_kind, ctx.flags)]
     rows = table_rows(form, ctx)
@@ -262,7 +270,7 @@ def build_table_sheet(form: Form, ctx: Context) -> SheetSpec:
         sheet.inputs[(info.key, "uom")] = (row, UOM_COL)
         row += 1
     header_top = row + (1 if form.info else 0)
-    layout = Layout(months=ctx.months)
+    layout = Layout(months=ctx.months, elsewhere=elsewhere or {})
     _headers(sheet, form, groups, ctx, header_top, layout)
     first = header_top + 2
     sheet.heights.update({header_top: 20, header_top + 1: 48})
@@ -339,7 +347,12 @@ def build_meta_sheet(meta: Mapping[str, str], sheet_names: Mapping[str, str]) ->
 
 def build_workbook(forms: FormSet, ctx: Context, meta: Mapping[str, str], header: str, footer: str) -> WorkbookSpec:
     """Every sheet of a province workbook, then `_meta`, with properties for the file."""
-    sheets = [build_text_sheet(f, ctx) if f.kind == "text" else build_table_sheet(f, ctx) for f in forms.forms]
+    sheets: list[SheetSpec] = []
+    inputs: dict[tuple[str, str, str], tuple[str, int, int]] = {}
+    for form in forms.forms:
+        sheet = build_text_sheet(form, ctx) if form.kind == "text" else build_table_sheet(form, ctx, inputs)
+        inputs.update({(form.key, row_key, col_key): (sheet.name, r, c) for (row_key, col_key), (r, c) in sheet.inputs.items()})
+        sheets.append(sheet)
     sheets.append(build_meta_sheet(meta, {f.key: f.sheet for f in forms.forms}))
     defined = {}
     for sheet in sheets:

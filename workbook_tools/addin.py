@@ -25,7 +25,7 @@ from .generate import GenerateOptions, generate, in_structure, select_units
 from .names import resolver
 from .datafiles import data_dirs
 from .plans import load_plan
-from .summary import DATA_SHEET, SHEETS, held_from_rows, write_summary
+from .summary import DATA_SHEET, PROBLEMS, SHEETS, held_from_rows, write_summary
 from .units import mapping_63_to_34
 from .values import parse_date
 
@@ -186,9 +186,9 @@ def check_action(book: Any, settings: Settings) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "kiem-tra.xlsx"
         write_summary(result, path)
-        copy_sheets(path, book, (SHEETS[3],))
+        copy_sheets(path, book, (PROBLEMS,))
     problems = report.problems
-    return f"Đã kiểm tra {len(report.returns)} tệp: {sum(p.is_error for p in problems)} lỗi, {sum(not p.is_error for p in problems)} cảnh báo (xem sheet {SHEETS[3]})."
+    return f"Đã kiểm tra {len(report.returns)} tệp: {sum(p.is_error for p in problems)} lỗi, {sum(not p.is_error for p in problems)} cảnh báo (xem sheet {PROBLEMS})."
 
 
 def generate_action(book: Any, settings: Settings) -> str:

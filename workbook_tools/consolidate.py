@@ -17,7 +17,8 @@ from .check import ACCEPTED, MISSING, REJECTED, CheckReport
 from .generate import unit_targets
 from .plans import NATIONAL_CODE, PROVINCES_TOTAL_CODE, TOTAL, Plan, PlanTargets
 from .problems import Problem, problem
-from .targets import completion, to_date
+from .forms import FormSet, shipped_forms
+from .targets import completion, to_date, to_date_of_kind
 from .units import CENTRAL_CODE, central_unit, structure
 
 ON_TIME, LATE, UNKNOWN = "on_time", "late", "unknown"
@@ -53,6 +54,52 @@ class Source:
     sha256: str
     actuals: Mapping[tuple[str, str], float]
     held: bool = False
+    tasks: Mapping[tuple[str, str], float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Task:
+    """A numeric row of Mẫu 02 as consolidated: its key, words, and whether it mirrors a plan indicator."""
+
+    key: str
+    label: str
+    uom: str
+    kind: str
+    indicator: str = ""
+
+
+def task_rows(forms: FormSet, plan: Plan) -> list[Task]:
+    """The Mẫu 02 rows that hold numbers staff report (computed rows and notes left out)."""
+    rows = []
+    for row in forms.form("mau02").listed_rows:
+        if row.key and not row.formula and row.type in ("count", "money"):
+            linked = row.target if row.same_as and row.target in plan.indicators else ""
+            rows.append(Task(row.key, row.label, row.uom, row.kind or plan.kind, linked))
+    return rows
+
+
+def unit_tasks(plan: Plan, tasks: Sequence[Task], source: Source | None) -> dict[str, float | None]:
+    """Each task's figure to date for a unit: flows add up their months, stocks take the latest."""
+    if source is None:
+        return {t.key: None for t in tasks}
+    result = {}
+    for task in tasks:
+        if task.indicator:
+            monthly = {m: source.actuals.get((task.indicator, m)) for m in plan.months}
+        else:
+            monthly = {m: source.tasks.get((task.key, m)) for m in plan.months}
+        result[task.key] = to_date_of_kind(task.kind, monthly, plan.months[-1])
+    return result
+
+
+def sum_tasks(parts: Sequence[Mapping[str, float | None]]) -> dict[str, float | None]:
+    """Σ over units of each task (None where no unit reported it)."""
+    keys = list(parts[0]) if parts else []
+    totals: dict[str, float | None] = {}
+    for key in keys:
+        values = [p[key] for p in parts if p.get(key) is not None]
+        totals[key] = sum(values) if values else None
+    return totals
 
 
 @dataclass
@@ -70,6 +117,7 @@ class UnitResult:
     errors: int = 0
     warnings: int = 0
     parts: tuple[str, ...] = ()
+    tasks: dict[str, float | None] = field(default_factory=dict)
 
     def figure(self, indicator: str, period: str) -> Figure | None:
         """One figure of the unit."""
@@ -82,7 +130,7 @@ class UnitResult:
             "round_date": self.round_date.isoformat() if self.round_date else None,
             "file": self.file or None, "sha256": self.sha256 or None, "timeliness": self.timeliness or None,
             "errors": self.errors, "warnings": self.warnings, "parts": list(self.parts),
-            "values": [f.as_dict() for f in self.values],
+            "values": [f.as_dict() for f in self.values], "tasks": self.tasks,
         }
 
 
@@ -101,6 +149,8 @@ class Consolidation:
     problems: list[Problem] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     sources: dict[str, Source] = field(default_factory=dict)
+    tasks: list[Task] = field(default_factory=list)
+    national_tasks: dict[str, float | None] = field(default_factory=dict)
 
     def count(self, status: str) -> int:
         """How many units have a status."""
@@ -121,6 +171,8 @@ class Consolidation:
             "published_national": [f.as_dict() for f in self.published],
             "problems": [p.as_dict() for p in self.problems],
             "notices": self.notices,
+            "tasks": [{"key": t.key, "label": t.label, "uom": t.uom, "kind": t.kind, "indicator": t.indicator or None,
+                       "national": self.national_tasks.get(t.key)} for t in self.tasks],
         }
 
 
@@ -192,7 +244,8 @@ def sources_of(report: CheckReport, held: Mapping[str, Source]) -> tuple[dict[st
     problems: list[Problem] = []
     notices: list[str] = []
     for unit, ret in report.chosen.items():
-        fresh = Source(unit, ret.round_date, ret.file, ret.sha256, dict(ret.actuals))
+        numbers = {k: v for k, v in ret.tasks.items() if isinstance(v, (int, float))}
+        fresh = Source(unit, ret.round_date, ret.file, ret.sha256, dict(ret.actuals), tasks=numbers)
         old = held.get(unit)
         if old and old.sha256 == fresh.sha256:
             sources[unit] = fresh
@@ -207,10 +260,11 @@ def sources_of(report: CheckReport, held: Mapping[str, Source]) -> tuple[dict[st
 
 def consolidate(
     report: CheckReport, *, held: Mapping[str, Source] | None = None, as_of: date | None = None,
-    baseline: PlanTargets | None = None,
+    baseline: PlanTargets | None = None, forms: FormSet | None = None,
 ) -> Consolidation:
     """The national summary on the plan's own structure."""
     data = report.data
+    tasks = task_rows(forms or shipped_forms(), data.plan)
     sources, extra, notices = sources_of(report, held or {})
     bounds = current_round(list(sources.values()), as_of)
     layout = structure(data.plan.structure)
@@ -227,11 +281,13 @@ def consolidate(
             sha256=source.sha256 if source else "",
             timeliness=timeliness(source.round_date, bounds) if source else "",
             errors=sum(p.is_error for p in mine), warnings=sum(not p.is_error for p in mine),
+            tasks=unit_tasks(data.plan, tasks, source),
         ))
     national = sum_figures([u.values for u in results])
     return Consolidation(
         data.plan, data.plan.structure, bounds[0] if bounds else None, bounds[1] if bounds else None,
         results, national, central_figures(data), published_figures(data), problems, notices, sources,
+        tasks, sum_tasks([u.tasks for u in results]),
     )
 
 
@@ -272,12 +328,13 @@ def regroup_results(result: Consolidation, mapping: Mapping[str, str], target: P
             file=", ".join(p.file for p in parts if p.file), sha256="",
             timeliness=LATE if any(p.timeliness == LATE for p in parts) else (parts[0].timeliness or ""),
             errors=sum(p.errors for p in parts), warnings=sum(p.warnings for p in parts),
-            parts=tuple(p.code for p in parts),
+            parts=tuple(p.code for p in parts), tasks=sum_tasks([p.tasks for p in parts]),
         ))
     national = sum_figures([u.values for u in units])
     return Consolidation(
         result.plan, target.plan.structure, result.round_start, result.round_deadline, units, national,
         result.central, result.published, result.problems, result.notices, result.sources,
+        result.tasks, result.national_tasks,
     )
 
 

@@ -33,8 +33,12 @@ STATUS_VI = {ACCEPTED: "Đã nhận", REJECTED: "Bị từ chối", MISSING: "Ch
 TIMELINESS_VI = {ON_TIME: "Đúng hạn", LATE: "Trễ hạn", "unknown": "Không rõ ngày", "": ""}
 NATIONAL_KIND = "national"
 DATA_SHEET = "_data"
+TASK_PREFIX = "mau02:"
 DATA_COLUMNS = ("unit", "round_date", "file", "sha256", "indicator", "period", "actual")
-SHEETS = ("Tổng hợp", "Theo tháng", "Tình hình nộp báo cáo", "Lỗi dữ liệu", "Biểu đồ")
+TOTALS, MONTHS, TASKS, REPORTING, PROBLEMS, CHARTS = (
+    "Tổng hợp", "Theo tháng", "Nhiệm vụ", "Tình hình nộp báo cáo", "Lỗi dữ liệu", "Biểu đồ",
+)
+SHEETS = (TOTALS, MONTHS, TASKS, REPORTING, PROBLEMS, CHARTS)
 
 
 def is_ours(path: Path) -> bool:
@@ -65,11 +69,15 @@ def held_from_rows(rows: Sequence[Sequence[Any]]) -> dict[str, Source]:
         record = dict(zip(DATA_COLUMNS, row))
         if not record.get("unit"):
             continue
-        entry = grouped.setdefault(str(record["unit"]), {"meta": record, "actuals": {}})
-        if record["indicator"]:
-            entry["actuals"][(record["indicator"], record["period"])] = record["actual"]
+        entry = grouped.setdefault(str(record["unit"]), {"meta": record, "actuals": {}, "tasks": {}})
+        name = str(record["indicator"] or "")
+        if name.startswith(TASK_PREFIX):
+            entry["tasks"][(name[len(TASK_PREFIX):], record["period"])] = record["actual"]
+        elif name:
+            entry["actuals"][(name, record["period"])] = record["actual"]
     return {
-        unit: Source(unit, parse_date(e["meta"]["round_date"]), str(e["meta"]["file"]), str(e["meta"]["sha256"]), e["actuals"], held=True)
+        unit: Source(unit, parse_date(e["meta"]["round_date"]), str(e["meta"]["file"]), str(e["meta"]["sha256"]),
+                     e["actuals"], held=True, tasks=e["tasks"])
         for unit, e in grouped.items()
     }
 
@@ -159,7 +167,7 @@ def write_totals(doc: _Book, result: Consolidation) -> None:
     """`Tổng hợp`: one row per unit, target / achieved / % / rank per indicator, national sums."""
     indicators = result.plan.indicators
     last_col = 3 + 4 * len(indicators)
-    ws = doc.sheet(SHEETS[0], "TỔNG HỢP KẾT QUẢ THỰC HIỆN CHỈ TIÊU", _subtitle(result), last_col)
+    ws = doc.sheet(TOTALS, "TỔNG HỢP KẾT QUẢ THỰC HIỆN CHỈ TIÊU", _subtitle(result), last_col)
     s = doc.styles
     top, first = 3, 5
     measures = ("Chỉ tiêu", "Thực hiện", "% hoàn thành", "Xếp hạng")
@@ -209,7 +217,7 @@ def write_months(doc: _Book, result: Consolidation) -> None:
     """`Theo tháng`: one row per unit and indicator; each month's target, achievement and %."""
     periods = (*result.plan.months, TOTAL)
     last_col = 4 + 3 * len(periods)
-    ws = doc.sheet(SHEETS[1], "KẾT QUẢ THEO THÁNG", _subtitle(result) + (" – chỉ tiêu số người: mức mới nhất" if result.plan.is_stock else " – cả kỳ: cộng dồn các tháng"), last_col)
+    ws = doc.sheet(MONTHS, "KẾT QUẢ THEO THÁNG", _subtitle(result) + (" – chỉ tiêu số người: mức mới nhất" if result.plan.is_stock else " – cả kỳ: cộng dồn các tháng"), last_col)
     s = doc.styles
     top, first = 3, 5
     _headers(doc, ws, top, ("Mã", "Đơn vị", "Chỉ tiêu", "Mã chỉ tiêu"),
@@ -244,9 +252,34 @@ def write_months(doc: _Book, result: Consolidation) -> None:
     ws.autofilter(top + 1, 0, last, last_col)
 
 
+def write_tasks(doc: _Book, result: Consolidation) -> None:
+    """`Nhiệm vụ`: each unit's Mẫu 02 figures to date (debt, inspections, tax review, conferences, budget)."""
+    tasks = result.tasks
+    last_col = 3 + len(tasks)
+    ws = doc.sheet(TASKS, "KẾT QUẢ THỰC HIỆN NHIỆM VỤ (MẪU 02)", _subtitle(result) + " – nợ, kinh phí được giao: số mới nhất; các số khác: cộng dồn", last_col)
+    s = doc.styles
+    top, first = 3, 5
+    _headers(doc, ws, top, ("STT", "Mã", "Đơn vị", "Tình trạng"), [("Kết quả đến kỳ báo cáo", [f"{t.label} ({t.uom})" for t in tasks])])
+    for i, unit in enumerate(result.units):
+        _unit_columns(doc, ws, first + i, i + 1, unit)
+        for k, task in enumerate(tasks):
+            ws.write(first + i, 4 + k, _number(unit.tasks.get(task.key)), s["formula.count"])
+    last = first + len(result.units) - 1
+    ws.merge_range(last + 1, 0, last + 1, 3, "Cộng các tỉnh", s["section"])
+    for k in range(len(tasks)):
+        column = col_letter(4 + k)
+        ws.write_formula(last + 1, 4 + k, f'=IF(COUNT({column}{first + 1}:{column}{last + 1})=0,"",SUM({column}{first + 1}:{column}{last + 1}))', s["formula.count"], "")
+        ws.set_column(4 + k, 4 + k, 14)
+    ws.set_row(top + 1, 60)
+    ws.set_column(0, 1, 5)
+    ws.set_column(2, 2, 20)
+    ws.set_column(3, 3, 11)
+    ws.freeze_panes(first, 4)
+
+
 def write_reporting(doc: _Book, result: Consolidation) -> None:
     """`Tình hình nộp báo cáo`: expected, returned, on time, late, missing, rejected, per unit."""
-    ws = doc.sheet(SHEETS[2], "TÌNH HÌNH NỘP BÁO CÁO", _subtitle(result), 9)
+    ws = doc.sheet(REPORTING, "TÌNH HÌNH NỘP BÁO CÁO", _subtitle(result), 9)
     s = doc.styles
     first = 14
     last = first + len(result.units) - 1
@@ -289,7 +322,7 @@ def write_reporting(doc: _Book, result: Consolidation) -> None:
 
 def write_problems(doc: _Book, result: Consolidation) -> None:
     """`Lỗi dữ liệu`: every problem as an Excel table the centre can filter."""
-    ws = doc.sheet(SHEETS[3], "LỖI VÀ CẢNH BÁO DỮ LIỆU", _subtitle(result), 8)
+    ws = doc.sheet(PROBLEMS, "LỖI VÀ CẢNH BÁO DỮ LIỆU", _subtitle(result), 8)
     rows = [[p.file, p.unit, p.sheet, p.cell, p.indicator, p.period, "Lỗi" if p.is_error else "Cảnh báo", p.code, p.message] for p in result.problems]
     headers = ("Tệp", "Đơn vị", "Sheet", "Ô", "Chỉ tiêu", "Kỳ", "Mức độ", "Mã lỗi", "Nội dung")
     options: dict[str, Any] = {"name": "LoiDuLieu", "style": "Table Style Light 9", "columns": [{"header": h} for h in headers]}
@@ -302,7 +335,7 @@ def write_problems(doc: _Book, result: Consolidation) -> None:
 
 def write_charts(doc: _Book, result: Consolidation) -> None:
     """`Biểu đồ`: completion by unit, sorted, one bar chart per indicator (figures as of writing)."""
-    ws = doc.sheet(SHEETS[4], "BIỂU ĐỒ TỶ LỆ HOÀN THÀNH THEO ĐƠN VỊ", _subtitle(result) + " – sắp xếp từ cao xuống thấp", 12)
+    ws = doc.sheet(CHARTS, "BIỂU ĐỒ TỶ LỆ HOÀN THÀNH THEO ĐƠN VỊ", _subtitle(result) + " – sắp xếp từ cao xuống thấp", 12)
     s = doc.styles
     units = result.units
     for n, code in enumerate(result.plan.indicators):
@@ -316,8 +349,8 @@ def write_charts(doc: _Book, result: Consolidation) -> None:
         chart = doc.book.add_chart({"type": "bar"})
         chart.add_series({
             "name": indicator(code).short_label,
-            "categories": [SHEETS[4], 4, col, 3 + len(units), col],
-            "values": [SHEETS[4], 4, col + 1, 3 + len(units), col + 1],
+            "categories": [CHARTS, 4, col, 3 + len(units), col],
+            "values": [CHARTS, 4, col + 1, 3 + len(units), col + 1],
             "fill": {"color": "#5B9BD5"}, "data_labels": {"value": True, "num_format": "0%"},
         })
         chart.set_title({"name": f"{indicator(code).short_label}: % hoàn thành cả kỳ"})
@@ -343,7 +376,8 @@ def write_hidden(doc: _Book, result: Consolidation, sources: Mapping[str, Source
     r = 1
     for unit, source in sorted(sources.items()):
         base = [unit, source.round_date.isoformat() if source.round_date else "", source.file, source.sha256]
-        entries = sorted(source.actuals.items()) or [(("", ""), "")]
+        tasks = {(TASK_PREFIX + key, period): value for (key, period), value in source.tasks.items()}
+        entries = sorted({**source.actuals, **tasks}.items()) or [(("", ""), "")]
         for (code, period), value in entries:
             data.write_row(r, 0, [*base, code, period, value])
             r += 1
@@ -364,6 +398,7 @@ def write_summary(result: Consolidation, path: Path, *, force: bool = False, gen
     doc.book.set_properties({"title": f"Tổng hợp {result.plan.id}", "author": "BHXH Việt Nam – Ban Quản lý Thu – Sổ, Thẻ", "created": stamp})
     write_totals(doc, result)
     write_months(doc, result)
+    write_tasks(doc, result)
     write_reporting(doc, result)
     write_problems(doc, result)
     write_charts(doc, result)

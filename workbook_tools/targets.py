@@ -55,9 +55,15 @@ def latest_level(monthly: Mapping[str, int | None], upto: str) -> int | None:
 
 def to_date(plan: Plan, monthly: Mapping[str, int | None], upto: str) -> int | None:
     """Achievement (or target) to date, following the plan's stock or flow semantics."""
-    if plan.is_stock:
+    return to_date_of_kind(plan.kind, monthly, upto)
+
+
+def to_date_of_kind(kind: str, monthly: Mapping[str, float | None], upto: str) -> float | None:
+    """Stocks: the latest level; flows: the sum of the months (None when nothing was reported)."""
+    if kind == "stock":
         return latest_level(monthly, upto)
-    return cumulative({m: v for m, v in monthly.items() if v is not None}, upto)
+    reported = {m: v for m, v in monthly.items() if v is not None and m <= upto}
+    return cumulative(reported, upto) if reported else None
 
 
 def completion(actual: float | None, target: float | None) -> float | None:

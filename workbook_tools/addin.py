@@ -20,12 +20,13 @@ from typing import Any
 
 from .check import ACCEPTED, MISSING, REJECTED, check_folder, load_manifest
 from .consolidate import consolidate, regroup_results
+from .datafiles import data_dirs
 from .errors import WorkbookToolsError
 from .generate import GenerateOptions, generate, in_structure, select_units
+from .held import DATA_SHEET, held_from_rows
 from .names import resolver
-from .datafiles import data_dirs
 from .plans import load_plan
-from .summary import DATA_SHEET, PROBLEMS, SHEETS, held_from_rows, write_summary
+from .summary import PROBLEMS, SHEETS, write_summary
 from .units import mapping_63_to_34
 from .values import parse_date
 

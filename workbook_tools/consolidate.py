@@ -14,10 +14,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from .check import ACCEPTED, MISSING, REJECTED, CheckReport
+from .forms import FormSet, shipped_forms
 from .generate import unit_targets
 from .plans import NATIONAL_CODE, PROVINCES_TOTAL_CODE, TOTAL, Plan, PlanTargets
 from .problems import Problem, problem
-from .forms import FormSet, shipped_forms
 from .targets import completion, to_date, to_date_of_kind
 from .units import CENTRAL_CODE, central_unit, structure
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import UnitNameError, WorkbookToolsError
-from .names import fold, resolver
 from .datafiles import shipped_data_dir
+from .errors import UnitNameError, WorkbookToolsError
 from .indicators import indicators as catalogue
+from .names import fold, resolver
 from .plans import NATIONAL_KEYS, PROVINCES_TOTAL_CODE, TOTAL, Document, Plan, PlanTargets, Target, month_range, plan_files
 from .seeds import write_tidy
 from .spec import col_letter

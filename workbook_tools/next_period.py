@@ -16,9 +16,9 @@ from pathlib import Path
 from .consolidate import Source
 from .errors import WorkbookToolsError
 from .generate import History
+from .held import is_ours, load_held
 from .plans import TOTAL, PlanTargets, Target, load_plan
 from .read import custom_properties
-from .summary import is_ours, load_held
 from .targets import to_date
 from .units import mapping_63_to_34
 

@@ -6,80 +6,30 @@ consolidation can tell a newer round from an older one and never loses a unit's 
 
 from __future__ import annotations
 
-import csv
-import json
 import os
-import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import date, datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
-from python_calamine import CalamineWorkbook
 
 from . import __version__
 from .check import ACCEPTED, MISSING, REJECTED
 from .consolidate import LATE, ON_TIME, Consolidation, Figure, Source, UnitResult, central_name
 from .errors import WorkbookToolsError
+from .held import DATA_COLUMNS, DATA_SHEET, NATIONAL_KIND, TASK_PREFIX, is_ours
 from .indicators import indicator
 from .plans import TOTAL
-from .read import custom_properties
 from .render import BASE, COMPLETION_RULES, PlainFormulas, Styles
 from .spec import cell_ref, col_letter, month_label
-from .values import parse_date
 
 STATUS_VI = {ACCEPTED: "Đã nhận", REJECTED: "Bị từ chối", MISSING: "Chưa nộp"}
 TIMELINESS_VI = {ON_TIME: "Đúng hạn", LATE: "Trễ hạn", "unknown": "Không rõ ngày", "": ""}
-NATIONAL_KIND = "national"
-DATA_SHEET = "_data"
-TASK_PREFIX = "mau02:"
-DATA_COLUMNS = ("unit", "round_date", "file", "sha256", "indicator", "period", "actual")
 TOTALS, MONTHS, TASKS, REPORTING, PROBLEMS, CHARTS = (
     "Tổng hợp", "Theo tháng", "Nhiệm vụ", "Tình hình nộp báo cáo", "Lỗi dữ liệu", "Biểu đồ",
 )
 SHEETS = (TOTALS, MONTHS, TASKS, REPORTING, PROBLEMS, CHARTS)
-
-
-def is_ours(path: Path) -> bool:
-    """True when a file is a national summary this tool wrote (safe to replace)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return custom_properties(archive).get("kind") == NATIONAL_KIND
-    except (zipfile.BadZipFile, OSError, KeyError):
-        return False
-
-
-def load_held(path: Path) -> dict[str, Source]:
-    """The figures a previous consolidation kept (empty when there is no previous summary)."""
-    if not path.exists() or not is_ours(path):
-        return {}
-    book = CalamineWorkbook.from_path(str(path))
-    try:
-        rows = book.get_sheet_by_name(DATA_SHEET).to_python()
-    finally:
-        book.close()
-    return held_from_rows(rows)
-
-
-def held_from_rows(rows: Sequence[Sequence[Any]]) -> dict[str, Source]:
-    """Sources from the rows of a `_data` sheet (header first), wherever they were read from."""
-    grouped: dict[str, dict[str, Any]] = {}
-    for row in rows[1:]:
-        record = dict(zip(DATA_COLUMNS, row))
-        if not record.get("unit"):
-            continue
-        entry = grouped.setdefault(str(record["unit"]), {"meta": record, "actuals": {}, "tasks": {}})
-        name = str(record["indicator"] or "")
-        if name.startswith(TASK_PREFIX):
-            entry["tasks"][(name[len(TASK_PREFIX):], record["period"])] = record["actual"]
-        elif name:
-            entry["actuals"][(name, record["period"])] = record["actual"]
-    return {
-        unit: Source(unit, parse_date(e["meta"]["round_date"]), str(e["meta"]["file"]), str(e["meta"]["sha256"]),
-                     e["actuals"], held=True, tasks=e["tasks"])
-        for unit, e in grouped.items()
-    }
 
 
 class _Book:
@@ -405,44 +355,6 @@ def write_summary(result: Consolidation, path: Path, *, force: bool = False, gen
     write_hidden(doc, result, result.sources, stamp)
     doc.book.close()
     os.replace(temporary, path)
-
-
-def write_json(result: Consolidation, path: Path) -> None:
-    """The same figures for scripts (DESIGN §8), written atomically."""
-    _atomic_text(path, json.dumps(result.as_dict(), ensure_ascii=False, indent=2, default=_json_default) + "\n")
-
-
-def _json_default(value: Any) -> Any:
-    """Dates as ISO text."""
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(type(value))
-
-
-def csv_rows(result: Consolidation) -> Iterator[list[Any]]:
-    """Long rows: one per unit (and national) × indicator × period."""
-    yield ["code", "name", "status", "indicator", "period", "target", "actual", "completion"]
-    for unit in result.units:
-        for f in unit.values:
-            yield [unit.code, unit.name, unit.status, f.indicator, f.period, f.target, f.actual, f.completion]
-    for f in result.national:
-        yield ["national", "Cộng các tỉnh", "", f.indicator, f.period, f.target, f.actual, f.completion]
-
-
-def write_csv(result: Consolidation, path: Path) -> None:
-    """The figures as CSV (UTF-8 with BOM so Excel shows Vietnamese names)."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    with temporary.open("w", encoding="utf-8-sig", newline="") as handle:
-        csv.writer(handle).writerows(["" if v is None else v for v in row] for row in csv_rows(result))
-    os.replace(temporary, path)
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    """Write text through a temporary file and a rename."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
-
 
 
 def write_national_workbook(plan_id: str, path: Path, settings: Mapping[str, str], *, force: bool = False) -> None:

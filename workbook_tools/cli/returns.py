@@ -12,10 +12,12 @@ import click
 
 from ..check import ACCEPTED, MISSING, REJECTED, CheckReport, check_folder, load_manifest
 from ..consolidate import consolidate, regroup_results
+from ..exports import write_csv, write_json
 from ..generate import in_structure
+from ..held import load_held
 from ..plans import PlanTargets, load_plan
 from ..problems import Problem
-from ..summary import load_held, write_csv, write_json, write_summary
+from ..summary import write_summary
 from ..units import mapping_63_to_34
 from .app import ToolError, main, parse_day, print_table
 

@@ -1,0 +1,50 @@
+"""The national figures for scripts: JSON (DESIGN.md §8) and CSV, written atomically."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .consolidate import Consolidation
+
+
+def write_json(result: Consolidation, path: Path) -> None:
+    """The same figures for scripts (DESIGN §8), written atomically."""
+    _atomic_text(path, json.dumps(result.as_dict(), ensure_ascii=False, indent=2, default=_json_default) + "\n")
+
+
+def _json_default(value: Any) -> Any:
+    """Dates as ISO text."""
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(type(value))
+
+
+def csv_rows(result: Consolidation) -> Iterator[list[Any]]:
+    """Long rows: one per unit (and national) × indicator × period."""
+    yield ["code", "name", "status", "indicator", "period", "target", "actual", "completion"]
+    for unit in result.units:
+        for f in unit.values:
+            yield [unit.code, unit.name, unit.status, f.indicator, f.period, f.target, f.actual, f.completion]
+    for f in result.national:
+        yield ["national", "Cộng các tỉnh", "", f.indicator, f.period, f.target, f.actual, f.completion]
+
+
+def write_csv(result: Consolidation, path: Path) -> None:
+    """The figures as CSV (UTF-8 with BOM so Excel shows Vietnamese names)."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    with temporary.open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle).writerows(["" if v is None else v for v in row] for row in csv_rows(result))
+    os.replace(temporary, path)
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    """Write text through a temporary file and a rename."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)

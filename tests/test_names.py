@@ -8,8 +8,8 @@ import unicodedata
 import pytest
 
 from workbook_tools.errors import AmbiguousUnitError, UnknownUnitError
-from workbook_tools.names import fold, resolver, resolver_for_units
-from workbook_tools.units import Unit, structure
+from workbook_tools.names import NameResolver, fold, resolver
+from workbook_tools.units import Structure, Unit, structure
 
 DESIGN_SPELLINGS = {
     "Hồ Chí Minh": "79", "TP Hồ Chí Minh": "79", "Kom Tum": "62", "Kon Tum": "62",
@@ -78,7 +78,7 @@ def test_ambiguous_name_lists_every_candidate():
         Unit("002", "Bắc An", "xã", "bac-an", "", "d"),
     ]
     with pytest.raises(AmbiguousUnitError) as info:
-        resolver_for_units(units, "d", "test").resolve("B. An")
+        NameResolver(Structure("d", "test", None, None, "", tuple(units))).resolve("B. An")
     assert info.value.candidates == ("001", "002")
     assert "Bình An" in str(info.value) and "Bắc An" in str(info.value)
 

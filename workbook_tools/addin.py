@@ -9,10 +9,11 @@ its remote engine supports too: `Book.caller`, `sheets`, `sheets.add`, `Sheet.na
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,10 +24,11 @@ from .consolidate import consolidate, regroup_results
 from .datafiles import data_dirs
 from .errors import WorkbookToolsError
 from .generate import GenerateOptions, generate, in_structure, select_units
-from .held import DATA_SHEET, held_from_rows
+from .held import DATA_SHEET, NATIONAL_KIND, held_from_rows, is_ours
 from .names import resolver
 from .plans import load_plan
-from .summary import PROBLEMS, SHEETS, write_summary
+from .render import PlainFormulas
+from .summary import PROBLEMS, SHEETS, SummaryBook, write_summary
 from .units import mapping_63_to_34
 from .values import parse_date
 
@@ -229,6 +231,37 @@ ACTIONS: dict[str, Callable[[Any, Settings], str]] = {
     ACTION_GENERATE: generate_action,
     ACTION_NEXT_PERIOD: next_period_action,
 }
+
+
+def write_national_workbook(plan_id: str, path: Path, settings: Mapping[str, str], *, force: bool = False) -> None:
+    """The workbook the add-in works in: `Cấu hình` (plan, folders, action) and empty summary sheets."""
+    if path.exists() and not force and not is_ours(path):
+        raise WorkbookToolsError(f"{path} exists and was not written by workbook-tools; use --force to replace it")
+    temporary = path.with_name(f".{path.name}.tmp")
+    doc = SummaryBook(temporary)
+    s = doc.styles
+    ws = doc.book.add_worksheet(CONFIG_SHEET)
+    ws.merge_range(0, 1, 0, 2, "CẤU HÌNH SỔ TỔNG HỢP", s["title"])
+    ws.write(1, 1, "Điền cột C, rồi bấm tab BHXH › Thực hiện (add-in bhxh_tools.xlam).", s["note"])
+    for number, (key, label) in enumerate(SETTINGS, start=2):
+        ws.write(number, 0, key, s["key"])
+        ws.write(number, 1, label, s["info_label"])
+        ws.write(number, 2, settings.get(key, ""), s["input.text"])
+        if key == "action":
+            ws.data_validation(number, 2, number, 2, {
+                "validate": "list", "source": list(ACTIONS), "error_title": "Thao tác",
+                "error_message": "Chọn một thao tác trong danh sách.",
+            })
+    ws.set_column(0, 0, 10)
+    ws.set_column(1, 1, 58)
+    ws.set_column(2, 2, 60)
+    for name in SHEETS:
+        sheet = doc.book.add_worksheet(name, worksheet_class=PlainFormulas)
+        sheet.write(0, 0, f"Chưa có số liệu: bấm BHXH › Thực hiện với thao tác «Tổng hợp báo cáo» (kế hoạch {plan_id}).", s["note"])
+    for key, value in (("kind", NATIONAL_KIND), ("plan_id", plan_id)):
+        doc.book.set_custom_property(f"wt_{key}", value)
+    doc.book.close()
+    os.replace(temporary, path)
 
 
 def run(book: Any) -> str:

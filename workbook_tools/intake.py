@@ -49,10 +49,7 @@ def classify(path: Path) -> Intake:
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
-            broken = archive.testzip()
     except (zipfile.BadZipFile, OSError, EOFError):
-        return Intake(path, CORRUPT)
-    if broken is not None:
         return Intake(path, CORRUPT)
     if "xl/workbook.xml" not in names:
         return Intake(path, NOT_WORKBOOK)

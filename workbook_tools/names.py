@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -103,10 +102,6 @@ class NameResolver:
             )
         raise UnknownUnitError(name, f"unknown unit name {name!r}{place}{self._hint(name)}")
 
-    def resolve_unit(self, name: str, *, where: str = "") -> Unit:
-        """Like resolve, returning the unit itself."""
-        return self.structure.unit(self.resolve(name, where=where))
-
     def resolve_code_or_name(self, text: str) -> str:
         """Accept a two-digit code as typed on the command line, or any spelling of a name."""
         stripped = text.strip()
@@ -154,8 +149,3 @@ def _shipped_resolver(key: str) -> NameResolver:
         result.former_target = {u.code: target.unit(mapping[u.code]) for u in old.units}
     return result
 
-
-def resolver_for_units(units: Iterable[Unit], key: str, label: str) -> NameResolver:
-    """A resolver over any list of units (a province's districts), same rules as the shipped ones."""
-    built = Structure(key=key, label=label, valid_from=None, valid_to=None, basis="", units=tuple(units))
-    return NameResolver(built)

@@ -21,6 +21,7 @@ from python_calamine import CalamineWorkbook
 
 from . import intake
 from .forms import Form, FormSet
+from .indicators import indicator
 from .keys import KeyIndex, index_grid
 from .plans import TOTAL, PlanTargets
 from .problems import Problem, is_file_level, problem
@@ -302,7 +303,7 @@ class _Reader:
         form = self.forms.form("mau01")
         monthly, once = _input_columns(form, self.data.plan.kind)
         for code in self.data.plan.indicators:
-            whole = code != "thu"
+            whole = not indicator(code).is_money
             for column in monthly:
                 for month in self.months:
                     self._store(sheet, code, column_key(column, month), month, whole, self.ret.actuals, (code, month))

@@ -32,7 +32,7 @@ TOTALS, MONTHS, TASKS, REPORTING, PROBLEMS, CHARTS = (
 SHEETS = (TOTALS, MONTHS, TASKS, REPORTING, PROBLEMS, CHARTS)
 
 
-class _Book:
+class SummaryBook:
     """An xlsxwriter workbook with the tool's styles and a few shortcuts."""
 
     def __init__(self, path: Path) -> None:
@@ -69,7 +69,7 @@ def _pct(actual: str, target: str) -> str:
     return f'=IF(OR({actual}="",{target}=""),"",IFERROR({actual}/{target},""))'
 
 
-def _write_figure(doc: _Book, ws: Any, r: int, c: int, figure: Figure | None) -> None:
+def _write_figure(doc: SummaryBook, ws: Any, r: int, c: int, figure: Figure | None) -> None:
     """Target and achievement as values, completion as a live formula, in three adjacent cells."""
     s = doc.styles
     ws.write(r, c, _number(figure.target if figure else None), s["target.count"])
@@ -77,14 +77,14 @@ def _write_figure(doc: _Book, ws: Any, r: int, c: int, figure: Figure | None) ->
     ws.write_formula(r, c + 2, _pct(cell_ref(r, c + 1), cell_ref(r, c)), s["formula.percent"], "")
 
 
-def _write_sum(doc: _Book, ws: Any, r: int, c: int, total: Callable[[str], str]) -> None:
+def _write_sum(doc: SummaryBook, ws: Any, r: int, c: int, total: Callable[[str], str]) -> None:
     """A sums row: Σ target and Σ achieved (formula per column letter), then their completion."""
     for k in (0, 1):
         ws.write_formula(r, c + k, total(col_letter(c + k)), doc.styles["formula.count"], "")
     ws.write_formula(r, c + 2, _pct(cell_ref(r, c + 1), cell_ref(r, c)), doc.styles["formula.percent"], "")
 
 
-def _headers(doc: _Book, ws: Any, top: int, fixed: Sequence[str], groups: Sequence[tuple[str, Sequence[str]]]) -> None:
+def _headers(doc: SummaryBook, ws: Any, top: int, fixed: Sequence[str], groups: Sequence[tuple[str, Sequence[str]]]) -> None:
     """Two header rows: fixed columns merged down, then a merged title over each group's columns."""
     for col, text in enumerate(fixed):
         ws.merge_range(top, col, top + 1, col, text, doc.styles["header"])
@@ -96,7 +96,7 @@ def _headers(doc: _Book, ws: Any, top: int, fixed: Sequence[str], groups: Sequen
         col += len(columns)
 
 
-def _unit_columns(doc: _Book, ws: Any, r: int, number: int, unit: UnitResult) -> None:
+def _unit_columns(doc: SummaryBook, ws: Any, r: int, number: int, unit: UnitResult) -> None:
     """STT, code, name and status: the first four columns of every per-unit table."""
     s = doc.styles
     ws.write(r, 0, number, s["stt"])
@@ -113,7 +113,7 @@ def _subtitle(result: Consolidation) -> str:
     return text
 
 
-def write_totals(doc: _Book, result: Consolidation) -> None:
+def write_totals(doc: SummaryBook, result: Consolidation) -> None:
     """`Tổng hợp`: one row per unit, target / achieved / % / rank per indicator, national sums."""
     indicators = result.plan.indicators
     last_col = 3 + 4 * len(indicators)
@@ -163,7 +163,7 @@ def write_totals(doc: _Book, result: Consolidation) -> None:
     ws.autofilter(top + 1, 0, last, last_col)
 
 
-def write_months(doc: _Book, result: Consolidation) -> None:
+def write_months(doc: SummaryBook, result: Consolidation) -> None:
     """`Theo tháng`: one row per unit and indicator; each month's target, achievement and %."""
     periods = (*result.plan.months, TOTAL)
     last_col = 4 + 3 * len(periods)
@@ -202,7 +202,7 @@ def write_months(doc: _Book, result: Consolidation) -> None:
     ws.autofilter(top + 1, 0, last, last_col)
 
 
-def write_tasks(doc: _Book, result: Consolidation) -> None:
+def write_tasks(doc: SummaryBook, result: Consolidation) -> None:
     """`Nhiệm vụ`: each unit's Mẫu 02 figures to date (debt, inspections, tax review, conferences, budget)."""
     tasks = result.tasks
     last_col = 3 + len(tasks)
@@ -227,7 +227,7 @@ def write_tasks(doc: _Book, result: Consolidation) -> None:
     ws.freeze_panes(first, 4)
 
 
-def write_reporting(doc: _Book, result: Consolidation) -> None:
+def write_reporting(doc: SummaryBook, result: Consolidation) -> None:
     """`Tình hình nộp báo cáo`: expected, returned, on time, late, missing, rejected, per unit."""
     ws = doc.sheet(REPORTING, "TÌNH HÌNH NỘP BÁO CÁO", _subtitle(result), 9)
     s = doc.styles
@@ -270,7 +270,7 @@ def write_reporting(doc: _Book, result: Consolidation) -> None:
     ws.autofilter(first - 1, 0, last, 9)
 
 
-def write_problems(doc: _Book, result: Consolidation) -> None:
+def write_problems(doc: SummaryBook, result: Consolidation) -> None:
     """`Lỗi dữ liệu`: every problem as an Excel table the centre can filter."""
     ws = doc.sheet(PROBLEMS, "LỖI VÀ CẢNH BÁO DỮ LIỆU", _subtitle(result), 8)
     rows = [[p.file, p.unit, p.sheet, p.cell, p.indicator, p.period, "Lỗi" if p.is_error else "Cảnh báo", p.code, p.message] for p in result.problems]
@@ -283,7 +283,7 @@ def write_problems(doc: _Book, result: Consolidation) -> None:
         ws.set_column(col, col, width)
 
 
-def write_charts(doc: _Book, result: Consolidation) -> None:
+def write_charts(doc: SummaryBook, result: Consolidation) -> None:
     """`Biểu đồ`: completion by unit, sorted, one bar chart per indicator (figures as of writing)."""
     ws = doc.sheet(CHARTS, "BIỂU ĐỒ TỶ LỆ HOÀN THÀNH THEO ĐƠN VỊ", _subtitle(result) + " – sắp xếp từ cao xuống thấp", 12)
     s = doc.styles
@@ -311,7 +311,7 @@ def write_charts(doc: _Book, result: Consolidation) -> None:
         ws.insert_chart(3 + n * (2 + max(20, len(units))), 0, chart)
 
 
-def write_hidden(doc: _Book, result: Consolidation, sources: Mapping[str, Source], generated_at: datetime) -> None:
+def write_hidden(doc: SummaryBook, result: Consolidation, sources: Mapping[str, Source], generated_at: datetime) -> None:
     """`_meta` (identity) and `_data` (the figures used, for the next consolidation)."""
     meta = doc.book.add_worksheet("_meta")
     rows = [("#keys _meta", ""), ("tool", "workbook-tools"), ("tool_version", __version__), ("kind", NATIONAL_KIND),
@@ -344,7 +344,7 @@ def write_summary(result: Consolidation, path: Path, *, force: bool = False, gen
         raise WorkbookToolsError(f"{path} exists and was not written by workbook-tools; use --force to replace it")
     stamp = generated_at or datetime.now().replace(microsecond=0)
     temporary = path.with_name(f".{path.name}.tmp")
-    doc = _Book(temporary)
+    doc = SummaryBook(temporary)
     doc.book.set_properties({"title": f"Tổng hợp {result.plan.id}", "author": "BHXH Việt Nam – Ban Quản lý Thu – Sổ, Thẻ", "created": stamp})
     write_totals(doc, result)
     write_months(doc, result)
@@ -356,35 +356,3 @@ def write_summary(result: Consolidation, path: Path, *, force: bool = False, gen
     doc.book.close()
     os.replace(temporary, path)
 
-
-def write_national_workbook(plan_id: str, path: Path, settings: Mapping[str, str], *, force: bool = False) -> None:
-    """The workbook the add-in works in: `Cấu hình` (plan, folders, action) and empty summary sheets."""
-    from .addin import ACTIONS, CONFIG_SHEET, SETTINGS
-
-    if path.exists() and not force and not is_ours(path):
-        raise WorkbookToolsError(f"{path} exists and was not written by workbook-tools; use --force to replace it")
-    temporary = path.with_name(f".{path.name}.tmp")
-    doc = _Book(temporary)
-    s = doc.styles
-    ws = doc.book.add_worksheet(CONFIG_SHEET)
-    ws.merge_range(0, 1, 0, 2, "CẤU HÌNH SỔ TỔNG HỢP", s["title"])
-    ws.write(1, 1, "Điền cột C, rồi bấm tab BHXH › Thực hiện (add-in bhxh_tools.xlam).", s["note"])
-    for number, (key, label) in enumerate(SETTINGS, start=2):
-        ws.write(number, 0, key, s["key"])
-        ws.write(number, 1, label, s["info_label"])
-        ws.write(number, 2, settings.get(key, ""), s["input.text"])
-        if key == "action":
-            ws.data_validation(number, 2, number, 2, {
-                "validate": "list", "source": list(ACTIONS), "error_title": "Thao tác",
-                "error_message": "Chọn một thao tác trong danh sách.",
-            })
-    ws.set_column(0, 0, 10)
-    ws.set_column(1, 1, 58)
-    ws.set_column(2, 2, 60)
-    for name in SHEETS:
-        sheet = doc.book.add_worksheet(name, worksheet_class=PlainFormulas)
-        sheet.write(0, 0, f"Chưa có số liệu: bấm BHXH › Thực hiện với thao tác «Tổng hợp báo cáo» (kế hoạch {plan_id}).", s["note"])
-    for key, value in (("kind", NATIONAL_KIND), ("plan_id", plan_id)):
-        doc.book.set_custom_property(f"wt_{key}", value)
-    doc.book.close()
-    os.replace(temporary, path)

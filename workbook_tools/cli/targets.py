@@ -143,12 +143,13 @@ def targets_show(obj: dict[str, Any], plan_id: str, unit_text: str | None, as_of
 def targets_check(obj: dict[str, Any], plan_id: str | None, as_json: bool) -> None:
     """Report where published figures disagree (exit 0: the report is information)."""
     plan_ids = [plan_id] if plan_id else [p.id for p in list_plans(obj["dirs"])]
-    report = {pid: check_plan(load_plan(pid, obj["dirs"])) for pid in plan_ids}
+    plans = {pid: load_plan(pid, obj["dirs"]) for pid in plan_ids}
+    report = {pid: check_plan(data) for pid, data in plans.items()}
     if as_json:
         emit_json({pid: [f.as_dict() for f in findings] for pid, findings in report.items()})
         return
     for pid, findings in report.items():
-        data = load_plan(pid, obj["dirs"])  # reloaded for names
+        data = plans[pid]
         problems = [f for f in findings if f.is_inconsistency]
         click.echo(f"\n{pid} ({data.plan.document.citation()}): {len(problems)} disagreement(s)")
         if problems:

@@ -9,10 +9,10 @@ from typing import Any
 
 import click
 
+from ..addin import write_national_workbook
 from ..generate import GenerateOptions, generate, in_structure, select_units
 from ..names import resolver
 from ..plans import load_plan
-from ..summary import write_national_workbook
 from .app import main, parse_profile
 
 

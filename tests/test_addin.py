@@ -281,4 +281,41 @@ def test_install_explains_the_windows_setup_as_the_docs_do(runner):
     for text in (PIP_INSTALL, "App execution aliases", "Trusted Locations", "Unblock", "OneDrive", "addin build"):
         assert text in result.output
     docs = (Path(__file__).parents[1] / "docs" / "addin.md").read_text(encoding="utf-8")
-    assert "py -m pip install <" in docs and "xlwings addin install`" not in docs.replace("no `xlwings addin install`", "")
+    assert PIP_INSTALL.startswith("py -m pip install <") and "`py -m pip install <path to the wheel or checkout>`" in docs
+    assert docs.count("xlwings addin install") == 1 and "No `xlwings addin install`" in docs
+
+
+def _named_commands(text: str) -> list[list[str]]:
+    """Every `workbook-tools …` command line the text names, as tokens (placeholders and values included)."""
+    found = []
+    for span in re.findall(r"`([^`\n]*workbook-tools [^`\n]*)`", text):
+        for command in re.findall(r"workbook-tools ((?:[^\s`]+ ?)+)", span):
+            found.append(command.split())
+    return found
+
+
+def test_every_command_and_option_the_addin_doc_names_exists():
+    import click
+
+    text = (Path(__file__).parents[1] / "docs" / "addin.md").read_text(encoding="utf-8")
+    named = _named_commands(text)
+    assert len(named) >= 5
+    for tokens in named:
+        command: click.Command = main
+        words = list(tokens)
+        while isinstance(command, click.Group) and words and not words[0].startswith("-"):
+            sub = command.commands.get(words[0])
+            if sub is None:
+                break
+            command, words = sub, words[1:]
+        assert command is not main or words == ["--help"], tokens
+        if isinstance(command, click.Group):
+            assert not words or words[0].startswith("--help"), f"docs/addin.md names a missing command: workbook-tools {' '.join(tokens)}"
+        options = {opt for param in command.params for opt in param.opts} | {"--help"}
+        for word in words:
+            if word.startswith("--"):
+                assert word in options, f"docs/addin.md: workbook-tools {' '.join(tokens)}: no option {word}"
+    for module in re.findall(r"python -m ([\w.]+)", text):
+        import importlib.util
+
+        assert importlib.util.find_spec(module) is not None, module

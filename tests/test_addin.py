@@ -319,3 +319,19 @@ def test_every_command_and_option_the_addin_doc_names_exists():
         import importlib.util
 
         assert importlib.util.find_spec(module) is not None, module
+
+
+def test_the_add_in_vba_matches_the_xlwings_the_package_installs(monkeypatch, tmp_path):
+    import tomllib
+
+    import xlwings
+
+    from workbook_tools.addin_build import vba_xlwings_version
+
+    version = vba_xlwings_version()
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    assert f"xlwings=={version}" in pyproject["project"]["dependencies"] and xlwings.__version__ == version
+    monkeypatch.setattr(xlwings, "__version__", "0.99.0")
+    result = CliRunner().invoke(main, ["addin", "build", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and f"py -m pip install xlwings=={version}" in result.output
+    assert not (tmp_path / f"{ADDIN_NAME}.xlam").exists()

@@ -123,6 +123,27 @@ def write_generated(macros: Path | None = None) -> list[Path]:
     return written
 
 
+def vba_xlwings_version(macros: Path | None = None) -> str:
+    """The xlwings version whose RunPython module macros/ holds (its DLL is named after it)."""
+    text = ((macros or macros_dir()) / "xlwings.bas").read_text(encoding="ascii")
+    found = re.search(r"^'Version: (\S+)$", text, re.M)
+    if not found:
+        raise WorkbookToolsError("macros/xlwings.bas has no 'Version: line")
+    return found.group(1)
+
+
+def check_xlwings_version(macros: Path | None = None) -> None:
+    """The add-in's VBA loads xlwings64-<version>.dll: the installed xlwings must be that version."""
+    import xlwings
+
+    wanted = vba_xlwings_version(macros)
+    if xlwings.__version__ != wanted:
+        raise WorkbookToolsError(
+            f"the add-in's VBA is xlwings {wanted}'s but xlwings {xlwings.__version__} is installed; "
+            f"Excel would not find xlwings64-{wanted}.dll. Install that version: py -m pip install xlwings=={wanted}"
+        )
+
+
 def vba_modules(macros: Path | None = None) -> list[Module]:
     """The add-in's VBA modules, read from the text in macros/."""
     folder = macros or macros_dir()
@@ -185,6 +206,7 @@ def build_addin(out_dir: Path, interpreter: str, *, from_template: bool = False)
         parts["customUI/customUI.xml"] = (macros / "template" / "customUI.xml").read_bytes()
         sheet_name = TEMPLATE_CONFIG_ON
     else:
+        check_xlwings_version(macros)
         parts["customUI/customUI.xml"] = (macros / "customUI.xml").read_bytes()
         parts["xl/vbaProject.bin"] = build_vba(macros)
         sheet_name = f"{ADDIN_NAME}.conf"
@@ -225,6 +247,7 @@ Lỗi thường gặp (xem docs/addin.md):
 - «Could not find Interpreter!» hoặc cửa sổ Microsoft Store mở ra: làm lại bước 1 (tắt bí danh) và bước 3.
 - «ModuleNotFoundError: No module named 'workbook_tools'»: Python ghi ở bước 3 chưa cài workbook-tools; làm lại bước 2 bằng đúng Python đó.
 - Macro bị chặn («Microsoft has blocked macros»): bước 4 (Unblock) và bước 5.
+- «File not found: xlwings64-….dll»: Python đó cài xlwings khác phiên bản của add-in; cài lại bằng  py -m pip install xlwings==<phiên bản mà addin build báo>.
 - Sổ hoặc thư mục trên OneDrive/SharePoint: lưu bản sao vào ổ máy (C:\\...) rồi chạy.
 """
 

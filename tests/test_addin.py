@@ -281,7 +281,7 @@ def test_install_explains_the_windows_setup_as_the_docs_do(runner):
     for text in (PIP_INSTALL, "App execution aliases", "Trusted Locations", "Unblock", "OneDrive", "addin build"):
         assert text in result.output
     docs = (Path(__file__).parents[1] / "docs" / "addin.md").read_text(encoding="utf-8")
-    assert PIP_INSTALL.startswith("py -m pip install <") and "`py -m pip install <path to the wheel or checkout>`" in docs
+    assert PIP_INSTALL.startswith("py -m pip install <") and f"`{PIP_INSTALL}`" in docs
     assert docs.count("xlwings addin install") == 1 and "No `xlwings addin install`" in docs
 
 

@@ -142,14 +142,52 @@ class FakeSheets:
         return sheet
 
 
+class FakeOpened:
+    """A workbook file Excel opened (only its name and closing matter to the add-in)."""
+
+    def __init__(self, books: "FakeBooks", fullname: str) -> None:
+        self.books, self.fullname = books, fullname
+
+    def close(self) -> None:
+        self.books.closed.append(self.fullname)
+        self.books.open_books.remove(self)
+
+
+class FakeBooks:
+    """`app.books`: the open books, `open(path)`, and a log of what was opened and closed."""
+
+    def __init__(self, caller: "FakeBook") -> None:
+        self.open_books: list = [caller]
+        self.opened: list[str] = []
+        self.closed: list[str] = []
+
+    def __iter__(self):
+        return iter(list(self.open_books))
+
+    def open(self, fullname: str) -> FakeOpened:
+        if not Path(fullname).is_file():
+            raise FileNotFoundError(fullname)
+        self.opened.append(fullname)
+        opened = FakeOpened(self, fullname)
+        self.open_books.append(opened)
+        return opened
+
+
+class FakeApp:
+    def __init__(self, caller: "FakeBook") -> None:
+        self.books = FakeBooks(caller)
+
+
 class FakeBook:
-    def __init__(self) -> None:
+    def __init__(self, fullname: str = "") -> None:
         self.sheets = FakeSheets()
+        self.fullname = fullname
+        self.app = FakeApp(self)
 
     @classmethod
     def from_xlsx(cls, path: Path) -> "FakeBook":
         """A book as Excel would show a file we wrote (values as Excel stores them)."""
-        book = cls()
+        book = cls(str(path))
         source = openpyxl.load_workbook(path)
         previous = None
         for ws in source.worksheets:

@@ -1,10 +1,13 @@
-"""Entry points of the Excel add-in: one click runs the same core as the CLI, inside the caller book.
+"""Entry points of the Excel add-in: one click runs the same core as the CLI, for the caller book.
 
-The ribbon button of the add-in (built by `workbook-tools addin build` from xlwings' own add-in
-template) runs `import bhxh_tools; bhxh_tools.main()`, which calls `main()` here. The action is
-the one chosen on the `Cấu hình` sheet. Only a small part of the xlwings API is used, the part
-its remote engine supports too: `Book.caller`, `sheets`, `sheets.add`, `Sheet.name`,
-`Sheet.clear`, `Sheet.visible`, `range`, `.value`, `.number_format`.
+Each ribbon button of `bhxh_tools.xlam` (see `macros/ribbon.toml`) runs one function here through
+xlwings' `RunPython`: `run_consolidate`, `run_check`, `run_generate`, `run_next_period` (and
+`run_daily`). They read the settings of the book's `Cấu hình` sheet. «Tổng hợp» writes the
+national workbook with the CLI's own `write_summary` (same sheets, formulas, chart, colours,
+held figures) to a file beside the book, then opens it. The add-in built with `--from-template`
+calls `main()`, which runs the action chosen on `Cấu hình`. Only a small part of the xlwings API
+is used: `Book.caller`, `fullname`, `app.books` (`open`, `close`), `sheets`, `sheets.add`,
+`Sheet.name`, `Sheet.clear`, `Sheet.visible`, `range`, `.value`, `.number_format`.
 """
 
 from __future__ import annotations
@@ -24,11 +27,10 @@ from .consolidate import consolidate, regroup_results
 from .datafiles import data_dirs
 from .errors import WorkbookToolsError
 from .generate import GenerateOptions, generate, in_structure, select_units
-from .held import DATA_SHEET, NATIONAL_KIND, held_from_rows, is_ours
+from .held import NATIONAL_KIND, is_ours, load_held
 from .names import resolver
 from .plans import load_plan
-from .render import PlainFormulas
-from .summary import PROBLEMS, SHEETS, SummaryBook, write_summary
+from .summary import PROBLEMS, SummaryBook, write_summary
 from .units import mapping_63_to_34
 from .values import parse_date
 
@@ -41,15 +43,15 @@ SETTINGS = (
     ("as_of", "Kỳ báo cáo (ngày/tháng/năm, để trống: tự xác định)"),
     ("out_dir", "Thư mục để tạo sổ cho các đơn vị"),
     ("units", "Chỉ tạo sổ cho các đơn vị (mã hoặc tên, cách nhau bởi dấu ;)"),
-    ("next_plan", "Kế hoạch kỳ tiếp theo (cho thao tác «Tạo sổ kỳ tiếp theo»)"),
-    ("action", "Thao tác khi bấm nút BHXH › Thực hiện"),
+    ("next_plan", "Kế hoạch kỳ tiếp theo (cho nút «Kỳ tiếp theo»)"),
+    ("out_file", "Tệp sổ tổng hợp toàn quốc (để trống: tong-hop-<kế hoạch>.xlsx cạnh sổ này)"),
+    ("action", "Thao tác cho nút «Thực hiện» (chỉ add-in dựng bằng --from-template)"),
     ("status", "Kết quả lần chạy gần nhất"),
 )
 ACTION_CONSOLIDATE = "Tổng hợp báo cáo"
 ACTION_CHECK = "Kiểm tra báo cáo"
 ACTION_GENERATE = "Tạo sổ cho các đơn vị"
 ACTION_NEXT_PERIOD = "Tạo sổ kỳ tiếp theo"
-OWN_SHEETS = (*SHEETS, "_meta", DATA_SHEET)
 _LOOKS_NUMERIC = re.compile(r"^(?=.*\d)[\d\s.,:/+-]+$")
 
 
@@ -67,11 +69,18 @@ class Settings:
         return "" if value is None else str(value).strip()
 
     def folder(self, key: str, label: str) -> Path:
-        """A folder setting that must exist."""
+        """A folder setting that must be given, as a path on this PC."""
         text = self.text(key)
         if not text:
             raise WorkbookToolsError(f"Chưa nhập «{label}» trên sheet {CONFIG_SHEET}.")
-        return Path(text)
+        return local_path(text, label)
+
+
+def local_path(text: str, label: str) -> Path:
+    """A path Python can open: OneDrive/SharePoint addresses (https://…) are not."""
+    if "://" in text:
+        raise WorkbookToolsError(f"«{label}» là địa chỉ OneDrive/SharePoint ({text}); hãy lưu vào ổ máy (ví dụ C:\\BHXH) và nhập đường dẫn đó.")
+    return Path(text)
 
 
 def read_settings(book: Any) -> Settings:
@@ -143,17 +152,23 @@ def format_runs(sheet: Any) -> list[tuple[int, int, int, str]]:
     return runs
 
 
-def held_in_book(book: Any) -> dict:
-    """The figures the last click kept in this book's `_data` sheet."""
-    if DATA_SHEET not in [sheet.name for sheet in book.sheets]:
-        return {}
-    meta = book.sheets["_meta"].range("A1:B20").value if "_meta" in [sheet.name for sheet in book.sheets] else []
-    count = next((int(r[1]) for r in meta or [] if r and r[0] == "data_rows" and r[1]), 0)
-    if not count:
-        return {}
-    rows = book.sheets[DATA_SHEET].range(f"A1:G{count}").value or []
-    cleaned = [[str(c).lstrip("'") if isinstance(c, str) else c for c in row] for row in rows if row and any(v is not None for v in row)]
-    return held_from_rows(cleaned)
+def national_path(book: Any, settings: Settings, plan_id: str) -> Path:
+    """Where «Tổng hợp» writes the national workbook: the setting, or tong-hop-<plan>.xlsx beside the book."""
+    own = str(getattr(book, "fullname", "") or "")
+    if settings.text("out_file"):
+        path = local_path(settings.text("out_file"), "Tệp sổ tổng hợp toàn quốc")
+    else:
+        path = local_path(own, "Sổ đang mở").with_name(f"tong-hop-{plan_id}.xlsx")
+    if own and "://" not in own and path.resolve() == Path(own).resolve():
+        raise WorkbookToolsError("«Tệp sổ tổng hợp toàn quốc» không được là chính sổ này.")
+    return path
+
+
+def _close_if_open(book: Any, path: Path) -> None:
+    """Close the national workbook if Excel has it open: Windows would refuse to replace it."""
+    for other in list(book.app.books):
+        if Path(str(other.fullname)).resolve() == path.resolve():
+            other.close()
 
 
 def _report(settings: Settings) -> Any:
@@ -164,20 +179,20 @@ def _report(settings: Settings) -> Any:
 
 
 def consolidate_action(book: Any, settings: Settings) -> str:
-    """Consolidate the returns into this book's own summary sheets."""
+    """Write the national workbook as `workbook-tools consolidate --out` does (same function), then open it."""
     report = _report(settings)
     data = report.data
-    baseline = load_plan(data.plan.previous_plan) if data.plan.is_stock and data.plan.previous_plan else None
+    out = national_path(book, settings, data.plan.id)
+    baseline = load_plan(data.plan.previous_plan, data_dirs()) if data.plan.is_stock and data.plan.previous_plan else None
     as_of = parse_date(settings.values.get("as_of")) if settings.text("as_of") else None
-    result = consolidate(report, held=held_in_book(book), as_of=as_of, baseline=baseline)
+    result = consolidate(report, held=load_held(out), as_of=as_of, baseline=baseline)
     key = settings.text("structure")
     if key and key != data.plan.structure:
         result = regroup_results(result, mapping_63_to_34(), in_structure(data, key))
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "tong-hop.xlsx"
-        write_summary(result, path)
-        copy_sheets(path, book, OWN_SHEETS)
-    return (f"Đã tổng hợp {data.plan.id}: {result.count(ACCEPTED)} đơn vị được chấp nhận, "
+    _close_if_open(book, out)
+    write_summary(result, out)
+    book.app.books.open(str(out))
+    return (f"Đã tổng hợp {data.plan.id} vào {out}: {result.count(ACCEPTED)} đơn vị được chấp nhận, "
             f"{result.count(REJECTED)} bị từ chối, {result.count(MISSING)} chưa nộp; "
             f"{sum(p.is_error for p in result.problems)} lỗi, {sum(not p.is_error for p in result.problems)} cảnh báo.")
 
@@ -215,7 +230,10 @@ def next_period_action(book: Any, settings: Settings) -> str:
         raise WorkbookToolsError(f"Chưa nhập «Kế hoạch kỳ tiếp theo» trên sheet {CONFIG_SHEET}.")
     old = load_plan(settings.text("plan"), data_dirs())
     new = load_plan(settings.text("next_plan"), data_dirs())
-    rollover = roll_over_from(old, held_in_book(book), new)
+    national = national_path(book, settings, old.plan.id)
+    if not national.exists():
+        raise WorkbookToolsError(f"Chưa có sổ tổng hợp {national}: bấm «Tổng hợp» trước.")
+    rollover = roll_over_from(old, load_held(national), new)
     names = resolver(new.plan.structure)
     wanted = [t.strip() for t in settings.text("units").split(";") if t.strip()]
     units = select_units(new, [names.resolve_code_or_name(t) for t in wanted] or None)
@@ -242,7 +260,7 @@ def write_national_workbook(plan_id: str, path: Path, settings: Mapping[str, str
     s = doc.styles
     ws = doc.book.add_worksheet(CONFIG_SHEET)
     ws.merge_range(0, 1, 0, 2, "CẤU HÌNH SỔ TỔNG HỢP", s["title"])
-    ws.write(1, 1, "Điền cột C, rồi bấm tab BHXH › Thực hiện (add-in bhxh_tools.xlam).", s["note"])
+    ws.write(1, 1, "Điền cột C, rồi bấm một nút trên tab BHXH: Tổng hợp, Kiểm tra, Tạo sổ, Kỳ tiếp theo (add-in bhxh_tools.xlam).", s["note"])
     for number, (key, label) in enumerate(SETTINGS, start=2):
         ws.write(number, 0, key, s["key"])
         ws.write(number, 1, label, s["info_label"])
@@ -255,24 +273,16 @@ def write_national_workbook(plan_id: str, path: Path, settings: Mapping[str, str
     ws.set_column(0, 0, 10)
     ws.set_column(1, 1, 58)
     ws.set_column(2, 2, 60)
-    for name in SHEETS:
-        sheet = doc.book.add_worksheet(name, worksheet_class=PlainFormulas)
-        sheet.write(0, 0, f"Chưa có số liệu: bấm BHXH › Thực hiện với thao tác «Tổng hợp báo cáo» (kế hoạch {plan_id}).", s["note"])
     for key, value in (("kind", NATIONAL_KIND), ("plan_id", plan_id)):
         doc.book.set_custom_property(f"wt_{key}", value)
     doc.book.close()
     os.replace(temporary, path)
 
 
-def run(book: Any) -> str:
-    """Run the action chosen on `Cấu hình`; every failure becomes a Vietnamese status line."""
+def run_action(book: Any, action: Callable[[Any, Settings], str]) -> str:
+    """Run one action for the book; every failure becomes a Vietnamese status line on `Cấu hình`."""
     try:
-        settings = read_settings(book)
-        action = ACTIONS.get(settings.text("action") or ACTION_CONSOLIDATE)
-        if action is None:
-            message = f"Thao tác «{settings.text('action')}» không có; chọn một trong: {', '.join(ACTIONS)}."
-        else:
-            message = action(book, settings)
+        message = action(book, read_settings(book))
     except WorkbookToolsError as exc:
         message = f"Không thực hiện được: {exc}"
     except Exception as exc:  # noqa: BLE001 - the user must see a message, never a traceback in a cell
@@ -285,9 +295,48 @@ def run(book: Any) -> str:
     return message
 
 
-def main() -> None:
-    """What the ribbon button runs (through the `bhxh_tools` shim next to the add-in)."""
+def _chosen_action(book: Any, settings: Settings) -> str:
+    """The template build's single button: the action chosen on `Cấu hình`."""
+    action = ACTIONS.get(settings.text("action") or ACTION_CONSOLIDATE)
+    if action is None:
+        raise WorkbookToolsError(f"Thao tác «{settings.text('action')}» không có; chọn một trong: {', '.join(ACTIONS)}.")
+    return action(book, settings)
+
+
+def run(book: Any) -> str:
+    """Run the action chosen on `Cấu hình` (the add-in built with --from-template)."""
+    return run_action(book, _chosen_action)
+
+
+def _caller(book: Any) -> Any:
+    """The book whose ribbon button was clicked (or the one given, for tests and scripts)."""
+    if book is not None:
+        return book
     import xlwings as xw
 
-    run(xw.Book.caller())
+    return xw.Book.caller()
 
+
+def main() -> None:
+    """What the template build's button runs (through the `bhxh_tools` shim next to the add-in)."""
+    run(_caller(None))
+
+
+def run_consolidate(book: Any = None) -> str:
+    """Ribbon «Tổng hợp»: the national workbook, as `workbook-tools consolidate` writes it, opened in Excel."""
+    return run_action(_caller(book), consolidate_action)
+
+
+def run_check(book: Any = None) -> str:
+    """Ribbon «Kiểm tra»: every problem of the returns, into this book's `Lỗi dữ liệu` sheet."""
+    return run_action(_caller(book), check_action)
+
+
+def run_generate(book: Any = None) -> str:
+    """Ribbon «Tạo sổ»: the units' workbooks, into the folder set on `Cấu hình`."""
+    return run_action(_caller(book), generate_action)
+
+
+def run_next_period(book: Any = None) -> str:
+    """Ribbon «Kỳ tiếp theo»: the next period's workbooks, carrying the national workbook's figures."""
+    return run_action(_caller(book), next_period_action)

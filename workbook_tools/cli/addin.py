@@ -15,22 +15,25 @@ def addin_group() -> None:
 
 
 @addin_group.command("build")
-@click.option("--out", "out_dir", default="dist", show_default=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for bhxh_tools.xlam and bhxh_tools.py.")
-@click.option("--interpreter", default="", help="Python on the user's PC, written into the add-in's config (Interpreter_Win).")
-def addin_build_command(out_dir: Path, interpreter: str) -> None:
-    """Assemble bhxh_tools.xlam from xlwings' ribbon add-in template and macros/ (reproducible)."""
-    from ..addin_build import build_addin
+@click.option("--out", "out_dir", default="dist", show_default=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for bhxh_tools.xlam.")
+@click.option("--interpreter", default=None, help="Python on the user's PC, written into the add-in's config (Interpreter_Win); default: the Python running this command.")
+@click.option("--from-template", is_flag=True, help="Fallback: xlwings' template VBA byte for byte, one button (Thực hiện) running the action chosen on Cấu hình, plus bhxh_tools.py.")
+def addin_build_command(out_dir: Path, interpreter: str | None, from_template: bool) -> None:
+    """Build bhxh_tools.xlam from the VBA and ribbon in macros/ (reproducible, no Excel needed)."""
+    from ..addin_build import build_addin, default_interpreter
 
-    for path in build_addin(out_dir, interpreter):
+    chosen = interpreter or default_interpreter()
+    for path in build_addin(out_dir, chosen, from_template=from_template):
         click.echo(f"wrote {path}")
+    click.echo(f"Interpreter_Win = {chosen}")
+    if not (len(chosen) > 2 and chosen[1] == ":" and chosen.lower().endswith(".exe")):
+        click.echo("note: this is not a Windows python.exe; build on the user's PC, or pass --interpreter C:\\...\\python.exe", err=True)
 
 
 @addin_group.command("install")
 @click.option("--out", "out_dir", default="dist", show_default=True, type=click.Path(file_okay=False, path_type=Path), help="Folder of the built add-in.")
 def addin_install_command(out_dir: Path) -> None:
-    """Print the one-time set-up of the add-in on a Windows PC (Python, xlwings, Trust Center)."""
-    from ..addin_build import ADDIN_NAME, INSTALL_STEPS
+    """Print the one-time set-up of the add-in on a Windows PC (Python, pip, Trust Center, Excel)."""
+    from ..addin_build import ADDIN_NAME, INSTALL_STEPS, PIP_INSTALL
 
-    click.echo(INSTALL_STEPS.format(xlam=out_dir / f"{ADDIN_NAME}.xlam", shim=out_dir / f"{ADDIN_NAME}.py"))
-
-
+    click.echo(INSTALL_STEPS.format(xlam=out_dir / f"{ADDIN_NAME}.xlam", pip=PIP_INSTALL))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import zipfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, time
 from pathlib import Path
 from typing import Any
@@ -147,7 +147,9 @@ class _DailyReader:
         key, period = day_key(day), day.isoformat()
         levels: dict[str, float] = {}
         for code in self.codes:
+            before = len(self.ret.problems)
             parsed = self.cells.cell(self.sheet, key, daily_column_key("level", code), whole=not indicator(code).is_money, period=period)
+            self.ret.problems[before:] = [replace(p, indicator=code) for p in self.ret.problems[before:]]
             if isinstance(parsed, Parsed) and parsed.usable and parsed.value is not None:
                 levels[code] = parsed.value
         if not levels:

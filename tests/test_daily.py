@@ -328,3 +328,73 @@ def test_generated_daily_workbook_is_keyed_locked_and_validated(campaign_run):
     assert validations[time_cell].type == "time" and "16:00" in validations[time_cell].prompt
     meta = {r[0]: r[1] for r in book["_meta"].iter_rows(values_only=True) if r[0]}
     assert (meta["form"], meta["plan_id"], meta["campaign_start"], meta["campaign_end"]) == ("daily", PLAN, "2021-12-01", "2021-12-10")
+
+
+def _config(book, key: str, value: str) -> None:
+    from workbook_tools import addin
+
+    sheet = book.sheets[addin.CONFIG_SHEET]
+    row = next(r for (r, c), v in sheet.cells.items() if c == 1 and v == key)
+    sheet.range((row, 3)).value = value
+
+
+def _keyed(book, name: str) -> dict[tuple[str, str], object]:
+    """Keyed cells of a sheet the add-in wrote into the fake book (key column A, key row 1)."""
+    cells = book.sheets[name].cells
+    rows = {v: r for (r, c), v in cells.items() if c == 1 and isinstance(v, str)}
+    cols = {v: c for (r, c), v in cells.items() if r == 1 and isinstance(v, str)}
+    return {(rk, ck): cells.get((r, c)) for rk, r in rows.items() for ck, c in cols.items()}
+
+
+def test_run_daily_adds_each_day_to_the_book_as_the_cli_does(campaign_run, tmp_path):
+    from workbook_tools import addin
+    from workbook_tools.daily_book import DAYS, HELD_SHEET
+
+    from .fake_xlwings import FakeBook
+
+    root = campaign_run["root"]
+    national = tmp_path / "tong-hop.xlsx"
+    result = CliRunner().invoke(main, ["generate-national", "--plan", PLAN, "--out", str(national)], catch_exceptions=False)
+    assert result.exit_code == 0
+    book = FakeBook.from_xlsx(national)
+    assert addin.run_daily(book).startswith("Không thực hiện được: Chưa nhập «Thư mục chứa báo cáo nhanh hằng ngày»")
+    for day in (1, 2, 3):
+        _config(book, "daily_returns_dir", str(root / "thu-ve" / _day(day).isoformat()))
+        status = addin.run_daily(book)
+        summary = campaign_run["runs"][day][1]["summary"]
+        assert status.startswith(f"Đã tổng hợp báo cáo nhanh ngày {_day(day):%d/%m/%Y}: {summary['reported']}/63 đơn vị báo cáo")
+        assert "không theo ngày giờ của tệp" in status
+    cells = _keyed(book, DAYS)
+    for row in campaign_run["runs"][3][1]["days"]:
+        for code in CODES:
+            assert cells[(f"day:{row['day']}", f"level:{code}")] == pytest.approx(row["national"][code])
+    assert (f"day:{_day(4).isoformat()}", f"level:{CODES[0]}") not in cells
+    assert book.sheets[HELD_SHEET].visible is False and book.sheets[DAYS].clears == 2
+    assert any(isinstance(v, str) and "IFERROR(" in v for v in book.sheets[DAYS].cells.values())
+    assert "Tổng hợp" in [s.name for s in book.sheets] and book.sheets["Tổng hợp"].clears == 0
+    _config(book, "daily_returns_dir", str(root / "thu-ve" / _day(3).isoformat()))
+    _config(book, "day", "15/12/2021")
+    assert addin.run_daily(book) == "Không thực hiện được: ngày 15/12/2021 nằm ngoài đợt báo cáo 01/12/2021 – 10/12/2021"
+    assert _keyed(book, DAYS) == cells
+
+
+def test_a_campaign_outside_the_plan_and_a_folder_without_daily_returns_are_usage_errors(runner, tmp_path):
+    outside = runner.invoke(main, ["daily", "generate", "--plan", PLAN, "--out", str(tmp_path / "g"), "--from", "2022-01-01"])
+    assert outside.exit_code == 2 and "phải nằm trong kỳ kế hoạch 2800-2021 (01/09/2021 – 31/12/2021)" in outside.output
+    assert not (tmp_path / "g").exists() or not any((tmp_path / "g").iterdir())
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "ghi-chu.txt").write_text("không phải sổ", encoding="utf-8")
+    result = runner.invoke(main, ["daily", "consolidate", str(empty), "--out", str(tmp_path / "n.xlsx"), "--plan", PLAN])
+    assert result.exit_code == 2 and "không có báo cáo ngày nào đọc được" in result.output
+    assert not (tmp_path / "n.xlsx").exists()
+
+
+def test_consolidate_never_replaces_a_workbook_it_did_not_write(campaign_run, runner, tmp_path):
+    mine = tmp_path / "cua-toi.xlsx"
+    shutil.copy(campaign_run["blanks"][campaign_run["units"][0]], mine)
+    before = mine.read_bytes()
+    folder = campaign_run["root"] / "thu-ve" / _day(1).isoformat()
+    result = runner.invoke(main, ["daily", "consolidate", str(folder), "--out", str(mine)])
+    assert result.exit_code == 2 and "không do workbook-tools ghi" in result.output
+    assert mine.read_bytes() == before

@@ -23,13 +23,15 @@ from .held import is_ours
 from .indicators import indicator
 from .render import PlainFormulas
 from .spec import KEY_MARK, cell_ref, col_letter
-from .summary import PROBLEMS, STATUS_VI, SummaryBook
+from .summary import STATUS_VI, SummaryBook
 from .values import parse_date, parse_time
 
 DAILY_KIND = "national_daily"
-DAYS, UNITS, BEHIND, CHART = "Tiến độ theo ngày", "Đơn vị trong ngày", "Chậm tiến độ", "Biểu đồ theo ngày"
-HELD_SHEET = "_daily"
-SHEETS = (DAYS, UNITS, BEHIND, CHART, PROBLEMS)
+DAYS, UNITS, BEHIND, CHART, PROBLEMS = (
+    "Tiến độ theo ngày", "Đơn vị trong ngày", "Chậm tiến độ", "Biểu đồ theo ngày", "Lỗi báo cáo ngày",
+)
+HELD_SHEET, META_SHEET = "_daily", "_daily_meta"
+SHEETS = (DAYS, UNITS, BEHIND, CHART, PROBLEMS, META_SHEET, HELD_SHEET)
 HELD_COLUMNS = ("day", "unit", "time", "file", "sha256", "indicator", "value")
 TIMELINESS_VI = {ON_TIME: "Đúng hạn", LATE: "Trễ hạn", UNKNOWN: "Không rõ giờ", "": ""}
 UNIT_STATUS_VI = {REPORTED: "Đã báo cáo", **STATUS_VI}
@@ -283,9 +285,9 @@ def write_problems_table(doc: SummaryBook, result: DailyConsolidation) -> None:
 
 
 def write_held(doc: SummaryBook, result: DailyConsolidation, generated_at: datetime) -> None:
-    """`_meta` (identity, campaign) and `_daily` (every unit's report of every day, for the next run)."""
+    """`_daily_meta` (identity, campaign) and `_daily` (every unit's report of every day, for the next run)."""
     campaign = result.campaign
-    meta = doc.book.add_worksheet("_meta")
+    meta = doc.book.add_worksheet(META_SHEET)
     held = doc.book.add_worksheet(HELD_SHEET)
     held.write_row(0, 0, HELD_COLUMNS)
     r = 1
@@ -297,7 +299,7 @@ def write_held(doc: SummaryBook, result: DailyConsolidation, generated_at: datet
         if entry.note:
             held.write_row(r, 0, [*base, NOTE, entry.note])
             r += 1
-    rows = [("#keys _meta", ""), ("tool", "workbook-tools"), ("tool_version", __version__), ("kind", DAILY_KIND),
+    rows = [(f"{KEY_MARK} {META_SHEET}", ""), ("tool", "workbook-tools"), ("tool_version", __version__), ("kind", DAILY_KIND),
             ("plan_id", result.data.plan.id), ("structure", result.data.plan.structure), ("generated_at", generated_at.isoformat(timespec="seconds")),
             ("day", result.day.isoformat()), ("campaign_start", campaign.start.isoformat()), ("campaign_end", campaign.end.isoformat()),
             ("plan_end", campaign.plan_end.isoformat()), ("data_rows", str(r))]
@@ -365,7 +367,7 @@ def load_held_days(path: Path) -> tuple[dict[tuple[date, str], UnitDay], Campaig
     book = CalamineWorkbook.from_path(str(path))
     try:
         rows = book.get_sheet_by_name(HELD_SHEET).to_python()
-        meta = {str(r[0]): r[1] for r in book.get_sheet_by_name("_meta").to_python() if r and r[0]}
+        meta = {str(r[0]): r[1] for r in book.get_sheet_by_name(META_SHEET).to_python() if r and r[0]}
     finally:
         book.close()
     return held_days_from_rows(rows), campaign_from_meta(meta), str(meta.get("plan_id") or "") or None

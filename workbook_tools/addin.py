@@ -311,7 +311,10 @@ def held_days_in_book(book: Any) -> tuple[dict, Any, str | None]:
     count = int(float(meta.get("data_rows") or 0))
     if count < 2:
         return {}, campaign_from_meta(meta), meta.get("plan_id")
-    last = chr(ord("A") + len(HELD_COLUMNS) - 1)
+    from .indicators import indicators
+    from .spec import col_letter
+
+    last = col_letter(len(HELD_COLUMNS) + len(indicators()) - 1)
     rows = book.sheets[HELD_SHEET].range(f"A1:{last}{count}").value or []
     cleaned = [[str(c).lstrip("'") if isinstance(c, str) else c for c in row] for row in rows if row and any(v is not None for v in row)]
     return held_days_from_rows(cleaned), campaign_from_meta(meta), meta.get("plan_id")

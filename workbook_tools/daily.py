@@ -9,9 +9,11 @@ level reported before (levels are cumulative, so a missing report never makes th
 from __future__ import annotations
 
 import zipfile
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from datetime import date, time
 from pathlib import Path
 from typing import Any
@@ -231,18 +233,31 @@ class DailyConsolidation:
         present = [v for v in values if v is not None]
         return sum(present) if present else None
 
+    @cached_property
+    def _history(self) -> dict[str, tuple[list[date], list[UnitDay]]]:
+        """Each unit's reports in day order (days and entries side by side, for bisection)."""
+        history: dict[str, tuple[list[date], list[UnitDay]]] = {}
+        for (day, unit), entry in sorted(self.entries.items()):
+            days, entries = history.setdefault(unit, ([], []))
+            days.append(day)
+            entries.append(entry)
+        return history
+
+    def _reports(self, unit: str, day: date) -> list[UnitDay]:
+        """The unit's reports on or before a day, in day order."""
+        days, entries = self._history.get(unit, ([], []))
+        return entries[:bisect_right(days, day)]
+
     def latest(self, unit: str, day: date) -> UnitDay | None:
         """The unit's latest report on or before a day."""
-        for d in reversed(self.campaign.days):
-            if d <= day and (d, unit) in self.entries:
-                return self.entries[(d, unit)]
-        return None
+        reports = self._reports(unit, day)
+        return reports[-1] if reports else None
 
     def level(self, unit: str, code: str, day: date) -> float | None:
         """A unit's level on a day: its latest level reported up to that day."""
-        for d in reversed(self.campaign.days):
-            if d <= day and (d, unit) in self.entries and code in self.entries[(d, unit)].levels:
-                return self.entries[(d, unit)].levels[code]
+        for entry in reversed(self._reports(unit, day)):
+            if code in entry.levels:
+                return entry.levels[code]
         return None
 
     def national(self, code: str, day: date) -> float | None:
@@ -265,9 +280,9 @@ class DailyConsolidation:
         now = self.entries.get((self.day, unit))
         if now is None or code not in now.levels:
             return None
-        for d in reversed(self.campaign.days):
-            if d < self.day and (d, unit) in self.entries and code in self.entries[(d, unit)].levels:
-                return (now.levels[code] - self.entries[(d, unit)].levels[code]) / (self.day - d).days
+        for entry in reversed(self._reports(unit, self.day)[:-1]):
+            if code in entry.levels:
+                return (now.levels[code] - entry.levels[code]) / (self.day - entry.day).days
         return None
 
     def needed_pace(self, code: str, level: float | None, target: float | None) -> float | None:

@@ -32,10 +32,9 @@ DAYS, UNITS, BEHIND, CHART, PROBLEMS = (
 )
 HELD_SHEET, META_SHEET = "_daily", "_daily_meta"
 SHEETS = (DAYS, UNITS, BEHIND, CHART, PROBLEMS, META_SHEET, HELD_SHEET)
-HELD_COLUMNS = ("day", "unit", "time", "file", "sha256", "indicator", "value")
+HELD_COLUMNS = ("day", "unit", "time", "file", "sha256", "note")
 TIMELINESS_VI = {ON_TIME: "Đúng hạn", LATE: "Trễ hạn", UNKNOWN: "Không rõ giờ", "": ""}
 UNIT_STATUS_VI = {REPORTED: "Đã báo cáo", **STATUS_VI}
-NOTE = "note"
 RULE_NOTE = ("Lũy kế cả nước = Σ lũy kế các đơn vị; đơn vị chưa báo cáo trong ngày được tính theo số gần nhất đã báo cáo. "
              f"Đúng hạn/trễ hạn: {TIMELINESS_RULE}.")
 
@@ -289,16 +288,13 @@ def write_held(doc: SummaryBook, result: DailyConsolidation, generated_at: datet
     campaign = result.campaign
     meta = doc.book.add_worksheet(META_SHEET)
     held = doc.book.add_worksheet(HELD_SHEET)
-    held.write_row(0, 0, HELD_COLUMNS)
+    codes = result.codes
+    held.write_row(0, 0, (*HELD_COLUMNS, *codes))
     r = 1
     for (day, unit), entry in sorted(result.entries.items()):
-        base = [day.isoformat(), unit, entry.time.strftime("%H:%M") if entry.time else "", entry.file, entry.sha256]
-        for code, value in entry.levels.items():
-            held.write_row(r, 0, [*base, code, value])
-            r += 1
-        if entry.note:
-            held.write_row(r, 0, [*base, NOTE, entry.note])
-            r += 1
+        levels = [entry.levels.get(code, "") for code in codes]
+        held.write_row(r, 0, [day.isoformat(), unit, entry.time.strftime("%H:%M") if entry.time else "", entry.file, entry.sha256, entry.note, *levels])
+        r += 1
     rows = [(f"{KEY_MARK} {META_SHEET}", ""), ("tool", "workbook-tools"), ("tool_version", __version__), ("kind", DAILY_KIND),
             ("plan_id", result.data.plan.id), ("structure", result.data.plan.structure), ("generated_at", generated_at.isoformat(timespec="seconds")),
             ("day", result.day.isoformat()), ("campaign_start", campaign.start.isoformat()), ("campaign_end", campaign.end.isoformat()),
@@ -331,25 +327,27 @@ def write_daily_summary(result: DailyConsolidation, path: Path, *, force: bool =
 
 
 def held_days_from_rows(rows: list[list[Any]]) -> dict[tuple[date, str], UnitDay]:
-    """Every unit's report of every day, from the rows of a `_daily` sheet (header first)."""
-    grouped: dict[tuple[date, str], dict[str, Any]] = {}
+    """Every unit's report of every day, from the rows of a `_daily` sheet (header first: columns, then indicator codes)."""
+    if not rows:
+        return {}
+    header = [str(h).lstrip("'") if h is not None else "" for h in rows[0]]
+    codes = [(n, code) for n, code in enumerate(header) if n >= len(HELD_COLUMNS) and code]
+    held = {}
     for row in rows[1:]:
         record = dict(zip(HELD_COLUMNS, row))
         day = parse_date(record.get("day"))
         if day is None or not record.get("unit"):
             continue
-        key = (day, str(record["unit"]))
-        entry = grouped.setdefault(key, {"record": record, "levels": {}, "note": ""})
-        if record["indicator"] == NOTE:
-            entry["note"] = str(record["value"])
-        elif record["indicator"]:
-            value = record["value"]
-            entry["levels"][str(record["indicator"])] = int(value) if isinstance(value, float) and value.is_integer() else value
-    return {
-        key: UnitDay(key[1], key[0], parse_time(e["record"]["time"]) if e["record"]["time"] else None, e["levels"],
-                     str(e["record"]["file"] or ""), str(e["record"]["sha256"] or ""), e["note"])
-        for key, e in grouped.items()
-    }
+        levels = {code: _whole(row[n]) for n, code in codes if n < len(row) and isinstance(row[n], (int, float))}
+        held[(day, str(record["unit"]))] = UnitDay(
+            str(record["unit"]), day, parse_time(record["time"]) if record.get("time") else None, levels,
+            str(record.get("file") or ""), str(record.get("sha256") or ""), str(record.get("note") or ""))
+    return held
+
+
+def _whole(value: float) -> float:
+    """1234.0 read back as 1234, so a held level compares equal to the one typed."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def campaign_from_meta(meta: dict[str, Any]) -> Campaign | None:

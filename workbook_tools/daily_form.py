@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +70,7 @@ class Campaign:
     end: date
     plan_end: date
 
-    @property
+    @cached_property
     def days(self) -> tuple[date, ...]:
         """Every day of the campaign, in order."""
         return tuple(self.start + timedelta(days=n) for n in range((self.end - self.start).days + 1))

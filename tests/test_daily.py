@@ -398,3 +398,24 @@ def test_consolidate_never_replaces_a_workbook_it_did_not_write(campaign_run, ru
     result = runner.invoke(main, ["daily", "consolidate", str(folder), "--out", str(mine)])
     assert result.exit_code == 2 and "không do workbook-tools ghi" in result.output
     assert mine.read_bytes() == before
+
+
+def test_daily_workbooks_on_the_34_units_consolidate_on_the_34(runner, tmp_path):
+    from workbook_tools.generate import in_structure
+
+    args = ["daily", "generate", "--plan", PLAN, "--structure", "34", "--out", str(tmp_path / "g"), "--from", "2021-12-01",
+            "--to", "2021-12-05", "--unit", "Hà Nội", "--unit", "79"]
+    assert runner.invoke(main, args, catch_exceptions=False).exit_code == 0
+    returns = tmp_path / "r"
+    returns.mkdir()
+    for n, blank in enumerate(sorted((tmp_path / "g").glob("*.xlsx"))):
+        DailyFiller(blank).write({(_key(1), "time"): time(9, 30), (_key(1), "level:bhxh_bb"): 1000 * (n + 1)}, returns / blank.name)
+    result = runner.invoke(main, ["daily", "consolidate", str(returns), "--out", str(tmp_path / "n.xlsx"), "--json", str(tmp_path / "n.json"),
+                                  "--manifest", str(tmp_path / "g" / "manifest.json")], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    payload = _strict_json(tmp_path / "n.json")
+    regrouped = in_structure(load_plan(PLAN), "34")
+    assert payload["structure"] == "34" and [u["code"] for u in payload["units"]] == ["01", "79"]
+    assert payload["days"][0]["national"]["bhxh_bb"] == 3000
+    assert payload["indicators"][0]["target"] == regrouped.value("01", "bhxh_bb") + regrouped.value("79", "bhxh_bb")
+    assert payload["units"][1]["values"]["bhxh_bb"]["completion"] == pytest.approx(2000 / regrouped.value("79", "bhxh_bb"))

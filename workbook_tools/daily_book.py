@@ -84,12 +84,12 @@ def write_days(doc: SummaryBook, result: DailyConsolidation) -> None:
     ws = _title(doc, DAYS, "TIẾN ĐỘ CẢ NƯỚC THEO NGÀY", result, last_col, "daily_national")
     s = doc.styles
     ws.write_string(4, 0, PLAN_END, s["key"])
-    ws.merge_range(4, 1, 4, 2, "Ngày kết thúc kỳ kế hoạch", s["info_label"])
+    ws.merge_range(4, 1, 4, 3, "Ngày kết thúc kỳ kế hoạch", s["info_label"])
     date_style = doc.book.add_format({"font_name": "Times New Roman", "num_format": "dd/mm/yyyy", "border": 1, "align": "center", "bg_color": "#EDEDED"})
-    ws.write_datetime(4, 3, _as_datetime(result.campaign.plan_end), date_style)
+    ws.write_datetime(4, 4, _as_datetime(result.campaign.plan_end), date_style)
     ws.write_string(5, 0, "units", s["key"])
-    ws.merge_range(5, 1, 5, 2, "Số đơn vị phải báo cáo", s["info_label"])
-    ws.write_number(5, 3, len(result.units), s["target.count"])
+    ws.merge_range(5, 1, 5, 3, "Số đơn vị phải báo cáo", s["info_label"])
+    ws.write_number(5, 4, len(result.units), s["target.count"])
     top = 7
     for col, (key, text) in enumerate((("stt", "STT"), ("label", "Ngày"), ("uom", "Thứ")), start=1):
         ws.merge_range(top, col, top + 1, col, text, s["header"])
@@ -107,7 +107,7 @@ def write_days(doc: SummaryBook, result: DailyConsolidation) -> None:
         ws.write(target_row, starts[code], _blank(result.target(code)), s["target.count"])
         for k in range(1, len(per)):
             ws.write_blank(target_row, starts[code] + k, None, s["blank.count"])
-    plan_end = cell_ref(4, 3, absolute=True)
+    plan_end = cell_ref(4, 4, absolute=True)
     for n, day in enumerate(result.days):
         r = first + n
         reports = result.reported(day)
@@ -118,7 +118,7 @@ def write_days(doc: SummaryBook, result: DailyConsolidation) -> None:
         ws.write_number(r, 4, len(reports), s["formula.count"])
         ws.write_number(r, 5, sum(e.timeliness == ON_TIME for e in reports), s["formula.count"])
         ws.write_number(r, 6, sum(e.timeliness == LATE for e in reports), s["formula.count"])
-        ws.write_formula(r, 7, f"={cell_ref(5, 3, absolute=True)}-{cell_ref(r, 4)}", s["formula.count"], "")
+        ws.write_formula(r, 7, f"={cell_ref(5, 4, absolute=True)}-{cell_ref(r, 4)}", s["formula.count"], "")
         ws.write_formula(r, 8, f"=MAX(0,{plan_end}-{cell_ref(r, 2)})", s["formula.count"], "")
         for code in codes:
             _day_formulas(doc, ws, r, starts[code], result.national(code, day), cell_ref(target_row, starts[code], absolute=True),
@@ -134,6 +134,7 @@ def write_days(doc: SummaryBook, result: DailyConsolidation) -> None:
     ws.set_row(top + 1, 45)
     ws.freeze_panes(first, 4)
     ws.repeat_rows(top, top + 1)
+    ws.print_area(1, 1, last, last_col)
 
 
 def _day_formulas(doc: SummaryBook, ws: Any, r: int, c: int, level: float | None, target: str, previous: str, days_left: str) -> None:
@@ -218,6 +219,7 @@ def write_units(doc: SummaryBook, result: DailyConsolidation) -> None:
     ws.set_row(top + 1, 60)
     ws.freeze_panes(first, 4)
     ws.autofilter(top + 1, 1, last, last_col)
+    ws.print_area(1, 1, total, last_col)
 
 
 def write_behind(doc: SummaryBook, result: DailyConsolidation) -> None:
@@ -243,6 +245,7 @@ def write_behind(doc: SummaryBook, result: DailyConsolidation) -> None:
         row += 3 + len(result.behind(code))
     for col, width in enumerate((8, 5, 5, 20, 10, 14, 14)):
         ws.set_column(col, col, width)
+    ws.print_area(1, 1, row, 6)
 
 
 def write_chart(doc: SummaryBook, result: DailyConsolidation) -> None:
@@ -268,6 +271,7 @@ def write_chart(doc: SummaryBook, result: DailyConsolidation) -> None:
     reports.set_x_axis({"date_axis": True, "num_format": "dd/mm"})
     reports.set_size({"width": 900, "height": 360})
     ws.insert_chart(27, 1, reports)
+    ws.print_area(1, 1, 46, 12)
 
 
 def write_problems_table(doc: SummaryBook, result: DailyConsolidation) -> None:
@@ -281,6 +285,7 @@ def write_problems_table(doc: SummaryBook, result: DailyConsolidation) -> None:
     ws.add_table(4, 1, 4 + max(len(rows), 1), 9, options)
     for col, width in enumerate((4, 26, 7, 12, 7, 12, 11, 9, 18, 80)):
         ws.set_column(col, col, width)
+    ws.print_area(1, 1, 4 + max(len(rows), 1), 9)
 
 
 def write_held(doc: SummaryBook, result: DailyConsolidation, generated_at: datetime) -> None:

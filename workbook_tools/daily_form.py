@@ -195,7 +195,7 @@ def build_daily_sheet(form: Form, ctx: Context, campaign: Campaign, codes: Seque
         sheet.inputs[(info.key, "uom")] = (row, UOM_COL)
         row += 1
     sheet.put(row, KEY_COL, PLAN_END, "key")
-    sheet.put(row, STT_COL, "Ngày kết thúc kỳ kế hoạch", "info_label", merge_to=(row, LABEL_COL))
+    sheet.put(row, STT_COL, "Kỳ kế hoạch đến ngày", "info_label", merge_to=(row, LABEL_COL))
     sheet.put(row, UOM_COL, datetime.combine(campaign.plan_end, datetime.min.time()), "target.date", merge_to=(row, UOM_COL + 2))
     layout = _Layout({}, {}, plan_end=cell_ref(row, UOM_COL, absolute=True))
     top = row + 2

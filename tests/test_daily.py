@@ -419,3 +419,29 @@ def test_daily_workbooks_on_the_34_units_consolidate_on_the_34(runner, tmp_path)
     assert payload["days"][0]["national"]["bhxh_bb"] == 3000
     assert payload["indicators"][0]["target"] == regrouped.value("01", "bhxh_bb") + regrouped.value("79", "bhxh_bb")
     assert payload["units"][1]["values"]["bhxh_bb"]["completion"] == pytest.approx(2000 / regrouped.value("79", "bhxh_bb"))
+
+
+def test_edited_target_formula_over_input_and_bad_time_as_typed_in_a_spreadsheet(campaign_run, runner, tmp_path):
+    from .workbooks import fill
+
+    unit = campaign_run["units"][10]
+    blank = campaign_run["blanks"][unit]
+    returns = tmp_path / "r"
+    returns.mkdir()
+    typed = {("daily", "target", "level:bhxh_bb"): 1, ("daily", _key(1), "time"): "25:70",
+             ("daily", _key(1), "level:bhxh_bb"): 900, ("daily", _key(1), "level:bhyt"): "=800+1", ("daily", _key(1), "level:thu"): 12.5}
+    sent = fill(blank, typed, returns / blank.name)
+    before = sent.read_bytes()
+    result = runner.invoke(main, ["daily", "consolidate", str(returns), "--out", str(tmp_path / "n.xlsx"), "--json", str(tmp_path / "n.json"),
+                                  "--day", "2021-12-01"], catch_exceptions=False)
+    assert result.exit_code == 1 and sent.read_bytes() == before
+    payload = _strict_json(tmp_path / "n.json")
+    found = {(p["code"], p["indicator"], p["severity"]): p["message"] for p in payload["problems"]}
+    target = load_plan(PLAN).value(unit, "bhxh_bb")
+    assert found[("target_edited", "bhxh_bb", "warning")].endswith(f"chỉ tiêu được giao là {target:,}".replace(",", ".") + " (dùng chỉ tiêu được giao).")
+    assert "=800+1" in found[("formula_in_input", "bhyt", "error")]
+    assert "«25:70» không hợp lệ" in found[("daily_time_invalid", "time", "error")]
+    mine = next(u for u in payload["units"] if u["code"] == unit)
+    assert mine["values"]["bhxh_bb"]["level"] == 900 and mine["values"]["bhyt"]["level"] is None
+    assert mine["values"]["bhxh_bb"]["completion"] == pytest.approx(900 / target)
+    assert mine["timeliness"] == "unknown" and mine["values"]["thu"]["level"] == 12.5

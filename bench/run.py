@@ -1,4 +1,4 @@
-"""Benchmarks: `python bench/run.py [generate|consolidate|daily|all]`. Prints seconds, peak memory, ratios.
+"""Benchmarks: `python bench/run.py [generate|consolidate|all]`. Prints seconds, peak memory, ratios.
 
 Each measurement runs in a fresh interpreter, so its peak memory is its own and start-up is not
 counted. Every figure comes with a baseline measured in the same run:

@@ -157,9 +157,9 @@ def _blank(value: float | None) -> float | str:
 def write_units(doc: SummaryBook, result: DailyConsolidation) -> None:
     """`Đơn vị trong ngày`: each unit on the day: time, timeliness, level, %, its pace against the pace it needs, rank."""
     codes = result.codes
-    per = [("target", "Chỉ tiêu"), ("level", "Lũy kế"), ("pct", "% chỉ tiêu"), ("pace", "Bình quân/ngày đạt (từ lần báo cáo trước)"),
+    per = [("target", "Chỉ tiêu"), ("level", "Lũy kế"), ("pct", "% chỉ tiêu"), ("pace", "Bình quân/ngày đạt (nền đỏ: chậm hơn mức cần)"),
            ("needed", "Bình quân/ngày cần đạt"), ("rank", "Xếp hạng")]
-    last_col = 6 + len(per) * len(codes)
+    last_col = 7 + len(per) * len(codes)
     ws = _title(doc, UNITS, f"TÌNH HÌNH CÁC ĐƠN VỊ NGÀY {result.day:%d/%m/%Y}", result, last_col, "daily_units")
     s = doc.styles
     ws.write_string(4, 0, "days_left", s["key"])
@@ -211,11 +211,21 @@ def write_units(doc: SummaryBook, result: DailyConsolidation) -> None:
         ws.write_formula(total, c + 4, f'=IF(OR({level}="",{target}=""),"",IFERROR(MAX(0,{target}-{level})/{days_left},""))', s["formula.count"], "")
         ws.write_blank(total, c + 5, None, s["blank.count"])
         doc.completion_colours(ws, first, c + 2, total)
+        pace, needed = cell_ref(first, c + 3), cell_ref(first, c + 4)
+        ws.conditional_format(first, c + 3, last, c + 3, {
+            "type": "formula", "criteria": f"=AND(ISNUMBER({pace}),ISNUMBER({needed}),{pace}<{needed})",
+            "format": doc.styles.look("behind_pace", {"bg_color": "#F8CBAD", "font_color": "#9C0006"})})
+    ws.merge_range(top, last_col, top + 1, last_col, "Ghi chú của đơn vị", s["header"])
+    ws.write_string(0, last_col, "note", s["key"])
+    for i, unit in enumerate(result.units):
+        entry = result.entries.get((result.day, unit))
+        ws.write(first + i, last_col, entry.note if entry else "", s["label"])
+    ws.set_column(last_col, last_col, 30)
     ws.set_column(0, 0, 8)
     ws.set_column(1, 2, 5)
     ws.set_column(3, 3, 18)
     ws.set_column(4, 6, 10)
-    ws.set_column(7, last_col, 10)
+    ws.set_column(7, last_col - 1, 10)
     ws.set_row(top + 1, 60)
     ws.freeze_panes(first, 4)
     ws.autofilter(top + 1, 1, last, last_col)

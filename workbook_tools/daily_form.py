@@ -296,7 +296,7 @@ def generate_daily(
     paths = {u.code: out_dir / f"{u.file_stem}-bao-cao-ngay.xlsx" for u in units}
     existing = [p.name for p in paths.values() if p.exists()]
     if existing and not options.force:
-        raise WorkbookToolsError(f"{out_dir} already holds {len(existing)} workbook(s), e.g. {existing[0]}; use --force to overwrite")
+        raise WorkbookToolsError(f"{out_dir} đã có {len(existing)} sổ, ví dụ {existing[0]}; dùng --force để ghi đè")
     generated_at = options.generated_at or datetime.now().replace(microsecond=0)
     jobs = [(unit, paths[unit.code]) for unit in units]
     written = run_jobs(write_daily_workbook, jobs, options.workers, progress, shared=(data, forms, campaign, options, generated_at))

@@ -131,6 +131,85 @@ def bench_consolidate() -> None:
             shutil.rmtree(folder)
 
 
+DAILY_HELD_DAYS = 60
+
+
+def run_daily(folder: str, held: str) -> dict[str, float]:
+    """`daily consolidate` of one day of returns onto a national workbook holding earlier days, as the CLI does."""
+    from workbook_tools.daily import consolidate_daily, read_daily_folder
+    from workbook_tools.daily_book import load_held_days, write_daily_summary
+    from workbook_tools.plans import load_plan
+
+    with tempfile.TemporaryDirectory() as out:
+        path = Path(out) / "tong-hop-ngay.xlsx"
+        shutil.copy(held, path)
+        started = time.perf_counter()
+        days, campaign, _plan = load_held_days(path)
+        data = load_plan("2800-2021")
+        returns = read_daily_folder(Path(folder), data)
+        read = time.perf_counter() - started
+        result = consolidate_daily(data, returns, held=days, held_campaign=campaign)
+        write_daily_summary(result, path)
+        seconds = time.perf_counter() - started
+    return {"files": len(returns), "days": len(result.days), "seconds": seconds, "read_s": read, "peak_mib": _peak_mib()}
+
+
+def run_daily_baseline(folder: str, held: str) -> dict[str, float]:
+    """The naive way: pandas (calamine engine) reads every sheet of every return and of the held workbook."""
+    import pandas
+
+    started = time.perf_counter()
+    files = sorted(Path(folder).glob("*.xlsx"))
+    for path in [*files, Path(held)]:
+        pandas.read_excel(path, sheet_name=None, header=None, engine="calamine")
+    return {"files": len(files), "seconds": time.perf_counter() - started, "peak_mib": _peak_mib()}
+
+
+def prepare_daily(work: Path) -> tuple[Path, Path]:
+    """63 daily returns filled up to day 61 of a campaign, and a national workbook holding its first 60 days."""
+    sys.path.insert(0, str(ROOT))
+    from datetime import date, timedelta
+    from datetime import time as clock
+
+    from tests.daily_returns import DailyFiller
+    from workbook_tools.daily import consolidate_daily, read_daily_folder
+    from workbook_tools.daily_book import write_daily_summary
+    from workbook_tools.daily_form import campaign_for, daily_indicators, generate_daily
+    from workbook_tools.generate import select_units
+    from workbook_tools.plans import load_plan
+
+    data = load_plan("2800-2021")
+    first = date(2021, 9, 1)
+    campaign = campaign_for(data.plan, first, first + timedelta(days=DAILY_HELD_DAYS))
+    blank = generate_daily(data, work / "daily-blank", select_units(data, None), campaign)
+    folder = work / "daily-returns"
+    folder.mkdir()
+    rng = random.Random(7)
+    for item in blank:
+        values: dict[tuple[str, str], object] = {("report_date", "uom"): campaign.end}
+        for k, day in enumerate(campaign.days, start=1):
+            values[(f"day:{day.isoformat()}", "time")] = clock(15, rng.randint(0, 59))
+            for code in daily_indicators(data.plan):
+                values[(f"day:{day.isoformat()}", f"level:{code}")] = int((data.value(item.unit.code, code) or 0) * k / 100)
+        DailyFiller(item.path).write(values, folder / item.path.name)
+    held = work / "daily-held.xlsx"
+    result = consolidate_daily(data, read_daily_folder(folder, data), day=campaign.days[DAILY_HELD_DAYS - 1])
+    write_daily_summary(result, held)
+    return folder, held
+
+
+def bench_daily() -> None:
+    """Print the daily consolidation figures: one day of 63 returns onto 60 held days."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder, held = prepare_daily(Path(tmp))
+        base = measure("run_daily_baseline", str(folder), str(held))
+        ours = measure("run_daily", str(folder), str(held))
+        print(f"{'scenario':28} {'files':>6} {'pandas s':>10} {'ours s':>8} {'ratio':>7} {'peak MiB':>9} {'days':>5} {'ours read s':>12}")
+        print(f"{'daily-63-onto-60-days':28} {ours['files']:>6.0f} {base['seconds']:>10.2f} {ours['seconds']:>8.2f} "
+              f"{base['seconds'] / ours['seconds']:>6.2f}x {ours['peak_mib']:>9.0f} {ours['days']:>5.0f} {ours['read_s']:>12.2f}")
+        print("pandas: reading only (every sheet of the 63 returns and of the held workbook); ours: read + check + consolidate + write")
+
+
 def main(argv: list[str]) -> int:
     """Run the benchmarks named on the command line (default: all)."""
     chosen = argv or ["all"]
@@ -138,6 +217,8 @@ def main(argv: list[str]) -> int:
         bench_generate()
     if chosen[0] in ("consolidate", "all"):
         bench_consolidate()
+    if chosen[0] in ("daily", "all"):
+        bench_daily()
     return 0
 
 

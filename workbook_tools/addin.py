@@ -45,6 +45,8 @@ SETTINGS = (
     ("units", "Chỉ tạo sổ cho các đơn vị (mã hoặc tên, cách nhau bởi dấu ;)"),
     ("next_plan", "Kế hoạch kỳ tiếp theo (cho nút «Kỳ tiếp theo»)"),
     ("out_file", "Tệp sổ tổng hợp toàn quốc (để trống: tong-hop-<kế hoạch>.xlsx cạnh sổ này)"),
+    ("daily_returns_dir", "Thư mục chứa báo cáo nhanh hằng ngày các tỉnh gửi về (để trống: như báo cáo định kỳ)"),
+    ("day", "Ngày tổng hợp báo cáo nhanh (ngày/tháng/năm, để trống: tự xác định)"),
     ("action", "Thao tác cho nút «Thực hiện» (chỉ add-in dựng bằng --from-template)"),
     ("status", "Kết quả lần chạy gần nhất"),
 )
@@ -340,3 +342,57 @@ def run_generate(book: Any = None) -> str:
 def run_next_period(book: Any = None) -> str:
     """Ribbon «Kỳ tiếp theo»: the next period's workbooks, carrying the national workbook's figures."""
     return run_action(_caller(book), next_period_action)
+
+
+def held_days_in_book(book: Any) -> tuple[dict, Any, str | None]:
+    """The days the last daily click kept in this book (`_daily`), its campaign and plan."""
+    from .daily_book import HELD_COLUMNS, HELD_SHEET, META_SHEET, campaign_from_meta, held_days_from_rows
+
+    names = [sheet.name for sheet in book.sheets]
+    if HELD_SHEET not in names or META_SHEET not in names:
+        return {}, None, None
+    meta = {str(r[0]): (str(r[1]).lstrip("'") if isinstance(r[1], str) else r[1])
+            for r in book.sheets[META_SHEET].range("A1:B20").value or [] if r and r[0]}
+    count = int(float(meta.get("data_rows") or 0))
+    if count < 2:
+        return {}, campaign_from_meta(meta), meta.get("plan_id")
+    from .indicators import indicators
+    from .spec import col_letter
+
+    last = col_letter(len(HELD_COLUMNS) + len(indicators()) - 1)
+    rows = book.sheets[HELD_SHEET].range(f"A1:{last}{count}").value or []
+    cleaned = [[str(c).lstrip("'") if isinstance(c, str) else c for c in row] for row in rows if row and any(v is not None for v in row)]
+    return held_days_from_rows(cleaned), campaign_from_meta(meta), meta.get("plan_id")
+
+
+def daily_action(book: Any, settings: Settings) -> str:
+    """Add one day of daily quick reports to this book's daily sheets (as `workbook-tools daily consolidate`)."""
+    from .daily import LATE, ON_TIME, REPORTED, TIMELINESS_RULE, consolidate_daily, plan_of_returns, read_daily_folder
+    from .daily_book import SHEETS as DAILY_SHEETS
+    from .daily_book import write_daily_summary
+
+    key = "daily_returns_dir" if settings.text("daily_returns_dir") else "returns_dir"
+    folder = settings.folder(key, "Thư mục chứa báo cáo nhanh hằng ngày")
+    held, campaign, held_plan = held_days_in_book(book)
+    found_plan, structure_key = plan_of_returns(folder)
+    data = in_structure(load_plan(settings.text("plan") or held_plan or found_plan or "", data_dirs()), structure_key)
+    day = parse_date(settings.values.get("day")) if settings.text("day") else None
+    returns = read_daily_folder(folder, data)
+    result = consolidate_daily(data, returns, held=held, held_campaign=campaign, day=day)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bao-cao-ngay.xlsx"
+        write_daily_summary(result, path)
+        copy_sheets(path, book, DAILY_SHEETS)
+    summary = result.as_dict()["summary"]
+    return (f"Đã tổng hợp báo cáo nhanh ngày {result.day:%d/%m/%Y}: {summary[REPORTED]}/{len(result.units)} đơn vị báo cáo "
+            f"({summary[ON_TIME]} đúng hạn, {summary[LATE]} trễ hạn), {summary['missing']} chưa báo cáo, {summary['rejected']} bị từ chối; "
+            f"{len(result.days)} ngày trong sổ. Đúng hạn/trễ hạn: {TIMELINESS_RULE}.")
+
+
+ACTION_DAILY = "Tổng hợp báo cáo nhanh hằng ngày"
+ACTIONS[ACTION_DAILY] = daily_action
+
+
+def run_daily(book: Any = None) -> str:
+    """The ribbon's daily button: add one day of quick reports to the caller book; the status line says how it went."""
+    return run_action(_caller(book), daily_action)

@@ -14,7 +14,8 @@ from .errors import DataFileError
 
 CELL_KINDS = ("target", "input", "formula", "context")
 KIND_CONDITIONS = ("stock", "flow")
-VALUE_TYPES = ("count", "money", "percent", "text", "date")
+VALUE_TYPES = ("count", "money", "percent", "text", "date", "time")
+REPEATS = ("months", "once", "indicators")
 PLACEHOLDER = re.compile(r"\{([a-z_]+:)?([a-z_0-9.]+)\}")
 
 
@@ -133,8 +134,8 @@ def _column(raw: dict[str, Any], where: str) -> Column:
 
 def _group(raw: dict[str, Any], where: str) -> Group:
     """A column group with its columns."""
-    if raw.get("repeat") not in ("months", "once"):
-        raise DataFileError(f"{where}: group {raw.get('key')!r} must repeat 'months' or 'once'")
+    if raw.get("repeat") not in REPEATS:
+        raise DataFileError(f"{where}: group {raw.get('key')!r} must repeat one of {REPEATS}")
     columns = tuple(_column(c, where) for c in raw["columns"])
     return Group(raw["key"], raw["repeat"], raw.get("header", ""), columns, raw.get("when", ""))
 

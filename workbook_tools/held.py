@@ -23,11 +23,11 @@ TASK_PREFIX = "mau02:"
 DATA_COLUMNS = ("unit", "round_date", "file", "sha256", "indicator", "period", "actual")
 
 
-def is_ours(path: Path) -> bool:
-    """True when a file is a national summary this tool wrote (safe to replace)."""
+def is_ours(path: Path, kind: str = NATIONAL_KIND) -> bool:
+    """True when a file is a national summary of that kind this tool wrote (safe to replace)."""
     try:
         with zipfile.ZipFile(path) as archive:
-            return custom_properties(archive).get("kind") == NATIONAL_KIND
+            return custom_properties(archive).get("kind") == kind
     except (zipfile.BadZipFile, OSError, KeyError):
         return False
 

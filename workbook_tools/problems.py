@@ -40,6 +40,11 @@ CATALOGUE: dict[str, tuple[str, bool, str]] = {
     "target_edited": (WARNING, False, "Chỉ tiêu bị sửa thành {found}; chỉ tiêu được giao là {expected} (dùng chỉ tiêu được giao)."),
     "duplicate_unit": (WARNING, True, "Đơn vị gửi nhiều sổ; dùng sổ {expected} (ngày báo cáo mới nhất), bỏ qua sổ này."),
     "older_round": (WARNING, True, "Báo cáo ngày {found} cũ hơn số liệu đang giữ (ngày {expected}); giữ số liệu đang giữ."),
+    "daily_date_outside": (ERROR, True, "Ngày báo cáo «{found}» nằm ngoài đợt báo cáo hằng ngày ({expected}); báo cáo này không được dùng. Sửa ngày báo cáo rồi gửi lại."),
+    "daily_time_missing": (WARNING, False, "Chưa nhập giờ gửi báo cáo ngày {found}; không xác định được đúng hạn (trước 16:00) hay không."),
+    "daily_time_invalid": (ERROR, False, "Giờ gửi «{found}» không hợp lệ; nhập dạng giờ:phút (ví dụ 15:30)."),
+    "daily_level_dropped": (WARNING, False, "Số lũy kế ({found}) thấp hơn ngày báo cáo trước ({expected}); số lũy kế không thể giảm, đề nghị kiểm tra lại."),
+    "daily_corrected": (WARNING, True, "Số liệu ngày {found} đã được đơn vị sửa lại; dùng số mới ({expected})."),
     "replaced": (WARNING, True, "Báo cáo mới (ngày {found}) thay số liệu của kỳ trước (ngày {expected})."),
 }
 

@@ -175,31 +175,40 @@ def _fingerprint(ret: Return) -> None:
     ret.modified = datetime.fromtimestamp(ret.path.stat().st_mtime).replace(microsecond=0)
 
 
-def read_return(path: Path, data: PlanTargets, forms: FormSet) -> Return:
-    """Identify, read and check one returned file; every problem is recorded, none is raised."""
-    ret = Return(path)
-    verdict = intake.classify(path)
+def load_return(ret: Return, input_forms: tuple[str, ...]) -> tuple[dict[str, Sheet], dict[str, str]] | None:
+    """Open a returned file: its keyed sheets (with formula/error facts for `input_forms`) and identity; None when unusable."""
+    verdict = intake.classify(ret.path)
     if verdict.kind != intake.WORKBOOK:
         ret.add(verdict.kind)
-        return ret
+        return None
     _fingerprint(ret)
     if verdict.has_macros:
         ret.add("macros")
     try:
-        book = CalamineWorkbook.from_path(str(path))
+        book = CalamineWorkbook.from_path(str(ret.path))
         try:
             keyed = _open_sheets(book)
         finally:
             book.close()
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(ret.path) as archive:
             meta = _meta_from_grid(keyed["_meta"].grid) if "_meta" in keyed else custom_properties(archive)
             parts = sheet_parts(archive)
             for sheet in keyed.values():
-                if sheet.name in parts and sheet.index.form in ("mau01", "mau02"):
+                if sheet.name in parts and sheet.index.form in input_forms:
                     sheet.facts = cell_facts(archive, parts[sheet.name])
     except Exception as exc:  # noqa: BLE001 - any failure to parse is reported as a corrupt file
         ret.add("encrypted" if "password" in str(exc).lower() else "corrupt")
+        return None
+    return keyed, meta
+
+
+def read_return(path: Path, data: PlanTargets, forms: FormSet) -> Return:
+    """Identify, read and check one returned file; every problem is recorded, none is raised."""
+    ret = Return(path)
+    loaded = load_return(ret, ("mau01", "mau02"))
+    if loaded is None:
         return ret
+    keyed, meta = loaded
     if not _identify(ret, meta, data, forms):
         return ret
     for form in forms.forms:

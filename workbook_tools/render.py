@@ -6,7 +6,7 @@ trusts cached values otherwise) and Excel recalculates on open (xlsxwriter sets 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from xlsxwriter.worksheet import Worksheet
 from .spec import SheetSpec, WorkbookSpec, cell_ref
 
 FONT = "Times New Roman"
-NUMBER_FORMATS = {"count": "#,##0", "money": "#,##0", "percent": "0.0%", "date": "dd/mm/yyyy", "text": "@"}
+NUMBER_FORMATS = {"count": "#,##0", "money": "#,##0", "percent": "0.0%", "date": "dd/mm/yyyy", "time": "hh:mm", "text": "@"}
 FILLS = {"target": "#EDEDED", "derived": "#EDEDED", "input": "#FFF2CC", "formula": "#E2EFDA", "blank": "#D9D9D9"}
 BASE: dict[str, dict[str, Any]] = {
     "text": {},
@@ -58,6 +58,11 @@ VALIDATIONS: dict[str, dict[str, Any]] = {
         "error_title": "Ngày không hợp lệ",
         "error_message": "Nhập ngày trong kỳ kế hoạch, dạng ngày/tháng/năm (ví dụ 15/10/2021).",
     },
+}
+VALIDATIONS["time"] = {
+    "validate": "time", "criteria": "between", "minimum": time(0, 0), "maximum": time(23, 59, 59),
+    "input_title": "Giờ gửi báo cáo", "input_message": "Giờ:phút, ví dụ 15:30 (hạn gửi trước 16:00).",
+    "error_title": "Giờ không hợp lệ", "error_message": "Nhập giờ dạng giờ:phút từ 00:00 đến 23:59 (ví dụ 15:30).",
 }
 COMPLETION_RULES = (
     ("AND(ISNUMBER({ref}),{ref}<0.5)", {"bg_color": "#F8CBAD", "font_color": "#9C0006"}),

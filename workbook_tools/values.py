@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 _DIGITS = re.compile(r"^\d+$")
@@ -113,3 +113,19 @@ def vn_number(value: float | int) -> str:
     """A number as a Vietnamese reader writes it: 1.234.567 and 1.234,5."""
     text = f"{int(value):,}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0")
     return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+
+
+def parse_time(raw: object) -> time | None:
+    """A time of day typed as a time cell (a fraction of a day), 'hh:mm' or '15h30' text; None when unreadable."""
+    if isinstance(raw, datetime):
+        return raw.time().replace(microsecond=0)
+    if isinstance(raw, time):
+        return raw.replace(microsecond=0)
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and 0 <= raw < 1:
+        minutes = round(raw * 24 * 60)
+        return time(*divmod(minutes, 60)) if minutes < 24 * 60 else None
+    if isinstance(raw, str):
+        match = re.match(r"^(\d{1,2})\s*[:hgHG]\s*(\d{2})?(?::\d{2})?\s*(?:phút)?$", raw.strip())
+        if match and int(match.group(1)) < 24 and int(match.group(2) or 0) < 60:
+            return time(int(match.group(1)), int(match.group(2) or 0))
+    return None

@@ -5,7 +5,7 @@ message and exit code 2 (DESIGN.md §8: 0 success, 1 finished with rejected inpu
 unreadable input). Commands are grouped by stage in the modules of this package.
 """
 
-from . import addin, returns, targets, workbooks  # noqa: F401 - importing registers the commands
+from . import addin, daily, returns, targets, workbooks  # noqa: F401 - importing registers the commands
 from .app import main
 
 __all__ = ["main"]

@@ -1,0 +1,392 @@
+"""Write the national daily workbook (progress day by day, units on the day, laggards, trend chart).
+
+It keeps every day consolidated so far in a hidden `_daily` sheet, read back by `load_held_days`,
+so each run adds one day without losing the others (as `_data` does for the reporting rounds).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from python_calamine import CalamineWorkbook
+
+from . import __version__
+from .daily import LATE, ON_TIME, REPORTED, TIMELINESS_RULE, UNKNOWN, DailyConsolidation, UnitDay
+from .daily_form import PLAN_END, TARGET_ROW, WEEKDAYS, Campaign, day_key
+from .errors import WorkbookToolsError
+from .exports import _atomic_text
+from .held import is_ours
+from .indicators import indicator
+from .render import PlainFormulas
+from .spec import KEY_MARK, cell_ref, col_letter
+from .summary import STATUS_VI, SummaryBook
+from .values import parse_date, parse_time
+
+DAILY_KIND = "national_daily"
+DAYS, UNITS, BEHIND, CHART, PROBLEMS = (
+    "Tiến độ theo ngày", "Đơn vị trong ngày", "Chậm tiến độ", "Biểu đồ theo ngày", "Lỗi báo cáo ngày",
+)
+HELD_SHEET, META_SHEET = "_daily", "_daily_meta"
+SHEETS = (DAYS, UNITS, BEHIND, CHART, PROBLEMS, META_SHEET, HELD_SHEET)
+HELD_COLUMNS = ("day", "unit", "time", "file", "sha256", "note")
+TIMELINESS_VI = {ON_TIME: "Đúng hạn", LATE: "Trễ hạn", UNKNOWN: "Không rõ giờ", "": ""}
+UNIT_STATUS_VI = {REPORTED: "Đã báo cáo", **STATUS_VI}
+RULE_NOTE = ("Lũy kế cả nước = Σ lũy kế các đơn vị; đơn vị chưa báo cáo trong ngày được tính theo số gần nhất đã báo cáo. "
+             f"Đúng hạn/trễ hạn: {TIMELINESS_RULE}.")
+
+
+def _as_datetime(day: date) -> datetime:
+    """A date as xlsxwriter writes it."""
+    return datetime.combine(day, datetime.min.time())
+
+
+def _title(doc: SummaryBook, name: str, title: str, result: DailyConsolidation, width: int, form: str) -> Any:
+    """A keyed sheet: '#keys FORM' in A1, then title, subtitle and the counting rule from column B."""
+    ws = doc.book.add_worksheet(name, worksheet_class=PlainFormulas)
+    s = doc.styles
+    ws.write_string(0, 0, f"{KEY_MARK} {form}", s["key"])
+    plan = result.data.plan
+    subtitle = f"{plan.document.citation()} – báo cáo nhanh hằng ngày (Công điện) – ngày {result.day:%d/%m/%Y} – đợt {result.campaign.label}"
+    for row, text, style, height in ((1, title, "title", 22), (2, subtitle, "subtitle", 16), (3, RULE_NOTE, "note", 30)):
+        ws.merge_range(row, 1, row, width, text, s[style])
+        ws.set_row(row, height)
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    return ws
+
+
+def _header_pair(doc: SummaryBook, ws: Any, top: int, col: int, title: str, headers: list[tuple[str, str]]) -> int:
+    """A merged group title over its columns, their headers, and their keys in row 1; returns the next column."""
+    s = doc.styles
+    if len(headers) > 1:
+        ws.merge_range(top, col, top, col + len(headers) - 1, title, s["header"])
+    else:
+        ws.write(top, col, title, s["header"])
+    for k, (key, text) in enumerate(headers):
+        ws.write(top + 1, col + k, text, s["header"])
+        ws.write_string(0, col + k, key, s["key"])
+    return col + len(headers)
+
+
+def write_days(doc: SummaryBook, result: DailyConsolidation) -> None:
+    """`Tiến độ theo ngày`: the nation's levels each day, the change since the day before, % and pace needed."""
+    codes = result.codes
+    fixed = [("reported", "Số đơn vị báo cáo"), ("on_time", "Đúng hạn"), ("late", "Trễ hạn"), ("missing", "Chưa báo cáo"),
+             ("days_left", "Số ngày còn lại")]
+    per = [("level", "Lũy kế cả nước"), ("change", "Tăng so với ngày trước"), ("pct", "% chỉ tiêu"),
+           ("remaining", "Còn phải thực hiện"), ("pace", "Bình quân mỗi ngày cần đạt")]
+    last_col = 3 + len(fixed) + len(per) * len(codes)
+    ws = _title(doc, DAYS, "TIẾN ĐỘ CẢ NƯỚC THEO NGÀY", result, last_col, "daily_national")
+    s = doc.styles
+    ws.write_string(4, 0, PLAN_END, s["key"])
+    ws.merge_range(4, 1, 4, 3, "Ngày kết thúc kỳ kế hoạch", s["info_label"])
+    date_style = doc.book.add_format({"font_name": "Times New Roman", "num_format": "dd/mm/yyyy", "border": 1, "align": "center", "bg_color": "#EDEDED"})
+    ws.write_datetime(4, 4, _as_datetime(result.campaign.plan_end), date_style)
+    ws.write_string(5, 0, "units", s["key"])
+    ws.merge_range(5, 1, 5, 3, "Số đơn vị phải báo cáo", s["info_label"])
+    ws.write_number(5, 4, len(result.units), s["target.count"])
+    top = 7
+    for col, (key, text) in enumerate((("stt", "STT"), ("label", "Ngày"), ("uom", "Thứ")), start=1):
+        ws.merge_range(top, col, top + 1, col, text, s["header"])
+        ws.write_string(0, col, key, s["key"])
+    col = _header_pair(doc, ws, top, 4, "Tình hình báo cáo", fixed)
+    starts = {}
+    for code in codes:
+        starts[code] = col
+        title = f"{indicator(code).short_label} ({indicator(code).unit})"
+        col = _header_pair(doc, ws, top, col, title, [(f"{k}:{code}", t) for k, t in per])
+    target_row, first = top + 2, top + 3
+    ws.write_string(target_row, 0, TARGET_ROW, s["key"])
+    ws.merge_range(target_row, 1, target_row, 8, "Chỉ tiêu cả kỳ kế hoạch (Cộng các tỉnh)", s["section"])
+    for code in codes:
+        ws.write(target_row, starts[code], _blank(result.target(code)), s["target.count"])
+        for k in range(1, len(per)):
+            ws.write_blank(target_row, starts[code] + k, None, s["blank.count"])
+    plan_end = cell_ref(4, 4, absolute=True)
+    for n, day in enumerate(result.days):
+        r = first + n
+        reports = result.reported(day)
+        ws.write_string(r, 0, day_key(day), s["key"])
+        ws.write_number(r, 1, n + 1, s["stt"])
+        ws.write_datetime(r, 2, _as_datetime(day), date_style)
+        ws.write(r, 3, WEEKDAYS[day.weekday()], s["uom"])
+        ws.write_number(r, 4, len(reports), s["formula.count"])
+        ws.write_number(r, 5, sum(e.timeliness == ON_TIME for e in reports), s["formula.count"])
+        ws.write_number(r, 6, sum(e.timeliness == LATE for e in reports), s["formula.count"])
+        ws.write_formula(r, 7, f"={cell_ref(5, 4, absolute=True)}-{cell_ref(r, 4)}", s["formula.count"], "")
+        ws.write_formula(r, 8, f"=MAX(0,{plan_end}-{cell_ref(r, 2)})", s["formula.count"], "")
+        for code in codes:
+            _day_formulas(doc, ws, r, starts[code], result.national(code, day), cell_ref(target_row, starts[code], absolute=True),
+                          cell_ref(r - 1, starts[code]) if n else '""', cell_ref(r, 8))
+    last = first + max(len(result.days), 1) - 1
+    for code in codes:
+        doc.completion_colours(ws, first, starts[code] + 2, last)
+    ws.set_column(0, 0, 10)
+    ws.set_column(1, 1, 5)
+    ws.set_column(2, 3, 11)
+    ws.set_column(4, 8, 9)
+    ws.set_column(9, last_col, 11)
+    ws.set_row(top + 1, 45)
+    ws.freeze_panes(first, 4)
+    ws.repeat_rows(top, top + 1)
+    ws.print_area(1, 1, last, last_col)
+
+
+def _day_formulas(doc: SummaryBook, ws: Any, r: int, c: int, level: float | None, target: str, previous: str, days_left: str) -> None:
+    """Level as a value; change, %, remaining and pace needed as live formulas."""
+    s = doc.styles
+    here = cell_ref(r, c)
+    ws.write(r, c, _blank(level), s["formula.count"])
+    ws.write_formula(r, c + 1, f'=IF(OR({here}="",{previous}=""),"",{here}-{previous})', s["formula.count"], "")
+    ws.write_formula(r, c + 2, f'=IF(OR({here}="",{target}=""),"",IFERROR({here}/{target},""))', s["formula.percent"], "")
+    ws.write_formula(r, c + 3, f'=IF(OR({here}="",{target}=""),"",MAX(0,{target}-{here}))', s["formula.count"], "")
+    remaining = cell_ref(r, c + 3)
+    ws.write_formula(r, c + 4, f'=IF({remaining}="","",IFERROR({remaining}/{days_left},""))', s["formula.count"], "")
+
+
+def _blank(value: float | None) -> float | str:
+    """A figure for a cell: blank text when there is none."""
+    return "" if value is None else value
+
+
+def write_units(doc: SummaryBook, result: DailyConsolidation) -> None:
+    """`Đơn vị trong ngày`: each unit on the day: time, timeliness, level, %, its pace against the pace it needs, rank."""
+    codes = result.codes
+    per = [("target", "Chỉ tiêu"), ("level", "Lũy kế"), ("pct", "% chỉ tiêu"), ("pace", "Bình quân/ngày đạt (nền đỏ: chậm hơn mức cần)"),
+           ("needed", "Bình quân/ngày cần đạt"), ("rank", "Xếp hạng")]
+    last_col = 7 + len(per) * len(codes)
+    ws = _title(doc, UNITS, f"TÌNH HÌNH CÁC ĐƠN VỊ NGÀY {result.day:%d/%m/%Y}", result, last_col, "daily_units")
+    s = doc.styles
+    ws.write_string(4, 0, "days_left", s["key"])
+    ws.merge_range(4, 1, 4, 3, "Số ngày còn lại của kỳ kế hoạch", s["info_label"])
+    ws.write_number(4, 4, result.campaign.days_left(result.day), s["target.count"])
+    days_left = cell_ref(4, 4, absolute=True)
+    top = 6
+    fixed = (("stt", "STT"), ("code", "Mã"), ("label", "Đơn vị"), ("status", "Tình trạng"), ("time", "Giờ gửi"), ("timeliness", "Thời hạn (16:00)"))
+    for col, (key, text) in enumerate(fixed, start=1):
+        ws.merge_range(top, col, top + 1, col, text, s["header"])
+        ws.write_string(0, col, key, s["key"])
+    col, starts = 7, {}
+    for code in codes:
+        starts[code] = col
+        col = _header_pair(doc, ws, top, col, f"{indicator(code).short_label} ({indicator(code).unit})", [(f"{k}:{code}", t) for k, t in per])
+    first = top + 2
+    last = first + len(result.units) - 1
+    for i, unit in enumerate(result.units):
+        r = first + i
+        entry = result.entries.get((result.day, unit))
+        ws.write_string(r, 0, unit, s["key"])
+        ws.write_number(r, 1, i + 1, s["stt"])
+        ws.write_string(r, 2, unit, s["stt"])
+        ws.write(r, 3, result.name(unit), s["label"])
+        ws.write(r, 4, UNIT_STATUS_VI[result.status(unit)], s["uom"])
+        ws.write(r, 5, entry.time.strftime("%H:%M") if entry and entry.time else "", s["uom"])
+        ws.write(r, 6, TIMELINESS_VI[entry.timeliness] if entry else "", s["uom"])
+        for code in codes:
+            c = starts[code]
+            target, level = cell_ref(r, c), cell_ref(r, c + 1)
+            ws.write(r, c, _blank(result.target(code, unit)), s["target.count"])
+            ws.write(r, c + 1, _blank(result.level(unit, code, result.day)), s["formula.count"])
+            ws.write_formula(r, c + 2, f'=IF(OR({level}="",{target}=""),"",IFERROR({level}/{target},""))', s["formula.percent"], "")
+            ws.write(r, c + 3, _blank(result.pace(unit, code)), s["formula.count"])
+            ws.write_formula(r, c + 4, f'=IF(OR({level}="",{target}=""),"",IFERROR(MAX(0,{target}-{level})/{days_left},""))', s["formula.count"], "")
+            pct_range = f"{col_letter(c + 2)}${first + 1}:{col_letter(c + 2)}${last + 1}"
+            ws.write_formula(r, c + 5, f'=IF(ISNUMBER({cell_ref(r, c + 2)}),RANK({cell_ref(r, c + 2)},{pct_range}),"")', s["stt"], "")
+    total = last + 1
+    ws.write_string(total, 0, "total", s["key"])
+    ws.merge_range(total, 1, total, 6, "Cộng các tỉnh (Σ lũy kế ÷ Σ chỉ tiêu)", s["section"])
+    for code in codes:
+        c = starts[code]
+        for k in (0, 1):
+            column = col_letter(c + k)
+            ws.write_formula(total, c + k, f'=IF(COUNT({column}{first + 1}:{column}{last + 1})=0,"",SUM({column}{first + 1}:{column}{last + 1}))', s["formula.count"], "")
+        target, level = cell_ref(total, c), cell_ref(total, c + 1)
+        ws.write_formula(total, c + 2, f'=IF(OR({level}="",{target}=""),"",IFERROR({level}/{target},""))', s["formula.percent"], "")
+        ws.write_blank(total, c + 3, None, s["blank.count"])
+        ws.write_formula(total, c + 4, f'=IF(OR({level}="",{target}=""),"",IFERROR(MAX(0,{target}-{level})/{days_left},""))', s["formula.count"], "")
+        ws.write_blank(total, c + 5, None, s["blank.count"])
+        doc.completion_colours(ws, first, c + 2, total)
+        pace, needed = cell_ref(first, c + 3), cell_ref(first, c + 4)
+        ws.conditional_format(first, c + 3, last, c + 3, {
+            "type": "formula", "criteria": f"=AND(ISNUMBER({pace}),ISNUMBER({needed}),{pace}<{needed})",
+            "format": doc.styles.look("behind_pace", {"bg_color": "#F8CBAD", "font_color": "#9C0006"})})
+    ws.merge_range(top, last_col, top + 1, last_col, "Ghi chú của đơn vị", s["header"])
+    ws.write_string(0, last_col, "note", s["key"])
+    for i, unit in enumerate(result.units):
+        entry = result.entries.get((result.day, unit))
+        ws.write(first + i, last_col, entry.note if entry else "", s["label"])
+    ws.set_column(last_col, last_col, 30)
+    ws.set_column(0, 0, 8)
+    ws.set_column(1, 2, 5)
+    ws.set_column(3, 3, 18)
+    ws.set_column(4, 6, 10)
+    ws.set_column(7, last_col - 1, 10)
+    ws.set_row(top + 1, 60)
+    ws.freeze_panes(first, 4)
+    ws.autofilter(top + 1, 1, last, last_col)
+    ws.print_area(1, 1, total, last_col)
+
+
+def write_behind(doc: SummaryBook, result: DailyConsolidation) -> None:
+    """`Chậm tiến độ`: for each indicator, the ten units with the lowest completion on the day."""
+    ws = _title(doc, BEHIND, f"CÁC ĐƠN VỊ CHẬM TIẾN ĐỘ NHẤT NGÀY {result.day:%d/%m/%Y}", result, 6, "daily_behind")
+    s = doc.styles
+    row = 4
+    headers = ("STT", "Mã", "Đơn vị", "% chỉ tiêu", "Bình quân/ngày đạt", "Bình quân/ngày cần đạt")
+    for code in result.codes:
+        ws.merge_range(row, 1, row, 6, f"{indicator(code).short_label} ({indicator(code).unit})", s["section"])
+        for k, text in enumerate(headers):
+            ws.write(row + 1, 1 + k, text, s["header"])
+        for n, unit in enumerate(result.behind(code), start=1):
+            r = row + 1 + n
+            level, target = result.level(unit, code, result.day), result.target(code, unit)
+            ws.write_string(r, 0, f"{code}:{n}", s["key"])
+            ws.write_number(r, 1, n, s["stt"])
+            ws.write_string(r, 2, unit, s["stt"])
+            ws.write(r, 3, result.name(unit), s["label"])
+            ws.write(r, 4, _blank(result.completion(code, unit)), s["formula.percent"])
+            ws.write(r, 5, _blank(result.pace(unit, code)), s["formula.count"])
+            ws.write(r, 6, _blank(result.needed_pace(code, level, target)), s["formula.count"])
+        row += 3 + len(result.behind(code))
+    for col, width in enumerate((8, 5, 5, 20, 10, 14, 14)):
+        ws.set_column(col, col, width)
+    ws.print_area(1, 1, row, 6)
+
+
+def write_chart(doc: SummaryBook, result: DailyConsolidation) -> None:
+    """`Biểu đồ theo ngày`: % of the plan's target reached by the nation each day, one line per indicator."""
+    ws = _title(doc, CHART, "XU HƯỚNG CẢ NƯỚC QUA CÁC NGÀY CỦA ĐỢT", result, 12, "daily_chart")
+    first, last = 10, 9 + max(len(result.days), 1)
+    chart = doc.book.add_chart({"type": "line"})
+    for n, code in enumerate(result.codes):
+        pct_col = 9 + 5 * n + 2
+        chart.add_series({
+            "name": indicator(code).short_label, "categories": [DAYS, first, 2, last, 2], "values": [DAYS, first, pct_col, last, pct_col],
+            "marker": {"type": "circle", "size": 5},
+        })
+    chart.set_title({"name": "% chỉ tiêu kế hoạch đạt được theo ngày (cả nước)"})
+    chart.set_x_axis({"date_axis": True, "num_format": "dd/mm"})
+    chart.set_y_axis({"num_format": "0%", "min": 0})
+    chart.set_size({"width": 900, "height": 420})
+    ws.insert_chart(4, 1, chart)
+    reports = doc.book.add_chart({"type": "column", "subtype": "stacked"})
+    for key, col, colour in (("Đúng hạn", 5, "#70AD47"), ("Trễ hạn", 6, "#ED7D31"), ("Chưa báo cáo", 7, "#A5A5A5")):
+        reports.add_series({"name": key, "categories": [DAYS, first, 2, last, 2], "values": [DAYS, first, col, last, col], "fill": {"color": colour}})
+    reports.set_title({"name": "Số đơn vị báo cáo theo ngày (đúng hạn trước 16:00 theo giờ ghi trong báo cáo)"})
+    reports.set_x_axis({"date_axis": True, "num_format": "dd/mm"})
+    reports.set_size({"width": 900, "height": 360})
+    ws.insert_chart(27, 1, reports)
+    ws.print_area(1, 1, 46, 12)
+
+
+def write_problems_table(doc: SummaryBook, result: DailyConsolidation) -> None:
+    """`Lỗi dữ liệu`: every problem of the day's files, as a table the centre can filter."""
+    ws = _title(doc, PROBLEMS, "LỖI VÀ CẢNH BÁO DỮ LIỆU", result, 9, "daily_problems")
+    rows = [[p.file, p.unit, p.sheet, p.cell, p.indicator, p.period, "Lỗi" if p.is_error else "Cảnh báo", p.code, p.message] for p in result.problems]
+    headers = ("Tệp", "Đơn vị", "Sheet", "Ô", "Chỉ tiêu", "Ngày", "Mức độ", "Mã lỗi", "Nội dung")
+    options: dict[str, Any] = {"name": "LoiDuLieuNgay", "style": "Table Style Light 9", "columns": [{"header": h} for h in headers]}
+    if rows:
+        options["data"] = rows
+    ws.add_table(4, 1, 4 + max(len(rows), 1), 9, options)
+    for col, width in enumerate((4, 26, 7, 12, 7, 12, 11, 9, 18, 80)):
+        ws.set_column(col, col, width)
+    ws.print_area(1, 1, 4 + max(len(rows), 1), 9)
+
+
+def write_held(doc: SummaryBook, result: DailyConsolidation, generated_at: datetime) -> None:
+    """`_daily_meta` (identity, campaign) and `_daily` (every unit's report of every day, for the next run)."""
+    campaign = result.campaign
+    meta = doc.book.add_worksheet(META_SHEET)
+    held = doc.book.add_worksheet(HELD_SHEET)
+    codes = result.codes
+    held.write_row(0, 0, (*HELD_COLUMNS, *codes))
+    r = 1
+    for (day, unit), entry in sorted(result.entries.items()):
+        levels = [entry.levels.get(code, "") for code in codes]
+        held.write_row(r, 0, [day.isoformat(), unit, entry.time.strftime("%H:%M") if entry.time else "", entry.file, entry.sha256, entry.note, *levels])
+        r += 1
+    rows = [(f"{KEY_MARK} {META_SHEET}", ""), ("tool", "workbook-tools"), ("tool_version", __version__), ("kind", DAILY_KIND),
+            ("plan_id", result.data.plan.id), ("structure", result.data.plan.structure), ("generated_at", generated_at.isoformat(timespec="seconds")),
+            ("day", result.day.isoformat()), ("campaign_start", campaign.start.isoformat()), ("campaign_end", campaign.end.isoformat()),
+            ("plan_end", campaign.plan_end.isoformat()), ("data_rows", str(r))]
+    for n, (key, value) in enumerate(rows):
+        meta.write_string(n, 0, key)
+        meta.write_string(n, 1, value)
+    meta.hide()
+    held.hide()
+    for name, value in (("kind", DAILY_KIND), ("plan_id", result.data.plan.id), ("structure", result.data.plan.structure)):
+        doc.book.set_custom_property(f"wt_{name}", value)
+
+
+def write_daily_summary(result: DailyConsolidation, path: Path, *, force: bool = False, generated_at: datetime | None = None) -> None:
+    """Write the national daily workbook atomically; refuse to replace a file this tool did not write."""
+    if path.exists() and not force and not is_ours(path, DAILY_KIND):
+        raise WorkbookToolsError(f"{path} đã có và không do workbook-tools ghi (sổ tổng hợp báo cáo ngày); dùng --force để thay")
+    stamp = generated_at or datetime.now().replace(microsecond=0)
+    temporary = path.with_name(f".{path.name}.tmp")
+    doc = SummaryBook(temporary)
+    doc.book.set_properties({"title": f"Báo cáo nhanh hằng ngày {result.data.plan.id}", "author": "BHXH Việt Nam – Ban Quản lý Thu – Sổ, Thẻ", "created": stamp})
+    write_days(doc, result)
+    write_units(doc, result)
+    write_behind(doc, result)
+    write_chart(doc, result)
+    write_problems_table(doc, result)
+    write_held(doc, result, stamp)
+    doc.book.close()
+    os.replace(temporary, path)
+
+
+def held_days_from_rows(rows: list[list[Any]]) -> dict[tuple[date, str], UnitDay]:
+    """Every unit's report of every day, from the rows of a `_daily` sheet (header first: columns, then indicator codes)."""
+    if not rows:
+        return {}
+    header = [str(h).lstrip("'") if h is not None else "" for h in rows[0]]
+    codes = [(n, code) for n, code in enumerate(header) if n >= len(HELD_COLUMNS) and code]
+    held = {}
+    for row in rows[1:]:
+        record = dict(zip(HELD_COLUMNS, row))
+        day = parse_date(record.get("day"))
+        if day is None or not record.get("unit"):
+            continue
+        levels = {code: _whole(row[n]) for n, code in codes if n < len(row) and isinstance(row[n], (int, float))}
+        held[(day, str(record["unit"]))] = UnitDay(
+            str(record["unit"]), day, parse_time(record["time"]) if record.get("time") else None, levels,
+            str(record.get("file") or ""), str(record.get("sha256") or ""), str(record.get("note") or ""))
+    return held
+
+
+def _whole(value: float) -> float:
+    """1234.0 read back as 1234, so a held level compares equal to the one typed."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def campaign_from_meta(meta: dict[str, Any]) -> Campaign | None:
+    """The campaign a national daily workbook holds."""
+    try:
+        return Campaign(*(date.fromisoformat(str(meta[k])) for k in ("campaign_start", "campaign_end", "plan_end")))
+    except (KeyError, ValueError):
+        return None
+
+
+def load_held_days(path: Path) -> tuple[dict[tuple[date, str], UnitDay], Campaign | None, str | None]:
+    """The days a previous run kept, the campaign and the plan (nothing when there is no previous workbook)."""
+    if not path.exists() or not is_ours(path, DAILY_KIND):
+        return {}, None, None
+    book = CalamineWorkbook.from_path(str(path))
+    try:
+        rows = book.get_sheet_by_name(HELD_SHEET).to_python()
+        meta = {str(r[0]): r[1] for r in book.get_sheet_by_name(META_SHEET).to_python() if r and r[0]}
+    finally:
+        book.close()
+    return held_days_from_rows(rows), campaign_from_meta(meta), str(meta.get("plan_id") or "") or None
+
+
+def write_daily_json(result: DailyConsolidation, path: Path) -> None:
+    """The same figures for scripts: strict JSON (no NaN), written atomically."""
+    _atomic_text(path, json.dumps(result.as_dict(), ensure_ascii=False, indent=2, allow_nan=False) + "\n")
+

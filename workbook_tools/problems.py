@@ -35,6 +35,8 @@ CATALOGUE: dict[str, tuple[str, bool, str]] = {
     "negative": (ERROR, False, "Số âm ({found}) không hợp lệ; chưa được tính. Nhập số không âm."),
     "excel_error": (ERROR, False, "Ô nhập liệu chứa lỗi Excel «{found}»; chưa được tính. Xoá công thức, nhập số."),
     "formula_in_input": (ERROR, False, "Ô nhập liệu chứa công thức «{found}»; chưa được tính. Nhập trực tiếp số liệu, không dùng công thức."),
+    "not_finite": (ERROR, False, "Ô nhập liệu chứa giá trị «{found}» (không phải số hữu hạn, thường do dán từ phần mềm khác); chưa được tính. Xoá ô và gõ lại số liệu."),
+    "implausible_value": (ERROR, False, "Giá trị bất thường {found}: vượt mức tối đa có thể có ({expected}); chưa được tính. Kiểm tra lại ô này (gõ thừa chữ số, dán nhầm ô?)."),
     "absurd_value": (WARNING, False, "Giá trị {found} lớn bất thường (chỉ tiêu {expected}); đề nghị kiểm tra lại."),
     "missing_value": (WARNING, False, "Chưa nhập số thực hiện các tháng {found} (đến ngày báo cáo)."),
     "target_edited": (WARNING, False, "Chỉ tiêu bị sửa thành {found}; chỉ tiêu được giao là {expected} (dùng chỉ tiêu được giao)."),

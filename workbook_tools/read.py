@@ -26,7 +26,8 @@ from .keys import KeyIndex, index_grid
 from .plans import TOTAL, PlanTargets
 from .problems import Problem, is_file_level, problem
 from .spec import cell_ref, column_key
-from .values import EMPTY, TEXT_NUMBER, Parsed, parse_date, parse_number, vn_number
+from .units import NATIONAL_CODE
+from .values import CEILING, EMPTY, TEXT_NUMBER, Parsed, parse_date, parse_number, vn_number
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -253,6 +254,30 @@ class _Reader:
     def __init__(self, ret: Return, data: PlanTargets, forms: FormSet) -> None:
         self.ret, self.data, self.forms = ret, data, forms
         self.months = data.plan.months
+        self._ceilings: dict[str, float] = {}
+
+    def ceiling(self, code: str) -> float:
+        """The largest figure one unit can report: the forms' maximum, and at most 10× the national target."""
+        if code not in self._ceilings:
+            limit: float = CEILING
+            if code in self.data.plan.indicators:
+                national = self.data.value(NATIONAL_CODE, code, TOTAL)
+                if not national:
+                    national = sum(self.data.value(u, code, TOTAL) or 0 for u in self.data.unit_codes())
+                if national:
+                    limit = min(CEILING, max(10 * national, 1_000))
+            self._ceilings[code] = limit
+        return self._ceilings[code]
+
+    def plausible(self, sheet: Sheet, row_key: str, col_key: str, period: str, value: float, measure: str) -> bool:
+        """False (and an error) for a value no unit can have, so no sum can overflow or be swamped."""
+        limit = self.ceiling(measure)
+        if value <= limit:
+            return True
+        where = sheet.index.cell(row_key, col_key)
+        self.ret.add("implausible_value", sheet=sheet.name, cell=cell_ref(*where) if where else "", indicator=row_key,
+                     period=period, found=vn_number(value), expected=vn_number(limit))
+        return False
 
     def cell(self, sheet: Sheet, row_key: str, col_key: str, *, whole: bool, period: str, text: bool = False) -> Parsed | str | None:
         """One input by key: a clean number, None (empty or unusable) or text for a note row."""
@@ -316,6 +341,8 @@ class _Reader:
         parsed = self.cell(sheet, row_key, col_key, whole=whole, period=period)
         if not isinstance(parsed, Parsed) or not parsed.usable or parsed.value is None:
             return
+        if not self.plausible(sheet, row_key, col_key, period, parsed.value, row_key):
+            return
         into[key] = parsed.value
         target = self.data.value(self.ret.unit, row_key, period) if key[1] == period else None
         if target and parsed.value > max(10 * target, 100):
@@ -350,7 +377,8 @@ class _Reader:
                             self.ret.tasks[(row.key, month)] = note
                         continue
                     parsed = self.cell(sheet, row.key, col_key, whole=row.type == "count", period=month)
-                    if isinstance(parsed, Parsed) and parsed.usable and parsed.value is not None:
+                    if (isinstance(parsed, Parsed) and parsed.usable and parsed.value is not None
+                            and self.plausible(sheet, row.key, col_key, month, parsed.value, row.target or row.key)):
                         self.ret.tasks[(row.key, month)] = parsed.value
 
     def check_targets(self, *sheets: Sheet) -> None:

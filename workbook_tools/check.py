@@ -72,8 +72,24 @@ def _round_key(ret: Return) -> tuple[date, str]:
     return ret.round_date or date.min, ret.modified.isoformat() if ret.modified else ""
 
 
+def _rivalry(latest: Return, other: Return) -> str:
+    """Why two returns of one unit cannot be told apart by date ('' when the later one may win).
+
+    The same figures never conflict. Otherwise two returns with the same report date, or signed by
+    different people, may come from two senders (a province filling another's workbook): neither
+    may silently replace the other.
+    """
+    if (latest.actuals, latest.tasks) == (other.actuals, other.tasks):
+        return ""
+    if latest.round_date == other.round_date:
+        return "cùng ngày báo cáo"
+    if (latest.reporter.strip(), latest.phone.strip()) != (other.reporter.strip(), other.phone.strip()):
+        return "người lập biểu hoặc điện thoại khác nhau"
+    return ""
+
+
 def choose_returns(returns: list[Return]) -> dict[str, Return]:
-    """One return per unit: the latest round; the others are marked superseded."""
+    """One return per unit: the latest round, the others marked superseded; rival returns use none."""
     by_unit: dict[str, list[Return]] = {}
     for ret in returns:
         if ret.unit and not ret.rejected:
@@ -81,9 +97,17 @@ def choose_returns(returns: list[Return]) -> dict[str, Return]:
     chosen = {}
     for unit, candidates in by_unit.items():
         candidates.sort(key=_round_key)
-        chosen[unit] = candidates[-1]
+        latest = candidates[-1]
+        reasons = {r.file: _rivalry(latest, r) for r in candidates[:-1]}
+        if any(reasons.values()):
+            why = next(reason for reason in reasons.values() if reason)
+            for ret in candidates:
+                others = ", ".join(r.file for r in candidates if r is not ret)
+                ret.add("duplicate_conflict", found=why, expected=others)
+            continue
+        chosen[unit] = latest
         for older in candidates[:-1]:
-            older.add("duplicate_unit", expected=chosen[unit].file)
+            older.add("duplicate_unit", expected=latest.file)
     return chosen
 
 

@@ -21,6 +21,7 @@ CATALOGUE: dict[str, tuple[str, bool, str]] = {
     "macros": (WARNING, True, "Tệp có chứa macro; macro không được chạy, chỉ đọc số liệu. Nên lưu lại dạng .xlsx."),
     "no_identity": (ERROR, True, "Không tìm thấy thông tin nhận diện (sheet _meta) — đây không phải sổ do BHXH Việt Nam gửi. Dùng đúng sổ đã được gửi."),
     "other_plan": (ERROR, True, "Sổ của kế hoạch {found}, không phải kế hoạch {expected} đang tổng hợp."),
+    "identity_conflict": (ERROR, True, "Thông tin nhận diện mâu thuẫn: {expected}, nhưng {found}. Tệp không được dùng và không thay báo cáo của đơn vị nào; đề nghị đơn vị gửi lại đúng sổ đã được gửi cho mình (không sửa sheet _meta, không dùng sổ của đơn vị khác)."),
     "unknown_unit": (ERROR, True, "Mã đơn vị {found} không có trong kế hoạch {expected}."),
     "unexpected_unit": (WARNING, True, "Đơn vị {found} không có trong danh sách sổ đã gửi (manifest)."),
     "form_version": (WARNING, True, "Sổ theo mẫu phiên bản {found}, phiên bản hiện hành {expected}."),
@@ -41,6 +42,7 @@ CATALOGUE: dict[str, tuple[str, bool, str]] = {
     "missing_value": (WARNING, False, "Chưa nhập số thực hiện các tháng {found} (đến ngày báo cáo)."),
     "target_edited": (WARNING, False, "Chỉ tiêu bị sửa thành {found}; chỉ tiêu được giao là {expected} (dùng chỉ tiêu được giao)."),
     "duplicate_unit": (WARNING, True, "Đơn vị gửi nhiều sổ; dùng sổ {expected} (ngày báo cáo mới nhất), bỏ qua sổ này."),
+    "duplicate_conflict": (ERROR, True, "Có nhiều sổ cùng nhận là của đơn vị này, số liệu khác nhau, {found} (các sổ: {expected}); không biết sổ nào đúng nên chưa dùng sổ nào. Xác định sổ đúng rồi tổng hợp lại với tuỳ chọn --replace TÊN_TỆP, hoặc bỏ sổ sai khỏi thư mục."),
     "older_round": (WARNING, True, "Báo cáo ngày {found} cũ hơn số liệu đang giữ (ngày {expected}); giữ số liệu đang giữ."),
     "replaced": (WARNING, True, "Báo cáo mới (ngày {found}) thay số liệu của kỳ trước (ngày {expected})."),
 }

@@ -20,13 +20,15 @@ from xml.sax.saxutils import unescape
 from python_calamine import CalamineWorkbook
 
 from . import intake
+from .errors import DataFileError
 from .forms import Form, FormSet
 from .indicators import indicator
 from .keys import KeyIndex, index_grid
 from .plans import TOTAL, PlanTargets
 from .problems import Problem, is_file_level, problem
 from .spec import cell_ref, column_key
-from .units import NATIONAL_CODE
+from .names import resolver, units_named_in
+from .units import NATIONAL_CODE, structure
 from .values import CEILING, EMPTY, TEXT_NUMBER, Parsed, parse_date, parse_number, vn_number
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -193,7 +195,8 @@ def read_return(path: Path, data: PlanTargets, forms: FormSet) -> Return:
         finally:
             book.close()
         with zipfile.ZipFile(path) as archive:
-            meta = _meta_from_grid(keyed["_meta"].grid) if "_meta" in keyed else custom_properties(archive)
+            props = custom_properties(archive)
+            meta = _meta_from_grid(keyed["_meta"].grid) if "_meta" in keyed else props
             parts = sheet_parts(archive)
             for sheet in keyed.values():
                 if sheet.name in parts and sheet.index.form in ("mau01", "mau02"):
@@ -201,7 +204,7 @@ def read_return(path: Path, data: PlanTargets, forms: FormSet) -> Return:
     except Exception as exc:  # noqa: BLE001 - any failure to parse is reported as a corrupt file
         ret.add("encrypted" if "password" in str(exc).lower() else "corrupt")
         return ret
-    if not _identify(ret, meta, data, forms):
+    if not _identify(ret, meta, data, forms, props):
         return ret
     for form in forms.forms:
         if form.kind == "table" and form.key in ("mau01", "mau02", "chi_tieu") and not _sheet_present(ret, keyed, form):
@@ -213,8 +216,8 @@ def read_return(path: Path, data: PlanTargets, forms: FormSet) -> Return:
     return ret
 
 
-def _identify(ret: Return, meta: dict[str, str], data: PlanTargets, forms: FormSet) -> bool:
-    """Trust the identity written in the file, never its name; refuse another plan's file."""
+def _identify(ret: Return, meta: dict[str, str], data: PlanTargets, forms: FormSet, props: dict[str, str] | None = None) -> bool:
+    """Trust the identity written in the file, if everything else in it agrees; refuse another plan's file."""
     if not meta.get("plan_id") or not meta.get("unit_code"):
         ret.add("no_identity")
         return False
@@ -225,9 +228,44 @@ def _identify(ret: Return, meta: dict[str, str], data: PlanTargets, forms: FormS
     if not data.has(ret.unit):
         ret.add("unknown_unit", found=ret.unit, expected=data.plan.id)
         return False
+    if not _identity_agrees(ret, meta, props or meta, data):
+        return False
     if meta.get("form_version") and meta["form_version"] != forms.version:
         ret.add("form_version", found=meta["form_version"], expected=forms.version)
     return True
+
+
+def unit_label(data: PlanTargets, code: str) -> str:
+    """'02 Hà Giang': a unit as people name it in a message (the code alone when unknown)."""
+    try:
+        return f"{code} {structure(data.plan.structure).unit(code).name}"
+    except DataFileError:
+        return code
+
+
+def conflict(ret: Return, data: PlanTargets, source: str, other: str, **where: Any) -> None:
+    """Record that a part of the file names another unit than its `_meta` does."""
+    ret.add("identity_conflict", **where, found=f"{source} {unit_label(data, other)}",
+            expected=f"sheet _meta ghi {unit_label(data, ret.unit)}")
+
+
+def _identity_agrees(ret: Return, meta: dict[str, str], props: dict[str, str], data: PlanTargets) -> bool:
+    """`_meta`, the document properties, the unit name in `_meta` and the file name must name one unit."""
+    claims: list[tuple[str, str]] = []
+    if props.get("unit_code") and props["unit_code"] != ret.unit:
+        claims.append(("thuộc tính tệp (wt_unit_code) ghi", props["unit_code"]))
+    if props.get("plan_id") and props["plan_id"] != ret.plan:
+        ret.add("other_plan", found=props["plan_id"], expected=ret.plan)
+        return False
+    named = set(resolver(data.plan.structure).candidates(meta.get("unit_name", ""))) if meta.get("unit_name") else set()
+    if named and ret.unit not in named:
+        claims.append((f"tên đơn vị trong sheet _meta «{meta['unit_name']}» là", min(named)))
+    in_name = units_named_in(ret.path.stem, data.plan.structure)
+    if in_name and ret.unit not in in_name:
+        claims.append((f"tên tệp «{ret.file}» ghi", min(in_name)))
+    for source, other in claims:
+        conflict(ret, data, source, other)
+    return not claims
 
 
 def _sheet_present(ret: Return, keyed: dict[str, Sheet], form: Form) -> bool:
@@ -321,6 +359,11 @@ class _Reader:
         for key in ("reporter", "phone"):
             value, _ = sheet.raw(key, INFO_COLUMN)
             setattr(self.ret, key, "" if value is None else str(value))
+        named = units_named_in(self.ret.reporter, self.data.plan.structure, after_marker=True)
+        if named and self.ret.unit not in named:
+            _, where = sheet.raw("reporter", INFO_COLUMN)
+            conflict(self.ret, self.data, f"người lập biểu «{self.ret.reporter}» thuộc", min(named), sheet=sheet.name,
+                     cell=cell_ref(*where) if where else "", indicator="reporter")
 
     def read_mau01(self, sheet: Sheet) -> None:
         """Achieved figures by indicator and month, and the once-per-plan inputs of stock plans."""
@@ -382,8 +425,14 @@ class _Reader:
                         self.ret.tasks[(row.key, month)] = parsed.value
 
     def check_targets(self, *sheets: Sheet) -> None:
-        """Targets are the centre's: an edited one is a warning, and the centre's figure is used."""
+        """Targets are the centre's: an edited one is a warning, and the centre's figure is used.
+
+        When the targets in the file are all another unit's, the file is that unit's workbook
+        relabelled: an identity conflict, not a series of edited targets.
+        """
         periods = (TOTAL, *self.months) if self.data.plan.published_months else (TOTAL,)
+        edited: list[dict[str, Any]] = []
+        seen: dict[tuple[str, str], float | None] = {}
         for sheet in sheets:
             for code in self.data.plan.indicators:
                 for period in periods:
@@ -391,7 +440,25 @@ class _Reader:
                     raw, where = sheet.raw(code, column_key("target", period))
                     if where is None or expected is None:
                         continue
-                    if parse_number(raw, whole=False).value != expected:
-                        self.ret.add("target_edited", sheet=sheet.name, cell=cell_ref(*where), indicator=code,
-                                     period=period, found=vn_number(raw) if isinstance(raw, (int, float)) else raw,
-                                     expected=vn_number(expected))
+                    value = parse_number(raw, whole=False).value
+                    seen[(code, period)] = value
+                    if value != expected:
+                        edited.append({"sheet": sheet.name, "cell": cell_ref(*where), "indicator": code, "period": period,
+                                       "found": vn_number(raw) if isinstance(raw, (int, float)) else raw,
+                                       "expected": vn_number(expected)})
+        owner = self._owner_of(seen) if edited else None
+        if owner:
+            conflict(self.ret, self.data, "chỉ tiêu trong sổ là chỉ tiêu của", owner,
+                     sheet=edited[0]["sheet"])
+            return
+        for place in edited:
+            self.ret.add("target_edited", **place)
+
+    def _owner_of(self, seen: dict[tuple[str, str], float | None]) -> str | None:
+        """The other unit whose targets these all are, if one is."""
+        if len(seen) < 2:
+            return None
+        for unit in self.data.unit_codes():
+            if unit != self.ret.unit and all(self.data.value(unit, c, p) == v for (c, p), v in seen.items()):
+                return unit
+        return None

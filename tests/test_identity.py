@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from workbook_tools.cli import main
 
-from .workbooks import fill
+from .workbooks import fill, generated
 
 SEP = ("mau01", "bhyt", "actual:2021-09")
 
@@ -55,12 +55,7 @@ def _returned(src: Path, target: Path, value: int, day: date = date(2021, 9, 30)
 
 @pytest.fixture(scope="module")
 def blank(tmp_path_factory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("identity")
-    args = ["generate", "--plan", "2800-2021", "--out", str(root)]
-    for unit in ("01", "02", "04"):
-        args += ["--unit", unit]
-    assert CliRunner().invoke(main, args, catch_exceptions=False).exit_code == 0
-    return {p.name[:2]: p for p in root.glob("*.xlsx")}
+    return generated(tmp_path_factory.mktemp("identity"), ("01", "02", "04"))
 
 
 def _check(folder: Path, tmp_path: Path) -> tuple[int, list[dict]]:

@@ -4,7 +4,6 @@ left out, and every output (the national workbook, JSON) still finite and strict
 from __future__ import annotations
 
 import hashlib
-import json
 import zipfile
 from pathlib import Path
 
@@ -15,18 +14,11 @@ from workbook_tools.cli import main
 from workbook_tools.read import sheet_parts
 
 from .libreoffice import convert
-from .workbooks import fill
+from .workbooks import fill, generated, strict_json
 
 DATE = __import__("datetime").date(2021, 9, 30)
 SENTINEL = 987_654_321
 UNITS = ("06", "08", "10", "11", "12", "14", "15")
-
-
-def _strict(text: str) -> dict:
-    """json.loads that refuses NaN/Infinity, as any strict JSON parser would."""
-    def refuse(name: str) -> None:
-        raise ValueError(f"non-standard JSON constant {name}")
-    return json.loads(text, parse_constant=refuse)
 
 
 def _stored(source: Path, target: Path, row_key: str, stored: str) -> None:
@@ -48,11 +40,7 @@ def _stored(source: Path, target: Path, row_key: str, stored: str) -> None:
 def folder(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("limits")
     blank = root / "blank"
-    args = ["generate", "--plan", "2800-2021", "--out", str(blank)]
-    for unit in UNITS:
-        args += ["--unit", unit]
-    assert CliRunner().invoke(main, args, catch_exceptions=False).exit_code == 0
-    src = {p.name[:2]: p for p in blank.glob("*.xlsx")}
+    src = generated(blank, UNITS)
     returns = root / "returns"
     returns.mkdir()
     _stored(src["06"], returns / src["06"].name, "bhyt", "NaN")
@@ -76,7 +64,7 @@ def test_nan_and_infinity_in_an_input_are_errors_naming_the_cell(folder, tmp_pat
     out = tmp_path / "check.json"
     result = CliRunner().invoke(main, ["check", str(folder), "--json", str(out)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    problems = _strict(out.read_text(encoding="utf-8"))["problems"]
+    problems = strict_json(out.read_text(encoding="utf-8"))["problems"]
     found = {(p["unit"], p["code"]): p for p in problems if p["code"] in ("not_finite", "implausible_value")}
     for unit, shown in (("06", "NaN"), ("08", "INF"), ("10", "-INF"), ("11", "INF")):
         p = found[(unit, "not_finite")]
@@ -95,7 +83,7 @@ def test_two_units_at_1e308_do_not_overflow_the_national_sum(folder, tmp_path):
     out, js = tmp_path / "national.xlsx", tmp_path / "national.json"
     result = CliRunner().invoke(main, ["consolidate", str(folder), "--out", str(out), "--json", str(js)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    payload = _strict(js.read_text(encoding="utf-8"))
+    payload = strict_json(js.read_text(encoding="utf-8"))
     national = {(f["indicator"], f["period"]): f for f in payload["national"]}
     assert national[("thu", "2021-09")]["actual"] == 12_345
     assert national[("bhyt", "2021-09")]["actual"] is None

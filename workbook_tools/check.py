@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from .errors import DataFileError
+from .errors import DataFileError, WorkbookToolsError
 from .forms import FormSet, shipped_forms
 from .intake import candidate_files
+from .names import resolver
 from .parallel import run_jobs
 from .plans import PlanTargets
 from .problems import Problem, problem
@@ -46,6 +47,7 @@ class CheckReport:
     chosen: dict[str, Return] = field(default_factory=dict)
     expected: tuple[str, ...] = ()
     extra: list[Problem] = field(default_factory=list)
+    replacing: set[str] = field(default_factory=set)
 
     @property
     def problems(self) -> list[Problem]:
@@ -88,8 +90,8 @@ def _rivalry(latest: Return, other: Return) -> str:
     return ""
 
 
-def choose_returns(returns: list[Return]) -> dict[str, Return]:
-    """One return per unit: the latest round, the others marked superseded; rival returns use none."""
+def choose_returns(returns: list[Return], chosen_files: Collection[str] = ()) -> dict[str, Return]:
+    """One return per unit: the one staff chose, else the latest round; rival returns use none."""
     by_unit: dict[str, list[Return]] = {}
     for ret in returns:
         if ret.unit and not ret.rejected:
@@ -97,6 +99,13 @@ def choose_returns(returns: list[Return]) -> dict[str, Return]:
     chosen = {}
     for unit, candidates in by_unit.items():
         candidates.sort(key=_round_key)
+        named = [r for r in candidates if r.file in chosen_files]
+        if named:
+            chosen[unit] = named[-1]
+            for other in candidates:
+                if other is not named[-1]:
+                    other.add("set_aside", expected=named[-1].file)
+            continue
         latest = candidates[-1]
         reasons = {r.file: _rivalry(latest, r) for r in candidates[:-1]}
         if any(reasons.values()):
@@ -111,20 +120,45 @@ def choose_returns(returns: list[Return]) -> dict[str, Return]:
     return chosen
 
 
+def replacements(replace: Sequence[str], files: Sequence[Path], data: PlanTargets) -> tuple[set[str], set[str]]:
+    """`--replace` entries as (file names, unit codes): a file of the folder, else a unit's code or name."""
+    names = {p.name for p in files}
+    chosen_files, units = set(), set()
+    for entry in replace:
+        name = Path(entry).name
+        if name in names:
+            chosen_files.add(name)
+            continue
+        try:
+            units.add(resolver(data.plan.structure).resolve_code_or_name(entry))
+        except WorkbookToolsError as exc:
+            raise DataFileError(f"--replace {entry}: neither a file of the returns folder nor a unit ({exc})") from exc
+    return chosen_files, units
+
+
 def check_folder(
     folder: Path, data: PlanTargets, *, manifest: Manifest | None = None, forms: FormSet | None = None,
-    workers: int = 0, progress: Callable[[Return], None] | None = None,
+    workers: int = 0, progress: Callable[[Return], None] | None = None, replace: Sequence[str] = (),
 ) -> CheckReport:
-    """Read every file of a returns folder (never writing to any) and decide what is usable."""
+    """Read every file of a returns folder (never writing to any) and decide what is usable.
+
+    `replace` lists files (or units) staff say replace what a national workbook holds, whatever
+    their report date: a file named there is also the one used when its unit sent several.
+    """
     if not folder.is_dir():
         raise DataFileError(f"returns folder not found or not a folder: {folder}")
     if manifest and manifest.plan != data.plan.id:
         raise DataFileError(f"the manifest is for plan {manifest.plan}, not {data.plan.id}")
     forms = forms or shipped_forms()
-    jobs = [(path,) for path in candidate_files(folder)]
+    files = candidate_files(folder)
+    chosen_files, replacing = replacements(replace, files, data)
+    jobs = [(path,) for path in files]
     returns = run_jobs(read_return, jobs, workers, progress, shared=(data, forms))
     report = CheckReport(data, returns)
-    report.chosen = choose_returns(returns)
+    report.chosen = choose_returns(returns, chosen_files)
+    report.replacing = replacing | {r.unit for r in returns if r.file in chosen_files and r.unit}
+    for entry in sorted(replacing - set(report.chosen)):
+        report.extra.append(problem("replace_unused", "", entry, found=entry))
     report.expected = tuple(sorted(manifest.units)) if manifest else data.unit_codes()
     for unit, ret in report.chosen.items():
         if unit not in report.expected:

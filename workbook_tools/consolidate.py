@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -249,6 +249,9 @@ def sources_of(report: CheckReport, held: Mapping[str, Source]) -> tuple[dict[st
         old = held.get(unit)
         if old and old.sha256 == fresh.sha256:
             sources[unit] = fresh
+        elif old and unit in report.replacing:
+            notices.append(f"{unit}: {ret.file} (round {_iso(fresh.round_date)}) replaces {old.file} (round {_iso(old.round_date)}), as --replace asks")
+            sources[unit] = fresh
         elif old and old.round_date and (fresh.round_date or date.min) < old.round_date:
             problems.append(problem("older_round", ret.file, unit, found=_iso(fresh.round_date) or "?", expected=old.round_date.isoformat()))
         else:
@@ -256,6 +259,35 @@ def sources_of(report: CheckReport, held: Mapping[str, Source]) -> tuple[dict[st
                 notices.append(f"{unit}: {ret.file} (round {_iso(fresh.round_date)}) replaces {old.file} (round {_iso(old.round_date)})")
             sources[unit] = fresh
     return sources, problems, notices
+
+
+def latest_possible(as_of: date | None, bounds: tuple[date, date] | None) -> date | None:
+    """The last report date a return can carry: `--as-of` (the day of consolidation), else the next round's deadline.
+
+    Without `--as-of`, a return may be late (dated in the next round), but not two rounds ahead.
+    """
+    if as_of:
+        return as_of
+    if bounds is None:
+        return None
+    return round_bounds(bounds[1] + timedelta(days=1))[1]
+
+
+def undate_future(sources: dict[str, Source], report: CheckReport, as_of: date | None, bounds: tuple[date, date] | None) -> list[Problem]:
+    """Returns of this folder dated after the latest possible day: an error, and their date is not kept.
+
+    A month typo (15/12 for 15/11) held as the unit's round would make every corrected return
+    after it look older; kept undated, the figures are used and the next return replaces them.
+    """
+    limit = latest_possible(as_of, bounds)
+    problems = []
+    for unit, source in list(sources.items()):
+        if limit and not source.held and source.round_date and source.round_date > limit:
+            after = f"ngày tổng hợp {limit:%d/%m/%Y} (--as-of)" if as_of else f"hạn của kỳ báo cáo kế tiếp ({limit:%d/%m/%Y})"
+            problems.append(problem("round_date_future", source.file, unit, sheet=report.chosen[unit].meta.get("sheet:mau01", "Mẫu 01"),
+                                    indicator="round_date", found=f"{source.round_date:%d/%m/%Y}", expected=after))
+            sources[unit] = replace(source, round_date=None)
+    return problems
 
 
 def consolidate(
@@ -266,6 +298,8 @@ def consolidate(
     data = report.data
     tasks = task_rows(forms or shipped_forms(), data.plan)
     sources, extra, notices = sources_of(report, held or {})
+    bounds = current_round(list(sources.values()), as_of)
+    extra += undate_future(sources, report, as_of, bounds)
     bounds = current_round(list(sources.values()), as_of)
     layout = structure(data.plan.structure)
     problems = report.problems + extra

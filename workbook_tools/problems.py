@@ -29,7 +29,7 @@ CATALOGUE: dict[str, tuple[str, bool, str]] = {
     "sheet_renamed": (WARNING, True, "Sheet «{expected}» đã bị đổi tên thành «{found}»; vẫn đọc được, đề nghị không đổi tên."),
     "key_missing": (ERROR, False, "Không tìm thấy dòng/cột {found} (đã bị xoá?). Dùng lại sổ gốc, không xoá dòng, cột."),
     "round_date_missing": (WARNING, False, "Chưa nhập ngày báo cáo (ô «Ngày báo cáo» trên Mẫu 01)."),
-    "round_date_invalid": (ERROR, False, "Ngày báo cáo «{found}» không hợp lệ; nhập dạng ngày/tháng/năm trong kỳ kế hoạch."),
+    "round_date_invalid": (ERROR, False, "Ngày báo cáo «{found}» không hợp lệ hoặc ngoài kỳ kế hoạch ({expected}); nhập dạng ngày/tháng/năm trong kỳ kế hoạch."),
     "text_number": (WARNING, False, "Số nhập dạng chữ «{found}», đã hiểu là {expected}. Nhập số, không gõ dấu cách hay dấu nháy."),
     "not_a_number": (ERROR, False, "Giá trị «{found}» không phải là số; chưa được tính. Nhập số (ví dụ 1234)."),
     "not_whole": (ERROR, False, "Giá trị {found} không phải số nguyên; chưa được tính. Nhập số nguyên."),
@@ -43,7 +43,11 @@ CATALOGUE: dict[str, tuple[str, bool, str]] = {
     "target_edited": (WARNING, False, "Chỉ tiêu bị sửa thành {found}; chỉ tiêu được giao là {expected} (dùng chỉ tiêu được giao)."),
     "duplicate_unit": (WARNING, True, "Đơn vị gửi nhiều sổ; dùng sổ {expected} (ngày báo cáo mới nhất), bỏ qua sổ này."),
     "duplicate_conflict": (ERROR, True, "Có nhiều sổ cùng nhận là của đơn vị này, số liệu khác nhau, {found} (các sổ: {expected}); không biết sổ nào đúng nên chưa dùng sổ nào. Xác định sổ đúng rồi tổng hợp lại với tuỳ chọn --replace TÊN_TỆP, hoặc bỏ sổ sai khỏi thư mục."),
-    "older_round": (WARNING, True, "Báo cáo ngày {found} cũ hơn số liệu đang giữ (ngày {expected}); giữ số liệu đang giữ."),
+    "set_aside": (WARNING, True, "Đơn vị gửi nhiều sổ; theo chỉ định của người tổng hợp (--replace), dùng sổ {expected}, bỏ qua sổ này."),
+    "replace_unused": (WARNING, True, "Đã chỉ định thay số liệu của đơn vị {found} (--replace) nhưng thư mục không có sổ dùng được của đơn vị này; số liệu đang giữ không đổi."),
+    "older_round": (WARNING, True, "Báo cáo ngày {found} cũ hơn số liệu đang giữ (ngày {expected}); giữ số liệu đang giữ. Nếu báo cáo này mới đúng (ví dụ ngày đang giữ bị gõ nhầm), tổng hợp lại với tuỳ chọn --replace và tên tệp này."),
+    "round_date_future": (ERROR, False, "Ngày báo cáo {found} sau {expected}: không thể có, có lẽ gõ nhầm tháng hoặc năm. Số liệu vẫn được dùng nhưng không ghi nhận ngày này (để báo cáo sửa lại sau đó thay được); sửa ngày báo cáo trong sổ và gửi lại."),
+    "figures_after_date": (WARNING, False, "Có số liệu tháng {found} nhưng ngày báo cáo là {expected}; kiểm tra lại ngày báo cáo hoặc cột đã nhập."),
     "replaced": (WARNING, True, "Báo cáo mới (ngày {found}) thay số liệu của kỳ trước (ngày {expected})."),
 }
 

@@ -343,17 +343,39 @@ class _Reader:
             self.ret.add(parsed.code, **place, found=shown)
         return parsed
 
+    def date_window(self) -> tuple[date, date]:
+        """Report dates a return of this plan can carry: its first day to a month after its last."""
+        first = date.fromisoformat(self.months[0] + "-01")
+        year, month = map(int, self.months[-1].split("-"))
+        end = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+        return first, end + timedelta(days=31)
+
+    def figures_after_date(self, sheet: Sheet, typed: dict[tuple[str, str], Any], row_keys: dict[str, str]) -> None:
+        """Figures typed for months after the report date: a warning per indicator naming the cells."""
+        if self.ret.round_date is None:
+            return
+        reported = self.ret.round_date.isoformat()[:7]
+        cells: dict[str, list[str]] = {}
+        for (row_key, month), _value in typed.items():
+            if month in self.months and month > reported:
+                where = sheet.index.cell(row_key, column_key(row_keys[row_key], month))
+                cells.setdefault(row_key, []).append(cell_ref(*where) if where else month)
+        for row_key, refs in cells.items():
+            months = sorted(m for (k, m) in typed if k == row_key and m > reported and m in self.months)
+            self.ret.add("figures_after_date", sheet=sheet.name, cell=", ".join(refs), indicator=row_key, period=months[0],
+                         found=", ".join(months), expected=f"{self.ret.round_date:%d/%m/%Y}")
+
     def read_info(self, sheet: Sheet) -> None:
         """Report date, reporter and phone above the Mẫu 01 table."""
         raw, where = sheet.raw("round_date", INFO_COLUMN)
         place = {"sheet": sheet.name, "cell": cell_ref(*where) if where else "", "indicator": "round_date"}
         day = parse_date(raw)
-        first = date.fromisoformat(self.months[0] + "-01")
-        last = date.fromisoformat(self.months[-1] + "-01") + timedelta(days=31 + 45)
+        first, last = self.date_window()
         if raw in (None, ""):
             self.ret.add("round_date_missing", **place)
         elif day is None or not first <= day <= last:
-            self.ret.add("round_date_invalid", **place, found=raw)
+            shown = f"{day:%d/%m/%Y}" if day else raw
+            self.ret.add("round_date_invalid", **place, found=shown, expected=f"{first:%d/%m/%Y} – {last:%d/%m/%Y}")
         else:
             self.ret.round_date = day
         for key in ("reporter", "phone"):
@@ -378,6 +400,8 @@ class _Reader:
             for column in once:
                 self._store(sheet, code, column_key(column, TOTAL), TOTAL, whole, self.ret.actuals, (code, column))
             self._missing_months(sheet, code)
+        if monthly:
+            self.figures_after_date(sheet, self.ret.actuals, dict.fromkeys(self.data.plan.indicators, monthly[0]))
 
     def _store(self, sheet: Sheet, row_key: str, col_key: str, period: str, whole: bool, into: dict, key: tuple[str, str]) -> None:
         """Keep a usable value; flag one far above its target."""
@@ -423,6 +447,9 @@ class _Reader:
                     if (isinstance(parsed, Parsed) and parsed.usable and parsed.value is not None
                             and self.plausible(sheet, row.key, col_key, month, parsed.value, row.target or row.key)):
                         self.ret.tasks[(row.key, month)] = parsed.value
+        if monthly:
+            numbers = {k: v for k, v in self.ret.tasks.items() if not isinstance(v, str)}
+            self.figures_after_date(sheet, numbers, {key: monthly[0] for key, _ in numbers})
 
     def check_targets(self, *sheets: Sheet) -> None:
         """Targets are the centre's: an edited one is a warning, and the centre's figure is used.

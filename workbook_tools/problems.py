@@ -30,14 +30,15 @@ CATALOGUE: dict[str, tuple[str, bool, str]] = {
     "key_missing": (ERROR, False, "Không tìm thấy dòng/cột {found} (đã bị xoá?). Dùng lại sổ gốc, không xoá dòng, cột."),
     "round_date_missing": (WARNING, False, "Chưa nhập ngày báo cáo (ô «Ngày báo cáo» trên Mẫu 01)."),
     "round_date_invalid": (ERROR, False, "Ngày báo cáo «{found}» không hợp lệ hoặc ngoài kỳ kế hoạch ({expected}); nhập dạng ngày/tháng/năm trong kỳ kế hoạch."),
-    "text_number": (WARNING, False, "Số nhập dạng chữ «{found}», đã hiểu là {expected}. Nhập số, không gõ dấu cách hay dấu nháy."),
+    "text_number": (WARNING, False, "Số nhập dạng chữ «{found}», đã hiểu là {expected}. Nhập số liền, không gõ dấu cách, dấu nháy hay dấu phân cách hàng nghìn."),
     "not_a_number": (ERROR, False, "Giá trị «{found}» không phải là số; chưa được tính. Nhập số (ví dụ 1234)."),
-    "not_whole": (ERROR, False, "Giá trị {found} không phải số nguyên; chưa được tính. Nhập số nguyên."),
+    "not_whole": (ERROR, False, "Giá trị {found} không phải số nguyên; chưa được tính. Nhập số nguyên, liền không dấu phân cách hàng nghìn (gõ 4650, không gõ 4.650: máy đặt kiểu số tiếng Anh hiểu 4.650 là bốn phẩy sáu lăm)."),
     "negative": (ERROR, False, "Số âm ({found}) không hợp lệ; chưa được tính. Nhập số không âm."),
     "excel_error": (ERROR, False, "Ô nhập liệu chứa lỗi Excel «{found}»; chưa được tính. Xoá công thức, nhập số."),
     "formula_in_input": (ERROR, False, "Ô nhập liệu chứa công thức «{found}»; chưa được tính. Nhập trực tiếp số liệu, không dùng công thức."),
     "not_finite": (ERROR, False, "Ô nhập liệu chứa giá trị «{found}» (không phải số hữu hạn, thường do dán từ phần mềm khác); chưa được tính. Xoá ô và gõ lại số liệu."),
     "implausible_value": (ERROR, False, "Giá trị bất thường {found}: vượt mức tối đa có thể có ({expected}); chưa được tính. Kiểm tra lại ô này (gõ thừa chữ số, dán nhầm ô?)."),
+    "thousands_typo": (WARNING, False, "Giá trị {found} nhỏ hơn khoảng 1000 lần so với {expected}. Có lẽ đã gõ «{meant}» (dấu chấm phân cách hàng nghìn) trên máy Excel đặt kiểu số tiếng Anh, nên bị hiểu thành {found}. Nếu đúng là {meant}, gõ lại liền không dấu phân cách: {digits}."),
     "absurd_value": (WARNING, False, "Giá trị {found} lớn bất thường (chỉ tiêu {expected}); đề nghị kiểm tra lại."),
     "missing_value": (WARNING, False, "Chưa nhập số thực hiện các tháng {found} (đến ngày báo cáo)."),
     "target_edited": (WARNING, False, "Chỉ tiêu bị sửa thành {found}; chỉ tiêu được giao là {expected} (dùng chỉ tiêu được giao)."),
@@ -77,10 +78,10 @@ class Problem:
 
 
 def problem(code: str, file: str, unit: str = "", *, sheet: str = "", cell: str = "", indicator: str = "",
-            period: str = "", found: object = "", expected: object = "") -> Problem:
-    """Build a problem from the catalogue, its message filled with what was found and expected."""
+            period: str = "", found: object = "", expected: object = "", **details: object) -> Problem:
+    """Build a problem from the catalogue, its message filled with what was found and expected (and any details)."""
     severity, _file_level, template = CATALOGUE[code]
-    message = template.format(found=found, expected=expected)
+    message = template.format(found=found, expected=expected, **details)
     return Problem(file, unit, sheet, cell, indicator, period, severity, code, message)
 
 

@@ -279,6 +279,23 @@ def _sheet_present(ret: Return, keyed: dict[str, Sheet], form: Form) -> bool:
     return True
 
 
+def _slip_basis(value: float, others: list[Any], target: float | None) -> str | None:
+    """What a value is about 1000x smaller than ('các tháng khác (61.234)'), or None when it is not.
+
+    Against the row's other months the band is tight (the value x 1000 within a third to three
+    times their median); against the target alone it is wide, so the value must also carry the
+    mark of a thousands group read as decimals (a fraction of at most three digits: 4.65, 58.321).
+    """
+    numbers = sorted(v for v in others if isinstance(v, (int, float)) and v > 0)
+    if numbers:
+        median = numbers[len(numbers) // 2]
+        return f"các tháng khác (khoảng {vn_number(median)})" if 250 <= median / value <= 4000 else None
+    fraction = not float(value).is_integer() and abs(value * 1000 - round(value * 1000)) < 1e-6
+    if target and fraction and 100 <= target / value <= 10_000:
+        return f"chỉ tiêu tháng ({vn_number(target)})"
+    return None
+
+
 def _input_columns(form: Form, plan_kind: str) -> tuple[list[str], list[str]]:
     """Input column keys of a form: repeated per month, and once for the plan."""
     monthly = [c.key for g in form.groups if g.repeat == "months" and g.applies(plan_kind) for c in g.columns if c.cell == "input"]
@@ -365,6 +382,21 @@ class _Reader:
             self.ret.add("figures_after_date", sheet=sheet.name, cell=", ".join(refs), indicator=row_key, period=months[0],
                          found=", ".join(months), expected=f"{self.ret.round_date:%d/%m/%Y}")
 
+    def scale_slips(self, sheet: Sheet, typed: dict[tuple[str, str], Any], columns: dict[str, str], *, with_targets: bool) -> None:
+        """A figure about 1000x smaller than the row's other months (or its target): '4.650' read as 4.65."""
+        for (row_key, month), value in typed.items():
+            if month not in self.months or not value or value <= 0:
+                continue
+            basis = _slip_basis(value, [v for (k, m), v in typed.items() if k == row_key and m != month and m in self.months],
+                                self.data.value(self.ret.unit, row_key, month) if with_targets else None)
+            if basis is None:
+                continue
+            meant = round(value * 1000, 6)
+            where = sheet.index.cell(row_key, column_key(columns[row_key], month))
+            self.ret.add("thousands_typo", sheet=sheet.name, cell=cell_ref(*where) if where else "", indicator=row_key, period=month,
+                         found=vn_number(value), expected=basis, meant=vn_number(meant),
+                         digits=str(int(meant)) if float(meant).is_integer() else vn_number(meant))
+
     def read_info(self, sheet: Sheet) -> None:
         """Report date, reporter and phone above the Mẫu 01 table."""
         raw, where = sheet.raw("round_date", INFO_COLUMN)
@@ -401,7 +433,9 @@ class _Reader:
                 self._store(sheet, code, column_key(column, TOTAL), TOTAL, whole, self.ret.actuals, (code, column))
             self._missing_months(sheet, code)
         if monthly:
-            self.figures_after_date(sheet, self.ret.actuals, dict.fromkeys(self.data.plan.indicators, monthly[0]))
+            columns = dict.fromkeys(self.data.plan.indicators, monthly[0])
+            self.figures_after_date(sheet, self.ret.actuals, columns)
+            self.scale_slips(sheet, self.ret.actuals, columns, with_targets=True)
 
     def _store(self, sheet: Sheet, row_key: str, col_key: str, period: str, whole: bool, into: dict, key: tuple[str, str]) -> None:
         """Keep a usable value; flag one far above its target."""
@@ -449,7 +483,9 @@ class _Reader:
                         self.ret.tasks[(row.key, month)] = parsed.value
         if monthly:
             numbers = {k: v for k, v in self.ret.tasks.items() if not isinstance(v, str)}
-            self.figures_after_date(sheet, numbers, {key: monthly[0] for key, _ in numbers})
+            columns = {key: monthly[0] for key, _ in numbers}
+            self.figures_after_date(sheet, numbers, columns)
+            self.scale_slips(sheet, numbers, columns, with_targets=False)
 
     def check_targets(self, *sheets: Sheet) -> None:
         """Targets are the centre's: an edited one is a warning, and the centre's figure is used.

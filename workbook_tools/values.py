@@ -124,5 +124,5 @@ def vn_number(value: float | int) -> str:
         return "NaN" if math.isnan(value) else ("-INF" if value < 0 else "INF")
     if abs(value) >= 1e15:
         return f"{value:.3g}"
-    text = f"{int(value):,}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0")
+    text = f"{int(value):,}" if float(value).is_integer() else f"{value:,.6f}".rstrip("0").rstrip(".")
     return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")

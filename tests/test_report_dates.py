@@ -128,3 +128,16 @@ def test_dates_outside_the_plan_or_after_as_of_and_figures_after_the_date(blank,
     bhyt = next(p for p in by_code["figures_after_date"] if p["indicator"] == "bhyt")
     assert bhyt["cell"] and bhyt["period"] == "2021-12"
     assert bhyt["message"] == "Có số liệu tháng 2021-12 nhưng ngày báo cáo là 15/11/2021; kiểm tra lại ngày báo cáo hoặc cột đã nhập."
+
+
+def test_the_dated_return_wins_over_a_month_typo_in_the_same_folder(blank, tmp_path):
+    folder = _round(tmp_path / "r", blank, {"01": (date(2021, 11, 15), 100), "02": (date(2021, 11, 14), 200),
+                                            "04": (date(2021, 12, 15), 300)})
+    fill(blank["04"], {("mau01", "round_date", "uom"): date(2021, 11, 15), NOV: 350}, folder / "04-cao-bang (1).xlsx")
+    out = tmp_path / "check.json"
+    result = CliRunner().invoke(main, ["check", str(folder), "--json", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    problems = {(p["file"], p["code"]) for p in strict_json(out.read_text(encoding="utf-8"))["problems"]}
+    assert {("04-cao-bang.xlsx", "round_date_future"), ("04-cao-bang.xlsx", "duplicate_unit")} <= problems
+    code, _, payload = _consolidate(folder, tmp_path / "n.xlsx")
+    assert _unit(payload, "04") == {"round_date": "2021-11-15", "file": "04-cao-bang (1).xlsx", "nov": 350, "status": "accepted"}

@@ -91,3 +91,25 @@ def test_two_units_at_1e308_do_not_overflow_the_national_sum(folder, tmp_path):
     assert all(u["status"] == "accepted" for u in units.values())
     assert {f["period"]: f["actual"] for f in units["12"]["values"] if f["indicator"] == "thu"}["2021-09"] is None
     assert _hashes(folder) == before
+
+
+def test_an_edited_held_figure_that_is_not_finite_is_left_out(folder, tmp_path):
+    out, js = tmp_path / "national.xlsx", tmp_path / "national.json"
+    assert CliRunner().invoke(main, ["consolidate", str(folder), "--out", str(out)], catch_exceptions=False).exit_code == 0
+    edited = tmp_path / "edited.xlsx"
+    with zipfile.ZipFile(out) as zin, zipfile.ZipFile(edited, "w", zipfile.ZIP_DEFLATED) as zout:
+        part = sheet_parts(zin)["_data"]
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == part:
+                assert data.count(b"<v>12345</v>") == 1
+                data = data.replace(b"<v>12345</v>", b"<v>INF</v>")
+            zout.writestr(item, data)
+    edited.replace(out)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "manifest.json").write_bytes((folder / "manifest.json").read_bytes())
+    result = CliRunner().invoke(main, ["consolidate", str(empty), "--out", str(out), "--json", str(js)], catch_exceptions=False)
+    assert "15: held figure thu 2021-09 = inf is not a usable number; left out" in result.output
+    payload = strict_json(js.read_text(encoding="utf-8"))
+    assert next(f["actual"] for f in payload["national"] if (f["indicator"], f["period"]) == ("thu", "2021-09")) is None

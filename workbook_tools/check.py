@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import calendar
 import json
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from collections import Counter
+from datetime import date, timedelta
 from pathlib import Path
 
 from .errors import DataFileError, WorkbookToolsError
@@ -67,6 +69,56 @@ class CheckReport:
     def units(self) -> tuple[str, ...]:
         """Expected units, then any unexpected unit that returned something usable."""
         return self.expected + tuple(sorted(set(self.chosen) - set(self.expected)))
+
+
+def round_bounds(day: date) -> tuple[date, date]:
+    """The reporting round a date falls in: (day after the previous deadline, deadline).
+
+    Provinces report by the 15th and by the last day of each month (Kế hoạch 2800/KH-BHXH).
+    """
+    last = calendar.monthrange(day.year, day.month)[1]
+    if day.day <= 15:
+        previous_deadline = day.replace(day=1) - timedelta(days=1)
+        return previous_deadline + timedelta(days=1), day.replace(day=15)
+    return day.replace(day=16), day.replace(day=last)
+
+
+def round_of(dates: Sequence[date | None], as_of: date | None) -> tuple[date, date] | None:
+    """The round being reported: the one `as_of` falls in, else the one most dates fall in."""
+    if as_of:
+        return round_bounds(as_of)
+    rounds = Counter(round_bounds(day) for day in dates if day)
+    if not rounds:
+        return None
+    return max(rounds.items(), key=lambda item: (item[1], item[0]))[0]
+
+
+def latest_possible(dates: Sequence[date | None], as_of: date | None) -> date | None:
+    """The last report date a return can carry: `as_of` (the day of consolidation), else the next round's deadline.
+
+    Without `as_of`, a return may be late (dated in the round after the one most returns are
+    dated in), but not two rounds ahead.
+    """
+    if as_of:
+        return as_of
+    bounds = round_of(dates, None)
+    return round_bounds(bounds[1] + timedelta(days=1))[1] if bounds else None
+
+
+def undate_future(returns: Sequence[Return], as_of: date | None) -> None:
+    """Returns dated after the latest possible day: an error, and their date is not kept.
+
+    A month typo (15/12 for 15/11) kept as the unit's round would make every corrected return
+    after it look older; undated, its figures are still used, a dated return of the unit in the
+    same folder wins over it, and the next round's return replaces it.
+    """
+    limit = latest_possible([r.round_date for r in returns if not r.rejected], as_of)
+    for ret in returns:
+        if limit and ret.round_date and ret.round_date > limit and not ret.rejected:
+            after = f"ngày tổng hợp {limit:%d/%m/%Y} (--as-of)" if as_of else f"hạn của kỳ báo cáo kế tiếp ({limit:%d/%m/%Y})"
+            ret.add("round_date_future", sheet=ret.meta.get("sheet:mau01", "Mẫu 01"), indicator="round_date",
+                    found=f"{ret.round_date:%d/%m/%Y}", expected=after)
+            ret.round_date = None
 
 
 def _round_key(ret: Return) -> tuple[date, str]:
@@ -139,8 +191,12 @@ def replacements(replace: Sequence[str], files: Sequence[Path], data: PlanTarget
 def check_folder(
     folder: Path, data: PlanTargets, *, manifest: Manifest | None = None, forms: FormSet | None = None,
     workers: int = 0, progress: Callable[[Return], None] | None = None, replace: Sequence[str] = (),
+    as_of: date | None = None,
 ) -> CheckReport:
     """Read every file of a returns folder (never writing to any) and decide what is usable.
+
+    `as_of` is the day of the consolidation: a return dated after it is an error, and its date
+    is not kept (see `undate_future`).
 
     `replace` lists files (or units) staff say replace what a national workbook holds, whatever
     their report date: a file named there is also the one used when its unit sent several.
@@ -154,6 +210,7 @@ def check_folder(
     chosen_files, replacing = replacements(replace, files, data)
     jobs = [(path,) for path in files]
     returns = run_jobs(read_return, jobs, workers, progress, shared=(data, forms))
+    undate_future(returns, as_of)
     report = CheckReport(data, returns)
     report.chosen = choose_returns(returns, chosen_files)
     report.replacing = replacing | {r.unit for r in returns if r.file in chosen_files and r.unit}

@@ -6,20 +6,21 @@ never an average of percentages; flows add up their months, stocks take the late
 
 from __future__ import annotations
 
-import calendar
-from collections import Counter
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-from .check import ACCEPTED, MISSING, REJECTED, CheckReport
+from .check import ACCEPTED, MISSING, REJECTED, CheckReport, round_of
+from .check import round_bounds as round_bounds  # re-exported: it lived here before
 from .forms import FormSet, shipped_forms
 from .generate import unit_targets
 from .plans import NATIONAL_CODE, PROVINCES_TOTAL_CODE, TOTAL, Plan, PlanTargets
 from .problems import Problem, problem
 from .targets import completion, to_date, to_date_of_kind
 from .units import CENTRAL_CODE, central_unit, structure
+from .values import CEILING
 
 ON_TIME, LATE, UNKNOWN = "on_time", "late", "unknown"
 
@@ -181,26 +182,9 @@ def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def round_bounds(day: date) -> tuple[date, date]:
-    """The reporting round a date falls in: (day after the previous deadline, deadline).
-
-    Provinces report by the 15th and by the last day of each month (Kế hoạch 2800/KH-BHXH).
-    """
-    last = calendar.monthrange(day.year, day.month)[1]
-    if day.day <= 15:
-        previous_deadline = day.replace(day=1) - timedelta(days=1)
-        return previous_deadline + timedelta(days=1), day.replace(day=15)
-    return day.replace(day=16), day.replace(day=last)
-
-
 def current_round(sources: Sequence[Source], as_of: date | None) -> tuple[date, date] | None:
     """The round being consolidated: the one `as_of` falls in, else the one most returns are dated in."""
-    if as_of:
-        return round_bounds(as_of)
-    rounds = Counter(round_bounds(s.round_date) for s in sources if s.round_date)
-    if not rounds:
-        return None
-    return max(rounds.items(), key=lambda item: (item[1], item[0]))[0]
+    return round_of([s.round_date for s in sources], as_of)
 
 
 def timeliness(round_date: date | None, bounds: tuple[date, date] | None) -> str:
@@ -238,11 +222,25 @@ def sum_figures(groups: Sequence[Sequence[Figure]]) -> list[Figure]:
     return result
 
 
+def _sane(figures: Mapping[tuple[str, str], Any], unit: str, notices: list[str]) -> dict[tuple[str, str], Any]:
+    """Held figures that can enter a sum: numbers, finite, within the forms' maximum (an edited `_data` may hold others)."""
+    kept = {}
+    for key, value in figures.items():
+        if isinstance(value, str) or value is None:
+            kept[key] = value
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and abs(value) <= CEILING:
+            kept[key] = value
+        else:
+            notices.append(f"{unit}: held figure {key[0]} {key[1]} = {value!r} is not a usable number; left out")
+    return kept
+
+
 def sources_of(report: CheckReport, held: Mapping[str, Source]) -> tuple[dict[str, Source], list[Problem], list[str]]:
     """Merge this folder's returns with the figures already held: newer rounds replace, older ones warn."""
-    sources = dict(held)
     problems: list[Problem] = []
     notices: list[str] = []
+    held = {u: replace(s, actuals=_sane(s.actuals, u, notices), tasks=_sane(s.tasks, u, notices)) for u, s in held.items()}
+    sources = dict(held)
     for unit, ret in report.chosen.items():
         numbers = {k: v for k, v in ret.tasks.items() if isinstance(v, (int, float))}
         fresh = Source(unit, ret.round_date, ret.file, ret.sha256, dict(ret.actuals), tasks=numbers)
@@ -261,35 +259,6 @@ def sources_of(report: CheckReport, held: Mapping[str, Source]) -> tuple[dict[st
     return sources, problems, notices
 
 
-def latest_possible(as_of: date | None, bounds: tuple[date, date] | None) -> date | None:
-    """The last report date a return can carry: `--as-of` (the day of consolidation), else the next round's deadline.
-
-    Without `--as-of`, a return may be late (dated in the next round), but not two rounds ahead.
-    """
-    if as_of:
-        return as_of
-    if bounds is None:
-        return None
-    return round_bounds(bounds[1] + timedelta(days=1))[1]
-
-
-def undate_future(sources: dict[str, Source], report: CheckReport, as_of: date | None, bounds: tuple[date, date] | None) -> list[Problem]:
-    """Returns of this folder dated after the latest possible day: an error, and their date is not kept.
-
-    A month typo (15/12 for 15/11) held as the unit's round would make every corrected return
-    after it look older; kept undated, the figures are used and the next return replaces them.
-    """
-    limit = latest_possible(as_of, bounds)
-    problems = []
-    for unit, source in list(sources.items()):
-        if limit and not source.held and source.round_date and source.round_date > limit:
-            after = f"ngày tổng hợp {limit:%d/%m/%Y} (--as-of)" if as_of else f"hạn của kỳ báo cáo kế tiếp ({limit:%d/%m/%Y})"
-            problems.append(problem("round_date_future", source.file, unit, sheet=report.chosen[unit].meta.get("sheet:mau01", "Mẫu 01"),
-                                    indicator="round_date", found=f"{source.round_date:%d/%m/%Y}", expected=after))
-            sources[unit] = replace(source, round_date=None)
-    return problems
-
-
 def consolidate(
     report: CheckReport, *, held: Mapping[str, Source] | None = None, as_of: date | None = None,
     baseline: PlanTargets | None = None, forms: FormSet | None = None,
@@ -298,8 +267,6 @@ def consolidate(
     data = report.data
     tasks = task_rows(forms or shipped_forms(), data.plan)
     sources, extra, notices = sources_of(report, held or {})
-    bounds = current_round(list(sources.values()), as_of)
-    extra += undate_future(sources, report, as_of, bounds)
     bounds = current_round(list(sources.values()), as_of)
     layout = structure(data.plan.structure)
     problems = report.problems + extra

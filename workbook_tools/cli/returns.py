@@ -54,14 +54,14 @@ def _plan_named_by_returns(folder: Path) -> str | None:
 
 
 def _read_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | None, plan_id: str | None,
-                 replace: tuple[str, ...] = ()) -> CheckReport:
+                 replace: tuple[str, ...] = (), as_of: date | None = None) -> CheckReport:
     """Check every returned file with a progress bar on stderr."""
     if not folder.is_dir():
         raise ToolError(f"returns folder not found or not a folder: {folder}")
     data, manifest = _plan_of_folder(obj, folder, manifest_path, plan_id)
     files = [p for p in folder.iterdir() if p.is_file()]
     with click.progressbar(length=len(files), label="Reading returns", file=sys.stderr) as bar:
-        return check_folder(folder, data, manifest=manifest, progress=lambda _r: bar.update(1), replace=replace)
+        return check_folder(folder, data, manifest=manifest, progress=lambda _r: bar.update(1), replace=replace, as_of=as_of)
 
 
 def _problem_rows(problems: list[Problem]) -> list[list[str]]:
@@ -133,7 +133,7 @@ def consolidate_command(
     replace: tuple[str, ...], force: bool,
 ) -> None:
     """Consolidate the returns into a national summary (exit 1 when units are missing or rejected)."""
-    report = _read_folder(obj, returns_dir, manifest_path, plan_id, replace)
+    report = _read_folder(obj, returns_dir, manifest_path, plan_id, replace, as_of)
     data = report.data
     baseline = load_plan(data.plan.previous_plan, obj["dirs"]) if data.plan.is_stock and data.plan.previous_plan else None
     result = consolidate(report, held=load_held(out_path), as_of=as_of, baseline=baseline)

@@ -168,3 +168,13 @@ def test_two_senders_for_one_unit_use_neither_until_staff_choose(blank, tmp_path
     assert "--replace" in rival["04-cao-bang.xlsx"]["message"]
     older = [p for p in problems if p["code"] == "duplicate_unit"]
     assert [(p["file"], p["severity"]) for p in older] == [("01-ha-noi.xlsx", "warning")]
+
+
+def test_a_signature_added_in_a_later_round_is_not_a_second_sender(blank, tmp_path):
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    _returned(blank["04"], folder / "04-cao-bang.xlsx", 3_000)
+    _returned(blank["04"], folder / "04-cao-bang-t10.xlsx", 3_100, day=date(2021, 10, 15), reporter="Hoàng Văn C")
+    code, problems = _check(folder, tmp_path)
+    assert code == 0 and not [p for p in problems if p["code"] == "duplicate_conflict"]
+    assert [p["file"] for p in problems if p["code"] == "duplicate_unit"] == ["04-cao-bang.xlsx"]

@@ -13,7 +13,7 @@ from pathlib import Path
 from .errors import DataFileError, WorkbookToolsError
 from .forms import FormSet, shipped_forms
 from .intake import candidate_files
-from .names import resolver
+from .names import fold, resolver
 from .parallel import run_jobs
 from .plans import PlanTargets
 from .problems import Problem, problem
@@ -137,9 +137,19 @@ def _rivalry(latest: Return, other: Return) -> str:
         return ""
     if latest.round_date == other.round_date:
         return "cùng ngày báo cáo"
-    if (latest.reporter.strip(), latest.phone.strip()) != (other.reporter.strip(), other.phone.strip()):
+    if _differ(fold(latest.reporter), fold(other.reporter)) or _differ(_digits(latest.phone), _digits(other.phone)):
         return "người lập biểu hoặc điện thoại khác nhau"
     return ""
+
+
+def _digits(text: str) -> str:
+    """A phone number's digits, however it was spaced or punctuated."""
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _differ(one: str, other: str) -> bool:
+    """Two signatures differ only when both were typed (one left empty is no evidence)."""
+    return bool(one and other and one != other)
 
 
 def choose_returns(returns: list[Return], chosen_files: Collection[str] = ()) -> dict[str, Return]:

@@ -279,11 +279,17 @@ def _sheet_present(ret: Return, keyed: dict[str, Sheet], form: Form) -> bool:
     return True
 
 
+def _ref(sheet: Sheet, row_key: str, col_key: str) -> str:
+    """'F11' for a keyed cell, '' when a key is missing."""
+    _, where = sheet.raw(row_key, col_key)
+    return cell_ref(*where) if where else ""
+
+
 def _slip_basis(value: float, others: list[Any], target: float | None) -> str | None:
     """What a value is about 1000x smaller than ('các tháng khác (61.234)'), or None when it is not.
 
-    Against the row's other months the band is tight (the value x 1000 within a third to three
-    times their median); against the target alone it is wide, so the value must also carry the
+    Against the row's other months the band is tight (the value x 1000 between a quarter of and
+    four times their median); against the target alone it is wide, so the value must also carry the
     mark of a thousands group read as decimals (a fraction of at most three digits: 4.65, 58.321).
     """
     numbers = sorted(v for v in others if isinstance(v, (int, float)) and v > 0)
@@ -329,8 +335,7 @@ class _Reader:
         limit = self.ceiling(measure)
         if value <= limit:
             return True
-        where = sheet.index.cell(row_key, col_key)
-        self.ret.add("implausible_value", sheet=sheet.name, cell=cell_ref(*where) if where else "", indicator=row_key,
+        self.ret.add("implausible_value", sheet=sheet.name, cell=_ref(sheet, row_key, col_key), indicator=row_key,
                      period=period, found=vn_number(value), expected=vn_number(limit))
         return False
 
@@ -375,8 +380,7 @@ class _Reader:
         cells: dict[str, list[str]] = {}
         for (row_key, month), _value in typed.items():
             if month in self.months and month > reported:
-                where = sheet.index.cell(row_key, column_key(row_keys[row_key], month))
-                cells.setdefault(row_key, []).append(cell_ref(*where) if where else month)
+                cells.setdefault(row_key, []).append(_ref(sheet, row_key, column_key(row_keys[row_key], month)) or month)
         for row_key, refs in cells.items():
             months = sorted(m for (k, m) in typed if k == row_key and m > reported and m in self.months)
             self.ret.add("figures_after_date", sheet=sheet.name, cell=", ".join(refs), indicator=row_key, period=months[0],
@@ -392,8 +396,8 @@ class _Reader:
             if basis is None:
                 continue
             meant = round(value * 1000, 6)
-            where = sheet.index.cell(row_key, column_key(columns[row_key], month))
-            self.ret.add("thousands_typo", sheet=sheet.name, cell=cell_ref(*where) if where else "", indicator=row_key, period=month,
+            self.ret.add("thousands_typo", sheet=sheet.name, cell=_ref(sheet, row_key, column_key(columns[row_key], month)),
+                         indicator=row_key, period=month,
                          found=vn_number(value), expected=basis, meant=vn_number(meant),
                          digits=str(int(meant)) if float(meant).is_integer() else vn_number(meant))
 
@@ -447,8 +451,7 @@ class _Reader:
         into[key] = parsed.value
         target = self.data.value(self.ret.unit, row_key, period) if key[1] == period else None
         if target and parsed.value > max(10 * target, 100):
-            where = sheet.index.cell(row_key, col_key)
-            self.ret.add("absurd_value", sheet=sheet.name, cell=cell_ref(*where) if where else "", indicator=row_key,
+            self.ret.add("absurd_value", sheet=sheet.name, cell=_ref(sheet, row_key, col_key), indicator=row_key,
                          period=period, found=vn_number(parsed.value), expected=vn_number(target))
 
     def _missing_months(self, sheet: Sheet, code: str) -> None:

@@ -90,6 +90,11 @@ def test_a_held_wrong_date_is_replaced_only_when_staff_say_so(blank, tmp_path):
         assert _unit(payload, "01")["nov"] == 100
 
     out.write_bytes(held)
+    code, _, payload = _consolidate(second, out, "--as-of", "2021-11-30", "--replace", "Hà Giang")
+    unused = [p for p in payload["problems"] if p["code"] == "replace_unused"]
+    assert [(p["unit"], p["severity"]) for p in unused] == [("02", "warning")] and "đơn vị 02" in unused[0]["message"]
+
+    out.write_bytes(held)
     code, output, _ = _consolidate(second, out, "--replace", "khong-co.xlsx")
     assert code == 2 and "--replace khong-co.xlsx" in output
     assert out.read_bytes() == held

@@ -146,3 +146,13 @@ def test_the_dated_return_wins_over_a_month_typo_in_the_same_folder(blank, tmp_p
     assert {("04-cao-bang.xlsx", "round_date_future"), ("04-cao-bang.xlsx", "duplicate_unit")} <= problems
     code, _, payload = _consolidate(folder, tmp_path / "n.xlsx")
     assert _unit(payload, "04") == {"round_date": "2021-11-15", "file": "04-cao-bang (1).xlsx", "nov": 350, "status": "accepted"}
+
+
+def test_older_rounds_left_in_the_folder_do_not_make_the_current_round_look_future(blank, tmp_path):
+    folder = _round(tmp_path / "r", blank, {"01": (date(2021, 10, 15), 10), "02": (date(2021, 10, 15), 20),
+                                            "04": (date(2021, 10, 15), 30)})
+    for unit, value in (("01", 100), ("02", 200)):
+        fill(blank[unit], {("mau01", "round_date", "uom"): date(2021, 11, 30), NOV: value}, folder / f"{unit}-thang-11.xlsx")
+    code, _, payload = _consolidate(folder, tmp_path / "n.xlsx")
+    assert not [p for p in payload["problems"] if p["code"] == "round_date_future"]
+    assert _unit(payload, "01")["round_date"] == "2021-11-30" and _unit(payload, "02")["nov"] == 200

@@ -112,7 +112,11 @@ def undate_future(returns: Sequence[Return], as_of: date | None) -> None:
     after it look older; undated, its figures are still used, a dated return of the unit in the
     same folder wins over it, and the next round's return replaces it.
     """
-    limit = latest_possible([r.round_date for r in returns if not r.rejected], as_of)
+    latest: dict[str, date] = {}
+    for ret in returns:
+        if ret.round_date and not ret.rejected and ret.round_date > latest.get(ret.unit, date.min):
+            latest[ret.unit] = ret.round_date
+    limit = latest_possible(list(latest.values()), as_of)  # each unit's latest: older rounds left in the folder do not count
     for ret in returns:
         if limit and ret.round_date and ret.round_date > limit and not ret.rejected:
             after = f"ngày tổng hợp {limit:%d/%m/%Y} (--as-of)" if as_of else f"hạn của kỳ báo cáo kế tiếp ({limit:%d/%m/%Y})"

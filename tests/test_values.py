@@ -37,3 +37,4 @@ def test_report_dates_in_the_forms_staff_type(raw, day):
 
 def test_vietnamese_number_display():
     assert vn_number(1_234_567) == "1.234.567" and vn_number(1234.5) == "1.234,5" and vn_number(-5.0) == "-5"
+    assert vn_number(58.321) == "58,321" and vn_number(float("nan")) == "NaN" and vn_number(float("-inf")) == "-INF"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -56,3 +57,24 @@ def computed(path: Path) -> dict[str, dict[tuple[str, str], Any]]:
                 cells[(row_key, col_key)] = grid[r][c] if c < len(grid[r]) else ""
         result[index.form] = cells
     return result
+
+
+def generated(root: Path, units: tuple[str, ...], plan: str = "2800-2021") -> dict[str, Path]:
+    """Generate a few units' workbooks through the CLI (with manifest.json); code → path."""
+    from click.testing import CliRunner
+
+    from workbook_tools.cli import main
+
+    args = ["generate", "--plan", plan, "--out", str(root)]
+    for unit in units:
+        args += ["--unit", unit]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return {p.name[:2]: p for p in root.glob("*.xlsx")}
+
+
+def strict_json(text: str) -> Any:
+    """json.loads that refuses NaN and Infinity, as any strict JSON parser does."""
+    def refuse(name: str) -> None:
+        raise ValueError(f"non-standard JSON constant {name}")
+    return json.loads(text, parse_constant=refuse)

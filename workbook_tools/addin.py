@@ -18,7 +18,7 @@ import tempfile
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ SETTINGS = (
     ("manifest", "Tệp manifest.json của đợt gửi sổ (không bắt buộc)"),
     ("structure", "Tổng hợp theo 63 hay 34 đơn vị (để trống: theo kế hoạch)"),
     ("as_of", "Kỳ báo cáo (ngày/tháng/năm, để trống: tự xác định)"),
+    ("replace", "Sổ thay số liệu đang giữ dù ngày báo cáo cũ hơn (tên tệp hoặc mã đơn vị, cách nhau bởi dấu ;)"),
     ("out_dir", "Thư mục để tạo sổ cho các đơn vị"),
     ("units", "Chỉ tạo sổ cho các đơn vị (mã hoặc tên, cách nhau bởi dấu ;)"),
     ("next_plan", "Kế hoạch kỳ tiếp theo (cho nút «Kỳ tiếp theo»)"),
@@ -173,11 +174,18 @@ def _close_if_open(book: Any, path: Path) -> None:
             other.close()
 
 
+def _as_of(settings: Settings) -> date | None:
+    """The reporting round set on `Cấu hình` (None: worked out from the returns)."""
+    return parse_date(settings.values.get("as_of")) if settings.text("as_of") else None
+
+
 def _report(settings: Settings) -> Any:
-    """Read the returns folder set on `Cấu hình`, as `workbook-tools check` does."""
+    """Read the returns folder set on `Cấu hình`, as `workbook-tools check` does (with --as-of and --replace)."""
     data = load_plan(settings.text("plan"), data_dirs())
     manifest = load_manifest(Path(settings.text("manifest"))) if settings.text("manifest") else None
-    return check_folder(settings.folder("returns_dir", "Thư mục chứa báo cáo"), data, manifest=manifest)
+    replace = [part.strip() for part in settings.text("replace").split(";") if part.strip()]
+    return check_folder(settings.folder("returns_dir", "Thư mục chứa báo cáo"), data, manifest=manifest,
+                        replace=replace, as_of=_as_of(settings))
 
 
 def consolidate_action(book: Any, settings: Settings) -> str:
@@ -186,8 +194,7 @@ def consolidate_action(book: Any, settings: Settings) -> str:
     data = report.data
     out = national_path(book, settings, data.plan.id)
     baseline = load_plan(data.plan.previous_plan, data_dirs()) if data.plan.is_stock and data.plan.previous_plan else None
-    as_of = parse_date(settings.values.get("as_of")) if settings.text("as_of") else None
-    result = consolidate(report, held=load_held(out), as_of=as_of, baseline=baseline)
+    result = consolidate(report, held=load_held(out), as_of=_as_of(settings), baseline=baseline)
     key = settings.text("structure")
     if key and key != data.plan.structure:
         result = regroup_results(result, mapping_63_to_34(), in_structure(data, key))

@@ -6,20 +6,21 @@ never an average of percentages; flows add up their months, stocks take the late
 
 from __future__ import annotations
 
-import calendar
-from collections import Counter
+import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any
 
-from .check import ACCEPTED, MISSING, REJECTED, CheckReport
+from .check import ACCEPTED, MISSING, REJECTED, CheckReport, round_of
+from .check import round_bounds as round_bounds  # re-exported: it lived here before
 from .forms import FormSet, shipped_forms
 from .generate import unit_targets
 from .plans import NATIONAL_CODE, PROVINCES_TOTAL_CODE, TOTAL, Plan, PlanTargets
 from .problems import Problem, problem
 from .targets import completion, to_date, to_date_of_kind
 from .units import CENTRAL_CODE, central_unit, structure
+from .values import CEILING
 
 ON_TIME, LATE, UNKNOWN = "on_time", "late", "unknown"
 
@@ -181,26 +182,9 @@ def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def round_bounds(day: date) -> tuple[date, date]:
-    """The reporting round a date falls in: (day after the previous deadline, deadline).
-
-    Provinces report by the 15th and by the last day of each month (Kế hoạch 2800/KH-BHXH).
-    """
-    last = calendar.monthrange(day.year, day.month)[1]
-    if day.day <= 15:
-        previous_deadline = day.replace(day=1) - timedelta(days=1)
-        return previous_deadline + timedelta(days=1), day.replace(day=15)
-    return day.replace(day=16), day.replace(day=last)
-
-
 def current_round(sources: Sequence[Source], as_of: date | None) -> tuple[date, date] | None:
     """The round being consolidated: the one `as_of` falls in, else the one most returns are dated in."""
-    if as_of:
-        return round_bounds(as_of)
-    rounds = Counter(round_bounds(s.round_date) for s in sources if s.round_date)
-    if not rounds:
-        return None
-    return max(rounds.items(), key=lambda item: (item[1], item[0]))[0]
+    return round_of([s.round_date for s in sources], as_of)
 
 
 def timeliness(round_date: date | None, bounds: tuple[date, date] | None) -> str:
@@ -238,16 +222,33 @@ def sum_figures(groups: Sequence[Sequence[Figure]]) -> list[Figure]:
     return result
 
 
+def _sane(figures: Mapping[tuple[str, str], Any], unit: str, notices: list[str]) -> dict[tuple[str, str], Any]:
+    """Held figures that can enter a sum: numbers, finite, within the forms' maximum (an edited `_data` may hold others)."""
+    kept = {}
+    for key, value in figures.items():
+        if isinstance(value, str) or value is None:
+            kept[key] = value
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and abs(value) <= CEILING:
+            kept[key] = value
+        else:
+            notices.append(f"{unit}: held figure {key[0]} {key[1]} = {value!r} is not a usable number; left out")
+    return kept
+
+
 def sources_of(report: CheckReport, held: Mapping[str, Source]) -> tuple[dict[str, Source], list[Problem], list[str]]:
     """Merge this folder's returns with the figures already held: newer rounds replace, older ones warn."""
-    sources = dict(held)
     problems: list[Problem] = []
     notices: list[str] = []
+    held = {u: replace(s, actuals=_sane(s.actuals, u, notices), tasks=_sane(s.tasks, u, notices)) for u, s in held.items()}
+    sources = dict(held)
     for unit, ret in report.chosen.items():
         numbers = {k: v for k, v in ret.tasks.items() if isinstance(v, (int, float))}
         fresh = Source(unit, ret.round_date, ret.file, ret.sha256, dict(ret.actuals), tasks=numbers)
         old = held.get(unit)
         if old and old.sha256 == fresh.sha256:
+            sources[unit] = fresh
+        elif old and unit in report.replacing:
+            notices.append(f"{unit}: {ret.file} (round {_iso(fresh.round_date)}) replaces {old.file} (round {_iso(old.round_date)}), as --replace asks")
             sources[unit] = fresh
         elif old and old.round_date and (fresh.round_date or date.min) < old.round_date:
             problems.append(problem("older_round", ret.file, unit, found=_iso(fresh.round_date) or "?", expected=old.round_date.isoformat()))

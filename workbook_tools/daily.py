@@ -87,8 +87,8 @@ def read_daily_return(path: Path, data: PlanTargets, forms: FormSet) -> DailyRet
     loaded = load_return(ret, (DAILY_FORM,))
     if loaded is None:
         return ret
-    keyed, meta = loaded
-    if not _identify(ret, meta, data, forms) or not _sheet_present(ret, keyed, forms.form(DAILY_FORM)):
+    keyed, meta, props = loaded
+    if not _identify(ret, meta, data, forms, props) or not _sheet_present(ret, keyed, forms.form(DAILY_FORM)):
         return ret
     ret.campaign = _campaign_of(meta)
     if ret.campaign is None:

@@ -149,3 +149,24 @@ def _shipped_resolver(key: str) -> NameResolver:
         result.former_target = {u.code: target.unit(mapping[u.code]) for u in old.units}
     return result
 
+
+
+_UNIT_MARKERS = (("bhxh",), ("tinh",), ("tp",), ("thanh", "pho"))
+
+
+def units_named_in(text: str, key: str = "63", *, after_marker: bool = False) -> set[str]:
+    """Codes of the units a free text names (a file name, a signature), matched on whole words.
+
+    With `after_marker`, a name counts only after 'BHXH', 'tỉnh', 'TP' or 'thành phố', since
+    people's names (Hòa Bình, Long An, Hải Dương) are also province names.
+    """
+    tokens = tuple(fold(text).split())
+    found: set[str] = set()
+    for name, codes in resolver(key)._exact.items():
+        size = len(name)
+        for start in range(len(tokens) - size + 1):
+            if tokens[start:start + size] != name:
+                continue
+            if not after_marker or any(tokens[max(0, start - len(m)):start] == m for m in _UNIT_MARKERS):
+                found |= codes
+    return found

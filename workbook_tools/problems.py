@@ -21,6 +21,7 @@ CATALOGUE: dict[str, tuple[str, bool, str]] = {
     "macros": (WARNING, True, "Tệp có chứa macro; macro không được chạy, chỉ đọc số liệu. Nên lưu lại dạng .xlsx."),
     "no_identity": (ERROR, True, "Không tìm thấy thông tin nhận diện (sheet _meta) — đây không phải sổ do BHXH Việt Nam gửi. Dùng đúng sổ đã được gửi."),
     "other_plan": (ERROR, True, "Sổ của kế hoạch {found}, không phải kế hoạch {expected} đang tổng hợp."),
+    "identity_conflict": (ERROR, True, "Thông tin nhận diện mâu thuẫn: {expected}, nhưng {found}. Tệp không được dùng và không thay báo cáo của đơn vị nào; đề nghị đơn vị gửi lại đúng sổ đã được gửi cho mình (không sửa sheet _meta, không dùng sổ của đơn vị khác)."),
     "unknown_unit": (ERROR, True, "Mã đơn vị {found} không có trong kế hoạch {expected}."),
     "unexpected_unit": (WARNING, True, "Đơn vị {found} không có trong danh sách sổ đã gửi (manifest)."),
     "form_version": (WARNING, True, "Sổ theo mẫu phiên bản {found}, phiên bản hiện hành {expected}."),
@@ -28,23 +29,31 @@ CATALOGUE: dict[str, tuple[str, bool, str]] = {
     "sheet_renamed": (WARNING, True, "Sheet «{expected}» đã bị đổi tên thành «{found}»; vẫn đọc được, đề nghị không đổi tên."),
     "key_missing": (ERROR, False, "Không tìm thấy dòng/cột {found} (đã bị xoá?). Dùng lại sổ gốc, không xoá dòng, cột."),
     "round_date_missing": (WARNING, False, "Chưa nhập ngày báo cáo (ô «Ngày báo cáo» trên Mẫu 01)."),
-    "round_date_invalid": (ERROR, False, "Ngày báo cáo «{found}» không hợp lệ; nhập dạng ngày/tháng/năm trong kỳ kế hoạch."),
-    "text_number": (WARNING, False, "Số nhập dạng chữ «{found}», đã hiểu là {expected}. Nhập số, không gõ dấu cách hay dấu nháy."),
+    "round_date_invalid": (ERROR, False, "Ngày báo cáo «{found}» không hợp lệ hoặc ngoài kỳ kế hoạch ({expected}); nhập dạng ngày/tháng/năm trong kỳ kế hoạch."),
+    "text_number": (WARNING, False, "Số nhập dạng chữ «{found}», đã hiểu là {expected}. Nhập số liền, không gõ dấu cách, dấu nháy hay dấu phân cách hàng nghìn."),
     "not_a_number": (ERROR, False, "Giá trị «{found}» không phải là số; chưa được tính. Nhập số (ví dụ 1234)."),
-    "not_whole": (ERROR, False, "Giá trị {found} không phải số nguyên; chưa được tính. Nhập số nguyên."),
+    "not_whole": (ERROR, False, "Giá trị {found} không phải số nguyên; chưa được tính. Nhập số nguyên, liền không dấu phân cách hàng nghìn (gõ 4650, không gõ 4.650: máy đặt kiểu số tiếng Anh hiểu 4.650 là bốn phẩy sáu lăm)."),
     "negative": (ERROR, False, "Số âm ({found}) không hợp lệ; chưa được tính. Nhập số không âm."),
     "excel_error": (ERROR, False, "Ô nhập liệu chứa lỗi Excel «{found}»; chưa được tính. Xoá công thức, nhập số."),
     "formula_in_input": (ERROR, False, "Ô nhập liệu chứa công thức «{found}»; chưa được tính. Nhập trực tiếp số liệu, không dùng công thức."),
+    "not_finite": (ERROR, False, "Ô nhập liệu chứa giá trị «{found}» (không phải số hữu hạn, thường do dán từ phần mềm khác); chưa được tính. Xoá ô và gõ lại số liệu."),
+    "implausible_value": (ERROR, False, "Giá trị bất thường {found}: vượt mức tối đa có thể có ({expected}); chưa được tính. Kiểm tra lại ô này (gõ thừa chữ số, dán nhầm ô?)."),
+    "thousands_typo": (WARNING, False, "Giá trị {found} nhỏ hơn khoảng 1000 lần so với {expected}. Có lẽ đã gõ «{meant}» (dấu chấm phân cách hàng nghìn) trên máy Excel đặt kiểu số tiếng Anh, nên bị hiểu thành {found}. Nếu đúng là {meant}, gõ lại liền không dấu phân cách: {digits}."),
     "absurd_value": (WARNING, False, "Giá trị {found} lớn bất thường (chỉ tiêu {expected}); đề nghị kiểm tra lại."),
     "missing_value": (WARNING, False, "Chưa nhập số thực hiện các tháng {found} (đến ngày báo cáo)."),
     "target_edited": (WARNING, False, "Chỉ tiêu bị sửa thành {found}; chỉ tiêu được giao là {expected} (dùng chỉ tiêu được giao)."),
     "duplicate_unit": (WARNING, True, "Đơn vị gửi nhiều sổ; dùng sổ {expected} (ngày báo cáo mới nhất), bỏ qua sổ này."),
-    "older_round": (WARNING, True, "Báo cáo ngày {found} cũ hơn số liệu đang giữ (ngày {expected}); giữ số liệu đang giữ."),
     "daily_date_outside": (ERROR, True, "Ngày báo cáo «{found}» nằm ngoài đợt báo cáo hằng ngày ({expected}); báo cáo này không được dùng. Sửa ngày báo cáo rồi gửi lại."),
     "daily_time_missing": (WARNING, False, "Chưa nhập giờ gửi báo cáo ngày {found}; không xác định được đúng hạn (trước 16:00) hay không."),
     "daily_time_invalid": (ERROR, False, "Giờ gửi «{found}» không hợp lệ; nhập dạng giờ:phút (ví dụ 15:30)."),
     "daily_level_dropped": (WARNING, False, "Số lũy kế ({found}) thấp hơn ngày báo cáo trước ({expected}); số lũy kế không thể giảm, đề nghị kiểm tra lại."),
     "daily_corrected": (WARNING, True, "Số liệu ngày {found} đã được đơn vị sửa lại; dùng số mới ({expected})."),
+    "duplicate_conflict": (ERROR, True, "Có nhiều sổ cùng nhận là của đơn vị này, số liệu khác nhau, {found} (các sổ: {expected}); không biết sổ nào đúng nên chưa dùng sổ nào. Xác định sổ đúng rồi tổng hợp lại với tuỳ chọn --replace TÊN_TỆP, hoặc bỏ sổ sai khỏi thư mục."),
+    "set_aside": (WARNING, True, "Đơn vị gửi nhiều sổ; theo chỉ định của người tổng hợp (--replace), dùng sổ {expected}, bỏ qua sổ này."),
+    "replace_unused": (WARNING, True, "Đã chỉ định thay số liệu của đơn vị {found} (--replace) nhưng thư mục không có sổ dùng được của đơn vị này; số liệu đang giữ không đổi."),
+    "older_round": (WARNING, True, "Báo cáo ngày {found} cũ hơn số liệu đang giữ (ngày {expected}); giữ số liệu đang giữ. Nếu báo cáo này mới đúng (ví dụ ngày đang giữ bị gõ nhầm), tổng hợp lại với tuỳ chọn --replace và tên tệp này."),
+    "round_date_future": (ERROR, False, "Ngày báo cáo {found} sau {expected}: không thể có, có lẽ gõ nhầm tháng hoặc năm. Số liệu vẫn được dùng nhưng không ghi nhận ngày này (để báo cáo sửa lại sau đó thay được); sửa ngày báo cáo trong sổ và gửi lại."),
+    "figures_after_date": (WARNING, False, "Có số liệu tháng {found} nhưng ngày báo cáo là {expected}; kiểm tra lại ngày báo cáo hoặc cột đã nhập."),
     "replaced": (WARNING, True, "Báo cáo mới (ngày {found}) thay số liệu của kỳ trước (ngày {expected})."),
 }
 
@@ -74,10 +83,10 @@ class Problem:
 
 
 def problem(code: str, file: str, unit: str = "", *, sheet: str = "", cell: str = "", indicator: str = "",
-            period: str = "", found: object = "", expected: object = "") -> Problem:
-    """Build a problem from the catalogue, its message filled with what was found and expected."""
+            period: str = "", found: object = "", expected: object = "", **details: object) -> Problem:
+    """Build a problem from the catalogue, its message filled with what was found and expected (and any details)."""
     severity, _file_level, template = CATALOGUE[code]
-    message = template.format(found=found, expected=expected)
+    message = template.format(found=found, expected=expected, **details)
     return Problem(file, unit, sheet, cell, indicator, period, severity, code, message)
 
 

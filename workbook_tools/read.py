@@ -20,13 +20,16 @@ from xml.sax.saxutils import unescape
 from python_calamine import CalamineWorkbook
 
 from . import intake
+from .errors import DataFileError
 from .forms import Form, FormSet
 from .indicators import indicator
 from .keys import KeyIndex, index_grid
 from .plans import TOTAL, PlanTargets
 from .problems import Problem, is_file_level, problem
 from .spec import cell_ref, column_key
-from .values import EMPTY, TEXT_NUMBER, Parsed, parse_date, parse_number, vn_number
+from .names import resolver, units_named_in
+from .units import NATIONAL_CODE, structure
+from .values import CEILING, EMPTY, TEXT_NUMBER, Parsed, parse_date, parse_number, vn_number
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -175,8 +178,8 @@ def _fingerprint(ret: Return) -> None:
     ret.modified = datetime.fromtimestamp(ret.path.stat().st_mtime).replace(microsecond=0)
 
 
-def load_return(ret: Return, input_forms: tuple[str, ...]) -> tuple[dict[str, Sheet], dict[str, str]] | None:
-    """Open a returned file: its keyed sheets (with formula/error facts for `input_forms`) and identity; None when unusable."""
+def load_return(ret: Return, input_forms: tuple[str, ...]) -> tuple[dict[str, Sheet], dict[str, str], dict[str, str]] | None:
+    """Open a returned file: its keyed sheets (with formula/error facts for `input_forms`), `_meta` and document properties; None when unusable."""
     verdict = intake.classify(ret.path)
     if verdict.kind != intake.WORKBOOK:
         ret.add(verdict.kind)
@@ -191,7 +194,8 @@ def load_return(ret: Return, input_forms: tuple[str, ...]) -> tuple[dict[str, Sh
         finally:
             book.close()
         with zipfile.ZipFile(ret.path) as archive:
-            meta = _meta_from_grid(keyed["_meta"].grid) if "_meta" in keyed else custom_properties(archive)
+            props = custom_properties(archive)
+            meta = _meta_from_grid(keyed["_meta"].grid) if "_meta" in keyed else props
             parts = sheet_parts(archive)
             for sheet in keyed.values():
                 if sheet.name in parts and sheet.index.form in input_forms:
@@ -199,7 +203,7 @@ def load_return(ret: Return, input_forms: tuple[str, ...]) -> tuple[dict[str, Sh
     except Exception as exc:  # noqa: BLE001 - any failure to parse is reported as a corrupt file
         ret.add("encrypted" if "password" in str(exc).lower() else "corrupt")
         return None
-    return keyed, meta
+    return keyed, meta, props
 
 
 def read_return(path: Path, data: PlanTargets, forms: FormSet) -> Return:
@@ -208,8 +212,8 @@ def read_return(path: Path, data: PlanTargets, forms: FormSet) -> Return:
     loaded = load_return(ret, ("mau01", "mau02"))
     if loaded is None:
         return ret
-    keyed, meta = loaded
-    if not _identify(ret, meta, data, forms):
+    keyed, meta, props = loaded
+    if not _identify(ret, meta, data, forms, props):
         return ret
     for form in forms.forms:
         if form.kind == "table" and form.key in ("mau01", "mau02", "chi_tieu") and not _sheet_present(ret, keyed, form):
@@ -221,8 +225,8 @@ def read_return(path: Path, data: PlanTargets, forms: FormSet) -> Return:
     return ret
 
 
-def _identify(ret: Return, meta: dict[str, str], data: PlanTargets, forms: FormSet) -> bool:
-    """Trust the identity written in the file, never its name; refuse another plan's file."""
+def _identify(ret: Return, meta: dict[str, str], data: PlanTargets, forms: FormSet, props: dict[str, str] | None = None) -> bool:
+    """Trust the identity written in the file, if everything else in it agrees; refuse another plan's file."""
     if not meta.get("plan_id") or not meta.get("unit_code"):
         ret.add("no_identity")
         return False
@@ -233,9 +237,44 @@ def _identify(ret: Return, meta: dict[str, str], data: PlanTargets, forms: FormS
     if not data.has(ret.unit):
         ret.add("unknown_unit", found=ret.unit, expected=data.plan.id)
         return False
+    if not _identity_agrees(ret, meta, props or meta, data):
+        return False
     if meta.get("form_version") and meta["form_version"] != forms.version:
         ret.add("form_version", found=meta["form_version"], expected=forms.version)
     return True
+
+
+def unit_label(data: PlanTargets, code: str) -> str:
+    """'02 Hà Giang': a unit as people name it in a message (the code alone when unknown)."""
+    try:
+        return f"{code} {structure(data.plan.structure).unit(code).name}"
+    except DataFileError:
+        return code
+
+
+def conflict(ret: Return, data: PlanTargets, source: str, other: str, **where: Any) -> None:
+    """Record that a part of the file names another unit than its `_meta` does."""
+    ret.add("identity_conflict", **where, found=f"{source} {unit_label(data, other)}",
+            expected=f"sheet _meta ghi {unit_label(data, ret.unit)}")
+
+
+def _identity_agrees(ret: Return, meta: dict[str, str], props: dict[str, str], data: PlanTargets) -> bool:
+    """`_meta`, the document properties, the unit name in `_meta` and the file name must name one unit."""
+    claims: list[tuple[str, str]] = []
+    if props.get("unit_code") and props["unit_code"] != ret.unit:
+        claims.append(("thuộc tính tệp (wt_unit_code) ghi", props["unit_code"]))
+    if props.get("plan_id") and props["plan_id"] != ret.plan:
+        ret.add("other_plan", found=props["plan_id"], expected=ret.plan)
+        return False
+    named = set(resolver(data.plan.structure).candidates(meta.get("unit_name", ""))) if meta.get("unit_name") else set()
+    if named and ret.unit not in named:
+        claims.append((f"tên đơn vị trong sheet _meta «{meta['unit_name']}» là", min(named)))
+    in_name = units_named_in(ret.path.stem, data.plan.structure)
+    if in_name and ret.unit not in in_name:
+        claims.append((f"tên tệp «{ret.file}» ghi", min(in_name)))
+    for source, other in claims:
+        conflict(ret, data, source, other)
+    return not claims
 
 
 def _sheet_present(ret: Return, keyed: dict[str, Sheet], form: Form) -> bool:
@@ -247,6 +286,29 @@ def _sheet_present(ret: Return, keyed: dict[str, Sheet], form: Form) -> bool:
     if keyed[form.key].name != expected_name:
         ret.add("sheet_renamed", sheet=keyed[form.key].name, expected=expected_name, found=keyed[form.key].name)
     return True
+
+
+def _ref(sheet: Sheet, row_key: str, col_key: str) -> str:
+    """'F11' for a keyed cell, '' when a key is missing."""
+    _, where = sheet.raw(row_key, col_key)
+    return cell_ref(*where) if where else ""
+
+
+def _slip_basis(value: float, others: list[Any], target: float | None) -> str | None:
+    """What a value is about 1000x smaller than ('các tháng khác (61.234)'), or None when it is not.
+
+    Against the row's other months the band is tight (the value x 1000 between a quarter of and
+    four times their median); against the target alone it is wide, so the value must also carry the
+    mark of a thousands group read as decimals (a fraction of at most three digits: 4.65, 58.321).
+    """
+    numbers = sorted(v for v in others if isinstance(v, (int, float)) and v > 0)
+    if numbers:
+        median = numbers[len(numbers) // 2]
+        return f"các tháng khác (khoảng {vn_number(median)})" if 250 <= median / value <= 4000 else None
+    fraction = not float(value).is_integer() and abs(value * 1000 - round(value * 1000)) < 1e-6
+    if target and fraction and 100 <= target / value <= 10_000:
+        return f"chỉ tiêu tháng ({vn_number(target)})"
+    return None
 
 
 def _input_columns(form: Form, plan_kind: str) -> tuple[list[str], list[str]]:
@@ -262,6 +324,29 @@ class _Reader:
     def __init__(self, ret: Return, data: PlanTargets, forms: FormSet) -> None:
         self.ret, self.data, self.forms = ret, data, forms
         self.months = data.plan.months
+        self._ceilings: dict[str, float] = {}
+
+    def ceiling(self, code: str) -> float:
+        """The largest figure one unit can report: the forms' maximum, and at most 10× the national target."""
+        if code not in self._ceilings:
+            limit: float = CEILING
+            if code in self.data.plan.indicators:
+                national = self.data.value(NATIONAL_CODE, code, TOTAL)
+                if not national:
+                    national = sum(self.data.value(u, code, TOTAL) or 0 for u in self.data.unit_codes())
+                if national:
+                    limit = min(CEILING, max(10 * national, 1_000))
+            self._ceilings[code] = limit
+        return self._ceilings[code]
+
+    def plausible(self, sheet: Sheet, row_key: str, col_key: str, period: str, value: float, measure: str) -> bool:
+        """False (and an error) for a value no unit can have, so no sum can overflow or be swamped."""
+        limit = self.ceiling(measure)
+        if value <= limit:
+            return True
+        self.ret.add("implausible_value", sheet=sheet.name, cell=_ref(sheet, row_key, col_key), indicator=row_key,
+                     period=period, found=vn_number(value), expected=vn_number(limit))
+        return False
 
     def cell(self, sheet: Sheet, row_key: str, col_key: str, *, whole: bool, period: str, text: bool = False) -> Parsed | str | None:
         """One input by key: a clean number, None (empty or unusable) or text for a note row."""
@@ -289,22 +374,63 @@ class _Reader:
             self.ret.add(parsed.code, **place, found=shown)
         return parsed
 
+    def date_window(self) -> tuple[date, date]:
+        """Report dates a return of this plan can carry: its first day to a month after its last."""
+        first = date.fromisoformat(self.months[0] + "-01")
+        year, month = map(int, self.months[-1].split("-"))
+        end = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+        return first, end + timedelta(days=31)
+
+    def figures_after_date(self, sheet: Sheet, typed: dict[tuple[str, str], Any], row_keys: dict[str, str]) -> None:
+        """Figures typed for months after the report date: a warning per indicator naming the cells."""
+        if self.ret.round_date is None:
+            return
+        reported = self.ret.round_date.isoformat()[:7]
+        cells: dict[str, list[str]] = {}
+        for (row_key, month), _value in typed.items():
+            if month in self.months and month > reported:
+                cells.setdefault(row_key, []).append(_ref(sheet, row_key, column_key(row_keys[row_key], month)) or month)
+        for row_key, refs in cells.items():
+            months = sorted(m for (k, m) in typed if k == row_key and m > reported and m in self.months)
+            self.ret.add("figures_after_date", sheet=sheet.name, cell=", ".join(refs), indicator=row_key, period=months[0],
+                         found=", ".join(months), expected=f"{self.ret.round_date:%d/%m/%Y}")
+
+    def scale_slips(self, sheet: Sheet, typed: dict[tuple[str, str], Any], columns: dict[str, str], *, with_targets: bool) -> None:
+        """A figure about 1000x smaller than the row's other months (or its target): '4.650' read as 4.65."""
+        for (row_key, month), value in typed.items():
+            if month not in self.months or not value or value <= 0:
+                continue
+            basis = _slip_basis(value, [v for (k, m), v in typed.items() if k == row_key and m != month and m in self.months],
+                                self.data.value(self.ret.unit, row_key, month) if with_targets else None)
+            if basis is None:
+                continue
+            meant = round(value * 1000, 6)
+            self.ret.add("thousands_typo", sheet=sheet.name, cell=_ref(sheet, row_key, column_key(columns[row_key], month)),
+                         indicator=row_key, period=month,
+                         found=vn_number(value), expected=basis, meant=vn_number(meant),
+                         digits=str(int(meant)) if float(meant).is_integer() else vn_number(meant))
+
     def read_info(self, sheet: Sheet) -> None:
         """Report date, reporter and phone above the Mẫu 01 table."""
         raw, where = sheet.raw("round_date", INFO_COLUMN)
         place = {"sheet": sheet.name, "cell": cell_ref(*where) if where else "", "indicator": "round_date"}
         day = parse_date(raw)
-        first = date.fromisoformat(self.months[0] + "-01")
-        last = date.fromisoformat(self.months[-1] + "-01") + timedelta(days=31 + 45)
+        first, last = self.date_window()
         if raw in (None, ""):
             self.ret.add("round_date_missing", **place)
         elif day is None or not first <= day <= last:
-            self.ret.add("round_date_invalid", **place, found=raw)
+            shown = f"{day:%d/%m/%Y}" if day else raw
+            self.ret.add("round_date_invalid", **place, found=shown, expected=f"{first:%d/%m/%Y} – {last:%d/%m/%Y}")
         else:
             self.ret.round_date = day
         for key in ("reporter", "phone"):
             value, _ = sheet.raw(key, INFO_COLUMN)
             setattr(self.ret, key, "" if value is None else str(value))
+        named = units_named_in(self.ret.reporter, self.data.plan.structure, after_marker=True)
+        if named and self.ret.unit not in named:
+            _, where = sheet.raw("reporter", INFO_COLUMN)
+            conflict(self.ret, self.data, f"người lập biểu «{self.ret.reporter}» thuộc", min(named), sheet=sheet.name,
+                     cell=cell_ref(*where) if where else "", indicator="reporter")
 
     def read_mau01(self, sheet: Sheet) -> None:
         """Achieved figures by indicator and month, and the once-per-plan inputs of stock plans."""
@@ -319,17 +445,22 @@ class _Reader:
             for column in once:
                 self._store(sheet, code, column_key(column, TOTAL), TOTAL, whole, self.ret.actuals, (code, column))
             self._missing_months(sheet, code)
+        if monthly:
+            columns = dict.fromkeys(self.data.plan.indicators, monthly[0])
+            self.figures_after_date(sheet, self.ret.actuals, columns)
+            self.scale_slips(sheet, self.ret.actuals, columns, with_targets=True)
 
     def _store(self, sheet: Sheet, row_key: str, col_key: str, period: str, whole: bool, into: dict, key: tuple[str, str]) -> None:
         """Keep a usable value; flag one far above its target."""
         parsed = self.cell(sheet, row_key, col_key, whole=whole, period=period)
         if not isinstance(parsed, Parsed) or not parsed.usable or parsed.value is None:
             return
+        if not self.plausible(sheet, row_key, col_key, period, parsed.value, row_key):
+            return
         into[key] = parsed.value
         target = self.data.value(self.ret.unit, row_key, period) if key[1] == period else None
         if target and parsed.value > max(10 * target, 100):
-            where = sheet.index.cell(row_key, col_key)
-            self.ret.add("absurd_value", sheet=sheet.name, cell=cell_ref(*where) if where else "", indicator=row_key,
+            self.ret.add("absurd_value", sheet=sheet.name, cell=_ref(sheet, row_key, col_key), indicator=row_key,
                          period=period, found=vn_number(parsed.value), expected=vn_number(target))
 
     def _missing_months(self, sheet: Sheet, code: str) -> None:
@@ -359,12 +490,24 @@ class _Reader:
                             self.ret.tasks[(row.key, month)] = note
                         continue
                     parsed = self.cell(sheet, row.key, col_key, whole=row.type == "count", period=month)
-                    if isinstance(parsed, Parsed) and parsed.usable and parsed.value is not None:
+                    if (isinstance(parsed, Parsed) and parsed.usable and parsed.value is not None
+                            and self.plausible(sheet, row.key, col_key, month, parsed.value, row.target or row.key)):
                         self.ret.tasks[(row.key, month)] = parsed.value
+        if monthly:
+            numbers = {k: v for k, v in self.ret.tasks.items() if not isinstance(v, str)}
+            columns = {key: monthly[0] for key, _ in numbers}
+            self.figures_after_date(sheet, numbers, columns)
+            self.scale_slips(sheet, numbers, columns, with_targets=False)
 
     def check_targets(self, *sheets: Sheet) -> None:
-        """Targets are the centre's: an edited one is a warning, and the centre's figure is used."""
+        """Targets are the centre's: an edited one is a warning, and the centre's figure is used.
+
+        When the targets in the file are all another unit's, the file is that unit's workbook
+        relabelled: an identity conflict, not a series of edited targets.
+        """
         periods = (TOTAL, *self.months) if self.data.plan.published_months else (TOTAL,)
+        edited: list[dict[str, Any]] = []
+        seen: dict[tuple[str, str], float | None] = {}
         for sheet in sheets:
             for code in self.data.plan.indicators:
                 for period in periods:
@@ -372,7 +515,25 @@ class _Reader:
                     raw, where = sheet.raw(code, column_key("target", period))
                     if where is None or expected is None:
                         continue
-                    if parse_number(raw, whole=False).value != expected:
-                        self.ret.add("target_edited", sheet=sheet.name, cell=cell_ref(*where), indicator=code,
-                                     period=period, found=vn_number(raw) if isinstance(raw, (int, float)) else raw,
-                                     expected=vn_number(expected))
+                    value = parse_number(raw, whole=False).value
+                    seen[(code, period)] = value
+                    if value != expected:
+                        edited.append({"sheet": sheet.name, "cell": cell_ref(*where), "indicator": code, "period": period,
+                                       "found": vn_number(raw) if isinstance(raw, (int, float)) else raw,
+                                       "expected": vn_number(expected)})
+        owner = self._owner_of(seen) if edited else None
+        if owner:
+            conflict(self.ret, self.data, "chỉ tiêu trong sổ là chỉ tiêu của", owner,
+                     sheet=edited[0]["sheet"])
+            return
+        for place in edited:
+            self.ret.add("target_edited", **place)
+
+    def _owner_of(self, seen: dict[tuple[str, str], float | None]) -> str | None:
+        """The other unit whose targets these all are, if one is."""
+        if len(seen) < 2:
+            return None
+        for unit in self.data.unit_codes():
+            if unit != self.ret.unit and all(self.data.value(unit, c, p) == v for (c, p), v in seen.items()):
+                return unit
+        return None

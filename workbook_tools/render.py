@@ -38,15 +38,15 @@ BASE: dict[str, dict[str, Any]] = {
 VALIDATIONS: dict[str, dict[str, Any]] = {
     "count": {
         "validate": "integer", "criteria": "between", "minimum": 0, "maximum": 1_000_000_000,
-        "input_title": "Số nguyên không âm", "input_message": "Nhập số lũy kế đến ngày báo cáo, ví dụ 1234.",
+        "input_title": "Số nguyên không âm", "input_message": "Nhập số lũy kế đến ngày báo cáo, gõ liền không có dấu phân cách hàng nghìn: ví dụ 4650 (không gõ 4.650 hay 4,650).",
         "error_title": "Số liệu không hợp lệ",
-        "error_message": "Chỉ nhập số nguyên không âm (ví dụ 1234). Không nhập chữ, dấu cách, số âm hay công thức.",
+        "error_message": "Chỉ nhập số nguyên không âm, gõ liền không có dấu phân cách hàng nghìn (ví dụ 4650). Không nhập chữ, dấu cách, số âm hay công thức.",
     },
     "money": {
         "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1_000_000_000,
-        "input_title": "Số tiền (triệu đồng)", "input_message": "Nhập số tiền tính bằng triệu đồng, ví dụ 1234,5.",
+        "input_title": "Số tiền (triệu đồng)", "input_message": "Số tiền tính bằng triệu đồng, gõ liền không có dấu phân cách hàng nghìn: ví dụ 4650 (không gõ 4.650: máy đặt kiểu số tiếng Anh hiểu là bốn phẩy sáu lăm). Phần lẻ gõ bằng dấu thập phân của máy.",
         "error_title": "Số tiền không hợp lệ",
-        "error_message": "Chỉ nhập số không âm, tính bằng triệu đồng (ví dụ 1234,5). Không nhập chữ hay công thức.",
+        "error_message": "Chỉ nhập số không âm, tính bằng triệu đồng, gõ liền không có dấu phân cách hàng nghìn (ví dụ 4650). Không nhập chữ hay công thức.",
     },
     "percent": {
         "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 10,
@@ -54,9 +54,9 @@ VALIDATIONS: dict[str, dict[str, Any]] = {
     },
     "date": {
         "validate": "date", "criteria": "between",
-        "input_title": "Ngày báo cáo", "input_message": "Ngày lập báo cáo, dạng ngày/tháng/năm (ví dụ 15/10/2021).",
+        "input_title": "Ngày báo cáo", "input_message": "Ngày lập báo cáo. Gõ dạng năm-tháng-ngày (ví dụ 2021-10-15): máy nào cũng hiểu đúng; sau khi gõ, kiểm tra ngày hiển thị đúng ngày, tháng.",
         "error_title": "Ngày không hợp lệ",
-        "error_message": "Nhập ngày trong kỳ kế hoạch, dạng ngày/tháng/năm (ví dụ 15/10/2021).",
+        "error_message": "Nhập ngày trong kỳ kế hoạch, dạng năm-tháng-ngày (ví dụ 2021-10-15).",
     },
 }
 VALIDATIONS["time"] = {

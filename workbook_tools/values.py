@@ -6,6 +6,7 @@ paste text, or type negatives. Every rule lives here so reader and checks agree.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -25,6 +26,12 @@ NOT_A_NUMBER = "not_a_number"
 NOT_WHOLE = "not_whole"
 NEGATIVE = "negative"
 EXCEL_ERROR = "excel_error"
+NOT_FINITE = "not_finite"
+
+# No single figure of a province may exceed this: the forms' own validation maximum. Any value
+# above it came in past the validation (pasted, edited outside Excel) and would let two units
+# overflow a float sum to infinity.
+CEILING = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,8 @@ def parse_number(raw: object, *, whole: bool) -> Parsed:
             return Parsed(None, NOT_A_NUMBER)
         code = TEXT_NUMBER
     elif isinstance(raw, (int, float)):
+        if not math.isfinite(raw):
+            return Parsed(None, NOT_FINITE)
         number = raw
     else:
         return Parsed(None, NOT_A_NUMBER)
@@ -110,8 +119,12 @@ def parse_date(raw: object) -> date | None:
 
 
 def vn_number(value: float | int) -> str:
-    """A number as a Vietnamese reader writes it: 1.234.567 and 1.234,5."""
-    text = f"{int(value):,}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0")
+    """A number as a Vietnamese reader writes it: 1.234.567 and 1.234,5 (NaN, INF, 1e+308 as such)."""
+    if not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("-INF" if value < 0 else "INF")
+    if abs(value) >= 1e15:
+        return f"{value:.3g}"
+    text = f"{int(value):,}" if float(value).is_integer() else f"{value:,.6f}".rstrip("0").rstrip(".")
     return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
 
 

@@ -53,14 +53,15 @@ def _plan_named_by_returns(folder: Path) -> str | None:
     return seen.most_common(1)[0][0] if seen else None
 
 
-def _read_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | None, plan_id: str | None) -> CheckReport:
+def _read_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | None, plan_id: str | None,
+                 replace: tuple[str, ...] = (), as_of: date | None = None) -> CheckReport:
     """Check every returned file with a progress bar on stderr."""
     if not folder.is_dir():
         raise ToolError(f"returns folder not found or not a folder: {folder}")
     data, manifest = _plan_of_folder(obj, folder, manifest_path, plan_id)
     files = [p for p in folder.iterdir() if p.is_file()]
     with click.progressbar(length=len(files), label="Reading returns", file=sys.stderr) as bar:
-        return check_folder(folder, data, manifest=manifest, progress=lambda _r: bar.update(1))
+        return check_folder(folder, data, manifest=manifest, progress=lambda _r: bar.update(1), replace=replace, as_of=as_of)
 
 
 def _problem_rows(problems: list[Problem]) -> list[list[str]]:
@@ -118,15 +119,21 @@ def check_command(obj: dict[str, Any], returns_dir: Path, manifest_path: Path | 
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the figures as JSON.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the figures as CSV.")
 @click.option("--structure", "structure_key", type=click.Choice(["63", "34"]), help="Show the summary on this structure (63 → 34 regroups).")
-@click.option("--as-of", "as_of", callback=parse_day, help="Reporting round to judge timeliness by (default: the round most returns are dated in).")
+@click.option("--as-of", "as_of", callback=parse_day,
+              help="Day of the consolidation: its reporting round judges timeliness, and a return dated after it is an error "
+                   "(default: the round most returns are dated in).")
+@click.option("--replace", "replace", multiple=True, metavar="FILE_OR_UNIT",
+              help="This returned file (or this unit's return) replaces the figures held in --out whatever its report date, "
+                   "and is the one used when its unit sent several. Repeat for several.")
 @click.option("--force", is_flag=True, help="Replace --out even if workbook-tools did not write it.")
 @click.pass_obj
 def consolidate_command(
     obj: dict[str, Any], returns_dir: Path, manifest_path: Path | None, plan_id: str | None, out_path: Path,
-    json_path: Path | None, csv_path: Path | None, structure_key: str | None, as_of: date | None, force: bool,
+    json_path: Path | None, csv_path: Path | None, structure_key: str | None, as_of: date | None,
+    replace: tuple[str, ...], force: bool,
 ) -> None:
     """Consolidate the returns into a national summary (exit 1 when units are missing or rejected)."""
-    report = _read_folder(obj, returns_dir, manifest_path, plan_id)
+    report = _read_folder(obj, returns_dir, manifest_path, plan_id, replace, as_of)
     data = report.data
     baseline = load_plan(data.plan.previous_plan, obj["dirs"]) if data.plan.is_stock and data.plan.previous_plan else None
     result = consolidate(report, held=load_held(out_path), as_of=as_of, baseline=baseline)

@@ -9,7 +9,6 @@ its remote engine supports too: `Book.caller`, `sheets`, `sheets.add`, `Sheet.na
 
 from __future__ import annotations
 
-import os
 import re
 import tempfile
 import traceback
@@ -26,6 +25,7 @@ from .errors import WorkbookToolsError
 from .generate import GenerateOptions, generate, in_structure, select_units
 from .held import DATA_SHEET, NATIONAL_KIND, held_from_rows, is_ours
 from .names import resolver
+from .outputs import write_output
 from .plans import load_plan
 from .render import PlainFormulas
 from .summary import PROBLEMS, SHEETS, SummaryBook, write_summary
@@ -234,10 +234,12 @@ ACTIONS: dict[str, Callable[[Any, Settings], str]] = {
 
 
 def write_national_workbook(plan_id: str, path: Path, settings: Mapping[str, str], *, force: bool = False) -> None:
-    """The workbook the add-in works in: `Cấu hình` (plan, folders, action) and empty summary sheets."""
-    if path.exists() and not force and not is_ours(path):
-        raise WorkbookToolsError(f"{path} exists and was not written by workbook-tools; use --force to replace it")
-    temporary = path.with_name(f".{path.name}.tmp")
+    """The workbook the add-in works in, written through `outputs` (replaces only our own file)."""
+    write_output(path, lambda temporary: _national_book(plan_id, temporary, settings), ours=is_ours, force=force)
+
+
+def _national_book(plan_id: str, temporary: Path, settings: Mapping[str, str]) -> None:
+    """`Cấu hình` (plan, folders, action) and empty summary sheets."""
     doc = SummaryBook(temporary)
     s = doc.styles
     ws = doc.book.add_worksheet(CONFIG_SHEET)
@@ -261,7 +263,6 @@ def write_national_workbook(plan_id: str, path: Path, settings: Mapping[str, str
     for key, value in (("kind", NATIONAL_KIND), ("plan_id", plan_id)):
         doc.book.set_custom_property(f"wt_{key}", value)
     doc.book.close()
-    os.replace(temporary, path)
 
 
 def run(book: Any) -> str:

@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 
 from .datafiles import first_existing
 from .errors import WorkbookToolsError
+from .outputs import check_target, make_folder, write_output
 
 ADDIN_NAME = "bhxh_tools"
 TEMPLATE = "quickstart_addin_ribbon.xlam"
@@ -51,13 +52,31 @@ def _activate_config(workbook_xml: bytes, sheet_xml: bytes, interpreter: str) ->
     return book, sheet
 
 
-def build_addin(out_dir: Path, interpreter: str = "") -> list[Path]:
+def is_our_addin(path: Path) -> bool:
+    """An add-in this tool built: an xlam whose ribbon opens the BHXH tab."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return b'id="bhxhTab"' in archive.read("customUI/customUI.xml")
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return False
+
+
+def is_our_shim(path: Path) -> bool:
+    """The shim this tool copies next to the add-in."""
+    try:
+        return "from workbook_tools.addin import main" in path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def build_addin(out_dir: Path, interpreter: str = "", *, force: bool = False) -> list[Path]:
     """Write `bhxh_tools.xlam` and `bhxh_tools.py` into out_dir; returns their paths."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(out_dir)
     macros = macros_dir()
     ribbon = (macros / "customUI.xml").read_bytes()
     target = out_dir / f"{ADDIN_NAME}.xlam"
-    temporary = target.with_name(f".{target.name}.tmp")
+    shim = out_dir / f"{ADDIN_NAME}.py"
+    check_target(shim, ours=is_our_shim, force=force)
     with zipfile.ZipFile(template_path()) as source:
         parts = {info.filename: source.read(info.filename) for info in source.infolist()}
     if "customUI/customUI.xml" not in parts or "xl/vbaProject.bin" not in parts:
@@ -67,15 +86,17 @@ def build_addin(out_dir: Path, interpreter: str = "") -> list[Path]:
         parts["xl/workbook.xml"], parts["xl/worksheets/sheet1.xml"] = _activate_config(
             parts["xl/workbook.xml"], parts["xl/worksheets/sheet1.xml"], interpreter
         )
-    with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in sorted(parts, key=lambda n: (n != "[Content_Types].xml", n)):
-            info = zipfile.ZipInfo(name, FIXED_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, parts[name])
-    temporary.replace(target)
-    shim = out_dir / f"{ADDIN_NAME}.py"
-    shutil.copyfile(macros / f"{ADDIN_NAME}.py", shim)
+
+    def write(temporary: Path) -> None:
+        with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name in sorted(parts, key=lambda n: (n != "[Content_Types].xml", n)):
+                info = zipfile.ZipInfo(name, FIXED_TIME)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                archive.writestr(info, parts[name])
+
+    write_output(target, write, ours=is_our_addin, force=force)
+    write_output(shim, lambda temporary: shutil.copyfile(macros / f"{ADDIN_NAME}.py", temporary), ours=is_our_shim, force=force)
     return [target, shim]
 
 

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import calendar
 import hashlib
-import json
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from . import __version__
-from .errors import WorkbookToolsError
+from .errors import OutputError, WorkbookToolsError
 from .forms import FormSet, shipped_forms
 from .indicators import indicator
+from .outputs import check_target, dumps_json, is_our_json, locked, make_folder, write_atomic
 from .parallel import run_jobs
 from .plans import TOTAL, PlanTargets
 from .render import escape_header, render
@@ -199,9 +198,8 @@ def write_workbook(
     header = f'&L{font}{escape_header(unit_title(unit))}&R{font}{escape_header(ctx.texts["document_short"])}'
     footer = f"&L{font}workbook-tools · {escape_header(plan.id)}&R{font}Trang &P/&N"
     spec = build_workbook(forms, ctx, meta, header, footer)
-    temporary = path.with_name(f".{path.name}.tmp")
-    render(spec, temporary, password=options.password, date_range=round_date_range(plan.months), created=generated_at)
-    os.replace(temporary, path)
+    write_atomic(path, lambda temporary: render(spec, temporary, password=options.password,
+                                                date_range=round_date_range(plan.months), created=generated_at))
     return GeneratedFile(unit, path, sha256_of(path))
 
 
@@ -223,15 +221,22 @@ def generate(
     """Write every unit's workbook and the manifest; refuse to overwrite unless forced."""
     forms = forms or shipped_forms()
     check_profile(data, options.profile)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(out_dir)
     paths = {u.code: out_dir / f"{u.file_stem}.xlsx" for u in units}
-    existing = [p.name for p in paths.values() if p.exists()]
-    if existing and not options.force:
-        raise WorkbookToolsError(f"{out_dir} already holds {len(existing)} workbook(s), e.g. {existing[0]}; use --force to overwrite")
-    generated_at = options.generated_at or datetime.now().replace(microsecond=0)
-    jobs = [(unit, paths[unit.code]) for unit in units]
-    written = run_jobs(write_workbook, jobs, options.workers, progress, shared=(data, forms, options, generated_at, baseline, histories))
-    write_manifest(out_dir / MANIFEST_NAME, data, forms, written, generated_at)
+    manifest = out_dir / MANIFEST_NAME
+    with locked(manifest):
+        existing = [p.name for p in paths.values() if p.exists()]
+        if existing and not options.force:
+            raise OutputError(
+                f"{out_dir} đã có {len(existing)} sổ, ví dụ {existing[0]} (có thể đã được điền); "
+                "hãy chọn thư mục khác, hoặc thêm --force để ghi đè."
+            )
+        if not options.force:
+            check_target(manifest, ours=is_our_json)
+        generated_at = options.generated_at or datetime.now().replace(microsecond=0)
+        jobs = [(unit, paths[unit.code]) for unit in units]
+        written = run_jobs(write_workbook, jobs, options.workers, progress, shared=(data, forms, options, generated_at, baseline, histories))
+        write_manifest(manifest, data, forms, written, generated_at)
     return written
 
 
@@ -249,6 +254,5 @@ def write_manifest(path: Path, data: PlanTargets, forms: FormSet, files: Sequenc
             {"code": f.unit.code, "name": f.unit.name, "file": f.path.name, "sha256": f.sha256} for f in files
         ],
     }
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
+    text = dumps_json(payload, indent=2) + "\n"
+    write_atomic(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))

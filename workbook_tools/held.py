@@ -14,6 +14,7 @@ from typing import Any
 from python_calamine import CalamineWorkbook
 
 from .consolidate import Source
+from .errors import HeldStateError
 from .read import custom_properties
 from .values import parse_date
 
@@ -42,6 +43,29 @@ def load_held(path: Path) -> dict[str, Source]:
     finally:
         book.close()
     return held_from_rows(rows)
+
+
+def held_for(path: Path, plan_id: str, structure: str, *, force: bool = False) -> dict[str, Source]:
+    """The held figures of path, only when it is the national workbook of this plan and structure.
+
+    Figures held for another plan must never be mixed into this one: refuse, or with force start
+    fresh (the workbook is then replaced with this plan's figures alone).
+    """
+    if not path.exists() or not is_ours(path):
+        return {}
+    with zipfile.ZipFile(path) as archive:
+        properties = custom_properties(archive)
+    held_plan, held_structure = properties.get("plan_id", ""), properties.get("structure", "")
+    if held_plan == plan_id and held_structure in ("", structure):
+        return load_held(path)
+    if force:
+        return {}
+    theirs = f"kế hoạch {held_plan or '?'}" + (f", cơ cấu {held_structure} đơn vị" if held_structure else "")
+    raise HeldStateError(
+        f"{path} là sổ tổng hợp của {theirs}, không phải của kế hoạch {plan_id}, cơ cấu {structure} đơn vị; "
+        "số liệu của hai kế hoạch không được trộn: hãy ghi ra tệp khác, hoặc thêm --force để làm lại sổ này "
+        f"chỉ với số liệu của kế hoạch {plan_id}."
+    )
 
 
 def held_from_rows(rows: Sequence[Sequence[Any]]) -> dict[str, Source]:

@@ -17,11 +17,12 @@ def addin_group() -> None:
 @addin_group.command("build")
 @click.option("--out", "out_dir", default="dist", show_default=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for bhxh_tools.xlam and bhxh_tools.py.")
 @click.option("--interpreter", default="", help="Python on the user's PC, written into the add-in's config (Interpreter_Win).")
-def addin_build_command(out_dir: Path, interpreter: str) -> None:
+@click.option("--force", is_flag=True, help="Replace files of the same name that workbook-tools did not build.")
+def addin_build_command(out_dir: Path, interpreter: str, force: bool) -> None:
     """Assemble bhxh_tools.xlam from xlwings' ribbon add-in template and macros/ (reproducible)."""
     from ..addin_build import build_addin
 
-    for path in build_addin(out_dir, interpreter):
+    for path in build_addin(out_dir, interpreter, force=force):
         click.echo(f"wrote {path}")
 
 

@@ -266,3 +266,27 @@ def test_generate_national_and_addin_build_refuse_foreign_files(tmp_path):
     again = CliRunner().invoke(main, ["addin", "build", "--out", str(shim.parent)])
     assert again.exit_code == 0, again.output
     assert _leftovers(shim.parent) == []
+
+
+def test_another_plans_national_workbook_is_refused_and_force_starts_afresh(cycle, tmp_path):
+    paths = _first_run(cycle, "plan-a")
+    before = _sha(paths["out"])
+    runner = CliRunner()
+    blank = tmp_path / "blank-b"
+    assert runner.invoke(main, ["generate", "--plan", "275-2021", "--out", str(blank), "--unit", "01"]).exit_code == 0
+    returns_b = tmp_path / "returns-b"
+    returns_b.mkdir()
+    fill(blank / "01-ha-noi.xlsx", {("mau01", "round_date", "uom"): DATE, ("mau01", "bhyt", "actual:2021-09"): 5_000},
+         returns_b / "01-ha-noi.xlsx")
+    args = ["consolidate", str(returns_b), "--plan", "275-2021", "--out", str(paths["out"]), "--json", str(tmp_path / "b.json")]
+    refused = runner.invoke(main, args)
+    assert refused.exit_code == 2
+    assert str(paths["out"]) in refused.output and "2800-2021" in refused.output and "275-2021" in refused.output
+    assert _sha(paths["out"]) == before and not (tmp_path / "b.json").exists()
+    forced = runner.invoke(main, [*args, "--force"])
+    assert forced.exit_code == 1, forced.output  # 62 units of plan B have not reported
+    units = {u["code"]: u for u in json.loads((tmp_path / "b.json").read_text(encoding="utf-8"))["units"]}
+    assert units["01"]["status"] == "accepted" and units["01"]["file"] == "01-ha-noi.xlsx"
+    assert units["30"]["status"] == units["31"]["status"] == "missing"  # plan A's held figures were not carried
+    from workbook_tools.held import load_held
+    assert set(load_held(paths["out"])) == {"01"}

@@ -84,6 +84,12 @@ def test_outputs_never_overwrite_a_returned_workbook(cycle, option):
     assert _returned_hashes(cycle) == before and _leftovers(cycle["returns"]) == []
 
 
+def test_two_outputs_of_one_run_cannot_be_the_same_file(cycle, tmp_path):
+    target = tmp_path / "ket-qua.xlsx"
+    result = _consolidate(cycle, "--out", str(target), "--json", str(tmp_path / "." / "ket-qua.xlsx"))
+    assert result.exit_code == 2 and "là cùng một tệp" in result.output and not target.exists()
+
+
 def test_check_json_is_never_written_inside_the_returns_folder(cycle):
     before = _returned_hashes(cycle)
     target = cycle["returns"] / "kiem-tra.json"
@@ -290,3 +296,36 @@ def test_another_plans_national_workbook_is_refused_and_force_starts_afresh(cycl
     assert units["30"]["status"] == units["31"]["status"] == "missing"  # plan A's held figures were not carried
     from workbook_tools.held import load_held
     assert set(load_held(paths["out"])) == {"01"}
+
+
+def test_the_addin_refuses_to_mix_another_plans_held_figures(tmp_path, monkeypatch):
+    import xlwings
+
+    from workbook_tools import addin
+
+    from .fake_xlwings import FakeBook
+
+    runner = CliRunner()
+    blank = tmp_path / "blank"
+    assert runner.invoke(main, ["generate", "--plan", "2800-2021", "--out", str(blank), "--unit", "01"]).exit_code == 0
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    fill(blank / "01-ha-noi.xlsx", {("mau01", "round_date", "uom"): DATE, ("mau01", "bhyt", "actual:2021-09"): 7}, returns / "01-ha-noi.xlsx")
+    national = tmp_path / "national.xlsx"
+    assert runner.invoke(main, ["generate-national", "--plan", "2800-2021", "--out", str(national), "--returns-dir", str(returns)]).exit_code == 0
+    book = FakeBook.from_xlsx(national)
+    monkeypatch.setattr(xlwings.Book, "caller", staticmethod(lambda: book))
+    sheet = book.sheets[addin.CONFIG_SHEET]
+
+    def setting(key: str, value: str) -> None:
+        row = next(r for (r, c), v in sheet.cells.items() if c == 1 and v == key)
+        sheet.range((row, 3)).value = value
+
+    setting("manifest", str(blank / "manifest.json"))
+    addin.main()
+    held_before = {k: v for k, v in book.sheets["_data"].cells.items()}
+    setting("plan", "275-2021")
+    setting("manifest", "")
+    message = addin.run(book)
+    assert "đang giữ số của kế hoạch 2800-2021" in message and "275-2021" in message
+    assert book.sheets["_data"].cells == held_before

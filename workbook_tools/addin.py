@@ -21,7 +21,7 @@ from typing import Any
 from .check import ACCEPTED, MISSING, REJECTED, check_folder, load_manifest
 from .consolidate import consolidate, regroup_results
 from .datafiles import data_dirs
-from .errors import WorkbookToolsError
+from .errors import HeldStateError, WorkbookToolsError
 from .generate import GenerateOptions, generate, in_structure, select_units
 from .held import DATA_SHEET, NATIONAL_KIND, held_from_rows, is_ours
 from .names import resolver
@@ -143,11 +143,19 @@ def format_runs(sheet: Any) -> list[tuple[int, int, int, str]]:
     return runs
 
 
-def held_in_book(book: Any) -> dict:
-    """The figures the last click kept in this book's `_data` sheet."""
+def held_in_book(book: Any, plan_id: str | None = None, structure: str | None = None) -> dict:
+    """The figures the last click kept in this book's `_data` sheet, only for the same plan and structure."""
     if DATA_SHEET not in [sheet.name for sheet in book.sheets]:
         return {}
     meta = book.sheets["_meta"].range("A1:B20").value if "_meta" in [sheet.name for sheet in book.sheets] else []
+    identity = {str(r[0]): str(r[1] or "") for r in meta or [] if r and r[0] in ("plan_id", "structure")}
+    held_plan, held_structure = identity.get("plan_id", ""), identity.get("structure", "")
+    if plan_id and held_plan and (held_plan, held_structure or structure) != (plan_id, structure):
+        raise HeldStateError(
+            f"Sổ này đang giữ số của kế hoạch {held_plan} (cơ cấu {held_structure or '?'} đơn vị), không phải của kế hoạch "
+            f"{plan_id} (cơ cấu {structure} đơn vị); số liệu của hai kế hoạch không được trộn: hãy tổng hợp kế hoạch {plan_id} "
+            f"trong một sổ khác (workbook-tools generate-national --plan {plan_id})."
+        )
     count = next((int(r[1]) for r in meta or [] if r and r[0] == "data_rows" and r[1]), 0)
     if not count:
         return {}
@@ -169,8 +177,9 @@ def consolidate_action(book: Any, settings: Settings) -> str:
     data = report.data
     baseline = load_plan(data.plan.previous_plan) if data.plan.is_stock and data.plan.previous_plan else None
     as_of = parse_date(settings.values.get("as_of")) if settings.text("as_of") else None
-    result = consolidate(report, held=held_in_book(book), as_of=as_of, baseline=baseline)
     key = settings.text("structure")
+    held = held_in_book(book, data.plan.id, key or data.plan.structure)
+    result = consolidate(report, held=held, as_of=as_of, baseline=baseline)
     if key and key != data.plan.structure:
         result = regroup_results(result, mapping_63_to_34(), in_structure(data, key))
     with tempfile.TemporaryDirectory() as tmp:
@@ -222,7 +231,8 @@ def next_period_action(book: Any, settings: Settings) -> str:
     out = settings.folder("out_dir", "Thư mục để tạo sổ")
     files = generate(new, out, units, GenerateOptions(force=True), baseline=rollover.baseline, histories=rollover.histories)
     how = "lũy kế các kỳ trước" if rollover.relation == CONTINUES else "số liệu năm trước"
-    return f"Đã tạo {len(files)} sổ kỳ tiếp theo ({new.plan.id}) trong {out}, kèm {how} của {len(rollover.histories)} đơn vị."
+    notes = "".join(f" Lưu ý: {n}" for n in rollover.notices)
+    return f"Đã tạo {len(files)} sổ kỳ tiếp theo ({new.plan.id}) trong {out}, kèm {how} của {len(rollover.histories)} đơn vị.{notes}"
 
 
 ACTIONS: dict[str, Callable[[Any, Settings], str]] = {

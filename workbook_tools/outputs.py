@@ -49,6 +49,18 @@ def same_or_inside(path: Path, folder: Path) -> bool:
     return True
 
 
+def distinct(*paths: Path | None) -> None:
+    """Two outputs of one run must not be the same file (one would overwrite the other)."""
+    seen: dict[Path, Path] = {}
+    for path in paths:
+        if path is None:
+            continue
+        key = path.resolve()
+        if key in seen:
+            raise OutputError(f"{seen[key]} và {path} là cùng một tệp; hãy cho mỗi kết quả một tên riêng.")
+        seen[key] = path
+
+
 def check_target(path: Path, *, ours: Identity = _never, force: bool = False, keep_out: Sequence[Path] = ()) -> None:
     """Refuse, before any work, a target inside a returns folder, a folder, or someone else's file."""
     for folder in keep_out:
@@ -150,10 +162,16 @@ def locked(path: Path) -> Iterator[None]:
     finally:
         del _HELD_LOCKS[key]
         try:
-            os.unlink(lock_path)
+            os.unlink(lock_path)  # while still held, so no other run holds a lock on a removed file
+            removed = True
         except OSError:
-            pass
+            removed = False  # Windows will not remove an open file: remove it once closed
         os.close(fd)
+        if not removed:
+            try:
+                os.unlink(lock_path)
+            except OSError:
+                pass
 
 
 def _try_lock(fd: int) -> bool:

@@ -14,7 +14,7 @@ from ..consolidate import consolidate, regroup_results
 from ..exports import CSV_HEADER, write_csv, write_json
 from ..generate import in_structure
 from ..held import held_for, is_ours
-from ..outputs import check_target, csv_with_header, is_our_json, locked, write_json as write_json_output
+from ..outputs import check_target, distinct, csv_with_header, is_our_json, locked, write_json as write_json_output
 from ..plans import PlanTargets, load_plan
 from ..problems import Problem
 from ..summary import write_summary
@@ -132,6 +132,7 @@ def consolidate_command(
 ) -> None:
     """Consolidate the returns into a national summary (exit 1 when units are missing or rejected)."""
     keep_out = [returns_dir]
+    distinct(out_path, json_path, csv_path)
     check_target(out_path, ours=is_ours, force=force, keep_out=keep_out)
     if json_path:
         check_target(json_path, ours=is_our_json, force=force, keep_out=keep_out)

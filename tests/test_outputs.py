@@ -329,3 +329,23 @@ def test_the_addin_refuses_to_mix_another_plans_held_figures(tmp_path, monkeypat
     message = addin.run(book)
     assert "đang giữ số của kế hoạch 2800-2021" in message and "275-2021" in message
     assert book.sheets["_data"].cells == held_before
+
+
+def test_a_damaged_held_sheet_is_a_message_and_force_starts_afresh(cycle, tmp_path):
+    import zipfile
+
+    paths = _first_run(cycle, "damaged")
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(paths["out"]) as source, zipfile.ZipFile(damaged, "w") as target:
+        names = source.read("xl/workbook.xml").decode()
+        number = names[: names.index("name=\"_data\"")].count("<sheet ")
+        for info in source.infolist():
+            data = source.read(info.filename)
+            target.writestr(info, data[: len(data) // 2] if info.filename == f"xl/worksheets/sheet{number}.xml" else data)
+    before = _sha(damaged)
+    refused = _consolidate(cycle, "--out", str(damaged))
+    assert refused.exit_code == 2 and "sheet ẩn _data" in refused.output and str(damaged) in refused.output
+    assert _sha(damaged) == before
+    rolled = CliRunner().invoke(main, ["next-period", "--from", str(damaged), "--plan", "1813-2023", "--out", str(tmp_path / "next")])
+    assert rolled.exit_code == 2 and "sheet ẩn _data" in rolled.output
+    assert _consolidate(cycle, "--out", str(damaged), "--force").exit_code == 0

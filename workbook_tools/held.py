@@ -39,6 +39,8 @@ def load_held(path: Path) -> dict[str, Source]:
         return {}
     book = CalamineWorkbook.from_path(str(path))
     try:
+        if DATA_SHEET not in book.sheet_names:
+            return {}  # the add-in's workbook before its first consolidation
         rows = book.get_sheet_by_name(DATA_SHEET).to_python()
     finally:
         book.close()
@@ -57,7 +59,15 @@ def held_for(path: Path, plan_id: str, structure: str, *, force: bool = False) -
         properties = custom_properties(archive)
     held_plan, held_structure = properties.get("plan_id", ""), properties.get("structure", "")
     if held_plan == plan_id and held_structure in ("", structure):
-        return load_held(path)
+        try:
+            return load_held(path)
+        except Exception as exc:  # noqa: BLE001 - calamine raises its own types for a damaged or edited sheet
+            if force:
+                return {}
+            raise HeldStateError(
+                f"Không đọc được số đã giữ trong {path} (sheet ẩn {DATA_SHEET} bị sửa hoặc hỏng: {type(exc).__name__}); "
+                "hãy ghi ra tệp khác, hoặc thêm --force để làm lại sổ chỉ với các báo cáo trong thư mục."
+            ) from exc
     if force:
         return {}
     theirs = f"kế hoạch {held_plan or '?'}" + (f", cơ cấu {held_structure} đơn vị" if held_structure else "")

@@ -140,7 +140,15 @@ def roll_over(source: str, new: PlanTargets, dirs: Sequence[Path]) -> Rollover:
     if path.suffix.lower() in (".xlsx", ".xlsm") or path.exists():
         if not path.exists():
             raise WorkbookToolsError(f"file not found: {path}")
-        return roll_over_from(load_plan(national_plan_id(path), dirs), load_held(path), new)
+        old = load_plan(national_plan_id(path), dirs)
+        try:
+            held = load_held(path)
+        except Exception as exc:  # noqa: BLE001 - calamine raises its own types for a damaged sheet
+            raise WorkbookToolsError(
+                f"Không đọc được số đã giữ trong {path} (sheet ẩn _data bị sửa hoặc hỏng: {type(exc).__name__}); "
+                f"hãy dùng bản sổ tổng hợp do workbook-tools ghi, hoặc --from {old.plan.id} để lấy chỉ tiêu thay cho số thực hiện."
+            ) from exc
+        return roll_over_from(old, held, new)
     old = load_plan(source, dirs)
     return _rollover(old, targets_as_figures(old), new, achieved=False)
 

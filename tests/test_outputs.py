@@ -349,3 +349,21 @@ def test_a_damaged_held_sheet_is_a_message_and_force_starts_afresh(cycle, tmp_pa
     rolled = CliRunner().invoke(main, ["next-period", "--from", str(damaged), "--plan", "1813-2023", "--out", str(tmp_path / "next")])
     assert rolled.exit_code == 2 and "sheet ẩn _data" in rolled.output
     assert _consolidate(cycle, "--out", str(damaged), "--force").exit_code == 0
+
+
+def test_split_stores_nothing_when_the_plan_exists_and_keeps_a_hand_made_structure(tmp_path):
+    shares = tmp_path / "ty-le.csv"
+    shares.write_text("Tên huyện,Tỷ lệ\nQuận Ba Đình,1\nQuận Hoàn Kiếm,2\n", encoding="utf-8")
+    data = tmp_path / "data"
+    args = ["--data-dir", str(data), "targets", "split", "2800-2021", "--unit", "01", "--by", str(shares)]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    units = data / "units" / "huyen-63-01.csv"
+    stored = {p.name: _sha(p) for p in (data / "units").iterdir()} | {p.name: _sha(p) for p in (data / "plans").iterdir()}
+    shares.write_text("Tên huyện,Tỷ lệ\nQuận Tây Hồ,1\n", encoding="utf-8")
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 2 and "--force" in again.output
+    assert {p.name: _sha(p) for p in (data / "units").iterdir()} | {p.name: _sha(p) for p in (data / "plans").iterdir()} == stored
+    units.with_suffix(".json").write_text('{"label": "của tôi"}\n', encoding="utf-8")
+    other = CliRunner().invoke(main, [*args, "--plan-id", "khac"])
+    assert other.exit_code == 2 and str(units) in other.output and "Quận Ba Đình" in units.read_text(encoding="utf-8")
+    assert _leftovers(data / "units") == [] and _leftovers(data / "plans") == []

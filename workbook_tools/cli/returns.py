@@ -29,7 +29,7 @@ def _plan_of_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | Non
         manifest = load_manifest(folder / "manifest.json")
     chosen = plan_id or (manifest.plan if manifest else None) or _plan_named_by_returns(folder)
     if not chosen:
-        raise ToolError(f"cannot tell which plan {folder} is for: give --plan or --manifest")
+        raise ToolError(f"Không biết các báo cáo trong {folder} thuộc kế hoạch nào: hãy thêm --plan hoặc --manifest.")
     return load_plan(chosen, obj["dirs"]), manifest
 
 
@@ -43,7 +43,7 @@ def _plan_named_by_returns(folder: Path) -> str | None:
 
     seen: Counter[str] = Counter()
     if not folder.is_dir():
-        raise ToolError(f"returns folder not found: {folder}")
+        raise ToolError(f"Không thấy thư mục báo cáo {folder}: hãy kiểm tra đường dẫn.")
     for path in candidate_files(folder):
         if classify(path).kind == WORKBOOK:
             try:
@@ -59,7 +59,7 @@ def _plan_named_by_returns(folder: Path) -> str | None:
 def _read_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | None, plan_id: str | None) -> CheckReport:
     """Check every returned file with a progress bar on stderr."""
     if not folder.is_dir():
-        raise ToolError(f"returns folder not found or not a folder: {folder}")
+        raise ToolError(f"Không thấy thư mục báo cáo {folder} (hoặc đó không phải thư mục): hãy kiểm tra đường dẫn.")
     data, manifest = _plan_of_folder(obj, folder, manifest_path, plan_id)
     files = [p for p in folder.iterdir() if p.is_file()]
     with click.progressbar(length=len(files), label="Reading returns", file=sys.stderr) as bar:

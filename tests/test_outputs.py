@@ -367,3 +367,38 @@ def test_split_stores_nothing_when_the_plan_exists_and_keeps_a_hand_made_structu
     other = CliRunner().invoke(main, [*args, "--plan-id", "khac"])
     assert other.exit_code == 2 and str(units) in other.output and "Quận Ba Đình" in units.read_text(encoding="utf-8")
     assert _leftovers(data / "units") == [] and _leftovers(data / "plans") == []
+
+
+def test_a_read_only_folder_is_one_sentence_and_the_old_file_stays(cycle):
+    # A real permission check: the folder is made read-only with chmod, and the command runs as an
+    # ordinary user (as root, which chmod does not stop, it is run as `nobody` through setpriv).
+    import shutil
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="wt-ro-", dir="/tmp"))
+    try:
+        base.chmod(0o755)
+        shutil.copytree(cycle["returns"], base / "returns")
+        shutil.copy(cycle["manifest"], base / "manifest.json")
+        folder = base / "chi-doc"
+        folder.mkdir()
+        national = folder / "national.xlsx"
+        args = ["consolidate", str(base / "returns"), "--manifest", str(base / "manifest.json"), "--out", str(national)]
+        assert CliRunner().invoke(main, args).exit_code == 0
+        before = _sha(national)
+        for path in base.rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        folder.chmod(0o555)
+        command = [sys.executable, "-c", "from workbook_tools.cli import main; main()", *args]
+        if os.geteuid() == 0:
+            command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+        env = {**os.environ, "WORKBOOK_TOOLS_DATA": str(base / "data")}
+        result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+        assert result.returncode == 2, result.stderr
+        assert "không có quyền ghi" in result.stderr and str(national) in result.stderr and "Traceback" not in result.stderr
+        assert _sha(national) == before and _leftovers(folder) == []
+    finally:
+        for path in [base, *base.rglob("*")]:
+            if path.is_dir():
+                path.chmod(0o755)
+        shutil.rmtree(base)

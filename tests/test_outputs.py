@@ -402,3 +402,22 @@ def test_a_read_only_folder_is_one_sentence_and_the_old_file_stays(cycle):
             if path.is_dir():
                 path.chmod(0o755)
         shutil.rmtree(base)
+
+
+def test_the_addin_never_generates_into_the_returns_folder(cycle, tmp_path, monkeypatch):
+    from workbook_tools import addin
+
+    from .fake_xlwings import FakeBook
+
+    national = tmp_path / "national.xlsx"
+    args = ["generate-national", "--plan", "2800-2021", "--out", str(national), "--returns-dir", str(cycle["returns"])]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    book = FakeBook.from_xlsx(national)
+    sheet = book.sheets[addin.CONFIG_SHEET]
+    for key, value in (("action", addin.ACTION_GENERATE), ("out_dir", str(cycle["returns"]))):
+        row = next(r for (r, c), v in sheet.cells.items() if c == 1 and v == key)
+        sheet.range((row, 3)).value = value
+    before = _returned_hashes(cycle)
+    message = addin.run(book)
+    assert "trùng với thư mục báo cáo gửi về" in message
+    assert _returned_hashes(cycle) == before

@@ -21,11 +21,11 @@ from typing import Any
 from .check import ACCEPTED, MISSING, REJECTED, check_folder, load_manifest
 from .consolidate import consolidate, regroup_results
 from .datafiles import data_dirs
-from .errors import HeldStateError, WorkbookToolsError
+from .errors import HeldStateError, OutputError, WorkbookToolsError
 from .generate import GenerateOptions, generate, in_structure, select_units
 from .held import DATA_SHEET, NATIONAL_KIND, held_from_rows, is_ours
 from .names import resolver
-from .outputs import write_output
+from .outputs import same_or_inside, write_output
 from .plans import load_plan
 from .render import PlainFormulas
 from .summary import PROBLEMS, SHEETS, SummaryBook, write_summary
@@ -203,6 +203,14 @@ def check_action(book: Any, settings: Settings) -> str:
     return f"Đã kiểm tra {len(report.returns)} tệp: {sum(p.is_error for p in problems)} lỗi, {sum(not p.is_error for p in problems)} cảnh báo (xem sheet {PROBLEMS})."
 
 
+def _outside_returns(out: Path, settings: Settings) -> None:
+    """The add-in regenerates over its own workbooks, so never let that folder be the returns folder."""
+    returns = settings.text("returns_dir")
+    if returns and (same_or_inside(out, Path(returns)) or same_or_inside(Path(returns), out)):
+        raise OutputError(f"«Thư mục để tạo sổ» {out} trùng với thư mục báo cáo gửi về {returns}: "
+                          "sổ mới sẽ ghi đè báo cáo đã nộp; hãy chọn một thư mục khác.")
+
+
 def generate_action(book: Any, settings: Settings) -> str:
     """Generate the units' workbooks into the folder set on `Cấu hình`."""
     data = load_plan(settings.text("plan"), data_dirs())
@@ -212,6 +220,7 @@ def generate_action(book: Any, settings: Settings) -> str:
     wanted = [t.strip() for t in settings.text("units").split(";") if t.strip()]
     units = select_units(data, [names.resolve_code_or_name(t) for t in wanted] or None)
     out = settings.folder("out_dir", "Thư mục để tạo sổ")
+    _outside_returns(out, settings)
     files = generate(data, out, units, GenerateOptions(force=True))
     return f"Đã tạo {len(files)} sổ cho kế hoạch {data.plan.id} trong {out}."
 
@@ -229,6 +238,7 @@ def next_period_action(book: Any, settings: Settings) -> str:
     wanted = [t.strip() for t in settings.text("units").split(";") if t.strip()]
     units = select_units(new, [names.resolve_code_or_name(t) for t in wanted] or None)
     out = settings.folder("out_dir", "Thư mục để tạo sổ")
+    _outside_returns(out, settings)
     files = generate(new, out, units, GenerateOptions(force=True), baseline=rollover.baseline, histories=rollover.histories)
     how = "lũy kế các kỳ trước" if rollover.relation == CONTINUES else "số liệu năm trước"
     notes = "".join(f" Lưu ý: {n}" for n in rollover.notices)

@@ -350,7 +350,7 @@ def import_appendix(path: Path, plan_id: str, key: str, *, kind: str | None = No
                     columns: str = "") -> PlanTargets:
     """Read, check and build a plan from an appendix; raises with every problem, stores nothing."""
     if not path.exists():
-        raise WorkbookToolsError(f"file not found: {path}")
+        raise WorkbookToolsError(f"Không thấy tệp {path}: hãy kiểm tra đường dẫn.")
     if kind not in (None, "stock", "flow"):
         raise WorkbookToolsError("--kind must be stock or flow")
     table = read_appendix(path, key, year, parse_columns_option(columns))

@@ -129,7 +129,7 @@ def baseline_plan(new: PlanTargets, figures: Mapping[str, Mapping[str, float]]) 
 def national_plan_id(path: Path) -> str:
     """The plan a national summary workbook was made for."""
     if not is_ours(path):
-        raise WorkbookToolsError(f"{path} is not a national summary written by workbook-tools")
+        raise WorkbookToolsError(f"{path} không phải sổ tổng hợp do workbook-tools ghi: --from cần sổ tổng hợp của kỳ trước hoặc mã kế hoạch.")
     with zipfile.ZipFile(path) as archive:
         return custom_properties(archive).get("plan_id", "")
 
@@ -139,7 +139,7 @@ def roll_over(source: str, new: PlanTargets, dirs: Sequence[Path]) -> Rollover:
     path = Path(source)
     if path.suffix.lower() in (".xlsx", ".xlsm") or path.exists():
         if not path.exists():
-            raise WorkbookToolsError(f"file not found: {path}")
+            raise WorkbookToolsError(f"Không thấy tệp {path}: hãy kiểm tra đường dẫn.")
         old = load_plan(national_plan_id(path), dirs)
         try:
             held = load_held(path)

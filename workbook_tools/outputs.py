@@ -100,6 +100,8 @@ def os_error_message(path: Path, exc: OSError) -> str:
     if code in (errno.EACCES, errno.EPERM, errno.EROFS, getattr(errno, "ETXTBSY", -1)):
         return (f"Không ghi được {path}: không có quyền ghi hoặc tệp đang mở (ví dụ trong Excel); "
                 "hãy đóng tệp hoặc chọn thư mục khác rồi chạy lại.")
+    if code == errno.ENOENT and path.parent.is_dir():
+        return f"Không ghi được {path}: thư mục {path.parent} không cho tạo tệp; hãy chọn một thư mục khác."
     if code == errno.ENOENT:
         return f"Không ghi được {path}: thư mục {path.parent} không tồn tại; hãy tạo thư mục hoặc chọn đường dẫn khác."
     if code in (errno.ENOTDIR, errno.EEXIST):

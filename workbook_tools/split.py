@@ -52,7 +52,7 @@ def _column(header: list[str], names: tuple[str, ...]) -> int | None:
 def read_shares(path: Path) -> list[Share]:
     """Districts and shares from a CSV or workbook with a header row (code optional, name, share)."""
     if not path.exists():
-        raise WorkbookToolsError(f"file not found: {path}")
+        raise WorkbookToolsError(f"Không thấy tệp {path}: hãy kiểm tra đường dẫn.")
     grid = [[("" if v is None else v) for v in row] for row in read_grid(path)]
     header = [str(c) for c in grid[0]] if grid else []
     code_col, name_col, share_col = _column(header, CODE_HEADERS), _column(header, NAME_HEADERS), _column(header, SHARE_HEADERS)

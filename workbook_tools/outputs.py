@@ -190,8 +190,10 @@ def _try_lock(fd: int) -> bool:
         return True
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
+    except OSError as exc:
+        # Held by another run; any other failure means the file system has no locks (some network
+        # shares): write without one rather than refuse every run.
+        return exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES)
     return True
 
 

@@ -226,7 +226,7 @@ def test_returned_files_are_never_written_to(returns):
 
 def test_unreadable_folder_exits_2(runner, tmp_path):
     result = runner.invoke(main, ["check", str(tmp_path / "nowhere"), "--plan", "2800-2021"])
-    assert result.exit_code == 2 and "not found" in result.output
+    assert result.exit_code == 2 and "Không thấy thư mục báo cáo" in result.output and str(tmp_path / "nowhere") in result.output
 
 
 def test_clean_returns_consolidate_with_an_empty_problems_table(runner, tmp_path):

@@ -396,7 +396,7 @@ def test_consolidate_never_replaces_a_workbook_it_did_not_write(campaign_run, ru
     before = mine.read_bytes()
     folder = campaign_run["root"] / "thu-ve" / _day(1).isoformat()
     result = runner.invoke(main, ["daily", "consolidate", str(folder), "--out", str(mine)])
-    assert result.exit_code == 2 and "không do workbook-tools ghi" in result.output
+    assert result.exit_code == 2 and "không phải do workbook-tools tạo ra" in result.output
     assert mine.read_bytes() == before
 
 
@@ -445,3 +445,16 @@ def test_edited_target_formula_over_input_and_bad_time_as_typed_in_a_spreadsheet
     assert mine["values"]["bhxh_bb"]["level"] == 900 and mine["values"]["bhyt"]["level"] is None
     assert mine["values"]["bhxh_bb"]["completion"] == pytest.approx(900 / target)
     assert mine["timeliness"] == "unknown" and mine["values"]["thu"]["level"] == 12.5
+
+
+def test_a_national_daily_workbook_of_one_plan_never_takes_another_plans_days(campaign_run, runner, tmp_path):
+    national = tmp_path / "tong-hop-ngay.xlsx"
+    shutil.copy(campaign_run["national"], national)
+    before = national.read_bytes()
+    folder = campaign_run["root"] / "thu-ve" / _day(1).isoformat()
+    result = runner.invoke(main, ["daily", "consolidate", str(folder), "--out", str(national), "--plan", "275-2021"])
+    assert result.exit_code == 2, result.output
+    assert f"đang giữ báo cáo ngày của kế hoạch {PLAN}, không phải 275-2021" in result.output
+    assert national.read_bytes() == before
+    inside = runner.invoke(main, ["daily", "consolidate", str(folder), "--out", str(folder / "tong-hop.xlsx")])
+    assert inside.exit_code == 2 and not (folder / "tong-hop.xlsx").exists()

@@ -12,7 +12,6 @@ is used: `Book.caller`, `fullname`, `app.books` (`open`, `close`), `sheets`, `sh
 
 from __future__ import annotations
 
-import os
 import re
 import tempfile
 import traceback
@@ -25,10 +24,11 @@ from typing import Any
 from .check import ACCEPTED, MISSING, REJECTED, check_folder, load_manifest
 from .consolidate import consolidate, regroup_results
 from .datafiles import data_dirs
-from .errors import WorkbookToolsError
+from .errors import OutputError, WorkbookToolsError
 from .generate import GenerateOptions, generate, in_structure, select_units
-from .held import NATIONAL_KIND, is_ours, load_held
+from .held import NATIONAL_KIND, held_for, is_ours, load_held
 from .names import resolver
+from .outputs import same_or_inside, write_output
 from .plans import load_plan
 from .summary import PROBLEMS, SummaryBook, write_summary
 from .units import mapping_63_to_34
@@ -194,8 +194,9 @@ def consolidate_action(book: Any, settings: Settings) -> str:
     data = report.data
     out = national_path(book, settings, data.plan.id)
     baseline = load_plan(data.plan.previous_plan, data_dirs()) if data.plan.is_stock and data.plan.previous_plan else None
-    result = consolidate(report, held=load_held(out), as_of=_as_of(settings), baseline=baseline)
     key = settings.text("structure")
+    held = held_for(out, data.plan.id, key or data.plan.structure, force=False)
+    result = consolidate(report, held=held, as_of=_as_of(settings), baseline=baseline)
     if key and key != data.plan.structure:
         result = regroup_results(result, mapping_63_to_34(), in_structure(data, key))
     _close_if_open(book, out)
@@ -218,6 +219,14 @@ def check_action(book: Any, settings: Settings) -> str:
     return f"Đã kiểm tra {len(report.returns)} tệp: {sum(p.is_error for p in problems)} lỗi, {sum(not p.is_error for p in problems)} cảnh báo (xem sheet {PROBLEMS})."
 
 
+def _outside_returns(out: Path, settings: Settings) -> None:
+    """The add-in regenerates over its own workbooks, so never let that folder be the returns folder."""
+    returns = settings.text("returns_dir")
+    if returns and (same_or_inside(out, Path(returns)) or same_or_inside(Path(returns), out)):
+        raise OutputError(f"«Thư mục để tạo sổ» {out} trùng với thư mục báo cáo gửi về {returns}: "
+                          "sổ mới sẽ ghi đè báo cáo đã nộp; hãy chọn một thư mục khác.")
+
+
 def generate_action(book: Any, settings: Settings) -> str:
     """Generate the units' workbooks into the folder set on `Cấu hình`."""
     data = load_plan(settings.text("plan"), data_dirs())
@@ -227,6 +236,7 @@ def generate_action(book: Any, settings: Settings) -> str:
     wanted = [t.strip() for t in settings.text("units").split(";") if t.strip()]
     units = select_units(data, [names.resolve_code_or_name(t) for t in wanted] or None)
     out = settings.folder("out_dir", "Thư mục để tạo sổ")
+    _outside_returns(out, settings)
     files = generate(data, out, units, GenerateOptions(force=True))
     return f"Đã tạo {len(files)} sổ cho kế hoạch {data.plan.id} trong {out}."
 
@@ -247,9 +257,11 @@ def next_period_action(book: Any, settings: Settings) -> str:
     wanted = [t.strip() for t in settings.text("units").split(";") if t.strip()]
     units = select_units(new, [names.resolve_code_or_name(t) for t in wanted] or None)
     out = settings.folder("out_dir", "Thư mục để tạo sổ")
+    _outside_returns(out, settings)
     files = generate(new, out, units, GenerateOptions(force=True), baseline=rollover.baseline, histories=rollover.histories)
     how = "lũy kế các kỳ trước" if rollover.relation == CONTINUES else "số liệu năm trước"
-    return f"Đã tạo {len(files)} sổ kỳ tiếp theo ({new.plan.id}) trong {out}, kèm {how} của {len(rollover.histories)} đơn vị."
+    notes = "".join(f" Lưu ý: {n}" for n in rollover.notices)
+    return f"Đã tạo {len(files)} sổ kỳ tiếp theo ({new.plan.id}) trong {out}, kèm {how} của {len(rollover.histories)} đơn vị.{notes}"
 
 
 ACTIONS: dict[str, Callable[[Any, Settings], str]] = {
@@ -261,10 +273,12 @@ ACTIONS: dict[str, Callable[[Any, Settings], str]] = {
 
 
 def write_national_workbook(plan_id: str, path: Path, settings: Mapping[str, str], *, force: bool = False) -> None:
-    """The workbook the add-in works in: `Cấu hình` (plan, folders, action) and empty summary sheets."""
-    if path.exists() and not force and not is_ours(path):
-        raise WorkbookToolsError(f"{path} exists and was not written by workbook-tools; use --force to replace it")
-    temporary = path.with_name(f".{path.name}.tmp")
+    """The workbook the add-in works in, written through `outputs` (replaces only our own file)."""
+    write_output(path, lambda temporary: _national_book(plan_id, temporary, settings), ours=is_ours, force=force)
+
+
+def _national_book(plan_id: str, temporary: Path, settings: Mapping[str, str]) -> None:
+    """`Cấu hình` (plan, folders, action) and empty summary sheets."""
     doc = SummaryBook(temporary)
     s = doc.styles
     ws = doc.book.add_worksheet(CONFIG_SHEET)
@@ -285,7 +299,6 @@ def write_national_workbook(plan_id: str, path: Path, settings: Mapping[str, str
     for key, value in (("kind", NATIONAL_KIND), ("plan_id", plan_id)):
         doc.book.set_custom_property(f"wt_{key}", value)
     doc.book.close()
-    os.replace(temporary, path)
 
 
 def run_action(book: Any, action: Callable[[Any, Settings], str]) -> str:

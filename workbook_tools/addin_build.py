@@ -28,6 +28,7 @@ from xml.sax.saxutils import escape, quoteattr
 from .datafiles import first_existing
 from .errors import WorkbookToolsError
 from .vba_project import Module, build_vba_project, module_from_text
+from .outputs import check_target, make_folder, write_output
 
 ADDIN_NAME = "bhxh_tools"
 PROJECT_NAME = "BHXHTools"
@@ -165,6 +166,23 @@ def template_path() -> Path:
     return path
 
 
+def is_our_addin(path: Path) -> bool:
+    """An add-in this tool built: an xlam whose ribbon opens the BHXH tab."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return b'id="bhxhTab"' in archive.read("customUI/customUI.xml")
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return False
+
+
+def is_our_shim(path: Path) -> bool:
+    """The shim this tool copies next to the add-in."""
+    try:
+        return "from workbook_tools.addin import main" in path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def _template_parts() -> dict[str, bytes]:
     """Every part of xlwings' ribbon add-in template."""
     with zipfile.ZipFile(template_path()) as source:
@@ -184,24 +202,28 @@ def _activate_config(workbook_xml: bytes, sheet_xml: bytes, interpreter: str, sh
     return book, sheet.replace(b'spans="1:1"', b'spans="1:2"', 1)
 
 
-def write_package(parts: dict[str, bytes], target: Path) -> None:
-    """Write an OOXML zip with fixed timestamps and order (reproducible), atomically."""
-    temporary = target.with_name(f".{target.name}.tmp")
-    with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in sorted(parts, key=lambda n: (n != "[Content_Types].xml", n)):
-            info = zipfile.ZipInfo(name, FIXED_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, parts[name])
-    temporary.replace(target)
+def write_package(parts: dict[str, bytes], target: Path, *, force: bool = False) -> None:
+    """Write an OOXML zip with fixed timestamps and order (reproducible), atomically, never over someone else's file."""
+    def write(temporary: Path) -> None:
+        with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name in sorted(parts, key=lambda n: (n != "[Content_Types].xml", n)):
+                info = zipfile.ZipInfo(name, FIXED_TIME)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                archive.writestr(info, parts[name])
+
+    write_output(target, write, ours=is_our_addin, force=force)
 
 
-def build_addin(out_dir: Path, interpreter: str, *, from_template: bool = False) -> list[Path]:
+def build_addin(out_dir: Path, interpreter: str, *, from_template: bool = False, force: bool = False) -> list[Path]:
     """Write `bhxh_tools.xlam` (and, for the template build, the `bhxh_tools.py` shim) into out_dir."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(out_dir)
     macros = macros_dir()
     parts = _template_parts()
     target = out_dir / f"{ADDIN_NAME}.xlam"
+    shim = out_dir / f"{ADDIN_NAME}.py"
+    if from_template:
+        check_target(shim, ours=is_our_shim, force=force)
     if from_template:
         parts["customUI/customUI.xml"] = (macros / "template" / "customUI.xml").read_bytes()
         sheet_name = TEMPLATE_CONFIG_ON
@@ -214,11 +236,10 @@ def build_addin(out_dir: Path, interpreter: str, *, from_template: bool = False)
         parts["xl/workbook.xml"], parts["xl/worksheets/sheet1.xml"] = _activate_config(
             parts["xl/workbook.xml"], parts["xl/worksheets/sheet1.xml"], interpreter, sheet_name
         )
-    write_package(parts, target)
+    write_package(parts, target, force=force)
     if not from_template:
         return [target]  # the own build imports workbook_tools.addin directly: no shim
-    shim = out_dir / f"{ADDIN_NAME}.py"
-    shutil.copyfile(macros / "template" / f"{ADDIN_NAME}.py", shim)
+    write_output(shim, lambda temporary: shutil.copyfile(macros / "template" / f"{ADDIN_NAME}.py", temporary), ours=is_our_shim, force=force)
     return [target, shim]
 
 

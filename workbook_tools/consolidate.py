@@ -15,10 +15,9 @@ from typing import Any
 from .check import ACCEPTED, MISSING, REJECTED, CheckReport, round_of
 from .check import round_bounds as round_bounds  # re-exported: it lived here before
 from .forms import FormSet, shipped_forms
-from .generate import unit_targets
 from .plans import NATIONAL_CODE, PROVINCES_TOTAL_CODE, TOTAL, Plan, PlanTargets
 from .problems import Problem, problem
-from .targets import completion, to_date, to_date_of_kind
+from .targets import completion, to_date, to_date_of_kind, unit_targets
 from .units import CENTRAL_CODE, central_unit, structure
 from .values import CEILING
 

@@ -6,8 +6,7 @@ so each run adds one day without losing the others (as `_data` does for the repo
 
 from __future__ import annotations
 
-import json
-import os
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -17,9 +16,8 @@ from python_calamine import CalamineWorkbook
 from . import __version__
 from .daily import LATE, ON_TIME, REPORTED, TIMELINESS_RULE, UNKNOWN, DailyConsolidation, UnitDay
 from .daily_form import PLAN_END, TARGET_ROW, WEEKDAYS, Campaign, day_key
-from .errors import WorkbookToolsError
-from .exports import _atomic_text
 from .held import is_ours
+from .outputs import write_json, write_output
 from .indicators import indicator
 from .render import PlainFormulas
 from .spec import KEY_MARK, cell_ref, col_letter
@@ -323,22 +321,28 @@ def write_held(doc: SummaryBook, result: DailyConsolidation, generated_at: datet
         doc.book.set_custom_property(f"wt_{name}", value)
 
 
-def write_daily_summary(result: DailyConsolidation, path: Path, *, force: bool = False, generated_at: datetime | None = None) -> None:
+def is_daily_national(path: Path) -> bool:
+    """A national daily workbook this tool wrote (the only kind of file `daily consolidate --out` replaces)."""
+    return is_ours(path, DAILY_KIND)
+
+
+def write_daily_summary(result: DailyConsolidation, path: Path, *, force: bool = False, generated_at: datetime | None = None,
+                        keep_out: Sequence[Path] = ()) -> None:
     """Write the national daily workbook atomically; refuse to replace a file this tool did not write."""
-    if path.exists() and not force and not is_ours(path, DAILY_KIND):
-        raise WorkbookToolsError(f"{path} đã có và không do workbook-tools ghi (sổ tổng hợp báo cáo ngày); dùng --force để thay")
     stamp = generated_at or datetime.now().replace(microsecond=0)
-    temporary = path.with_name(f".{path.name}.tmp")
-    doc = SummaryBook(temporary)
-    doc.book.set_properties({"title": f"Báo cáo nhanh hằng ngày {result.data.plan.id}", "author": "BHXH Việt Nam – Ban Quản lý Thu – Sổ, Thẻ", "created": stamp})
-    write_days(doc, result)
-    write_units(doc, result)
-    write_behind(doc, result)
-    write_chart(doc, result)
-    write_problems_table(doc, result)
-    write_held(doc, result, stamp)
-    doc.book.close()
-    os.replace(temporary, path)
+
+    def write(temporary: Path) -> None:
+        doc = SummaryBook(temporary)
+        doc.book.set_properties({"title": f"Báo cáo nhanh hằng ngày {result.data.plan.id}", "author": "BHXH Việt Nam – Ban Quản lý Thu – Sổ, Thẻ", "created": stamp})
+        write_days(doc, result)
+        write_units(doc, result)
+        write_behind(doc, result)
+        write_chart(doc, result)
+        write_problems_table(doc, result)
+        write_held(doc, result, stamp)
+        doc.book.close()
+
+    write_output(path, write, ours=is_daily_national, force=force, keep_out=keep_out)
 
 
 def held_days_from_rows(rows: list[list[Any]]) -> dict[tuple[date, str], UnitDay]:
@@ -386,7 +390,6 @@ def load_held_days(path: Path) -> tuple[dict[tuple[date, str], UnitDay], Campaig
     return held_days_from_rows(rows), campaign_from_meta(meta), str(meta.get("plan_id") or "") or None
 
 
-def write_daily_json(result: DailyConsolidation, path: Path) -> None:
-    """The same figures for scripts: strict JSON (no NaN), written atomically."""
-    _atomic_text(path, json.dumps(result.as_dict(), ensure_ascii=False, indent=2, allow_nan=False) + "\n")
-
+def write_daily_json(result: DailyConsolidation, path: Path, *, force: bool = False, keep_out: Sequence[Path] = ()) -> None:
+    """The same figures for scripts: strict JSON (no NaN), written atomically, marked as ours."""
+    write_json(path, result.as_dict(), force=force, keep_out=keep_out)

@@ -8,7 +8,6 @@ renderer as the province workbooks (`render.py`), with the same `_meta` identity
 from __future__ import annotations
 
 import calendar
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -20,9 +19,9 @@ from . import __version__
 from .datafiles import templates_dir
 from .errors import WorkbookToolsError
 from .forms import PLACEHOLDER, Column, Form, FormSet, Group, load_form, shipped_forms
-from .generate import MANIFEST_NAME, GeneratedFile, GenerateOptions, build_context, sha256_of, unit_title, write_manifest
+from .generate import GeneratedFile, GenerateOptions, build_context, sha256_of, unit_title, write_unit_files
+from .outputs import write_atomic
 from .indicators import indicator
-from .parallel import run_jobs
 from .plans import TOTAL, Plan, PlanTargets
 from .render import escape_header, render
 from .spec import (
@@ -279,9 +278,8 @@ def write_daily_workbook(
                   "comments": "Tạo bởi workbook-tools"}
     custom = {f"wt_{k}": meta[k] for k in ("unit_code", "plan_id", "form", "form_version", "generated_at", "structure")}
     spec = WorkbookSpec(sheets, properties, custom, {}, header, footer)
-    temporary = path.with_name(f".{path.name}.tmp")
-    render(spec, temporary, password=options.password, date_range=(campaign.start, campaign.end), created=generated_at)
-    os.replace(temporary, path)
+    write_atomic(path, lambda temporary: render(spec, temporary, password=options.password,
+                                                date_range=(campaign.start, campaign.end), created=generated_at))
     return GeneratedFile(unit, path, sha256_of(path))
 
 
@@ -292,13 +290,7 @@ def generate_daily(
     """Every unit's daily workbook and the manifest of expected returns; refuse to overwrite unless forced."""
     forms = daily_forms()
     options = options or GenerateOptions()
-    out_dir.mkdir(parents=True, exist_ok=True)
     paths = {u.code: out_dir / f"{u.file_stem}-bao-cao-ngay.xlsx" for u in units}
-    existing = [p.name for p in paths.values() if p.exists()]
-    if existing and not options.force:
-        raise WorkbookToolsError(f"{out_dir} đã có {len(existing)} sổ, ví dụ {existing[0]}; dùng --force để ghi đè")
     generated_at = options.generated_at or datetime.now().replace(microsecond=0)
-    jobs = [(unit, paths[unit.code]) for unit in units]
-    written = run_jobs(write_daily_workbook, jobs, options.workers, progress, shared=(data, forms, campaign, options, generated_at))
-    write_manifest(out_dir / MANIFEST_NAME, data, forms, written, generated_at)
-    return written
+    return write_unit_files(data, forms, out_dir, units, paths, options, progress,
+                            write_daily_workbook, (data, forms, campaign, options, generated_at), generated_at)

@@ -34,3 +34,11 @@ class PlanNotFoundError(WorkbookToolsError):
 
 class AllocationError(WorkbookToolsError):
     """A total cannot be split by the profile given (negative or all-zero weights)."""
+
+
+class OutputError(WorkbookToolsError):
+    """An output cannot be written safely (someone else's file, a returns folder, a file-system failure)."""
+
+
+class HeldStateError(OutputError):
+    """A national workbook holds figures of another plan or structure than the one being consolidated."""

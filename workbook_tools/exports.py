@@ -1,33 +1,37 @@
-"""The national figures for scripts: JSON (DESIGN.md §8) and CSV, written atomically."""
+"""The national figures for scripts: JSON (DESIGN.md §8) and CSV, written through `outputs`."""
 
 from __future__ import annotations
 
-import csv
-import json
-import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from . import outputs
 from .consolidate import Consolidation
 
-
-def write_json(result: Consolidation, path: Path) -> None:
-    """The same figures for scripts (DESIGN §8), written atomically."""
-    _atomic_text(path, json.dumps(result.as_dict(), ensure_ascii=False, indent=2, default=_json_default) + "\n")
+CSV_HEADER = ("code", "name", "status", "indicator", "period", "target", "actual", "completion")
 
 
-def _json_default(value: Any) -> Any:
-    """Dates as ISO text."""
+def write_json(result: Consolidation, path: Path, *, force: bool = False, keep_out: Sequence[Path] = ()) -> None:
+    """The same figures for scripts (DESIGN §8), strict JSON, replacing only a JSON this tool wrote."""
+    outputs.write_json(path, _plain(result.as_dict()), force=force, keep_out=keep_out)
+
+
+def _plain(value: Any) -> Any:
+    """Dates as ISO text, so the payload is plain JSON data."""
     if isinstance(value, date):
         return value.isoformat()
-    raise TypeError(type(value))
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 def csv_rows(result: Consolidation) -> Iterator[list[Any]]:
     """Long rows: one per unit (and national) × indicator × period."""
-    yield ["code", "name", "status", "indicator", "period", "target", "actual", "completion"]
+    yield list(CSV_HEADER)
     for unit in result.units:
         for f in unit.values:
             yield [unit.code, unit.name, unit.status, f.indicator, f.period, f.target, f.actual, f.completion]
@@ -35,16 +39,7 @@ def csv_rows(result: Consolidation) -> Iterator[list[Any]]:
         yield ["national", "Cộng các tỉnh", "", f.indicator, f.period, f.target, f.actual, f.completion]
 
 
-def write_csv(result: Consolidation, path: Path) -> None:
-    """The figures as CSV (UTF-8 with BOM so Excel shows Vietnamese names)."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    with temporary.open("w", encoding="utf-8-sig", newline="") as handle:
-        csv.writer(handle).writerows(["" if v is None else v for v in row] for row in csv_rows(result))
-    os.replace(temporary, path)
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    """Write text through a temporary file and a rename."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+def write_csv(result: Consolidation, path: Path, *, force: bool = False, keep_out: Sequence[Path] = ()) -> None:
+    """The figures as CSV (UTF-8 with BOM so Excel shows Vietnamese names); replaces only our own CSV."""
+    outputs.write_text(path, outputs.csv_text(csv_rows(result)), encoding="utf-8-sig",
+                       ours=outputs.csv_with_header(CSV_HEADER), force=force, keep_out=keep_out)

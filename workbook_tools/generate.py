@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import calendar
 import hashlib
-import json
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from . import __version__
-from .errors import WorkbookToolsError
+from .errors import OutputError, WorkbookToolsError
 from .forms import FormSet, shipped_forms
 from .indicators import indicator
+from .outputs import check_target, dumps_json, is_our_json, locked, make_folder, write_atomic
 from .parallel import run_jobs
-from .plans import TOTAL, PlanTargets
+from .plans import PlanTargets
 from .render import escape_header, render
 from .spec import Context, build_workbook, month_label
-from .targets import monthly_targets, regroup, to_date
+from .targets import regroup, unit_targets
 from .units import Unit, mapping_63_to_34, structure
 
 MANIFEST_NAME = "manifest.json"
@@ -67,38 +67,6 @@ def period_label(months: Sequence[str]) -> str:
     if len(months) == 12 and first.endswith("-01") and last.endswith("-12"):
         return f"năm {first[:4]}"
     return f"{month_label(first).lower()} – {month_label(last).lower()}"
-
-
-def unit_targets(
-    data: PlanTargets, unit: str, profile: Sequence[float] | None, baseline: PlanTargets | None
-) -> tuple[dict[tuple[str, str], int], set[tuple[str, str]], set[str]]:
-    """A unit's targets by (indicator, period), which were derived, and by which methods."""
-    values: dict[tuple[str, str], int] = {}
-    derived: set[tuple[str, str]] = set()
-    methods: set[str] = set()
-    for code in data.plan.indicators:
-        total = data.value(unit, code, TOTAL)
-        months_published = [data.value(unit, code, m) for m in data.plan.months]
-        if total is None and all(v is not None for v in months_published):
-            total = to_date(data.plan, dict(zip(data.plan.months, months_published)), data.plan.end)
-            derived.add((code, TOTAL))
-        if total is None:
-            continue
-        values[(code, TOTAL)] = total
-        base = baseline.value(unit, code, TOTAL) if baseline else None
-        months = monthly_targets(data, unit, code, profile or plan_profile(data, code), base)
-        for month, value in months.months.items():
-            values[(code, month)] = value
-            if months.derived:
-                derived.add((code, month))
-        methods.add(months.method)
-    return values, derived, methods
-
-
-def plan_profile(data: PlanTargets, code: str) -> tuple[float, ...] | None:
-    """The plan's own monthly profile for an indicator, when it has one that fits its months."""
-    profile = data.plan.profiles.get(code)
-    return profile if profile and len(profile) == len(data.plan.months) else None
 
 
 def check_profile(data: PlanTargets, profile: Sequence[float] | None) -> None:
@@ -199,9 +167,8 @@ def write_workbook(
     header = f'&L{font}{escape_header(unit_title(unit))}&R{font}{escape_header(ctx.texts["document_short"])}'
     footer = f"&L{font}workbook-tools · {escape_header(plan.id)}&R{font}Trang &P/&N"
     spec = build_workbook(forms, ctx, meta, header, footer)
-    temporary = path.with_name(f".{path.name}.tmp")
-    render(spec, temporary, password=options.password, date_range=round_date_range(plan.months), created=generated_at)
-    os.replace(temporary, path)
+    write_atomic(path, lambda temporary: render(spec, temporary, password=options.password,
+                                                date_range=round_date_range(plan.months), created=generated_at))
     return GeneratedFile(unit, path, sha256_of(path))
 
 
@@ -223,15 +190,34 @@ def generate(
     """Write every unit's workbook and the manifest; refuse to overwrite unless forced."""
     forms = forms or shipped_forms()
     check_profile(data, options.profile)
-    out_dir.mkdir(parents=True, exist_ok=True)
     paths = {u.code: out_dir / f"{u.file_stem}.xlsx" for u in units}
-    existing = [p.name for p in paths.values() if p.exists()]
-    if existing and not options.force:
-        raise WorkbookToolsError(f"{out_dir} already holds {len(existing)} workbook(s), e.g. {existing[0]}; use --force to overwrite")
     generated_at = options.generated_at or datetime.now().replace(microsecond=0)
-    jobs = [(unit, paths[unit.code]) for unit in units]
-    written = run_jobs(write_workbook, jobs, options.workers, progress, shared=(data, forms, options, generated_at, baseline, histories))
-    write_manifest(out_dir / MANIFEST_NAME, data, forms, written, generated_at)
+    return write_unit_files(
+        data, forms, out_dir, units, paths, options, progress,
+        write_workbook, (data, forms, options, generated_at, baseline, histories), generated_at,
+    )
+
+
+def write_unit_files(
+    data: PlanTargets, forms: FormSet, out_dir: Path, units: Sequence[Unit], paths: Mapping[str, Path],
+    options: GenerateOptions, progress: Callable[[GeneratedFile], None] | None,
+    write_one: Callable[..., GeneratedFile], shared: tuple[Any, ...], generated_at: datetime,
+) -> list[GeneratedFile]:
+    """Every set of unit workbooks leaves the same way: one folder lock, filled workbooks never overwritten unless forced, the manifest last."""
+    make_folder(out_dir)
+    manifest = out_dir / MANIFEST_NAME
+    with locked(manifest):
+        existing = [p.name for p in paths.values() if p.exists()]
+        if existing and not options.force:
+            raise OutputError(
+                f"{out_dir} đã có {len(existing)} sổ, ví dụ {existing[0]} (có thể đã được điền); "
+                "hãy chọn thư mục khác, hoặc thêm --force để ghi đè."
+            )
+        if not options.force:
+            check_target(manifest, ours=is_our_json)
+        jobs = [(unit, paths[unit.code]) for unit in units]
+        written = run_jobs(write_one, jobs, options.workers, progress, shared=shared)
+        write_manifest(manifest, data, forms, written, generated_at)
     return written
 
 
@@ -249,6 +235,5 @@ def write_manifest(path: Path, data: PlanTargets, forms: FormSet, files: Sequenc
             {"code": f.unit.code, "name": f.unit.name, "file": f.path.name, "sha256": f.sha256} for f in files
         ],
     }
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
+    text = dumps_json(payload, indent=2) + "\n"
+    write_atomic(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))

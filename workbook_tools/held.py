@@ -14,6 +14,7 @@ from typing import Any
 from python_calamine import CalamineWorkbook
 
 from .consolidate import Source
+from .errors import HeldStateError
 from .read import custom_properties
 from .values import parse_date
 
@@ -38,10 +39,43 @@ def load_held(path: Path) -> dict[str, Source]:
         return {}
     book = CalamineWorkbook.from_path(str(path))
     try:
+        if DATA_SHEET not in book.sheet_names:
+            return {}  # the add-in's workbook before its first consolidation
         rows = book.get_sheet_by_name(DATA_SHEET).to_python()
     finally:
         book.close()
     return held_from_rows(rows)
+
+
+def held_for(path: Path, plan_id: str, structure: str, *, force: bool = False) -> dict[str, Source]:
+    """The held figures of path, only when it is the national workbook of this plan and structure.
+
+    Figures held for another plan must never be mixed into this one: refuse, or with force start
+    fresh (the workbook is then replaced with this plan's figures alone).
+    """
+    if not path.exists() or not is_ours(path):
+        return {}
+    with zipfile.ZipFile(path) as archive:
+        properties = custom_properties(archive)
+    held_plan, held_structure = properties.get("plan_id", ""), properties.get("structure", "")
+    if held_plan == plan_id and held_structure in ("", structure):
+        try:
+            return load_held(path)
+        except Exception as exc:  # noqa: BLE001 - calamine raises its own types for a damaged or edited sheet
+            if force:
+                return {}
+            raise HeldStateError(
+                f"Không đọc được số đã giữ trong {path} (sheet ẩn {DATA_SHEET} bị sửa hoặc hỏng: {type(exc).__name__}); "
+                "hãy ghi ra tệp khác, hoặc thêm --force để làm lại sổ chỉ với các báo cáo trong thư mục."
+            ) from exc
+    if force:
+        return {}
+    theirs = f"kế hoạch {held_plan or '?'}" + (f", cơ cấu {held_structure} đơn vị" if held_structure else "")
+    raise HeldStateError(
+        f"{path} là sổ tổng hợp của {theirs}, không phải của kế hoạch {plan_id}, cơ cấu {structure} đơn vị; "
+        "số liệu của hai kế hoạch không được trộn: hãy ghi ra tệp khác, hoặc thêm --force để làm lại sổ này "
+        f"chỉ với số liệu của kế hoạch {plan_id}."
+    )
 
 
 def held_from_rows(rows: Sequence[Sequence[Any]]) -> dict[str, Source]:

@@ -9,10 +9,11 @@ row and column, and nothing is stored when there is one.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from .datafiles import shipped_data_dir
 from .errors import UnitNameError, WorkbookToolsError
 from .indicators import indicators as catalogue
 from .names import fold, resolver
+from .outputs import dumps_json, locked, make_folder, write_atomic
 from .plans import NATIONAL_KEYS, PROVINCES_TOTAL_CODE, TOTAL, Document, Plan, PlanTargets, Target, month_range, plan_files
 from .seeds import write_tidy
 from .spec import col_letter
@@ -61,10 +63,56 @@ class ImportedTable:
 
 def read_grid(path: Path) -> list[list[Any]]:
     """The first sheet of a workbook (merged cells spread over their range) or a CSV, as rows."""
-    if path.suffix.lower() == ".csv":
-        text = path.read_text(encoding="utf-8-sig")
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    if path.suffix.lower() in (".csv", ".txt"):
+        text = decode_text(path)
+        try:
+            dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel  # one column, or nothing the sniffer can tell: plain commas
         return [list(row) for row in csv.reader(io.StringIO(text), dialect)]
+    try:
+        return _workbook_grid(path)
+    except OSError as exc:
+        raise WorkbookToolsError(f"Không đọc được {path}: {exc.strerror or exc}; hãy kiểm tra đường dẫn và quyền đọc.") from exc
+    except Exception as exc:  # noqa: BLE001 - calamine raises its own types for every kind of damage
+        raise WorkbookToolsError(
+            f"Không đọc được {path}: tệp hỏng hoặc không phải bảng tính Excel ({type(exc).__name__}); "
+            "hãy mở tệp bằng Excel, lưu lại dạng .xlsx rồi thử lại."
+        ) from exc
+
+
+def decode_text(path: Path) -> str:
+    """A CSV's text whatever Vietnamese Windows saved it as: UTF-8 (BOM or not), UTF-16, or Windows-1258."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise WorkbookToolsError(f"Không đọc được {path}: {exc.strerror or exc}; hãy kiểm tra đường dẫn và quyền đọc.") from exc
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encodings: tuple[str, ...] = ("utf-16",)
+    elif raw.startswith(codecs.BOM_UTF8):
+        encodings = ("utf-8-sig",)
+    elif b"\x00" in raw[:4096]:
+        head = raw[:4096]
+        encodings = ("utf-16-le",) if head[1::2].count(0) > head[0::2].count(0) else ("utf-16-be",)
+    else:
+        encodings = ("utf-8", "cp1258")
+    for encoding in encodings:
+        try:
+            text = unicodedata.normalize("NFC", raw.decode(encoding))
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise WorkbookToolsError(
+            f"Không đọc được {path}: không nhận ra bảng mã của tệp; hãy lưu lại dạng CSV UTF-8 (Excel: «CSV UTF-8») rồi thử lại."
+        )
+    if not text.strip():
+        raise WorkbookToolsError(f"Tệp {path} rỗng: không có dòng nào để đọc.")
+    return text
+
+
+def _workbook_grid(path: Path) -> list[list[Any]]:
+    """The first sheet of a workbook, merged cells spread over their range."""
     from python_calamine import CalamineWorkbook
 
     book = CalamineWorkbook.from_path(str(path))
@@ -270,22 +318,31 @@ def plan_metadata(data: PlanTargets, document_text: str) -> dict[str, Any]:
     }
 
 
+def check_plan_free(plan_id: str, folder: Path, *, force: bool = False) -> Path:
+    """Where a plan's JSON goes; refuse a plan id already stored (unless forced) or shipped."""
+    target = folder / "plans"
+    meta_path = target / f"{plan_id}.json"
+    if meta_path.exists() and not force:
+        raise WorkbookToolsError(f"plan {plan_id} already exists in {target}; use --force to replace it")
+    if plan_id in plan_files([shipped_data_dir()]):
+        raise WorkbookToolsError(f"plan {plan_id} is a shipped plan; choose another id")
+    return meta_path
+
+
 def store_plan(data: PlanTargets, folder: Path, document_text: str, *, force: bool = False) -> Path:
     """Write PLAN.csv and PLAN.json into folder/plans; refuse to replace an existing plan unless forced."""
     target = folder / "plans"
-    target.mkdir(parents=True, exist_ok=True)
-    meta_path = target / f"{data.plan.id}.json"
-    if meta_path.exists() and not force:
-        raise WorkbookToolsError(f"plan {data.plan.id} already exists in {target}; use --force to replace it")
-    if data.plan.id in plan_files([shipped_data_dir()]):
-        raise WorkbookToolsError(f"plan {data.plan.id} is a shipped plan; choose another id")
+    make_folder(target)
+    meta_path = check_plan_free(data.plan.id, folder, force=force)
     rows = [
         {"plan": data.plan.id, "unit": t.unit, "indicator": t.indicator, "period": t.period, "value": str(t.value),
          "published_name": t.published_name, "source": t.source}
         for t in data.targets
     ]
-    write_tidy(target / f"{data.plan.id}.csv", rows)
-    meta_path.write_text(json.dumps(plan_metadata(data, document_text), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    text = dumps_json(plan_metadata(data, document_text), indent=2) + "\n"
+    with locked(meta_path):
+        write_atomic(target / f"{data.plan.id}.csv", lambda temporary: write_tidy(temporary, rows))
+        write_atomic(meta_path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
     return meta_path
 
 
@@ -293,7 +350,7 @@ def import_appendix(path: Path, plan_id: str, key: str, *, kind: str | None = No
                     columns: str = "") -> PlanTargets:
     """Read, check and build a plan from an appendix; raises with every problem, stores nothing."""
     if not path.exists():
-        raise WorkbookToolsError(f"file not found: {path}")
+        raise WorkbookToolsError(f"Không thấy tệp {path}: hãy kiểm tra đường dẫn.")
     if kind not in (None, "stock", "flow"):
         raise WorkbookToolsError("--kind must be stock or flow")
     table = read_appendix(path, key, year, parse_columns_option(columns))

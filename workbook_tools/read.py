@@ -142,8 +142,8 @@ def custom_properties(archive: zipfile.ZipFile) -> dict[str, str]:
     """The document's custom properties (identity fallback when `_meta` is gone)."""
     try:
         root = ElementTree.fromstring(archive.read("docProps/custom.xml"))
-    except KeyError:
-        return {}
+    except (KeyError, ElementTree.ParseError):
+        return {}  # no properties, or malformed ones: identity then rests on `_meta` alone
     found = {}
     for prop in root:
         name = prop.get("name", "")

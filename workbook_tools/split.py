@@ -8,6 +8,7 @@ adds up to the province's figure, to the unit.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 from .errors import WorkbookToolsError
 from .importer import read_grid
 from .names import fold
+from .outputs import check_target, dumps_json, locked, make_folder, write_atomic
 from .plans import TOTAL, PlanTargets, Target
 from .spec import col_letter
 from .targets import allocate
@@ -50,7 +52,7 @@ def _column(header: list[str], names: tuple[str, ...]) -> int | None:
 def read_shares(path: Path) -> list[Share]:
     """Districts and shares from a CSV or workbook with a header row (code optional, name, share)."""
     if not path.exists():
-        raise WorkbookToolsError(f"file not found: {path}")
+        raise WorkbookToolsError(f"Không thấy tệp {path}: hãy kiểm tra đường dẫn.")
     grid = [[("" if v is None else v) for v in row] for row in read_grid(path)]
     header = [str(c) for c in grid[0]] if grid else []
     code_col, name_col, share_col = _column(header, CODE_HEADERS), _column(header, NAME_HEADERS), _column(header, SHARE_HEADERS)
@@ -105,16 +107,35 @@ def split_plan(data: PlanTargets, province: str, shares: list[Share], plan_id: s
     return PlanTargets(plan, tuple(targets))
 
 
-def store_structure(folder: Path, key: str, label: str, shares: list[Share], region: str) -> Path:
-    """Write units/KEY.csv and KEY.json so every command knows the districts."""
+STRUCTURE_BASIS = "workbook-tools targets split"
+
+
+def is_split_structure(path: Path) -> bool:
+    """A district structure this tool stored (its JSON names `targets split` as its basis)."""
+    try:
+        return json.loads(path.with_suffix(".json").read_text(encoding="utf-8")).get("basis") == STRUCTURE_BASIS
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def store_structure(folder: Path, key: str, label: str, shares: list[Share], region: str, *, force: bool = False) -> Path:
+    """Write units/KEY.csv and KEY.json so every command knows the districts (replacing only our own)."""
     target = folder / "units"
-    target.mkdir(parents=True, exist_ok=True)
+    make_folder(target)
     path = target / f"{key}.csv"
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["code", "name", "kind", "slug", "region"])
-        for share in shares:
-            writer.writerow([share.code, share.name, "huyện", _slug(share.name), region])
-    path.with_suffix(".json").write_text(json.dumps({"label": label, "basis": "workbook-tools targets split"}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    rows = [["code", "name", "kind", "slug", "region"]] + [[s.code, s.name, "huyện", _slug(s.name), region] for s in shares]
+    text = "".join(",".join(_csv_cell(c) for c in row) + "\n" for row in rows)
+    meta = dumps_json({"label": label, "basis": STRUCTURE_BASIS}, indent=2) + "\n"
+    with locked(path):
+        check_target(path, ours=is_split_structure, force=force)
+        write_atomic(path, lambda temporary: temporary.write_text(text, encoding="utf-8", newline=""))
+        write_atomic(path.with_suffix(".json"), lambda temporary: temporary.write_text(meta, encoding="utf-8"))
     return path
+
+
+def _csv_cell(value: str) -> str:
+    """One CSV cell, quoted only when it must be (as csv.writer does)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow([value])
+    return buffer.getvalue()
 

@@ -6,7 +6,6 @@ consolidation can tell a newer round from an older one and never loses a unit's 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -17,9 +16,9 @@ import xlsxwriter
 from . import __version__
 from .check import ACCEPTED, MISSING, REJECTED
 from .consolidate import LATE, ON_TIME, Consolidation, Figure, Source, UnitResult, central_name
-from .errors import WorkbookToolsError
 from .held import DATA_COLUMNS, DATA_SHEET, NATIONAL_KIND, TASK_PREFIX, is_ours
 from .indicators import indicator
+from .outputs import write_output
 from .plans import TOTAL
 from .render import BASE, COMPLETION_RULES, PlainFormulas, Styles
 from .spec import cell_ref, col_letter, month_label
@@ -340,19 +339,18 @@ def write_hidden(doc: SummaryBook, result: Consolidation, sources: Mapping[str, 
 
 def write_summary(result: Consolidation, path: Path, *, force: bool = False, generated_at: datetime | None = None) -> None:
     """Write the national workbook atomically; refuse to replace a file this tool did not write."""
-    if path.exists() and not force and not is_ours(path):
-        raise WorkbookToolsError(f"{path} exists and was not written by workbook-tools; use --force to replace it")
     stamp = generated_at or datetime.now().replace(microsecond=0)
-    temporary = path.with_name(f".{path.name}.tmp")
-    doc = SummaryBook(temporary)
-    doc.book.set_properties({"title": f"Tổng hợp {result.plan.id}", "author": "BHXH Việt Nam – Ban Quản lý Thu – Sổ, Thẻ", "created": stamp})
-    write_totals(doc, result)
-    write_months(doc, result)
-    write_tasks(doc, result)
-    write_reporting(doc, result)
-    write_problems(doc, result)
-    write_charts(doc, result)
-    write_hidden(doc, result, result.sources, stamp)
-    doc.book.close()
-    os.replace(temporary, path)
 
+    def write(temporary: Path) -> None:
+        doc = SummaryBook(temporary)
+        doc.book.set_properties({"title": f"Tổng hợp {result.plan.id}", "author": "BHXH Việt Nam – Ban Quản lý Thu – Sổ, Thẻ", "created": stamp})
+        write_totals(doc, result)
+        write_months(doc, result)
+        write_tasks(doc, result)
+        write_reporting(doc, result)
+        write_problems(doc, result)
+        write_charts(doc, result)
+        write_hidden(doc, result, result.sources, stamp)
+        doc.book.close()
+
+    write_output(path, write, ours=is_ours, force=force)

@@ -142,3 +142,35 @@ def regroup(data: PlanTargets, mapping: Mapping[str, str], structure_key: str) -
         for (unit, ind, period), value in sorted(sums.items())
     ]
     return PlanTargets(replace(data.plan, structure=structure_key), tuple(kept + regrouped))
+
+
+def unit_targets(
+    data: PlanTargets, unit: str, profile: Sequence[float] | None, baseline: PlanTargets | None
+) -> tuple[dict[tuple[str, str], int], set[tuple[str, str]], set[str]]:
+    """A unit's targets by (indicator, period), which were derived, and by which methods."""
+    values: dict[tuple[str, str], int] = {}
+    derived: set[tuple[str, str]] = set()
+    methods: set[str] = set()
+    for code in data.plan.indicators:
+        total = data.value(unit, code, TOTAL)
+        months_published = [data.value(unit, code, m) for m in data.plan.months]
+        if total is None and all(v is not None for v in months_published):
+            total = to_date(data.plan, dict(zip(data.plan.months, months_published)), data.plan.end)
+            derived.add((code, TOTAL))
+        if total is None:
+            continue
+        values[(code, TOTAL)] = total
+        base = baseline.value(unit, code, TOTAL) if baseline else None
+        months = monthly_targets(data, unit, code, profile or plan_profile(data, code), base)
+        for month, value in months.months.items():
+            values[(code, month)] = value
+            if months.derived:
+                derived.add((code, month))
+        methods.add(months.method)
+    return values, derived, methods
+
+
+def plan_profile(data: PlanTargets, code: str) -> tuple[float, ...] | None:
+    """The plan's own monthly profile for an indicator, when it has one that fits its months."""
+    profile = data.plan.profiles.get(code)
+    return profile if profile and len(profile) == len(data.plan.months) else None

@@ -18,12 +18,13 @@ def addin_group() -> None:
 @click.option("--out", "out_dir", default="dist", show_default=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for bhxh_tools.xlam.")
 @click.option("--interpreter", default=None, help="Python on the user's PC, written into the add-in's config (Interpreter_Win); default: the Python running this command.")
 @click.option("--from-template", is_flag=True, help="Fallback: xlwings' template VBA byte for byte, one button (Thực hiện) running the action chosen on Cấu hình, plus bhxh_tools.py.")
-def addin_build_command(out_dir: Path, interpreter: str | None, from_template: bool) -> None:
+@click.option("--force", is_flag=True, help="Replace files of the same name that workbook-tools did not build.")
+def addin_build_command(out_dir: Path, interpreter: str | None, from_template: bool, force: bool) -> None:
     """Build bhxh_tools.xlam from the VBA and ribbon in macros/ (reproducible, no Excel needed)."""
     from ..addin_build import build_addin, default_interpreter
 
     chosen = interpreter or default_interpreter()
-    for path in build_addin(out_dir, chosen, from_template=from_template):
+    for path in build_addin(out_dir, chosen, from_template=from_template, force=force):
         click.echo(f"wrote {path}")
     click.echo(f"Interpreter_Win = {chosen}")
     if not (len(chosen) > 2 and chosen[1] == ":" and chosen.lower().endswith(".exe")):

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-import json
-from datetime import date
+import os
+import signal
+import sys
+import tempfile
+import threading
+import traceback
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
 from .. import __version__
-from ..datafiles import data_dirs, use_data_dirs
+from ..datafiles import data_dirs, use_data_dirs, user_data_dir
 from ..errors import WorkbookToolsError
+from ..outputs import dumps_json
 
 
 class ToolError(click.ClickException):
@@ -20,20 +26,78 @@ class ToolError(click.ClickException):
     exit_code = 2
 
 
+STOPPED = "Đã dừng theo yêu cầu (Ctrl-C hoặc lệnh dừng): không tệp kết quả nào bị ghi dở, tệp cũ vẫn nguyên vẹn."
+TRACEBACK_ENV = "WORKBOOK_TOOLS_TRACEBACK"
+
+
 class Group(click.Group):
-    """A click group that turns the core's expected errors into ToolError."""
+    """A click group whose commands end in a message and exit code 2 on any failure, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        """Run the sub-command, translating WorkbookToolsError."""
+        """Run the sub-command: expected errors, Ctrl-C/SIGTERM and surprises each become one line."""
         try:
             return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Abort, click.exceptions.Exit):
+            raise
         except WorkbookToolsError as exc:
             raise ToolError(str(exc)) from exc
+        except KeyboardInterrupt:
+            raise ToolError(STOPPED) from None
+        except Exception as exc:
+            if os.environ.get(TRACEBACK_ENV):
+                raise
+            log = write_crash_log(exc)
+            raise ToolError(f"Lỗi không mong đợi ({type(exc).__name__}: {exc}); chi tiết ở {log}. "
+                            "Hãy gửi tệp này cho bộ phận CNTT.") from exc
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """The whole run: SIGTERM stops it the way Ctrl-C does, so temporary files are cleaned up."""
+        previous = _on_sigterm(_stop)
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            _on_sigterm(previous)
+
+
+def _stop(_signum: int, _frame: Any) -> None:
+    """SIGTERM handler: unwind like Ctrl-C (finally blocks remove temporary files)."""
+    raise KeyboardInterrupt
+
+
+def _on_sigterm(handler: Any) -> Any:
+    """Install a SIGTERM handler where the platform and thread allow it; returns the previous one."""
+    if handler is None or not hasattr(signal, "SIGTERM") or threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, handler)
+
+
+def log_dir() -> Path:
+    """Where crash logs go: `logs` in the user data folder, else the system's temporary folder."""
+    folder = user_data_dir() / "logs"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    except OSError:
+        return Path(tempfile.gettempdir())
+
+
+def write_crash_log(exc: BaseException) -> Path:
+    """Write the traceback (with the command line) to a new log file and return its path."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    text = f"workbook-tools {__version__}\n{' '.join(sys.argv)}\n\n" + "".join(traceback.format_exception(exc))
+    for folder in (log_dir(), Path(tempfile.gettempdir())):
+        path = folder / f"workbook-tools-loi-{stamp}-{os.getpid()}.log"
+        try:
+            path.write_text(text, encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return Path("(không ghi được nhật ký)")
 
 
 def emit_json(payload: Any) -> None:
     """Print JSON for scripts: UTF-8 names kept readable, stable indentation."""
-    click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    click.echo(dumps_json(payload, indent=2))
 
 
 def format_number(value: int | float | None) -> str:

@@ -11,11 +11,12 @@ import click
 
 from ..check import load_manifest
 from ..daily import LATE, ON_TIME, REPORTED, TIMELINESS_RULE, consolidate_daily, plan_of_returns, read_daily_folder
-from ..daily_book import load_held_days, write_daily_json, write_daily_summary
+from ..daily_book import is_daily_national, load_held_days, write_daily_json, write_daily_summary
 from ..daily_form import campaign_for, generate_daily
 from ..generate import GenerateOptions, in_structure, select_units
 from ..indicators import indicator
 from ..names import resolver
+from ..outputs import check_target, distinct, is_our_json, locked
 from ..plans import load_plan
 from .app import ToolError, format_number, main, parse_day, print_table
 
@@ -59,19 +60,34 @@ def generate_command(obj: dict[str, Any], plan_id: str, out_dir: Path, unit_text
 def consolidate_command(obj: dict[str, Any], returns_dir: Path, out_path: Path, day: date | None, manifest_path: Path | None,
                         plan_id: str | None, json_path: Path | None, force: bool) -> None:
     """Add one day of returns to the national daily workbook (exit 1 when units are missing or rejected)."""
-    held, held_campaign, held_plan = load_held_days(out_path)
-    found_plan, structure_key = plan_of_returns(returns_dir)
-    chosen = plan_id or held_plan or found_plan
-    if not chosen:
-        raise ToolError(f"không xác định được kế hoạch của {returns_dir}: dùng --plan")
-    data = in_structure(load_plan(chosen, obj["dirs"]), structure_key)
-    manifest = load_manifest(manifest_path) if manifest_path else None
-    with click.progressbar(length=sum(1 for p in returns_dir.iterdir() if p.is_file()), label="Đọc báo cáo", file=sys.stderr) as bar:
-        returns = read_daily_folder(returns_dir, data, progress=lambda _r: bar.update(1))
-    result = consolidate_daily(data, returns, held=held, held_campaign=held_campaign, day=day, manifest=manifest)
-    write_daily_summary(result, out_path, force=force)
+    if not returns_dir.is_dir():
+        raise ToolError(f"Không thấy thư mục báo cáo {returns_dir} (hoặc đó không phải thư mục): hãy kiểm tra đường dẫn.")
+    keep_out = [returns_dir]
+    distinct(out_path, json_path)
+    check_target(out_path, ours=is_daily_national, force=force, keep_out=keep_out)
     if json_path:
-        write_daily_json(result, json_path)
+        check_target(json_path, ours=is_our_json, force=force, keep_out=keep_out)
+    with locked(out_path):
+        held, held_campaign, held_plan = load_held_days(out_path)
+        found_plan, structure_key = plan_of_returns(returns_dir)
+        chosen = plan_id or found_plan or held_plan
+        if not chosen:
+            raise ToolError(f"Không xác định được kế hoạch của {returns_dir}: dùng --plan")
+        if held_plan and held_plan != chosen:
+            if not force:
+                raise ToolError(
+                    f"{out_path} đang giữ báo cáo ngày của kế hoạch {held_plan}, không phải {chosen}; số liệu hai kế hoạch không được trộn: "
+                    f"hãy ghi vào một tệp khác (--out), hoặc thêm --force để bắt đầu lại tệp này chỉ với kế hoạch {chosen}."
+                )
+            held, held_campaign = {}, None
+        data = in_structure(load_plan(chosen, obj["dirs"]), structure_key)
+        manifest = load_manifest(manifest_path) if manifest_path else None
+        with click.progressbar(length=sum(1 for p in returns_dir.iterdir() if p.is_file()), label="Đọc báo cáo", file=sys.stderr) as bar:
+            returns = read_daily_folder(returns_dir, data, progress=lambda _r: bar.update(1))
+        result = consolidate_daily(data, returns, held=held, held_campaign=held_campaign, day=day, manifest=manifest)
+        write_daily_summary(result, out_path, force=force, keep_out=keep_out)
+    if json_path:
+        write_daily_json(result, json_path, force=force, keep_out=keep_out)
     _print_result(result)
     summary = result.as_dict()["summary"]
     click.echo(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -12,9 +11,10 @@ import click
 
 from ..check import ACCEPTED, MISSING, REJECTED, CheckReport, check_folder, load_manifest
 from ..consolidate import consolidate, regroup_results
-from ..exports import write_csv, write_json
+from ..exports import CSV_HEADER, write_csv, write_json
 from ..generate import in_structure
-from ..held import load_held
+from ..held import held_for, is_ours
+from ..outputs import check_target, distinct, csv_with_header, is_our_json, locked, write_json as write_json_output
 from ..plans import PlanTargets, load_plan
 from ..problems import Problem
 from ..summary import write_summary
@@ -29,7 +29,7 @@ def _plan_of_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | Non
         manifest = load_manifest(folder / "manifest.json")
     chosen = plan_id or (manifest.plan if manifest else None) or _plan_named_by_returns(folder)
     if not chosen:
-        raise ToolError(f"cannot tell which plan {folder} is for: give --plan or --manifest")
+        raise ToolError(f"Không biết các báo cáo trong {folder} thuộc kế hoạch nào: hãy thêm --plan hoặc --manifest.")
     return load_plan(chosen, obj["dirs"]), manifest
 
 
@@ -43,11 +43,14 @@ def _plan_named_by_returns(folder: Path) -> str | None:
 
     seen: Counter[str] = Counter()
     if not folder.is_dir():
-        raise ToolError(f"returns folder not found: {folder}")
+        raise ToolError(f"Không thấy thư mục báo cáo {folder}: hãy kiểm tra đường dẫn.")
     for path in candidate_files(folder):
         if classify(path).kind == WORKBOOK:
-            with zipfile.ZipFile(path) as archive:
-                plan = custom_properties(archive).get("plan_id")
+            try:
+                with zipfile.ZipFile(path) as archive:
+                    plan = custom_properties(archive).get("plan_id")
+            except (zipfile.BadZipFile, OSError, ValueError):
+                continue  # the check itself reports the file as corrupt
             if plan:
                 seen[plan] += 1
     return seen.most_common(1)[0][0] if seen else None
@@ -57,7 +60,7 @@ def _read_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | None, 
                  replace: tuple[str, ...] = (), as_of: date | None = None) -> CheckReport:
     """Check every returned file with a progress bar on stderr."""
     if not folder.is_dir():
-        raise ToolError(f"returns folder not found or not a folder: {folder}")
+        raise ToolError(f"Không thấy thư mục báo cáo {folder} (hoặc đó không phải thư mục): hãy kiểm tra đường dẫn.")
     data, manifest = _plan_of_folder(obj, folder, manifest_path, plan_id)
     files = [p for p in folder.iterdir() if p.is_file()]
     with click.progressbar(length=len(files), label="Reading returns", file=sys.stderr) as bar:
@@ -96,6 +99,8 @@ def with_returns_options(func: Any) -> Any:
 @click.pass_obj
 def check_command(obj: dict[str, Any], returns_dir: Path, manifest_path: Path | None, plan_id: str | None, json_path: Path | None) -> None:
     """Read every returned workbook and list every problem (exit 1 when a file or unit is unusable)."""
+    if json_path:
+        check_target(json_path, ours=is_our_json, keep_out=[returns_dir])
     report = _read_folder(obj, returns_dir, manifest_path, plan_id)
     problems = report.problems
     _print_problems(problems)
@@ -108,7 +113,7 @@ def check_command(obj: dict[str, Any], returns_dir: Path, manifest_path: Path | 
     )
     if json_path:
         payload = {"plan": report.data.plan.id, "units": [{"code": u, "status": s} for u, s in statuses.items()], "problems": [p.as_dict() for p in problems]}
-        json_path.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        write_json_output(json_path, payload, keep_out=[returns_dir])
     if counts[REJECTED] or any(r.rejected for r in report.returns):
         sys.exit(1)
 
@@ -133,17 +138,27 @@ def consolidate_command(
     replace: tuple[str, ...], force: bool,
 ) -> None:
     """Consolidate the returns into a national summary (exit 1 when units are missing or rejected)."""
-    report = _read_folder(obj, returns_dir, manifest_path, plan_id, replace, as_of)
-    data = report.data
-    baseline = load_plan(data.plan.previous_plan, obj["dirs"]) if data.plan.is_stock and data.plan.previous_plan else None
-    result = consolidate(report, held=load_held(out_path), as_of=as_of, baseline=baseline)
-    if structure_key and structure_key != data.plan.structure:
-        result = regroup_results(result, mapping_63_to_34(), in_structure(data, structure_key))
-    write_summary(result, out_path, force=force)
+    keep_out = [returns_dir]
+    distinct(out_path, json_path, csv_path)
+    check_target(out_path, ours=is_ours, force=force, keep_out=keep_out)
     if json_path:
-        write_json(result, json_path)
+        check_target(json_path, ours=is_our_json, force=force, keep_out=keep_out)
     if csv_path:
-        write_csv(result, csv_path)
+        check_target(csv_path, ours=csv_with_header(CSV_HEADER), force=force, keep_out=keep_out)
+    with locked(out_path):
+        report = _read_folder(obj, returns_dir, manifest_path, plan_id, replace, as_of)
+        data = report.data
+        shown = structure_key or data.plan.structure
+        held = held_for(out_path, data.plan.id, shown, force=force)
+        baseline = load_plan(data.plan.previous_plan, obj["dirs"]) if data.plan.is_stock and data.plan.previous_plan else None
+        result = consolidate(report, held=held, as_of=as_of, baseline=baseline)
+        if structure_key and structure_key != data.plan.structure:
+            result = regroup_results(result, mapping_63_to_34(), in_structure(data, structure_key))
+        write_summary(result, out_path, force=force)
+    if json_path:
+        write_json(result, json_path, force=force, keep_out=keep_out)
+    if csv_path:
+        write_csv(result, csv_path, force=force, keep_out=keep_out)
     for notice in result.notices:
         click.echo(notice)
     accepted, rejected, missing = (result.count(s) for s in (ACCEPTED, REJECTED, MISSING))

@@ -212,7 +212,7 @@ def targets_import(obj: dict[str, Any], file: Path, plan_id: str, structure_key:
 @click.pass_obj
 def targets_split(obj: dict[str, Any], plan_id: str, unit_text: str, shares_file: Path, new_id: str | None, force: bool) -> None:
     """Split a province's targets over its districts (exactly) and store them as a plan of their own."""
-    from ..importer import store_plan
+    from ..importer import check_plan_free, store_plan
     from ..split import read_shares, split_plan, store_structure
 
     data = load_plan(plan_id, obj["dirs"])
@@ -220,8 +220,9 @@ def targets_split(obj: dict[str, Any], plan_id: str, unit_text: str, shares_file
     unit = structure(data.plan.structure).unit(province)
     shares = read_shares(shares_file)
     key = f"huyen-{data.plan.structure}-{province}"
-    store_structure(writable_data_dir(), key, f"Các huyện của {unit.name}", shares, unit.name)
     split = split_plan(data, province, shares, new_id or f"{plan_id}-{province}", key)
+    check_plan_free(split.plan.id, writable_data_dir(), force=force)
+    store_structure(writable_data_dir(), key, f"Các huyện của {unit.name}", shares, unit.name, force=force)
     path = store_plan(split, writable_data_dir(), data.plan.document.citation(), force=force)
     click.echo(f"split {plan_id} for {province} {unit.name} over {len(shares)} districts: plan {split.plan.id} (structure {key}), stored {path}")
     _print_check(split)

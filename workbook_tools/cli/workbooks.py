@@ -12,7 +12,7 @@ import click
 from ..addin import write_national_workbook
 from ..generate import GenerateOptions, generate, in_structure, select_units
 from ..names import resolver
-from ..plans import load_plan
+from ..plans import PlanTargets, load_plan
 from .app import main, parse_profile
 
 
@@ -33,9 +33,7 @@ def generate_command(
     """Write one workbook per unit (targets, Mẫu 01, Mẫu 02) and a manifest of expected returns."""
     started = time.perf_counter()
     data = in_structure(load_plan(plan_id, obj["dirs"]), structure_key)
-    baseline = None
-    if data.plan.is_stock and data.plan.previous_plan:
-        baseline = in_structure(load_plan(data.plan.previous_plan, obj["dirs"]), data.plan.structure)
+    baseline = _previous_targets(obj, data)
     names = resolver(data.plan.structure)
     units = select_units(data, [names.resolve_code_or_name(t) for t in unit_texts] or None)
     options = GenerateOptions(profile=profile, password=password, force=force)
@@ -46,6 +44,13 @@ def generate_command(
         return
     elapsed = time.perf_counter() - started
     click.echo(f"Wrote {len(files)} workbook(s) for {data.plan.id} to {out_dir} (manifest.json) in {elapsed:.1f} s")
+
+
+def _previous_targets(obj: dict[str, Any], data: PlanTargets) -> PlanTargets | None:
+    """Last year's targets a stock plan's month-end levels climb from, when the plan names its previous year."""
+    if data.plan.is_stock and data.plan.previous_plan:
+        return in_structure(load_plan(data.plan.previous_plan, obj["dirs"]), data.plan.structure)
+    return None
 
 
 @main.command("generate-national")
@@ -81,12 +86,18 @@ def next_period_command(obj: dict[str, Any], source: str, plan_id: str, out_dir:
 
     data = load_plan(plan_id, obj["dirs"])
     rollover = roll_over(source, data, obj["dirs"])
+    for notice in rollover.notices:
+        click.echo(f"Lưu ý: {notice}", err=True)
     names = resolver(data.plan.structure)
     units = select_units(data, [names.resolve_code_or_name(t) for t in unit_texts] or None)
     options = GenerateOptions(profile=profile, password=password, force=force)
+    baseline = rollover.baseline or _previous_targets(obj, data)
     with click.progressbar(length=len(units), label="Generating", file=sys.stderr) as bar:
-        files = generate(data, out_dir, units, options, baseline=rollover.baseline, histories=rollover.histories,
+        files = generate(data, out_dir, units, options, baseline=baseline, histories=rollover.histories,
                          progress=lambda _f: bar.update(1))
+    if not rollover.histories:
+        click.echo(f"Wrote {len(files)} workbook(s) for {data.plan.id} to {out_dir} with its own targets; nothing carried from {rollover.old.plan.id}")
+        return
     what = "achieved figures" if rollover.achieved else "targets (no achieved figures in a plan id)"
     how = "carried as year-to-date" if rollover.relation == CONTINUES else "shown as last year's"
     click.echo(f"Wrote {len(files)} workbook(s) for {data.plan.id} to {out_dir}; {rollover.old.plan.id}'s {what} {how} for {len(rollover.histories)} unit(s)")

@@ -119,9 +119,10 @@ def test_every_division_is_guarded_and_completion_is_coloured(generated_2800):
 def test_print_setup_reads_as_a_document(generated_2800):
     ws = openpyxl.load_workbook(generated_2800 / "01-ha-noi.xlsx")["Mẫu 01"]
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
-    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0
-    assert ws.freeze_panes and ws.print_area and ws.print_title_rows
+    assert not ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.scale == 90
+    assert ws.freeze_panes and ws.print_area and ws.print_title_rows and ws.print_title_cols
     assert "thành phố Hà Nội" in ws.oddHeader.left.text
+    assert "Kế hoạch 2800/KH-BHXH" in ws.oddFooter.left.text and "workbook-tools" not in ws.oddFooter.left.text
 
 
 def test_existing_workbooks_are_not_overwritten_without_force(generated_2800, runner):

@@ -197,7 +197,7 @@ def write_workbook(
     }
     font = '&"Times New Roman,Regular"&9'
     header = f'&L{font}{escape_header(unit_title(unit))}&R{font}{escape_header(ctx.texts["document_short"])}'
-    footer = f"&L{font}workbook-tools · {escape_header(plan.id)}&R{font}Trang &P/&N"
+    footer = f"&L{font}{escape_header(plan.document.citation())} · &A&R{font}Trang &P/&N"
     spec = build_workbook(forms, ctx, meta, header, footer)
     temporary = path.with_name(f".{path.name}.tmp")
     render(spec, temporary, password=options.password, date_range=round_date_range(plan.months), created=generated_at)

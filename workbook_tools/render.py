@@ -14,16 +14,17 @@ import xlsxwriter
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from .paper import MARGIN_SIDE_IN, MARGIN_TOP_IN
 from .spec import SheetSpec, WorkbookSpec, cell_ref
 
 FONT = "Times New Roman"
-NUMBER_FORMATS = {"count": "#,##0", "money": "#,##0", "percent": "0.0%", "date": "dd/mm/yyyy", "text": "@"}
+NUMBER_FORMATS = {"count": "#,##0", "money": "#,##0.0", "percent": "0.0%", "date": "dd/mm/yyyy", "text": "@"}
 FILLS = {"target": "#EDEDED", "derived": "#EDEDED", "input": "#FFF2CC", "formula": "#E2EFDA", "blank": "#D9D9D9"}
 BASE: dict[str, dict[str, Any]] = {
     "text": {},
     "key": {"font_size": 7, "font_color": "#A6A6A6"},
-    "title": {"bold": True, "font_size": 14, "align": "center", "valign": "vcenter"},
-    "subtitle": {"italic": True, "align": "center", "valign": "vcenter"},
+    "title": {"bold": True, "font_size": 13, "align": "center", "valign": "vcenter", "text_wrap": True},
+    "subtitle": {"italic": True, "align": "center", "valign": "vcenter", "text_wrap": True},
     "note": {"italic": True, "font_size": 9, "font_color": "#595959", "text_wrap": True, "valign": "top"},
     "paragraph": {"text_wrap": True, "valign": "top"},
     "header": {"bold": True, "align": "center", "valign": "vcenter", "text_wrap": True, "border": 1, "bg_color": "#DDEBF7"},
@@ -34,6 +35,7 @@ BASE: dict[str, dict[str, Any]] = {
     "uom": {"border": 1, "align": "center", "valign": "vcenter", "font_size": 10},
     "signature": {"bold": True, "align": "center"},
     "signature_note": {"italic": True, "align": "center", "font_size": 9},
+    "place_date": {"italic": True, "align": "center", "text_wrap": True},
 }
 VALIDATIONS: dict[str, dict[str, Any]] = {
     "count": {
@@ -110,6 +112,8 @@ class Styles:
             props["italic"] = True
         if fmt == "text":
             props["text_wrap"] = True
+        if fmt == "date":
+            props["align"] = "left"
         return props
 
 
@@ -143,15 +147,25 @@ def _validate(sheet: Worksheet, cell: Any, date_range: tuple[date, date]) -> Non
 
 
 def _page_setup(sheet: Worksheet, spec: SheetSpec, header: str, footer: str) -> None:
-    """A4 landscape, one page wide, repeated headers, header and footer with unit and plan."""
-    sheet.set_landscape()
+    """A4 at a readable scale (never shrunk to one page width): wide tables continue on further pages
+    with their label columns and header rows repeated; header and footer name the unit and document."""
+    if spec.landscape:
+        sheet.set_landscape()
+    else:
+        sheet.set_portrait()
     sheet.set_paper(9)
-    sheet.fit_to_pages(1, 0)
-    sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    sheet.set_print_scale(spec.print_scale)
+    sheet.set_margins(left=MARGIN_SIDE_IN, right=MARGIN_SIDE_IN, top=MARGIN_TOP_IN, bottom=MARGIN_TOP_IN)
     if spec.print_area:
         sheet.print_area(*spec.print_area)
     if spec.repeat_rows:
         sheet.repeat_rows(*spec.repeat_rows)
+    if spec.repeat_cols:
+        sheet.repeat_columns(*spec.repeat_cols)
+    if spec.v_breaks:
+        sheet.set_v_pagebreaks(spec.v_breaks)
+    if spec.h_breaks:
+        sheet.set_h_pagebreaks(spec.h_breaks)
     sheet.set_header(header)
     sheet.set_footer(footer)
 

@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .forms import PLACEHOLDER, Column, Form, FormSet, Group
+from .paper import PRINT_SCALE, column_breaks, column_points, row_height
 from .plans import TOTAL
 
 KEY_COL, STT_COL, LABEL_COL, UOM_COL, FIRST_DATA_COL = 0, 1, 2, 3, 4
 KEY_ROW = 0
 KEY_MARK = "#keys"
+UOM_WIDTH = 11
 
 
 def col_letter(col: int) -> str:
@@ -64,6 +66,11 @@ class SheetSpec:
     freeze: tuple[int, int] | None = None
     print_area: tuple[int, int, int, int] | None = None
     repeat_rows: tuple[int, int] | None = None
+    repeat_cols: tuple[int, int] | None = None
+    v_breaks: list[int] = field(default_factory=list)
+    h_breaks: list[int] = field(default_factory=list)
+    print_scale: int = PRINT_SCALE
+    landscape: bool = True
     completion_ranges: list[tuple[int, int, int, int]] = field(default_factory=list)
     hidden: bool = False
     inputs: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
@@ -241,17 +248,26 @@ def _headers(sheet: SheetSpec, form: Form, groups: list[Group], ctx: Context, to
     return col - 1
 
 
-def _title_block(sheet: SheetSpec, form: Form, ctx: Context, last_col: int) -> int:
-    """Title, subtitle and note rows; returns the next free row."""
+def _title_block(sheet: SheetSpec, form: Form, ctx: Context, last_col: int, label_block: bool = False) -> int:
+    """Title, subtitle and note rows; returns the next free row.
+
+    With `label_block` (tables whose label columns repeat on every printed page) the title and
+    subtitle sit in the label columns, so every page shows them whole, and the note beside them
+    over the first page's data columns.
+    """
     sheet.put(KEY_ROW, KEY_COL, f"{KEY_MARK} {form.key}", "key")
     sheet.heights[KEY_ROW] = 11
-    lines = [(form.title, "title", 22), (form.subtitle, "subtitle", 18), (form.note, "note", 30)]
+    title_to = UOM_COL if label_block else last_col
     row = 1
-    for text, style, height in lines:
+    for text, style in ((form.title, "title"), (form.subtitle, "subtitle")):
         if text:
-            sheet.put(row, STT_COL, fill_text(text, ctx.texts), style, merge_to=(row, last_col))
-            sheet.heights[row] = height
+            sheet.put(row, STT_COL, fill_text(text, ctx.texts), style, merge_to=(row, title_to))
             row += 1
+    if form.note and label_block and last_col > UOM_COL:
+        sheet.put(1, FIRST_DATA_COL, fill_text(form.note, ctx.texts), "note", merge_to=(max(row - 1, 1), last_col))
+    elif form.note:
+        sheet.put(row, STT_COL, fill_text(form.note, ctx.texts), "note", merge_to=(row, last_col))
+        row += 1
     return row
 
 
@@ -262,7 +278,9 @@ def build_table_sheet(form: Form, ctx: Context, elsewhere: Mapping[tuple[str, st
     rows = table_rows(form, ctx)
     width = sum(len(g.columns) * len(_group_periods(g, ctx)) for g in groups)
     last_col = FIRST_DATA_COL + width - 1
-    row = _title_block(sheet, form, ctx, last_col)
+    sheet.v_breaks = _page_columns(form, groups, ctx)
+    first_page_last = (sheet.v_breaks[0] - 1) if sheet.v_breaks else last_col
+    row = _title_block(sheet, form, ctx, first_page_last, label_block=True)
     for info in form.info:
         sheet.put(row, KEY_COL, info.key, "key")
         sheet.put(row, LABEL_COL, info.label, "info_label")
@@ -281,7 +299,9 @@ def build_table_sheet(form: Form, ctx: Context, elsewhere: Mapping[tuple[str, st
     for offset, table_row in enumerate(rows):
         r = first + offset
         if table_row.section:
-            sheet.put(r, STT_COL, table_row.label, "section", merge_to=(r, last_col))
+            sheet.put(r, STT_COL, table_row.label, "section", merge_to=(r, UOM_COL))
+            for c in range(FIRST_DATA_COL, last_col + 1):
+                sheet.put(r, c, None, "section")
             continue
         number += 1
         sheet.put(r, KEY_COL, table_row.key, "key")
@@ -300,21 +320,65 @@ def build_table_sheet(form: Form, ctx: Context, elsewhere: Mapping[tuple[str, st
                 if column.completion:
                     c = layout.columns[(group.key, period, column.key)]
                     sheet.completion_ranges.append((first, c, last_row, c))
-    _signature(sheet, last_row + 2, last_col)
-    sheet.widths.update({KEY_COL: 12, STT_COL: 5, LABEL_COL: form.label_width, UOM_COL: 12})
+    last_page_first = sheet.v_breaks[-1] if sheet.v_breaks else FIRST_DATA_COL
+    _signature(sheet, last_row + 2, last_page_first, last_col, sheet.widths)
+    sheet.widths.update({KEY_COL: 12, STT_COL: 5, LABEL_COL: form.label_width, UOM_COL: UOM_WIDTH})
     sheet.freeze = (first, FIRST_DATA_COL)
-    sheet.print_area = (1, STT_COL, last_row + 6, last_col)
+    sheet.print_area = (1, STT_COL, last_row + 7, last_col)
     sheet.repeat_rows = (header_top, header_top + 1)
+    sheet.repeat_cols = (STT_COL, UOM_COL)
+    sheet.heights[header_top] = 20
+    fit_heights(sheet)
     return sheet
 
 
-def _signature(sheet: SheetSpec, row: int, last_col: int) -> None:
-    """Signature block of an official report: who prepared it, who signs it."""
-    sheet.put(row, LABEL_COL, "NGƯỜI LẬP BIỂU", "signature")
-    sign_col = max(FIRST_DATA_COL, last_col - 2)
-    sheet.put(row, sign_col, "GIÁM ĐỐC", "signature", merge_to=(row, last_col) if last_col > sign_col else None)
-    sheet.put(row + 1, LABEL_COL, "(Ký, ghi rõ họ tên)", "signature_note")
-    sheet.put(row + 1, sign_col, "(Ký tên, đóng dấu)", "signature_note", merge_to=(row + 1, last_col) if last_col > sign_col else None)
+def _page_columns(form: Form, groups: list[Group], ctx: Context) -> list[int]:
+    """First column of each further printed page: whole column groups, label columns repeated."""
+    starts, blocks = [], []
+    col = FIRST_DATA_COL
+    for group in groups:
+        for _period in _group_periods(group, ctx):
+            starts.append(col)
+            blocks.append(sum(column_points(c.width) for c in group.columns))
+            col += len(group.columns)
+    fixed = column_points(5) + column_points(form.label_width) + column_points(UOM_WIDTH)
+    return [starts[i] for i in column_breaks(blocks, fixed)]
+
+
+PLACE_DATE = "…………, ngày …… tháng …… năm ……"
+
+
+def _signature(sheet: SheetSpec, row: int, first_col: int, last_col: int, widths: dict[int, float]) -> None:
+    """Place and date, then who prepared the report and who signs it, on the last printed page."""
+    right_first = last_col
+    while right_first > first_col and sum(widths.get(c, 12) for c in range(right_first, last_col + 1)) < 30:
+        right_first -= 1
+    right = (right_first, last_col)
+    left = (first_col, right_first - 1) if right_first - first_col >= 2 else (LABEL_COL, LABEL_COL)
+    for r, (text, style) in enumerate(((PLACE_DATE, "place_date"), ("GIÁM ĐỐC", "signature"), ("(Ký tên, đóng dấu)", "signature_note"))):
+        sheet.put(row + r, right[0], text, style, merge_to=(row + r, right[1]) if right[1] > right[0] else None)
+    for r, (text, style) in enumerate((("NGƯỜI LẬP BIỂU", "signature"), ("(Ký, ghi rõ họ tên)", "signature_note")), start=1):
+        sheet.put(row + r, left[0], text, style, merge_to=(row + r, left[1]) if left[1] > left[0] else None)
+
+
+WRAPPED_STYLES = {
+    "title": (13, True), "subtitle": (11, False), "note": (9, False), "paragraph": (11, False),
+    "header": (11, True), "label": (11, False), "section": (11, True), "place_date": (11, False),
+}
+
+
+def fit_heights(sheet: SheetSpec, default_width: float = 8.43) -> None:
+    """Raise each row to the height its wrapped texts need (merged cells over their whole width)."""
+    for cell in sheet.cells:
+        look = WRAPPED_STYLES.get(cell.style)
+        if look is None or not isinstance(cell.value, str) or not cell.value:
+            continue
+        last_row, last_col = cell.merge_to or (cell.row, cell.col)
+        width_points = sum(column_points(sheet.widths.get(c, default_width)) for c in range(cell.col, last_col + 1))
+        width = (width_points / 0.75 - 5) / 7
+        needed = row_height(cell.value, width, *look) / (last_row - cell.row + 1)
+        for r in range(cell.row, last_row + 1):
+            sheet.heights[r] = max(sheet.heights.get(r, 15), needed)
 
 
 def build_text_sheet(form: Form, ctx: Context) -> SheetSpec:
@@ -326,10 +390,10 @@ def build_text_sheet(form: Form, ctx: Context) -> SheetSpec:
     for paragraph in form.paragraphs:
         text = fill_text(paragraph, ctx.texts)
         sheet.put(row, STT_COL, text, "paragraph", merge_to=(row, last_col))
-        sheet.heights[row] = 16 * (1 + len(text) // 120)
         row += 1
-    sheet.widths.update({KEY_COL: 12, **{c: 14 for c in range(STT_COL, last_col + 1)}})
+    sheet.widths.update({KEY_COL: 12, **{c: 13 for c in range(STT_COL, last_col + 1)}})
     sheet.print_area = (1, STT_COL, row, last_col)
+    fit_heights(sheet)
     return sheet
 
 

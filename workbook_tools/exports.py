@@ -27,12 +27,14 @@ def _json_default(value: Any) -> Any:
 
 def csv_rows(result: Consolidation) -> Iterator[list[Any]]:
     """Long rows: one per unit (and national) × indicator × period."""
-    yield ["code", "name", "status", "indicator", "period", "target", "actual", "completion"]
+    yield ["code", "name", "status", "indicator", "period", "target", "actual", "completion", "note"]
     for unit in result.units:
         for f in unit.values:
-            yield [unit.code, unit.name, unit.status, f.indicator, f.period, f.target, f.actual, f.completion]
+            yield [unit.code, unit.name, unit.status, f.indicator, f.period, f.target, f.actual, f.completion, None]
+        for period, note in unit.notes.items():
+            yield [unit.code, unit.name, unit.status, "ghi_chu", period, None, None, None, note]
     for f in result.national:
-        yield ["national", "Cộng các tỉnh", "", f.indicator, f.period, f.target, f.actual, f.completion]
+        yield ["national", "Cộng các tỉnh", "", f.indicator, f.period, f.target, f.actual, f.completion, None]
 
 
 def write_csv(result: Consolidation, path: Path) -> None:

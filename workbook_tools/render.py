@@ -28,7 +28,7 @@ BASE: dict[str, dict[str, Any]] = {
     "note": {"italic": True, "font_size": 9, "font_color": "#595959", "text_wrap": True, "valign": "top"},
     "paragraph": {"text_wrap": True, "valign": "top"},
     "header": {"bold": True, "align": "center", "valign": "vcenter", "text_wrap": True, "border": 1, "bg_color": "#DDEBF7"},
-    "section": {"bold": True, "border": 1, "bg_color": "#F2F2F2"},
+    "section": {"bold": True, "border": 1, "bg_color": "#F2F2F2", "text_wrap": True, "valign": "vcenter"},
     "label": {"border": 1, "text_wrap": True, "valign": "vcenter"},
     "info_label": {"bold": True, "align": "right"},
     "stt": {"border": 1, "align": "center", "valign": "vcenter"},
@@ -36,6 +36,7 @@ BASE: dict[str, dict[str, Any]] = {
     "signature": {"bold": True, "align": "center"},
     "signature_note": {"italic": True, "align": "center", "font_size": 9},
     "place_date": {"italic": True, "align": "center", "text_wrap": True},
+    "problem": {"text_wrap": True, "valign": "top", "font_size": 10},
 }
 VALIDATIONS: dict[str, dict[str, Any]] = {
     "count": {

@@ -419,6 +419,7 @@ def write_charts(doc: SummaryBook, result: Consolidation) -> None:
             ws.write(4 + i, col + 1, value, s["formula.percent"])
         if n:
             breaks.append(row)
+            row += 1  # a chart starting right at a page break bleeds onto the page before
         label = indicator(code).short_label
         title = f"{label}: % hoàn thành cả kỳ – {len(ranked)}/{len(result.units)} đơn vị đã báo cáo (vạch đỏ: 100 %)"
         if not ranked:

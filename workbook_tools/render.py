@@ -6,6 +6,8 @@ trusts cached values otherwise) and Excel recalculates on open (xlsxwriter sets 
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,8 @@ BASE: dict[str, dict[str, Any]] = {
     "signature_note": {"italic": True, "align": "center", "font_size": 9},
     "place_date": {"italic": True, "align": "center", "text_wrap": True},
     "problem": {"text_wrap": True, "valign": "top", "font_size": 10},
+    "uom_large": {"border": 1, "align": "center", "valign": "vcenter", "text_wrap": True},
+    "signature_note_large": {"italic": True, "align": "center"},
 }
 VALIDATIONS: dict[str, dict[str, Any]] = {
     "count": {
@@ -118,6 +122,12 @@ class Styles:
         return props
 
 
+def readable_header(text: str, scale: int) -> str:
+    """Header and footer type scales with the page: raise its size so it still prints at 8 pt or more."""
+    least = math.ceil(810 / scale)
+    return re.sub(r'(&"[^"]*")&(\d+)', lambda m: f"{m.group(1)}&{max(int(m.group(2)), least)}", text)
+
+
 def escape_header(text: str) -> str:
     """Ampersands are control characters in Excel headers and footers."""
     return text.replace("&", "&&")
@@ -129,6 +139,8 @@ def _write_cell(sheet: Worksheet, styles: Styles, cell: Any) -> None:
     if cell.merge_to:
         last_row, last_col = cell.merge_to
         sheet.merge_range(cell.row, cell.col, last_row, last_col, "" if cell.value is None else cell.value, fmt)
+        if cell.formula:
+            sheet.write_formula(cell.row, cell.col, "=" + cell.formula, fmt, "")
     elif cell.formula:
         sheet.write_formula(cell.row, cell.col, "=" + cell.formula, fmt, "")
     elif cell.value is None:
@@ -167,8 +179,8 @@ def _page_setup(sheet: Worksheet, spec: SheetSpec, header: str, footer: str) -> 
         sheet.set_v_pagebreaks(spec.v_breaks)
     if spec.h_breaks:
         sheet.set_h_pagebreaks(spec.h_breaks)
-    sheet.set_header(header)
-    sheet.set_footer(footer)
+    sheet.set_header(readable_header(header, spec.print_scale))
+    sheet.set_footer(readable_header(footer, spec.print_scale))
 
 
 def write_sheet(book: Workbook, styles: Styles, spec: SheetSpec, wb: WorkbookSpec, password: str, date_range: tuple[date, date]) -> None:

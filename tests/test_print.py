@@ -108,3 +108,13 @@ def test_charts_one_per_page_with_only_the_units_that_reported(printed):
         assert "2/63 đơn vị đã báo cáo" in page.text
         assert "Hà Nội" in page.text and "TP Hồ Chí Minh" in page.text and "Yên Bái" not in page.text
         assert "100%" in page.text
+
+
+def test_a_merged_unit_names_its_former_provinces_and_no_form_counts_in_số_lượng(printed):
+    targets = [p for p in printed["15-lao-cai"] if _sheet_of(p) in ("Chỉ tiêu", "Báo cáo kỳ")]
+    assert targets and all("hợp nhất: Lào Cai, Yên Bái." in p.text for p in targets[:1])
+    assert any("hợp nhất: Lào Cai, Yên Bái." in p.text for p in targets if _sheet_of(p) == "Báo cáo kỳ")
+    for name in ("01-ha-noi", "15-lao-cai"):
+        assert not any("số lượng" in p.text for p in printed[name])
+    hanoi = " ".join(p.text for p in printed["01-ha-noi"])
+    assert "hợp nhất" not in hanoi and "workbook-tools ·" not in hanoi

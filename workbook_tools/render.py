@@ -41,6 +41,7 @@ BASE: dict[str, dict[str, Any]] = {
     "problem": {"text_wrap": True, "valign": "top", "font_size": 10},
     "uom_large": {"border": 1, "align": "center", "valign": "vcenter", "text_wrap": True},
     "signature_note_large": {"italic": True, "align": "center"},
+    "note_large": {"italic": True, "text_wrap": True, "valign": "top"},
 }
 VALIDATIONS: dict[str, dict[str, Any]] = {
     "count": {

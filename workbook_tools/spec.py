@@ -284,10 +284,11 @@ def _title_block(sheet: SheetSpec, form: Form, ctx: Context, last_col: int, labe
         if text:
             sheet.put(row, STT_COL, fill_text(text, ctx.texts), style, merge_to=(row, title_to))
             row += 1
-    if form.note and label_block and last_col > UOM_COL:
-        sheet.put(1, FIRST_DATA_COL, fill_text(form.note, ctx.texts), "note", merge_to=(max(row - 1, 1), last_col))
-    elif form.note:
-        sheet.put(row, STT_COL, fill_text(form.note, ctx.texts), "note", merge_to=(row, last_col))
+    note = fill_text(form.note, ctx.texts).strip()
+    if note and label_block and last_col > UOM_COL:
+        sheet.put(1, FIRST_DATA_COL, note, "note", merge_to=(max(row - 1, 1), last_col))
+    elif note:
+        sheet.put(row, STT_COL, note, "note", merge_to=(row, last_col))
         row += 1
     return row
 
@@ -365,7 +366,7 @@ def build_table_sheet(
 
 
 ROUND_INDEX_CELL = (1, KEY_COL)
-LARGE_TYPE_STYLES = {"uom": "uom_large", "signature_note": "signature_note_large"}
+LARGE_TYPE_STYLES = {"uom": "uom_large", "signature_note": "signature_note_large", "note": "note_large"}
 
 
 def _round_info(sheet: SheetSpec, ctx: Context, layout: Layout, row: int) -> int:
@@ -425,7 +426,7 @@ def _signature(sheet: SheetSpec, row: int, first_col: int, last_col: int, widths
 
 WRAPPED_STYLES = {
     "title": (13, True), "subtitle": (11, False), "note": (9, False), "paragraph": (11, False),
-    "header": (11, True), "label": (11, False), "section": (11, True), "place_date": (11, False),
+    "header": (11, True), "label": (11, False), "section": (11, True), "place_date": (11, False), "note_large": (11, False),
 }
 
 

@@ -27,6 +27,11 @@ def column_points(width: float) -> float:
     return pixels * 0.75
 
 
+def merged_width(widths: Sequence[float]) -> float:
+    """The width, in characters, of one cell merged over columns of these widths."""
+    return (sum(column_points(w) for w in widths) / 0.75 - 5) / 7
+
+
 def printable_width(scale: int = PRINT_SCALE, landscape: bool = True) -> float:
     """The sheet width, in points at 100 %, that fits across one A4 page at `scale` %."""
     page = (A4_LANDSCAPE if landscape else A4_PORTRAIT)[0]

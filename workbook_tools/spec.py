@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .forms import PLACEHOLDER, Column, Form, FormSet, Group
-from .paper import PRINT_SCALE, WIDE_COLUMNS, column_breaks, column_points, printable_width, row_height
+from .paper import PRINT_SCALE, WIDE_COLUMNS, column_breaks, column_points, merged_width, printable_width, row_height
 from .plans import TOTAL
 
 KEY_COL, STT_COL, LABEL_COL, UOM_COL, FIRST_DATA_COL = 0, 1, 2, 3, 4
@@ -437,8 +437,7 @@ def fit_heights(sheet: SheetSpec, default_width: float = 8.43) -> None:
         if look is None or not isinstance(cell.value, str) or not cell.value:
             continue
         last_row, last_col = cell.merge_to or (cell.row, cell.col)
-        width_points = sum(column_points(sheet.widths.get(c, default_width)) for c in range(cell.col, last_col + 1))
-        width = (width_points / 0.75 - 5) / 7
+        width = merged_width([sheet.widths.get(c, default_width) for c in range(cell.col, last_col + 1)])
         needed = row_height(cell.value, width, *look) / (last_row - cell.row + 1)
         for r in range(cell.row, last_row + 1):
             sheet.heights[r] = max(sheet.heights.get(r, 15), needed)

@@ -22,7 +22,7 @@ from .errors import WorkbookToolsError
 from .held import DATA_COLUMNS, DATA_SHEET, NATIONAL_KIND, TASK_PREFIX, is_ours
 from .indicators import indicator
 from .plans import TOTAL
-from .paper import MARGIN_SIDE_IN, MARGIN_TOP_IN, PRINT_SCALE, column_breaks, column_points, printable_height, row_height
+from .paper import MARGIN_SIDE_IN, MARGIN_TOP_IN, PRINT_SCALE, column_breaks, column_points, merged_width, printable_height, row_height
 from .render import BASE, COMPLETION_RULES, PlainFormulas, Styles, escape_header
 from .spec import cell_ref, col_letter, month_label
 
@@ -86,11 +86,6 @@ def print_wide(ws: Any, top: int, fixed: Sequence[float], blocks: Sequence[Seque
     breaks = column_breaks(widths, sum(column_points(w) for w in fixed))
     if breaks:
         ws.set_v_pagebreaks([starts[i] for i in breaks])
-
-
-def merged_width(widths: Sequence[float]) -> float:
-    """The width, in characters, of cells merged over columns of these widths."""
-    return (sum(column_points(w) for w in widths) / 0.75 - 5) / 7
 
 
 def set_widths(ws: Any, widths: Sequence[float]) -> None:
@@ -400,13 +395,16 @@ def _chart_scale_max(completions: Sequence[float]) -> float:
     return max(1.2, math.ceil(max(completions, default=0) * 10) / 10 + 0.1)
 
 
+CHART_UNITS = 35  # names a chart can show on one A4 page at 8 pt or more
+
+
 def write_charts(doc: SummaryBook, result: Consolidation) -> None:
     """`Biểu đồ`: per indicator, the units that reported, sorted, every name shown, a red line at 100 %;
-    one chart per printed page (A4 portrait), never cut by a page break."""
+    one chart per printed page (A4 portrait), never cut by a page break; more units than a page holds
+    continue on a second chart."""
     widths = [9.0] * 8
     ws = doc.sheet(CHARTS, "BIỂU ĐỒ TỶ LỆ HOÀN THÀNH THEO ĐƠN VỊ", _subtitle(result) + " – chỉ các đơn vị đã báo cáo, sắp xếp từ cao xuống thấp", widths, landscape=False)
     s = doc.styles
-    room = printable_height(landscape=False)
     breaks, row = [], 3
     for n, code in enumerate(result.plan.indicators):
         col = CHART_DATA_COL + 2 * n
@@ -417,41 +415,56 @@ def write_charts(doc: SummaryBook, result: Consolidation) -> None:
         for i, (unit, value) in enumerate(ranked):
             ws.write(4 + i, col, unit.name)
             ws.write(4 + i, col + 1, value, s["formula.percent"])
-        if n:
-            breaks.append(row)
-            row += 1  # a chart starting right at a page break bleeds onto the page before
         label = indicator(code).short_label
-        title = f"{label}: % hoàn thành cả kỳ – {len(ranked)}/{len(result.units)} đơn vị đã báo cáo (vạch đỏ: 100 %)"
         if not ranked:
+            if n:
+                breaks.append(row)
+                row += 1
             ws.merge_range(row, 0, row, 7, f"{label}: chưa đơn vị nào báo cáo.", s["note"])
             row += 2
             continue
-        chart = doc.book.add_chart({"type": "bar"})
-        chart.add_series({
-            "name": label,
-            "categories": [CHARTS, 4, col, 3 + len(ranked), col],
-            "values": [CHARTS, 4, col + 1, 3 + len(ranked), col + 1],
-            "fill": {"color": "#5B9BD5"}, "gap": 40,
-            "data_labels": {"value": True, "num_format": "0%", "font": {"size": 9}},
-        })
-        chart.set_title({"name": title, "name_font": {"size": 11, "bold": True}, "overlay": False})
-        chart.set_y_axis({"reverse": True, "num_font": {"size": 9}, "interval_unit": 1, "major_tick_mark": "none"})
-        chart.set_x_axis({
-            "num_format": "0%", "min": 0, "max": _chart_scale_max([v for _, v in ranked]), "major_unit": 1, "minor_unit": 0.1,
-            "num_font": {"size": 9},
-            "major_gridlines": {"visible": True, "line": {"color": "#C00000", "width": 2, "dash_type": "dash"}},
-            "minor_gridlines": {"visible": True, "line": {"color": "#E7E6E6"}},
-        })
-        chart.set_legend({"none": True})
-        height = min(int((room - 110) / 0.75), 110 + 22 * len(ranked))
-        chart.set_size({"width": 540, "height": height})
-        ws.insert_chart(row, 0, chart, {"object_position": 3})
-        row += math.ceil(height * 0.75 / 15) + 1
+        parts = math.ceil(len(ranked) / CHART_UNITS)
+        size = math.ceil(len(ranked) / parts)
+        top = _chart_scale_max([v for _, v in ranked])
+        for part in range(parts):
+            if n or part:
+                breaks.append(row)
+                row += 1  # a chart starting right at a page break bleeds onto the page before
+            first, last = part * size, min(len(ranked), (part + 1) * size) - 1
+            title = f"{label}: % hoàn thành cả kỳ – {len(ranked)}/{len(result.units)} đơn vị đã báo cáo (vạch đỏ: 100 %)"
+            if parts > 1:
+                title += f" – phần {part + 1}/{parts}"
+            row = _bar_chart(doc, ws, row, title, label, (4 + first, 4 + last, col), top, last - first + 1)
     for r in range(3, row + 1):
         ws.set_row(r, 15)
     if breaks:
         ws.set_h_pagebreaks(breaks)
     ws.print_area(0, 0, row, 7)
+
+
+def _bar_chart(doc: SummaryBook, ws: Any, row: int, title: str, label: str, data: tuple[int, int, int], top: float, count: int) -> int:
+    """One horizontal bar chart of completion by unit at `row`; returns the row after it."""
+    first, last, col = data
+    chart = doc.book.add_chart({"type": "bar"})
+    chart.add_series({
+        "name": label,
+        "categories": [CHARTS, first, col, last, col],
+        "values": [CHARTS, first, col + 1, last, col + 1],
+        "fill": {"color": "#5B9BD5"}, "gap": 40,
+        "data_labels": {"value": True, "num_format": "0%", "font": {"size": 9}},
+    })
+    chart.set_title({"name": title, "name_font": {"size": 11, "bold": True}, "overlay": False})
+    chart.set_y_axis({"reverse": True, "num_font": {"size": 9}, "interval_unit": 1, "major_tick_mark": "none"})
+    chart.set_x_axis({
+        "num_format": "0%", "min": 0, "max": top, "major_unit": 1, "minor_unit": 0.1, "num_font": {"size": 9},
+        "major_gridlines": {"visible": True, "line": {"color": "#C00000", "width": 2, "dash_type": "dash"}},
+        "minor_gridlines": {"visible": True, "line": {"color": "#E7E6E6"}},
+    })
+    chart.set_legend({"none": True})
+    height = min(int((printable_height(landscape=False) - 110) / 0.75), 110 + 22 * count)
+    chart.set_size({"width": 540, "height": height})
+    ws.insert_chart(row, 0, chart, {"object_position": 3})
+    return row + math.ceil(height * 0.75 / 15) + 1
 
 
 def write_headline(doc: SummaryBook, result: Consolidation) -> None:

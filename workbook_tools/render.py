@@ -111,7 +111,10 @@ class Styles:
         if name in BASE:
             return BASE[name]
         role, _, fmt = name.partition(".")
-        props: dict[str, Any] = {"border": 1, "num_format": NUMBER_FORMATS.get(fmt, "General"), "valign": "vcenter"}
+        number = NUMBER_FORMATS.get(fmt, "General")
+        if role in ("target", "derived") and fmt == "money":
+            number = NUMBER_FORMATS["count"]  # targets are whole; decimals are for what staff type and what follows
+        props: dict[str, Any] = {"border": 1, "num_format": number, "valign": "vcenter"}
         props["bg_color"] = FILLS[role]
         props["locked"] = role != "input"
         if role == "derived":

@@ -38,7 +38,7 @@ BASE: dict[str, dict[str, Any]] = {
     "signature": {"bold": True, "align": "center"},
     "signature_note": {"italic": True, "align": "center", "font_size": 9},
     "place_date": {"italic": True, "align": "center", "text_wrap": True},
-    "problem": {"text_wrap": True, "valign": "top", "font_size": 10},
+    "problem": {"text_wrap": True, "valign": "top", "font_size": 10, "border": 1},
     "uom_large": {"border": 1, "align": "center", "valign": "vcenter", "text_wrap": True},
     "signature_note_large": {"italic": True, "align": "center"},
     "note_large": {"italic": True, "text_wrap": True, "valign": "top"},

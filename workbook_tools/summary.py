@@ -377,11 +377,13 @@ def write_problems(doc: SummaryBook, result: Consolidation) -> None:
     headers = ("Tệp", "Đơn vị", "Sheet", "Ô", "Chỉ tiêu", "Kỳ", "Mức độ", "Mã lỗi", "Nội dung")
     options: dict[str, Any] = {"name": "LoiDuLieu", "style": "Table Style Light 9", "columns": [{"header": h} for h in headers]}
     ws.add_table(3, 0, 3 + max(len(rows), 1), 8, options)
+    for col, text in enumerate(headers):
+        ws.write_string(3, col, text, doc.styles["header"])  # the table's style does not print in LibreOffice
     wrapped = doc.styles["problem"]
     for i, row in enumerate(rows, start=4):
         for col, value in enumerate(row):
             ws.write(i, col, value, wrapped)
-        ws.set_row(i, max(row_height(str(v or ""), w, 11) for v, w in zip(row, widths)))
+        ws.set_row(i, max(row_height(str(v or ""), w, 10) for v, w in zip(row, widths)))
     if not rows:
         ws.merge_range(5, 0, 5, 8, "Không có lỗi hay cảnh báo nào.", doc.styles["note"])
     ws.repeat_rows(3)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 
 A4_LANDSCAPE = (842.0, 595.0)
 A4_PORTRAIT = (595.0, 842.0)
@@ -44,6 +45,7 @@ def printable_height(scale: int = PRINT_SCALE, landscape: bool = True) -> float:
     return (page - 2 * 72 * MARGIN_TOP_IN - 30) * 100 / scale
 
 
+@lru_cache(maxsize=4096)
 def text_lines(text: str, width: float, size: float = 11, bold: bool = False) -> int:
     """Lines a text wraps to in a cell `width` characters wide (greedy word wrap, generous glyph width)."""
     room = column_points(width) - 6

@@ -6,14 +6,20 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
+import zipfile
 
 import pytest
 from click.testing import CliRunner
 from python_calamine import CalamineWorkbook
 
+from workbook_tools.check import ACCEPTED
 from workbook_tools.cli import main
+from workbook_tools.consolidate import Consolidation, Figure, UnitResult, sum_figures
 from workbook_tools.indicators import indicator
 from workbook_tools.plans import TOTAL, load_plan
+from workbook_tools.summary import CHART_UNITS, write_summary
+from workbook_tools.units import structure
 
 from .libreoffice import convert
 from .workbooks import fill
@@ -129,3 +135,20 @@ def test_totals_label_the_two_completions_and_units_not_reported_show_no_counts(
     assert len(missing) == 60 and all(row[7] == "" and row[8] == "" for row in missing)
     present = [row for row in status if row[3] == "Đã nhận"]
     assert len(present) == 3 and all(row[7] == 0 for row in present)
+
+
+def test_more_units_than_a_page_can_name_continue_on_a_second_chart(tmp_path):
+    plan = load_plan("2800-2021").plan
+    units = [UnitResult(u.code, u.name, ACCEPTED, [Figure(code, TOTAL, 100.0, float(n + 1)) for code in plan.indicators])
+             for n, u in enumerate(structure("63").units)]
+    result = Consolidation(plan, "63", None, None, units, sum_figures([u.values for u in units]))
+    write_summary(result, tmp_path / "n.xlsx")
+    with zipfile.ZipFile(tmp_path / "n.xlsx") as archive:
+        charts = [archive.read(n).decode() for n in archive.namelist() if re.fullmatch(r"xl/charts/chart\d+\.xml", n)]
+    assert len(charts) == 2 * len(plan.indicators)
+    named = 0
+    for chart in charts:
+        first, last = map(int, re.search(r"<c:cat>.*?\$(\d+):\$[A-Z]+\$(\d+)", chart, re.S).groups())
+        assert last - first + 1 <= CHART_UNITS
+        named += last - first + 1
+    assert named == 63 * len(plan.indicators)

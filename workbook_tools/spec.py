@@ -353,7 +353,8 @@ def build_table_sheet(
                     sheet.completion_ranges.append((first, c, last_row, c))
     last_page_first = sheet.v_breaks[-1] if sheet.v_breaks else FIRST_DATA_COL
     sheet.widths.update({KEY_COL: 12, STT_COL: 5, LABEL_COL: form.label_width, UOM_COL: UOM_WIDTH})
-    _signature(sheet, last_row + 2, LABEL_COL if one_page else last_page_first, last_col, sheet.widths)
+    if form.signature:
+        _signature(sheet, last_row + 2, LABEL_COL if one_page else last_page_first, last_col, sheet.widths)
     sheet.freeze = (first, FIRST_DATA_COL)
     sheet.print_area = (1, STT_COL, last_row + 7, last_col)
     sheet.repeat_rows = (header_top, header_top + 1)

@@ -33,27 +33,36 @@ class Intake:
 
 def classify(path: Path) -> Intake:
     """Sort a returned file into workbook, lock file, legacy, encrypted, corrupt, empty or other."""
+    verdict, archive = open_workbook(path)
+    if archive is not None:
+        archive.close()
+    return verdict
+
+
+def open_workbook(path: Path) -> tuple[Intake, zipfile.ZipFile | None]:
+    """The verdict on a file and, for a workbook, its package opened for reading (once)."""
     if path.name.startswith("~$"):
-        return Intake(path, LOCK_FILE)
+        return Intake(path, LOCK_FILE), None
     try:
         with path.open("rb") as handle:
             head = handle.read(8)
     except OSError:
-        return Intake(path, CORRUPT)
+        return Intake(path, CORRUPT), None
     if not head:
-        return Intake(path, EMPTY_FILE)
+        return Intake(path, EMPTY_FILE), None
     if head.startswith(_OLE):
-        return Intake(path, ENCRYPTED if _ENCRYPTED_STREAM in path.read_bytes() else LEGACY_XLS)
+        return Intake(path, ENCRYPTED if _ENCRYPTED_STREAM in path.read_bytes() else LEGACY_XLS), None
     if not head.startswith(_ZIP):
-        return Intake(path, LEGACY_XLS if path.suffix.lower() == ".xls" else NOT_WORKBOOK)
+        return Intake(path, LEGACY_XLS if path.suffix.lower() == ".xls" else NOT_WORKBOOK), None
     try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError, EOFError):
-        return Intake(path, CORRUPT)
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return Intake(path, CORRUPT), None
+    names = archive.NameToInfo
     if "xl/workbook.xml" not in names:
-        return Intake(path, NOT_WORKBOOK)
-    return Intake(path, WORKBOOK, has_macros="xl/vbaProject.bin" in names)
+        archive.close()
+        return Intake(path, NOT_WORKBOOK), None
+    return Intake(path, WORKBOOK, has_macros="xl/vbaProject.bin" in names), archive
 
 
 def candidate_files(folder: Path) -> list[Path]:

@@ -17,6 +17,7 @@ CATALOGUE: dict[str, tuple[str, bool, str]] = {
     "legacy_xls": (ERROR, True, "Tệp định dạng Excel 97-2003 (.xls). Mở sổ gốc .xlsx, nhập số liệu và lưu lại dạng .xlsx."),
     "encrypted": (ERROR, True, "Tệp có đặt mật khẩu mở, không đọc được. Bỏ mật khẩu (File > Info > Protect Workbook) rồi gửi lại."),
     "corrupt": (ERROR, True, "Tệp bị hỏng, không mở được. Lưu lại sổ trong Excel và gửi lại."),
+    "too_large": (ERROR, True, "Tệp quá lớn hoặc bị hỏng (một sheet giải nén vượt quá 32 MB), không đọc. Lưu lại sổ gốc trong Excel và gửi lại."),
     "not_workbook": (ERROR, True, "Không phải sổ Excel (.xlsx). Gửi lại đúng sổ báo cáo đã được gửi cho đơn vị."),
     "macros": (WARNING, True, "Tệp có chứa macro; macro không được chạy, chỉ đọc số liệu. Nên lưu lại dạng .xlsx."),
     "no_identity": (ERROR, True, "Không tìm thấy thông tin nhận diện (sheet _meta) — đây không phải sổ do BHXH Việt Nam gửi. Dùng đúng sổ đã được gửi."),

@@ -7,13 +7,17 @@ the declared dimension, a worker killed in the middle of a file, SIGTERM sent to
 
 from __future__ import annotations
 
+import ctypes
 import datetime
 import hashlib
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -21,7 +25,9 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from workbook_tools import parallel
 from workbook_tools.cli import main
+from workbook_tools.read import read_return
 
 from .workbooks import fill
 
@@ -146,3 +152,99 @@ def test_a_sheet_that_inflates_beyond_any_return_is_an_error_on_that_file_only(b
     assert problem["code"] == "too_large" and "quá lớn" in problem["message"]
     for unit in set(UNITS) - {"10"}:
         assert _bhyt(payload, unit) == ("accepted", _value(unit))
+
+
+def _hostile_read(path: Path, data, forms):
+    """The reader, except that some files kill it the ways a native library or the OS would."""
+    unit = path.name[:2]
+    if unit == "04":
+        os._exit(3)
+    if unit == "06":
+        ctypes.string_at(0)  # a segmentation fault
+    if unit == "08":
+        raise MemoryError
+    if unit == "10":
+        time.sleep(120)
+    return read_return(path, data, forms)
+
+
+def _children(pid: int) -> set[int]:
+    """Processes whose parent is `pid` (from /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    """Those of `pids` still running (zombies count as gone)."""
+    alive = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.add(pid)
+    return alive
+
+
+def test_a_worker_that_crashes_or_hangs_costs_only_its_file(blank, filled, tmp_path, monkeypatch):
+    returns = _returns(filled, tmp_path / "returns")
+    monkeypatch.setattr("workbook_tools.check.read_return", _hostile_read)
+    monkeypatch.setattr(parallel, "JOB_TIMEOUT", 3.0)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+
+    result = CliRunner().invoke(main, ["consolidate", str(returns), "--manifest", str(blank / "manifest.json"),
+                                       "--out", str(tmp_path / "n.xlsx"), "--json", str(tmp_path / "n.json")],
+                                catch_exceptions=False)
+
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and "BrokenProcessPool" not in result.output
+    payload = json.loads((tmp_path / "n.json").read_text(encoding="utf-8"))
+    expected = {"04": ("read_crashed", "exit 3"), "06": ("read_crashed", "SIGSEGV"), "08": ("read_failed", "MemoryError"),
+                "10": ("read_timeout", "quá 3 giây")}
+    for unit, (code, fragment) in expected.items():
+        name = filled[unit].name
+        found = [p for p in payload["problems"] if p["file"] == name]
+        assert [p["code"] for p in found] == [code]
+        assert f"«{name}»" in found[0]["message"] and fragment in found[0]["message"], found[0]["message"]
+        assert found[0]["severity"] == "error"
+    for unit in set(UNITS) - set(expected):
+        assert _bhyt(payload, unit) == ("accepted", _value(unit))
+    assert _alive(_children(os.getpid())) == set()
+
+
+@pytest.mark.parametrize("how", ["SIGTERM to the command", "Ctrl-C in the terminal"])
+def test_no_worker_outlives_an_interrupted_command(filled, tmp_path, how):
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    for copy in range(120):
+        for path in filled.values():
+            shutil.copy(path, returns / f"{copy:03d}-{path.name}")
+    command = subprocess.Popen([CLI, "check", str(returns), "--plan", "2800-2021"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, start_new_session=True)
+    workers: set[int] = set()
+    deadline = time.monotonic() + 60
+    while len(workers) < 2 and command.poll() is None and time.monotonic() < deadline:
+        workers |= _children(command.pid)
+        time.sleep(0.01)
+    assert workers, "the command ended before its workers were seen"
+    if how.startswith("SIGTERM"):
+        command.send_signal(signal.SIGTERM)
+    else:
+        os.killpg(command.pid, signal.SIGINT)
+    command.wait(30)
+    stderr = command.stderr.read().decode("utf-8", "replace")
+    command.stderr.close()
+    deadline = time.monotonic() + 10
+    while _alive(workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _alive(workers) == set(), stderr
+    assert "BrokenProcessPool" not in stderr

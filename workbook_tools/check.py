@@ -14,7 +14,7 @@ from .intake import candidate_files
 from .parallel import run_jobs
 from .plans import PlanTargets
 from .problems import Problem, problem
-from .read import Return, read_return
+from .read import Return, read_failed, read_return
 
 ACCEPTED, REJECTED, MISSING = "accepted", "rejected", "missing"
 
@@ -98,7 +98,7 @@ def check_folder(
         raise DataFileError(f"the manifest is for plan {manifest.plan}, not {data.plan.id}")
     forms = forms or shipped_forms()
     jobs = [(path,) for path in candidate_files(folder)]
-    returns = run_jobs(read_return, jobs, workers, progress, shared=(data, forms))
+    returns = run_jobs(read_return, jobs, workers, progress, shared=(data, forms), failed=read_failed)
     report = CheckReport(data, returns)
     report.chosen = choose_returns(returns)
     report.expected = tuple(sorted(manifest.units)) if manifest else data.unit_codes()

@@ -204,6 +204,16 @@ def read_return(path: Path, data: PlanTargets, forms: FormSet) -> Return:
         return _read_keyed(ret, keyed, twice, meta, data, forms)
 
 
+_FAILURES = {"crashed": "read_crashed", "timeout": "read_timeout", "error": "read_failed"}
+
+
+def read_failed(job: tuple[Any, ...], reason: str, detail: str) -> Return:
+    """The result of a file whose reading crashed, ran out of time or raised: an error naming the file."""
+    ret = Return(Path(job[0]))
+    ret.add(_FAILURES.get(reason, "read_failed"), found=detail, expected=ret.file)
+    return ret
+
+
 def _read_keyed(ret: Return, keyed: dict[str, Sheet], twice: list[tuple[str, Sheet, Sheet]], meta: dict[str, str],
                 data: PlanTargets, forms: FormSet) -> Return:
     """Identity first, then the forms' sheets, then their keyed cells."""

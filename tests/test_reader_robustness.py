@@ -29,7 +29,7 @@ from workbook_tools import parallel
 from workbook_tools.cli import main
 from workbook_tools.read import read_return
 
-from .workbooks import fill
+from .workbooks import fill, openpyxl_indexes
 
 UNITS = ("01", "02", "04", "06", "08", "10", "11", "12", "14")
 DATE = datetime.date(2021, 11, 10)
@@ -248,3 +248,96 @@ def test_no_worker_outlives_an_interrupted_command(filled, tmp_path, how):
         time.sleep(0.05)
     assert _alive(workers) == set(), stderr
     assert "BrokenProcessPool" not in stderr
+
+
+def _copy_row_below(ws, index, key: str, value: int, column: int) -> int:
+    """Insert a copy of a keyed row just below it (Insert Copied Cells) and type another figure in it."""
+    r = index.rows[key] + 1
+    ws.insert_rows(r + 1)
+    for c in range(1, ws.max_column + 1):
+        ws.cell(r + 1, c).value = ws.cell(r, c).value
+    ws.cell(r + 1, column + 1).value = value
+    return r + 1
+
+
+def _sort_without_keys(ws, index, first: str, second: str) -> None:
+    """Two rows exchanged by a sort that left out the hidden key column A."""
+    a, b = index.rows[first] + 1, index.rows[second] + 1
+    for c in range(2, ws.max_column + 1):
+        ws.cell(a, c).value, ws.cell(b, c).value = ws.cell(b, c).value, ws.cell(a, c).value
+
+
+def _swap_keys(ws, index, first: str, second: str) -> None:
+    """The key cells of two rows exchanged."""
+    a, b = index.rows[first] + 1, index.rows[second] + 1
+    ws.cell(a, 1).value, ws.cell(b, 1).value = ws.cell(b, 1).value, ws.cell(a, 1).value
+
+
+def _edited(source: Path, target: Path, change) -> Path:
+    book = openpyxl.load_workbook(source)
+    ws, index = openpyxl_indexes(book)["mau01"]
+    change(book, ws, index)
+    book.save(target)
+    return target
+
+
+KEY_CASES = {
+    "01": ("row", "key_repeated", ["«bhyt»", "sheet «Mẫu 01», ô A13 và ô A14"]),
+    "02": ("column", "key_repeated", ["«actual:2021-09»", "sheet «Mẫu 01», ô F1 và ô G1"]),
+    "04": ("sheet", "sheet_repeated", ["«Mẫu 01»", "«Mẫu 01 Copy»"]),
+    "06": ("sorted", "row_moved", ["«bhyt»", "Bảo hiểm xã hội bắt buộc"]),
+    "08": ("keys swapped", "row_moved", ["«bhxh_bb»", "Bảo hiểm y tế"]),
+}
+
+
+@pytest.fixture(scope="module")
+def key_trouble(filled, tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("keys")
+    returns = _returns(filled, root / "returns")
+
+    def row(book, ws, index):
+        _copy_row_below(ws, index, "bhyt", 9_999, index.cols["actual:2021-09"])
+
+    def column(book, ws, index):
+        c = index.cols["actual:2021-09"] + 1
+        ws.insert_cols(c + 1)
+        for r in range(1, ws.max_row + 1):
+            ws.cell(r, c + 1).value = ws.cell(r, c).value
+        ws.cell(index.rows["bhyt"] + 1, c + 1).value = 9_999
+
+    def sheet(book, ws, index):
+        copy = book.copy_worksheet(ws)
+        copy.cell(index.rows["bhyt"] + 1, index.cols["actual:2021-09"] + 1).value = 9_999
+
+    def ordered(book, ws, index):
+        ws.cell(index.rows["bhxh_bb"] + 1, index.cols["actual:2021-09"] + 1).value = 7
+        _sort_without_keys(ws, index, "bhxh_bb", "bhyt")
+
+    def keys(book, ws, index):
+        ws.cell(index.rows["bhxh_bb"] + 1, index.cols["actual:2021-09"] + 1).value = 7
+        _swap_keys(ws, index, "bhxh_bb", "bhyt")
+
+    for unit, change in zip(KEY_CASES, (row, column, sheet, ordered, keys)):
+        _edited(filled[unit], returns / filled[unit].name, change)
+    result = CliRunner().invoke(main, ["consolidate", str(returns), "--plan", "2800-2021", "--out", str(root / "n.xlsx"),
+                                       "--json", str(root / "n.json")], catch_exceptions=False)
+    return {"result": result, "payload": json.loads((root / "n.json").read_text(encoding="utf-8"))}
+
+
+@pytest.mark.parametrize("unit", KEY_CASES, ids=[f"{u}:{c[0]}" for u, c in KEY_CASES.items()])
+def test_keys_in_two_places_or_rows_moved_from_their_keys_refuse_the_file_naming_the_places(filled, key_trouble, unit):
+    how, code, fragments = KEY_CASES[unit]
+    payload = key_trouble["payload"]
+    found = [p for p in payload["problems"] if p["file"] == filled[unit].name and p["code"] == code]
+    assert found, [p for p in payload["problems"] if p["file"] == filled[unit].name]
+    message = " ".join(p["message"] for p in found)
+    for fragment in fragments:
+        assert fragment in message, message
+    assert all(p["severity"] == "error" for p in found)
+    assert _bhyt(payload, unit) == ("rejected", None)
+
+
+def test_the_other_returns_are_still_consolidated_beside_key_trouble(key_trouble):
+    assert key_trouble["result"].exit_code == 1
+    for unit in set(UNITS) - set(KEY_CASES):
+        assert _bhyt(key_trouble["payload"], unit) == ("accepted", _value(unit))

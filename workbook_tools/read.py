@@ -222,7 +222,7 @@ def _read_keyed(ret: Return, keyed: dict[str, Sheet], twice: list[tuple[str, She
     for form in forms.forms:
         if form.kind == "table" and form.key in ("mau01", "mau02", "chi_tieu") and not _sheet_present(ret, keyed, form):
             return ret
-    if _repeated_keys(ret, keyed, twice):
+    if _keys_in_doubt(ret, keyed, twice, data, forms):
         return ret
     reader = _Reader(ret, data, forms)
     reader.read_mau01(keyed["mau01"])
@@ -231,9 +231,60 @@ def _read_keyed(ret: Return, keyed: dict[str, Sheet], twice: list[tuple[str, She
     return ret
 
 
-def _repeated_keys(ret: Return, keyed: dict[str, Sheet], twice: list[tuple[str, Sheet, Sheet]]) -> bool:
-    """Placeholder until keys typed twice are reported (always False)."""
-    return False
+TABLE_FORMS = ("chi_tieu", "mau01", "mau02")
+
+
+def _keys_in_doubt(ret: Return, keyed: dict[str, Sheet], twice: list[tuple[str, Sheet, Sheet]], data: PlanTargets,
+                   forms: FormSet) -> bool:
+    """A form on two sheets, a key in two places, or rows moved away from their keys: the figures
+    cannot be told apart, so the file is refused with every place named (never first-wins)."""
+    before = len(ret.problems)
+    for form, first, second in twice:
+        if form in TABLE_FORMS:
+            ret.add("sheet_repeated", sheet=first.name, found=second.name, expected=first.name)
+    for form in TABLE_FORMS:
+        sheet = keyed[form]
+        index = sheet.index
+        for key, rows in index.repeated_rows.items():
+            places = [cell_ref(r, index.key_col) for r in (index.rows[key], *rows)]
+            ret.add("key_repeated", sheet=sheet.name, cell=places[0], indicator=key, found=key, expected=_places(sheet, places))
+        for key, cols in index.repeated_cols.items():
+            places = [cell_ref(index.key_row, c) for c in (index.cols[key], *cols)]
+            ret.add("key_repeated", sheet=sheet.name, cell=places[0], found=key, expected=_places(sheet, places))
+        _moved_rows(ret, sheet, expected_labels(forms.form(form), data))
+    return len(ret.problems) > before
+
+
+def _places(sheet: Sheet, cells: list[str]) -> str:
+    """«Mẫu 01», ô A13 và ô A14."""
+    return f"«{sheet.name}», ô " + " và ô ".join(cells)
+
+
+def expected_labels(form: Form, data: PlanTargets) -> dict[str, str]:
+    """The label each row key carries in a generated workbook (indicator rows, listed rows, inputs above)."""
+    labels = {info.key: info.label for info in form.info}
+    if form.rows == "plan":
+        labels.update({code: indicator(code).label for code in data.plan.indicators})
+    else:
+        labels.update({row.key: row.label for row in form.listed_rows if row.key})
+    return labels
+
+
+def _plain(text: Any) -> str:
+    """A label compared without case or spacing differences."""
+    return " ".join(str(text).split()).casefold() if isinstance(text, str) else ""
+
+
+def _moved_rows(ret: Return, sheet: Sheet, labels: dict[str, str]) -> None:
+    """A row whose label is another key's: rows were sorted or moved without their key (column A)."""
+    plain = [_plain(label) for label in labels.values()]
+    owner = {_plain(label): key for key, label in labels.items() if _plain(label) and plain.count(_plain(label)) == 1}
+    for key in sheet.index.rows:
+        found = _plain(sheet.raw(key, "label")[0])
+        if key in labels and found in owner and owner[found] != key:
+            where = sheet.index.cell(key, "label")
+            ret.add("row_moved", sheet=sheet.name, cell=cell_ref(*where) if where else "", indicator=key,
+                    found=key, expected=labels[owner[found]])
 
 
 def _identify(ret: Return, meta: dict[str, str], data: PlanTargets, forms: FormSet) -> bool:

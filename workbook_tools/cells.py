@@ -20,8 +20,6 @@ from .spec import col_letter
 
 MAX_PART = 32 * 1024 * 1024
 _ROW_CELLS = re.compile(rb'<c r="([A-Z]{1,3})[0-9]+"')
-_ATTR_T = re.compile(rb'\st="([^"]*)"')
-_ATTR_S = re.compile(rb'\ss="([0-9]+)"')
 _VALUE = re.compile(rb"<v(?:\s[^>]*)?>([^<]*)</v>")
 _FORMULA = re.compile(rb"<f(?:\s[^>]*)?(?:/>|>(.*?)</f>)", re.S)
 _TEXT = re.compile(rb"<t(?:\s[^>]*)?>([^<]*)</t>")
@@ -196,6 +194,7 @@ class Package:
         self._strings: list[str | None] | None = None
         self._string_bodies: list[bytes] = []
         self._string_text = b""
+        self.decoded: dict[tuple[bytes, bytes], tuple[Any, tuple[str, str] | None]] = {}
         self._styles: dict[int, str] | None = None
         self.date1904 = False
 
@@ -259,15 +258,18 @@ class Package:
         return SheetCells(self, self.read(part))
 
 
+_ABSENT: tuple[Any, None] = ("", None)
+
+
 class SheetCells:
-    """A worksheet's cells by reference; values and formulas are decoded on demand."""
+    """A worksheet's cells by reference; a cell's value and formula are decoded when first asked for."""
 
     def __init__(self, package: Package, xml: bytes) -> None:
         self.package = package
         self.xml = xml
         found = _rows_by_reference(xml)
         self.rows = found if found is not None else _rows_without_references(xml.decode("utf-8"))
-        self._values: dict[bytes, Any] = {}
+        self._cells: dict[tuple[int, int], tuple[Any, tuple[str, str] | None]] = {}
 
     def general(self) -> SheetCells | None:
         """The same sheet read with implied positions, when some cell carries no reference."""
@@ -277,91 +279,89 @@ class SheetCells:
         again.rows = _rows_without_references(self.xml.decode("utf-8"))
         return again
 
-    def _body(self, ref: bytes) -> tuple[bytes, bytes] | None:
-        """(attributes, inner XML) of a cell, None when it is absent."""
-        digits = 0
-        while ref[digits] > 57:  # letters come before the row number
-            digits += 1
-        piece = self.rows.get(int(ref[digits:]) - 1)
-        if piece is None:
-            return None
-        tag = b'<c r="' + ref + b'"'
-        start = piece.find(tag)
-        if start < 0:
-            return None
-        start += len(tag)
-        end = piece.find(b">", start)
-        if piece[end - 1] == 47:  # "/"
-            return piece[start:end - 1], b""
-        return piece[start:end], piece[end + 1:piece.find(b"</c>", end)]
-
-    def value_ref(self, ref: bytes) -> Any:
-        """A cell's value as calamine shows it ('' when empty or absent)."""
-        try:
-            return self._values[ref]
-        except KeyError:
-            pass
-        found = self._body(ref)
-        value = "" if found is None else self._decode(*found)
-        self._values[ref] = value
-        return value
+    def _cell(self, r: int, c: int) -> tuple[Any, tuple[str, str] | None]:
+        """(value, fact) of a cell, decoded once; ('', None) when it is absent."""
+        found = self._cells.get((r, c))
+        if found is not None:
+            return found
+        piece = self.rows.get(r)
+        found = _ABSENT
+        if piece is not None:
+            tag = b'<c r="%b%d"' % (_ref(0, c)[:-1], r + 1)
+            start = piece.find(tag)
+            if start >= 0:
+                start += len(tag)
+                end = piece.find(b">", start)
+                if piece[end - 1] == 47:  # "/": an empty cell
+                    attrs, body = piece[start:end - 1], b""
+                else:
+                    attrs, body = piece[start:end], piece[end + 1:piece.find(b"</c>", end)]
+                same = self.package.decoded.get((attrs, body))
+                if same is None:
+                    same = self.package.decoded[(attrs, body)] = self._decode(attrs, body)
+                found = same
+        self._cells[(r, c)] = found
+        return found
 
     def value(self, r: int, c: int) -> Any:
-        """The value at a 0-based position."""
-        return self.value_ref(_ref(r, c))
-
-    def _decode(self, attrs: bytes, body: bytes) -> Any:
-        kind_match = _ATTR_T.search(attrs) if b" t=" in attrs else None
-        kind = kind_match.group(1) if kind_match else b"n"
-        if kind == b"inlineStr":
-            start, end = body.find(b"<is>"), body.rfind(b"</is>")
-            return _rich_text(body[start + 4:end]) if start >= 0 else ""
-        found = _VALUE.search(body) if b"<v" in body else None
-        raw = found.group(1).strip() if found else b""
-        if kind == b"s":
-            return self.package.shared_string(int(raw)) if raw.isdigit() else ""
-        if kind in (b"str", b"d"):
-            return unescape(found.group(1).decode("utf-8")) if found else ""
-        if kind == b"b":
-            return raw != b"0" if raw else ""
-        if kind == b"e" or not raw:
-            return ""
-        number = float(raw)
-        style = _ATTR_S.search(attrs) if b" s=" in attrs else None
-        date_kind_ = self.package.date_style(int(style.group(1))) if style else ""
-        return excel_date(number, date_kind_, self.package.date1904) if date_kind_ else number
+        """The value at a 0-based position, as calamine shows it ('' when empty or absent)."""
+        return self._cell(r, c)[0]
 
     def fact(self, r: int, c: int) -> tuple[str, str] | None:
         """('formula', '=…') or ('error', '#DIV/0!') for such a cell, None otherwise."""
-        found = self._body(_ref(r, c))
-        if found is None:
-            return None
-        attrs, body = found
+        return self._cell(r, c)[1]
+
+    def _decode(self, attrs: bytes, body: bytes) -> tuple[Any, tuple[str, str] | None]:
+        at = attrs.find(b' t="')
+        kind = attrs[at + 4:attrs.find(b'"', at + 4)] if at >= 0 else b"n"
+        fact = None
         if b"<f" in body:
             formula = _FORMULA.search(body)
             if formula is not None:
-                return "formula", "=" + unescape((formula.group(1) or b"").decode("utf-8"))
-        if b' t="e"' in attrs or (b"t=" in attrs and (kind := _ATTR_T.search(attrs)) and kind.group(1) == b"e"):
-            value = _VALUE.search(body)
-            return "error", value.group(1).decode("utf-8") if value else "#ERROR"
-        return None
-
-    def refs(self, r: int) -> list[bytes]:
-        """References of the cells written in one row, left to right."""
-        piece = self.rows.get(r)
-        if piece is None:
-            return []
-        number = str(r + 1).encode()
-        return list(dict.fromkeys(letters + number for letters in _ROW_CELLS.findall(piece)))
+                fact = "formula", "=" + unescape((formula.group(1) or b"").decode("utf-8"))
+        if kind == b"inlineStr":
+            start, end = body.find(b"<is>"), body.rfind(b"</is>")
+            return (_rich_text(body[start + 4:end]) if start >= 0 else ""), fact
+        if body[:3] == b"<v>":
+            raw: bytes | None = body[3:body.find(b"</v>")]
+        else:
+            found = _VALUE.search(body) if b"<v" in body else None
+            raw = found.group(1) if found else None
+        if kind == b"e":
+            return "", fact or ("error", raw.decode("utf-8") if raw is not None else "#ERROR")
+        if not raw or not raw.strip():
+            return "", fact
+        if kind == b"s":
+            try:
+                return self.package.shared_string(int(raw)), fact
+            except (ValueError, IndexError):
+                return "", fact
+        if kind in (b"str", b"d"):
+            return unescape(raw.decode("utf-8")), fact
+        if kind == b"b":
+            return raw.strip() != b"0", fact
+        number = float(raw)
+        at = attrs.find(b' s="')
+        if at < 0:
+            return number, fact
+        style = attrs[at + 4:attrs.find(b'"', at + 4)]
+        kind_ = self.package.date_style(int(style)) if style.isdigit() else ""
+        return (excel_date(number, kind_, self.package.date1904) if kind_ else number), fact
 
     def facts(self) -> Iterator[tuple[tuple[int, int], tuple[str, str]]]:
         """Every formula and error cell of the sheet."""
         for r in list(self.rows):
-            for ref in self.refs(r):
-                c = ref_to_rc(ref.decode())[1]
+            for c, _value in self._written(r):
                 fact = self.fact(r, c)
                 if fact is not None:
                     yield (r, c), fact
+
+    def _written(self, r: int) -> list[tuple[int, Any]]:
+        """(column, value) of every cell written in one row, left to right."""
+        piece = self.rows.get(r)
+        if piece is None:
+            return []
+        return [(c, self.value(r, c)) for c in dict.fromkeys(map(_column, _ROW_CELLS.findall(piece)))]
 
     def column(self, c: int) -> list[tuple[int, Any]]:
         """(row, value) of the non-empty cells of one column, top to bottom."""
@@ -374,20 +374,11 @@ class SheetCells:
 
     def row(self, r: int) -> list[tuple[int, Any]]:
         """(column, value) of the non-empty cells of one row, left to right."""
-        piece = self.rows.get(r)
-        if piece is None:
-            return []
-        number = str(r + 1).encode()
-        found = []
-        for letters in dict.fromkeys(_ROW_CELLS.findall(piece)):
-            value = self.value_ref(letters + number)
-            if value != "":
-                found.append((_column(letters), value))
-        return found
+        return [(c, value) for c, value in self._written(r) if value != ""]
 
     def find_mark(self, mark: str, limit: int = 50) -> tuple[int, int, str] | None:
         """Where a text starting with `mark` is, searched row by row in the top-left corner."""
-        first = self.value_ref(b"A1")
+        first = self.value(0, 0)
         if isinstance(first, str) and first.startswith(mark):
             return 0, 0, first[len(mark):].strip()
         for r in sorted(r for r in self.rows if r < limit):

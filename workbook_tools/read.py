@@ -63,11 +63,10 @@ class Sheet:
     name: str
     cells: SheetCells
     index: KeyIndex
+    facts: Facts = field(init=False)
 
-    @property
-    def facts(self) -> Facts:
-        """Formula and error cells by position."""
-        return Facts(self.cells)
+    def __post_init__(self) -> None:
+        self.facts = Facts(self.cells)
 
     def raw(self, row_key: str, col_key: str) -> tuple[Any, tuple[int, int] | None]:
         """Value and position of a keyed cell (None position when a key is missing)."""
@@ -251,13 +250,16 @@ def _keys_in_doubt(ret: Return, keyed: dict[str, Sheet], twice: list[tuple[str, 
         for key, cols in index.repeated_cols.items():
             places = [cell_ref(index.key_row, c) for c in (index.cols[key], *cols)]
             ret.add("key_repeated", sheet=sheet.name, cell=places[0], found=key, expected=_places(sheet, places))
-        _moved_rows(ret, sheet, expected_labels(forms.form(form), data))
+        _moved_rows(ret, sheet, forms.form(form), data)
     return len(ret.problems) > before
 
 
 def _places(sheet: Sheet, cells: list[str]) -> str:
     """«Mẫu 01», ô A13 và ô A14."""
     return f"«{sheet.name}», ô " + " và ô ".join(cells)
+
+
+_OWNERS: dict[tuple[Any, ...], tuple[dict[str, str], dict[str, str]]] = {}
 
 
 def expected_labels(form: Form, data: PlanTargets) -> dict[str, str]:
@@ -270,15 +272,25 @@ def expected_labels(form: Form, data: PlanTargets) -> dict[str, str]:
     return labels
 
 
+def _label_owners(form: Form, data: PlanTargets) -> tuple[dict[str, str], dict[str, str]]:
+    """Expected labels, and the key that owns each distinct label (once per form and plan, not per file)."""
+    cache_key = (form.key, form.rows, form.info, form.listed_rows, tuple(data.plan.indicators))
+    if cache_key not in _OWNERS:
+        labels = expected_labels(form, data)
+        plain = [_plain(label) for label in labels.values()]
+        owner = {_plain(label): key for key, label in labels.items() if _plain(label) and plain.count(_plain(label)) == 1}
+        _OWNERS[cache_key] = labels, owner
+    return _OWNERS[cache_key]
+
+
 def _plain(text: Any) -> str:
     """A label compared without case or spacing differences."""
     return " ".join(str(text).split()).casefold() if isinstance(text, str) else ""
 
 
-def _moved_rows(ret: Return, sheet: Sheet, labels: dict[str, str]) -> None:
+def _moved_rows(ret: Return, sheet: Sheet, form: Form, data: PlanTargets) -> None:
     """A row whose label is another key's: rows were sorted or moved without their key (column A)."""
-    plain = [_plain(label) for label in labels.values()]
-    owner = {_plain(label): key for key, label in labels.items() if _plain(label) and plain.count(_plain(label)) == 1}
+    labels, owner = _label_owners(form, data)
     for key in sheet.index.rows:
         found = _plain(sheet.raw(key, "label")[0])
         if key in labels and found in owner and owner[found] != key:

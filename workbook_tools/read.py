@@ -169,9 +169,9 @@ def open_sheets(package: Package) -> tuple[dict[str, Sheet], list[tuple[str, She
     return keyed, twice
 
 
-def _fingerprint(ret: Return) -> None:
+def _fingerprint(ret: Return, content: bytes | None = None) -> None:
     """SHA-256 and modification time, for the reporting sheet and for telling rounds apart."""
-    ret.sha256 = hashlib.sha256(ret.path.read_bytes()).hexdigest()
+    ret.sha256 = hashlib.sha256(ret.path.read_bytes() if content is None else content).hexdigest()
     ret.modified = datetime.fromtimestamp(ret.path.stat().st_mtime).replace(microsecond=0)
 
 
@@ -187,11 +187,11 @@ def read_return(path: Path, data: PlanTargets, forms: FormSet) -> Return:
         ret.add(verdict.kind)
         return ret
     with archive:
-        _fingerprint(ret)
+        _fingerprint(ret, verdict.content)
         if verdict.has_macros:
             ret.add("macros")
         try:
-            package = Package(archive)
+            package = Package(archive, verdict.content)
             keyed, twice = open_sheets(package)
             meta = _meta_from_sheet(keyed["_meta"]) if "_meta" in keyed else custom_properties(archive)
         except PartTooLarge:

@@ -129,6 +129,8 @@ def _write_cell(sheet: Worksheet, styles: Styles, cell: Any) -> None:
     if cell.merge_to:
         last_row, last_col = cell.merge_to
         sheet.merge_range(cell.row, cell.col, last_row, last_col, "" if cell.value is None else cell.value, fmt)
+        if cell.formula:
+            sheet.write_formula(cell.row, cell.col, "=" + cell.formula, fmt, "")
     elif cell.formula:
         sheet.write_formula(cell.row, cell.col, "=" + cell.formula, fmt, "")
     elif cell.value is None:
@@ -151,12 +153,19 @@ def _page_setup(sheet: Worksheet, spec: SheetSpec, header: str, footer: str) -> 
     """A4 landscape, one page wide, repeated headers, header and footer with unit and plan."""
     sheet.set_landscape()
     sheet.set_paper(9)
-    sheet.fit_to_pages(1, 0)
+    if spec.print_scale:
+        sheet.set_print_scale(spec.print_scale)
+    else:
+        sheet.fit_to_pages(1, 0)
     sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
     if spec.print_area:
         sheet.print_area(*spec.print_area)
     if spec.repeat_rows:
         sheet.repeat_rows(*spec.repeat_rows)
+    if spec.repeat_cols:
+        sheet.repeat_columns(*spec.repeat_cols)
+    if spec.col_breaks:
+        sheet.set_v_pagebreaks(spec.col_breaks)
     sheet.set_header(header)
     sheet.set_footer(footer)
 

@@ -64,6 +64,9 @@ class SheetSpec:
     freeze: tuple[int, int] | None = None
     print_area: tuple[int, int, int, int] | None = None
     repeat_rows: tuple[int, int] | None = None
+    repeat_cols: tuple[int, int] | None = None
+    print_scale: int | None = None  # None: one page wide
+    col_breaks: list[int] = field(default_factory=list)
     completion_ranges: list[tuple[int, int, int, int]] = field(default_factory=list)
     hidden: bool = False
     inputs: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)

@@ -157,13 +157,18 @@ def format_runs(sheet: Any) -> list[tuple[int, int, int, str]]:
 
 def national_path(book: Any, settings: Settings, plan_id: str) -> Path:
     """Where «Tổng hợp» writes the national workbook: the setting, or tong-hop-<plan>.xlsx beside the book."""
+    return _output_path(book, settings, "out_file", "Tệp sổ tổng hợp toàn quốc", f"tong-hop-{plan_id}.xlsx")
+
+
+def _output_path(book: Any, settings: Settings, key: str, label: str, default: str) -> Path:
+    """A workbook the add-in writes: the path set on `Cấu hình`, or `default` beside the book; never the book itself."""
     own = str(getattr(book, "fullname", "") or "")
-    if settings.text("out_file"):
-        path = local_path(settings.text("out_file"), "Tệp sổ tổng hợp toàn quốc")
+    if settings.text(key):
+        path = local_path(settings.text(key), label)
     else:
-        path = local_path(own, "Sổ đang mở").with_name(f"tong-hop-{plan_id}.xlsx")
+        path = local_path(own, "Sổ đang mở").with_name(default)
     if own and "://" not in own and path.resolve() == Path(own).resolve():
-        raise WorkbookToolsError("«Tệp sổ tổng hợp toàn quốc» không được là chính sổ này.")
+        raise WorkbookToolsError(f"«{label}» không được là chính sổ này.")
     return path
 
 
@@ -347,14 +352,7 @@ def run_next_period(book: Any = None) -> str:
 
 def daily_path(book: Any, settings: Settings, plan_id: str) -> Path:
     """Where the daily button writes the national daily workbook: the setting, or bao-cao-ngay-<plan>.xlsx beside the book."""
-    own = str(getattr(book, "fullname", "") or "")
-    if settings.text("daily_out_file"):
-        path = local_path(settings.text("daily_out_file"), "Tệp sổ tổng hợp báo cáo nhanh hằng ngày")
-    else:
-        path = local_path(own, "Sổ đang mở").with_name(f"bao-cao-ngay-{plan_id}.xlsx")
-    if own and "://" not in own and path.resolve() == Path(own).resolve():
-        raise WorkbookToolsError("«Tệp sổ tổng hợp báo cáo nhanh hằng ngày» không được là chính sổ này.")
-    return path
+    return _output_path(book, settings, "daily_out_file", "Tệp sổ tổng hợp báo cáo nhanh hằng ngày", f"bao-cao-ngay-{plan_id}.xlsx")
 
 
 def daily_action(book: Any, settings: Settings) -> str:

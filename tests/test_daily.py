@@ -451,3 +451,49 @@ def test_edited_target_formula_over_input_and_bad_time_as_typed_in_a_spreadsheet
     assert mine["values"]["bhxh_bb"]["level"] == 900 and mine["values"]["bhyt"]["level"] is None
     assert mine["values"]["bhxh_bb"]["completion"] == pytest.approx(900 / target)
     assert mine["timeliness"] == "unknown" and mine["values"]["thu"]["level"] == 12.5
+
+
+def test_formula_and_error_in_level_cells_found_as_the_whole_sheet_scan_finds_them(campaign_run, runner, tmp_path):
+    import re
+    import zipfile
+
+    from workbook_tools.daily import _level_columns, level_facts
+    from workbook_tools.daily_form import daily_indicators
+    from workbook_tools.read import Sheet, cell_facts, sheet_parts
+    from workbook_tools.keys import index_grid
+    from python_calamine import CalamineWorkbook
+
+    unit = campaign_run["units"][12]
+    filler = DailyFiller(campaign_run["blanks"][unit])
+    returns = tmp_path / "r"
+    returns.mkdir()
+    sent = filler.write({(_key(1), "time"): time(10, 0), (_key(1), "level:bhxh_bb"): 900, (_key(1), "level:thu"): 12.5}, returns / "typed.xlsx")
+    formula_ref, error_ref = filler.ref(_key(1), "level:bhyt"), filler.ref(_key(1), "level:bhxh_tn")
+    with zipfile.ZipFile(sent) as archive:
+        entries = [(info, archive.read(info.filename)) for info in archive.infolist()]
+    edited = returns / campaign_run["blanks"][unit].name
+    with zipfile.ZipFile(edited, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, payload in entries:
+            if info.filename == filler.part:
+                text = payload.decode("utf-8")
+                text = re.sub(rf'<c r="{formula_ref}"( s="\d+")?\s*/>', rf'<c r="{formula_ref}"\1><f>800+1</f><v>801</v></c>', text)
+                text = re.sub(rf'<c r="{error_ref}"( s="\d+")?\s*/>', rf'<c r="{error_ref}"\1 t="e"><v>#DIV/0!</v></c>', text)
+                payload = text.encode("utf-8")
+            target.writestr(info, payload)
+    sent.unlink()
+    book = CalamineWorkbook.from_path(str(edited))
+    grid = book.get_sheet_by_name(filler.sheet).to_python(skip_empty_area=False)
+    book.close()
+    sheet = Sheet(filler.sheet, grid, index_grid(grid))
+    columns = _level_columns(daily_indicators(load_plan(PLAN).plan))
+    levels = {sheet.index.cols[key] for _, key, _ in columns}
+    with zipfile.ZipFile(edited) as archive:
+        everything = cell_facts(archive, sheet_parts(archive)[filler.sheet])
+    found = level_facts(edited, sheet, columns)
+    assert found == {where: fact for where, fact in everything.items() if where[1] in levels}
+    assert sorted(kind for kind, _ in found.values()) == ["error", "formula"]
+    result = runner.invoke(main, ["daily", "consolidate", str(returns), "--out", str(tmp_path / "n.xlsx"), "--json", str(tmp_path / "n.json"),
+                                  "--day", "2021-12-01"], catch_exceptions=False)
+    assert result.exit_code == 1
+    problems = {(p["code"], p["indicator"], p["cell"]) for p in _strict_json(tmp_path / "n.json")["problems"]}
+    assert {("formula_in_input", "bhyt", formula_ref), ("excel_error", "bhxh_tn", error_ref)} <= problems

@@ -8,6 +8,7 @@ level reported before (levels are cumulative, so a missing report never makes th
 
 from __future__ import annotations
 
+import re
 import zipfile
 from bisect import bisect_right
 from collections import Counter
@@ -17,6 +18,7 @@ from functools import cached_property, lru_cache
 from datetime import date, time
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import unescape
 
 
 from . import intake
@@ -30,8 +32,8 @@ from .intake import candidate_files
 from .parallel import run_jobs
 from .plans import TOTAL, PlanTargets
 from .problems import Problem, problem
-from .read import INFO_COLUMN, Return, Sheet, _identify, _Reader, _sheet_present, custom_properties, load_return
-from .spec import cell_ref
+from .read import INFO_COLUMN, Return, Sheet, _identify, _Reader, _ref_to_rc, _sheet_present, custom_properties, load_return, sheet_parts
+from .spec import cell_ref, col_letter
 from .units import structure
 from .values import Parsed, parse_date, parse_number, parse_time, vn_number
 
@@ -84,7 +86,7 @@ def _campaign_of(meta: Mapping[str, str]) -> Campaign | None:
 def read_daily_return(path: Path, data: PlanTargets, forms: FormSet) -> DailyReturn:
     """Identify, read and check one returned daily workbook; every problem is recorded, none is raised."""
     ret = DailyReturn(path)
-    loaded = load_return(ret, (DAILY_FORM,))
+    loaded = load_return(ret, ())
     if loaded is None:
         return ret
     keyed, meta = loaded
@@ -94,8 +96,43 @@ def read_daily_return(path: Path, data: PlanTargets, forms: FormSet) -> DailyRet
     if ret.campaign is None:
         ret.add("no_identity")
         return ret
-    _DailyReader(ret, data, forms, keyed[DAILY_FORM]).read()
+    sheet = keyed[DAILY_FORM]
+    try:
+        sheet.facts = level_facts(path, sheet, _level_columns(daily_indicators(data.plan)))
+    except (OSError, KeyError, zipfile.BadZipFile, UnicodeDecodeError):
+        ret.add("corrupt")
+        return ret
+    _DailyReader(ret, data, forms, sheet).read()
     return ret
+
+
+def level_facts(path: Path, sheet: Sheet, columns: Sequence[tuple[str, str, bool]]) -> dict[tuple[int, int], tuple[str, str]]:
+    """Formulas and error values in the level cells, the only inputs the daily reader parses.
+
+    `read.cell_facts` scans every cell of the sheet (a thousand formula cells of the derived
+    columns); only the level columns matter here, so one pattern per layout matches only them.
+    """
+    letters = tuple(sorted({col_letter(sheet.index.cols[key]) for _, key, _ in columns if key in sheet.index.cols}))
+    if not letters:
+        return {}
+    with zipfile.ZipFile(path) as archive:
+        xml = archive.read(sheet_parts(archive)[sheet.name]).decode("utf-8")
+    facts: dict[tuple[int, int], tuple[str, str]] = {}
+    formula, error = _fact_patterns(letters)
+    for match in formula.finditer(xml):
+        facts[_ref_to_rc(match.group(1))] = ("formula", "=" + unescape(match.group(2) or ""))
+    for match in error.finditer(xml):
+        facts.setdefault(_ref_to_rc(match.group(1)), ("error", match.group(2)))
+    return facts
+
+
+@lru_cache(maxsize=8)
+def _fact_patterns(letters: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A formula cell and an error cell of these columns (the shape OOXML fixes: <f> first, then <v>)."""
+    cell = f'<c r="((?:{"|".join(letters)})[0-9]+)"'
+    formula = re.compile(cell + r'[^>]*>\s*<f(?:\s[^>]*)?(?:/>|>(.*?)</f>)', re.S)
+    error = re.compile(cell + r'[^>]*\bt="e"[^>]*>(?:(?!</c>).)*?<v>(.*?)</v>', re.S)
+    return formula, error
 
 
 class _DailyReader:

@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 from workbook_tools.cli import main
 from workbook_tools.daily_print import MIN_PRINTED_TYPE, SCALE
+from workbook_tools.plans import load_plan
 
 from .daily_returns import DailyFiller
 from .libreoffice import convert
@@ -36,13 +37,18 @@ def _generate(root: Path, name: str, *args: str) -> list[Path]:
 
 
 def _filled(blank: Path, out: Path, n: int) -> Path:
+    """A return of five days, levels from 70 % to 90 % of the unit's targets (as the 63-unit plan sets them)."""
+    data = load_plan(PLAN)
+    unit = blank.name.split("-")[0]
     cells: dict[tuple[str, str], object] = {("report_date", "uom"): FIRST + timedelta(days=4), ("reporter", "uom"): "Nguyễn Thị Thanh Hương"}
     for k in range(5):
         key = f"day:{(FIRST + timedelta(days=k)).isoformat()}"
-        cells[(key, "time")] = time(15, 10 + k)
-        cells[(key, "note")] = "Đôn đốc nợ đóng"
-        for code, base in (("bhxh_bb", 1_500_000), ("bhxh_tn", 80_000), ("bhyt", 7_000_000), ("thu", 12_000_000.5)):
-            cells[(key, f"level:{code}")] = base + 1000 * n + 137 * k
+        cells[(key, "time")] = time(15 if n % 9 else 16, 10 + k)
+        cells[(key, "note")] = "Đôn đốc đơn vị nợ đóng kéo dài; phối hợp Bưu điện vận động BHXH tự nguyện" if n % 7 == 3 else "Bình thường"
+        for code in ("bhxh_bb", "bhxh_tn", "bhyt", "thu"):
+            target = data.value(unit, code) or 1_000
+            share = 0.7 + 0.2 * ((n * 7) % 10) / 10 + 0.01 * k
+            cells[(key, f"level:{code}")] = round(target * share, 1) if code == "thu" else int(target * share)
     return DailyFiller(blank).write(cells, out)
 
 

@@ -114,19 +114,19 @@ def write_days(doc: SummaryBook, result: DailyConsolidation) -> None:
     per = [("level", "Lũy kế cả nước"), ("change", "Tăng so với ngày trước"), ("pct", "% chỉ tiêu"),
            ("remaining", "Còn phải thực hiện"), ("pace", "Bình quân mỗi ngày cần đạt")]
     last_col = 3 + len(fixed) + len(per) * len(codes)
-    widths = {0: 10, 1: 5, 2: 11, 3: 8, **{c: 7 for c in range(4, 9)}, **{c: 10 for c in range(9, last_col + 1)}}
+    widths = {0: 10, 1: 5, 2: 11, 3: 8, **{c: 7 for c in range(4, 8)}, 8: 10, **{c: 10 for c in range(9, last_col + 1)}}
     groups = [(4, 8), *((9 + len(per) * n, 8 + len(per) * (n + 1)) for n in range(len(codes)))]
     breaks, end, start = _first_page(widths, groups, (1, 3))
     ws = _title(doc, DAYS, "TIẾN ĐỘ CẢ NƯỚC THEO NGÀY", result, end, "daily_national", widths=widths, start=start)
     _columns(ws, widths, breaks, (1, 3))
     s = doc.styles
     ws.write_string(4, 0, PLAN_END, s["key"])
-    ws.merge_range(4, 1, 4, 3, "Ngày kết thúc kỳ kế hoạch", s["info_label"])
+    ws.merge_range(4, 4, 4, 7, "Ngày kết thúc kỳ kế hoạch", s["info_label"])
     date_style = doc.book.add_format({"font_name": "Times New Roman", "num_format": "dd/mm/yyyy", "border": 1, "align": "center", "bg_color": "#EDEDED"})
-    ws.merge_range(4, 4, 4, 5, _as_datetime(result.campaign.plan_end), date_style)
+    ws.write_datetime(4, 8, _as_datetime(result.campaign.plan_end), date_style)
     ws.write_string(5, 0, "units", s["key"])
-    ws.merge_range(5, 1, 5, 3, "Số đơn vị phải báo cáo", s["info_label"])
-    ws.write_number(5, 4, len(result.units), s["target.count"])
+    ws.merge_range(5, 4, 5, 7, "Số đơn vị phải báo cáo", s["info_label"])
+    ws.write_number(5, 8, len(result.units), s["target.count"])
     top = 7
     for col, (key, text) in enumerate((("stt", "STT"), ("label", "Ngày"), ("uom", "Thứ")), start=1):
         ws.merge_range(top, col, top + 1, col, text, s["header"])
@@ -139,12 +139,13 @@ def write_days(doc: SummaryBook, result: DailyConsolidation) -> None:
         col = _header_pair(doc, ws, top, col, title, [(f"{k}:{code}", t) for k, t in per])
     target_row, first = top + 2, top + 3
     ws.write_string(target_row, 0, TARGET_ROW, s["key"])
-    ws.merge_range(target_row, 1, target_row, 8, "Chỉ tiêu cả kỳ kế hoạch (Cộng các tỉnh)", s["section"])
+    ws.merge_range(target_row, 1, target_row, 3, "Chỉ tiêu cả kỳ kế hoạch", s["section"])
+    ws.merge_range(target_row, 4, target_row, 8, "(Cộng các tỉnh)", s["section"])
     for code in codes:
         ws.write(target_row, starts[code], _blank(result.target(code)), s["target.count"])
         for k in range(1, len(per)):
             ws.write_blank(target_row, starts[code] + k, None, s["blank.count"])
-    plan_end = cell_ref(4, 4, absolute=True)
+    plan_end = cell_ref(4, 8, absolute=True)
     for n, day in enumerate(result.days):
         r = first + n
         reports = result.reported(day)
@@ -155,7 +156,7 @@ def write_days(doc: SummaryBook, result: DailyConsolidation) -> None:
         ws.write_number(r, 4, len(reports), s["formula.count"])
         ws.write_number(r, 5, sum(e.timeliness == ON_TIME for e in reports), s["formula.count"])
         ws.write_number(r, 6, sum(e.timeliness == LATE for e in reports), s["formula.count"])
-        ws.write_formula(r, 7, f"={cell_ref(5, 4, absolute=True)}-{cell_ref(r, 4)}", s["formula.count"], "")
+        ws.write_formula(r, 7, f"={cell_ref(5, 8, absolute=True)}-{cell_ref(r, 4)}", s["formula.count"], "")
         ws.write_formula(r, 8, f"=MAX(0,{plan_end}-{cell_ref(r, 2)})", s["formula.count"], "")
         for code in codes:
             _day_formulas(doc, ws, r, starts[code], result.national(code, day), cell_ref(target_row, starts[code], absolute=True),
@@ -192,16 +193,16 @@ def write_units(doc: SummaryBook, result: DailyConsolidation) -> None:
     per = [("target", "Chỉ tiêu"), ("level", "Lũy kế"), ("pct", "% chỉ tiêu"), ("pace", "Bình quân/ngày đạt (nền đỏ: chậm hơn mức cần)"),
            ("needed", "Bình quân/ngày cần đạt"), ("rank", "Xếp hạng")]
     last_col = 7 + len(per) * len(codes)
-    widths = {0: 8, 1: 5, 2: 5, 3: 18, 4: 9, 5: 6, 6: 9, **{c: 9 for c in range(7, last_col)}, last_col: 30}
+    widths = {0: 8, 1: 5, 2: 5, 3: 16, 4: 9, 5: 6, 6: 9, **{c: (9, 9, 8, 9, 9, 7)[(c - 7) % 6] for c in range(7, last_col)}, last_col: 30}
     groups = [(4, 6), *((7 + len(per) * n, 6 + len(per) * (n + 1)) for n in range(len(codes))), (last_col, last_col)]
     breaks, end, start = _first_page(widths, groups, (1, 3))
     ws = _title(doc, UNITS, f"TÌNH HÌNH CÁC ĐƠN VỊ NGÀY {result.day:%d/%m/%Y}", result, end, "daily_units", widths=widths, start=start)
     _columns(ws, widths, breaks, (1, 3))
     s = doc.styles
     ws.write_string(4, 0, "days_left", s["key"])
-    ws.merge_range(4, 1, 4, 3, "Số ngày còn lại của kỳ kế hoạch", s["info_label"])
-    ws.write_number(4, 4, result.campaign.days_left(result.day), s["target.count"])
-    days_left = cell_ref(4, 4, absolute=True)
+    ws.merge_range(4, 4, 4, 6, "Số ngày còn lại của kế hoạch", s["info_label"])
+    ws.write_number(4, 7, result.campaign.days_left(result.day), s["target.count"])
+    days_left = cell_ref(4, 7, absolute=True)
     top = 6
     fixed = (("stt", "STT"), ("code", "Mã"), ("label", "Đơn vị"), ("status", "Tình trạng"), ("time", "Giờ gửi"), ("timeliness", "Thời hạn (16:00)"))
     for col, (key, text) in enumerate(fixed, start=1):

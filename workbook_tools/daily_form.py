@@ -28,7 +28,7 @@ from .plans import TOTAL, Plan, PlanTargets
 from .render import escape_header, render
 from .spec import (
     FIRST_DATA_COL, KEY_COL, KEY_ROW, LABEL_COL, STT_COL, UOM_COL, Context, SheetSpec, WorkbookSpec,
-    _title_block, build_meta_sheet, build_text_sheet, cell_ref, column_key, fill_text,
+    KEY_MARK, build_meta_sheet, build_text_sheet, cell_ref, column_key, fill_text,
 )
 
 DAILY_FORM = "daily"
@@ -212,11 +212,26 @@ def _place_and_signature(sheet: SheetSpec, row: int, left: int, right: tuple[int
     return row + 6
 
 
-def _clear_of_repeated_columns(sheet: SheetSpec, below: int) -> None:
-    """Title lines start after the label columns, which repeat on every page: no cut-off title on later pages."""
-    for cell in sheet.cells:
-        if cell.row < below and cell.col == STT_COL and cell.merge_to:
-            cell.col = FIRST_DATA_COL
+def _title_block(sheet: SheetSpec, form: Form, ctx: Context, first: int, last: int) -> int:
+    """Title (its topic after ' – ' on a line of its own, so it fits a page), subtitle and note; the next free row.
+
+    The block starts after the label columns when those repeat on later pages, so no later page
+    shows the left end of a title cut off.
+    """
+    sheet.put(KEY_ROW, KEY_COL, f"{KEY_MARK} {form.key}", "key")
+    sheet.heights[KEY_ROW] = 11
+    chars = sum(sheet.widths.get(c, 8.43) for c in range(first, last + 1))
+    title, _, topic = form.title.partition(" – ")
+    note = fill_text(form.note, ctx.texts) if form.note else ""
+    lines = [(title, "title", 22.0), (topic, "signature", 18.0), (fill_text(form.subtitle, ctx.texts), "subtitle", 18.0),
+             (note, "note", 12.0 * wrapped_lines(note, chars * 11 / 9))]
+    row = 1
+    for text, style, height in lines:
+        if text:
+            sheet.put(row, first, text, style, merge_to=(row, last) if last > first else None)
+            sheet.heights[row] = height
+            row += 1
+    return row
 
 
 def build_daily_sheet(form: Form, ctx: Context, campaign: Campaign, codes: Sequence[str], targets: Mapping[str, float | None],
@@ -230,12 +245,7 @@ def build_daily_sheet(form: Form, ctx: Context, campaign: Campaign, codes: Seque
     spans = _group_spans(columns)
     sheet.col_breaks = column_breaks(sheet.widths, spans, (STT_COL, UOM_COL))
     first_page_end = sheet.col_breaks[0] - 1 if sheet.col_breaks else last_col
-    row = _title_block(sheet, form, ctx, first_page_end)
-    if sheet.col_breaks:
-        _clear_of_repeated_columns(sheet, row)
-    page_width = sum(sheet.widths.get(c, 8.43) for c in range(STT_COL, first_page_end + 1))
-    if form.note:
-        sheet.heights[row - 1] = 12.0 * wrapped_lines(fill_text(form.note, ctx.texts), page_width * 11 / 9)
+    row = _title_block(sheet, form, ctx, FIRST_DATA_COL if sheet.col_breaks else STT_COL, first_page_end)
     for info in form.info:
         sheet.put(row, KEY_COL, info.key, "key")
         sheet.put(row, STT_COL, info.label, "info_label", merge_to=(row, LABEL_COL))
@@ -312,7 +322,7 @@ def _printable_text(sheet: SheetSpec) -> SheetSpec:
     width = TEXT_COLUMN_WIDTH * (last - first + 1)
     for cell in sheet.cells:
         if cell.style == "paragraph" and cell.value:
-            sheet.heights[cell.row] = LINE_PT * wrapped_lines(str(cell.value), width)
+            sheet.heights[cell.row] = LINE_PT * wrapped_lines(str(cell.value), width) + 4
     sheet.print_scale = SCALE
     return sheet
 

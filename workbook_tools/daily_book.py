@@ -344,7 +344,7 @@ def write_problems_table(doc: SummaryBook, result: DailyConsolidation) -> None:
     ws = _title(doc, PROBLEMS, "LỖI VÀ CẢNH BÁO DỮ LIỆU", result, 9, "daily_problems", widths=widths)
     rows = [[p.file, p.unit, p.sheet, p.cell, p.indicator, p.period, "Lỗi" if p.is_error else "Cảnh báo", p.code, p.message] for p in result.problems]
     headers = ("Tệp", "Đơn vị", "Sheet", "Ô", "Chỉ tiêu", "Ngày", "Mức độ", "Mã lỗi", "Nội dung")
-    wrap = doc.styles.look("daily_wrap", {"font_name": FONT, "font_size": 11, "text_wrap": True, "valign": "top"})
+    wrap = doc.styles.look("daily_wrap", {"font_name": FONT, "font_size": 11, "text_wrap": True, "valign": "top", "border": 1})
     options: dict[str, Any] = {"name": "LoiDuLieuNgay", "style": "Table Style Light 9",
                                "columns": [{"header": h, "format": wrap} for h in headers]}
     if rows:

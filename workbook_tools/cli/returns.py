@@ -6,24 +6,23 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..check import ACCEPTED, MISSING, REJECTED, CheckReport, check_folder, load_manifest
-from ..consolidate import consolidate, regroup_results
-from ..exports import write_csv, write_json
-from ..generate import in_structure
-from ..held import load_held
-from ..plans import PlanTargets, load_plan
-from ..problems import Problem
-from ..summary import write_summary
-from ..units import mapping_63_to_34
 from .app import ToolError, main, parse_day, print_table
+
+if TYPE_CHECKING:  # the core modules load inside the commands, so `--help` starts at once
+    from ..check import CheckReport
+    from ..plans import PlanTargets
+    from ..problems import Problem
 
 
 def _plan_of_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | None, plan_id: str | None) -> tuple[PlanTargets, Any]:
     """The plan to check against: --plan, else the manifest's, else the one the returns name."""
+    from ..check import load_manifest
+    from ..plans import load_plan
+
     manifest = load_manifest(manifest_path) if manifest_path else None
     if manifest is None and (folder / "manifest.json").exists():
         manifest = load_manifest(folder / "manifest.json")
@@ -55,6 +54,8 @@ def _plan_named_by_returns(folder: Path) -> str | None:
 
 def _read_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | None, plan_id: str | None) -> CheckReport:
     """Check every returned file with a progress bar on stderr."""
+    from ..check import check_folder
+
     if not folder.is_dir():
         raise ToolError(f"returns folder not found or not a folder: {folder}")
     data, manifest = _plan_of_folder(obj, folder, manifest_path, plan_id)
@@ -95,6 +96,8 @@ def with_returns_options(func: Any) -> Any:
 @click.pass_obj
 def check_command(obj: dict[str, Any], returns_dir: Path, manifest_path: Path | None, plan_id: str | None, json_path: Path | None) -> None:
     """Read every returned workbook and list every problem (exit 1 when a file or unit is unusable)."""
+    from ..check import ACCEPTED, MISSING, REJECTED
+
     report = _read_folder(obj, returns_dir, manifest_path, plan_id)
     problems = report.problems
     _print_problems(problems)
@@ -126,6 +129,15 @@ def consolidate_command(
     json_path: Path | None, csv_path: Path | None, structure_key: str | None, as_of: date | None, force: bool,
 ) -> None:
     """Consolidate the returns into a national summary (exit 1 when units are missing or rejected)."""
+    from ..check import ACCEPTED, MISSING, REJECTED
+    from ..consolidate import consolidate, regroup_results
+    from ..exports import write_csv, write_json
+    from ..generate import in_structure
+    from ..held import load_held
+    from ..plans import load_plan
+    from ..summary import write_summary
+    from ..units import mapping_63_to_34
+
     report = _read_folder(obj, returns_dir, manifest_path, plan_id)
     data = report.data
     baseline = load_plan(data.plan.previous_plan, obj["dirs"]) if data.plan.is_stock and data.plan.previous_plan else None

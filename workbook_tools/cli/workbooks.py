@@ -9,10 +9,6 @@ from typing import Any
 
 import click
 
-from ..addin import write_national_workbook
-from ..generate import GenerateOptions, generate, in_structure, select_units
-from ..names import resolver
-from ..plans import load_plan
 from .app import main, parse_profile
 
 
@@ -31,6 +27,10 @@ def generate_command(
     profile: tuple[float, ...] | None, password: str, force: bool, as_json: bool,
 ) -> None:
     """Write one workbook per unit (targets, Mẫu 01, Mẫu 02) and a manifest of expected returns."""
+    from ..generate import GenerateOptions, generate, in_structure, select_units
+    from ..names import resolver
+    from ..plans import load_plan
+
     started = time.perf_counter()
     data = in_structure(load_plan(plan_id, obj["dirs"]), structure_key)
     baseline = None
@@ -57,7 +57,8 @@ def generate_command(
 @click.pass_obj
 def generate_national_command(obj: dict[str, Any], plan_id: str, out_path: Path, returns_dir: str, workbooks_dir: str, force: bool) -> None:
     """Write the national workbook the Excel add-in works in (Cấu hình and empty summary sheets)."""
-    from ..addin import ACTION_CONSOLIDATE
+    from ..addin import ACTION_CONSOLIDATE, write_national_workbook
+    from ..plans import load_plan
 
     data = load_plan(plan_id, obj["dirs"])
     settings = {"plan": data.plan.id, "returns_dir": returns_dir, "out_dir": workbooks_dir, "action": ACTION_CONSOLIDATE}
@@ -77,7 +78,10 @@ def generate_national_command(obj: dict[str, Any], plan_id: str, out_path: Path,
 def next_period_command(obj: dict[str, Any], source: str, plan_id: str, out_dir: Path, unit_texts: tuple[str, ...],
                         profile: tuple[float, ...] | None, password: str, force: bool) -> None:
     """Generate the next period's workbooks, carrying what each unit achieved before."""
+    from ..generate import GenerateOptions, generate, select_units
+    from ..names import resolver
     from ..next_period import CONTINUES, roll_over
+    from ..plans import load_plan
 
     data = load_plan(plan_id, obj["dirs"])
     rollover = roll_over(source, data, obj["dirs"])

@@ -97,3 +97,20 @@ def test_a_summary_in_the_older_layout_keeps_its_figures(runner, tmp_path):
     hanoi = next(u for u in payload["units"] if u["code"] == "01")
     assert hanoi["status"] == "accepted" and hanoi["tasks"]["hoi_nghi_nguoi"] == 44
     assert {(v["period"], v["actual"]) for v in hanoi["values"] if v["indicator"] == "bhxh_bb"} >= {("2021-09", 120), ("2021-10", 130), ("total", 250)}
+
+
+def _refuse(constant: str) -> None:
+    raise ValueError(f"not strict JSON: {constant}")
+
+
+def test_json_output_is_strict_with_one_unit_a_line(runner, tmp_path):
+    returns, typed = _returns(runner, tmp_path, {"01": 1000, "79": 5000})
+    payload = _consolidate(runner, returns, tmp_path / "national.xlsx", tmp_path / "n.json")
+    text = (tmp_path / "n.json").read_text(encoding="utf-8")
+    assert json.loads(text, parse_constant=_refuse) == payload
+    unit_lines = [line for line in text.splitlines() if line.lstrip().startswith('{"code": ')]
+    assert len(unit_lines) == len(payload["units"]) == 63
+    hanoi = json.loads(next(line for line in unit_lines if '"code": "01"' in line).rstrip(","))
+    september = next(v for v in hanoi["values"] if v["indicator"] == "bhxh_bb" and v["period"] == "2021-09")
+    assert september["actual"] == typed["01"][("mau01", "bhxh_bb", "actual:2021-09")]
+    assert "Hà Nội" in text  # names stay readable, not \u escapes

@@ -15,7 +15,24 @@ from .consolidate import Consolidation
 
 def write_json(result: Consolidation, path: Path) -> None:
     """The same figures for scripts (DESIGN §8), written atomically."""
-    _atomic_text(path, json.dumps(result.as_dict(), ensure_ascii=False, indent=2, default=_json_default) + "\n")
+    _atomic_text(path, json_text(result.as_dict()))
+
+
+def json_text(payload: dict[str, Any]) -> str:
+    """Strict JSON, one top-level key a line and one list item (a unit, a figure, a problem) a line.
+
+    Each piece goes through json's C encoder (it is not used with `indent`): thousands of units
+    encode several times faster, and the file still reads line by line.
+    """
+    def encode(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, default=_json_default, allow_nan=False)
+
+    def member(value: Any) -> str:
+        if isinstance(value, list) and value:
+            return "[\n    " + ",\n    ".join(map(encode, value)) + "\n  ]"
+        return encode(value)
+
+    return "{\n  " + ",\n  ".join(f"{encode(key)}: {member(value)}" for key, value in payload.items()) + "\n}\n"
 
 
 def _json_default(value: Any) -> Any:

@@ -34,6 +34,9 @@ def figures_cells(source: Source) -> list[str]:
     """
     tasks = [(TASK_PREFIX + key, period, value) for (key, period), value in source.tasks.items()]
     figures = sorted([(code, period, value) for (code, period), value in source.actuals.items()] + tasks, key=lambda f: f[:2])
+    whole = json.dumps(figures, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    if len(whole) <= CELL_TEXT_LIMIT:
+        return [whole]
     cells, part, size = [], [], 2
     for item in (json.dumps(f, ensure_ascii=False, separators=(",", ":"), allow_nan=False) for f in figures):
         if part and size + len(item) + 1 > CELL_TEXT_LIMIT:

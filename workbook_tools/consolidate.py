@@ -269,11 +269,14 @@ def consolidate(
     bounds = current_round(list(sources.values()), as_of)
     layout = structure(data.plan.structure)
     problems = report.problems + extra
+    by_unit: dict[str, list[Problem]] = {}
+    for found in problems:
+        by_unit.setdefault(found.unit, []).append(found)
     results = []
     for code in report.units:
         source = sources.get(code)
         status = ACCEPTED if source else report.status(code)
-        mine = [p for p in problems if p.unit == code]
+        mine = by_unit.get(code, [])
         results.append(UnitResult(
             code=code, name=layout.unit(code).name, status=status,
             values=unit_values(data, code, source.actuals if source else {}, baseline),

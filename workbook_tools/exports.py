@@ -15,24 +15,36 @@ from .consolidate import Consolidation
 
 def write_json(result: Consolidation, path: Path) -> None:
     """The same figures for scripts (DESIGN §8), written atomically."""
-    _atomic_text(path, json_text(result.as_dict()))
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        with temporary.open("w", encoding="utf-8") as handle:
+            handle.writelines(json_pieces(result.as_dict()))
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    os.replace(temporary, path)
 
 
-def json_text(payload: dict[str, Any]) -> str:
+def json_pieces(payload: dict[str, Any]) -> Iterator[str]:
     """Strict JSON, one top-level key a line and one list item (a unit, a figure, a problem) a line.
 
-    Each piece goes through json's C encoder (it is not used with `indent`): thousands of units
-    encode several times faster, and the file still reads line by line.
+    Each piece goes through json's C encoder (it is not used with `indent`) and straight to the
+    file: thousands of units encode several times faster, the text is never held whole in memory,
+    and the file still reads line by line.
     """
     def encode(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, default=_json_default, allow_nan=False)
 
-    def member(value: Any) -> str:
+    for number, (key, value) in enumerate(payload.items()):
+        yield ("{\n  " if number == 0 else ",\n  ") + encode(key) + ": "
         if isinstance(value, list) and value:
-            return "[\n    " + ",\n    ".join(map(encode, value)) + "\n  ]"
-        return encode(value)
-
-    return "{\n  " + ",\n  ".join(f"{encode(key)}: {member(value)}" for key, value in payload.items()) + "\n}\n"
+            yield "[\n    " + encode(value[0])
+            for item in value[1:]:
+                yield ",\n    " + encode(item)
+            yield "\n  ]"
+        else:
+            yield encode(value)
+    yield "{}\n" if not payload else "\n}\n"
 
 
 def _json_default(value: Any) -> Any:
@@ -57,11 +69,4 @@ def write_csv(result: Consolidation, path: Path) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     with temporary.open("w", encoding="utf-8-sig", newline="") as handle:
         csv.writer(handle).writerows(["" if v is None else v for v in row] for row in csv_rows(result))
-    os.replace(temporary, path)
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    """Write text through a temporary file and a rename."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)

@@ -24,9 +24,9 @@ from .units import CENTRAL_CODE, central_unit, structure
 ON_TIME, LATE, UNKNOWN = "on_time", "late", "unknown"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Figure:
-    """Target, achievement and completion of one indicator in one period."""
+    """Target, achievement and completion of one indicator in one period (slots: there is one per unit × indicator × period)."""
 
     indicator: str
     period: str

@@ -142,6 +142,7 @@ def consolidate_command(
     data = report.data
     baseline = load_plan(data.plan.previous_plan, obj["dirs"]) if data.plan.is_stock and data.plan.previous_plan else None
     result = consolidate(report, held=load_held(out_path), as_of=as_of, baseline=baseline)
+    del report  # every file read is summed into result: free them before the summary is written
     if structure_key and structure_key != data.plan.structure:
         result = regroup_results(result, mapping_63_to_34(), in_structure(data, structure_key))
     write_summary(result, out_path, force=force)

@@ -6,6 +6,7 @@ new folder keeps the figures it had.
 
 from __future__ import annotations
 
+import json
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +23,29 @@ NATIONAL_KIND = "national"
 DATA_SHEET = "_data"
 TASK_PREFIX = "mau02:"
 DATA_COLUMNS = ("unit", "round_date", "file", "sha256", "indicator", "period", "actual")
+FIGURES_ROW = "*figures"
+CELL_TEXT_LIMIT = 32_000
+
+
+def figures_cells(source: Source) -> list[str]:
+    """A unit's figures as strict JSON lists [[indicator, period, value], ...], each short enough for one Excel cell.
+
+    One row per unit (a second one only past 32,000 characters) instead of one row per figure: the
+    summary of thousands of communes stays small and quick to write, copy into Excel and read back.
+    """
+    tasks = [(TASK_PREFIX + key, period, value) for (key, period), value in source.tasks.items()]
+    figures = sorted([(code, period, value) for (code, period), value in source.actuals.items()] + tasks, key=lambda f: f[:2])
+    whole = json.dumps(figures, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    if len(whole) <= CELL_TEXT_LIMIT:
+        return [whole]
+    cells, part, size = [], [], 2
+    for item in (json.dumps(f, ensure_ascii=False, separators=(",", ":"), allow_nan=False) for f in figures):
+        if part and size + len(item) + 1 > CELL_TEXT_LIMIT:
+            cells.append("[" + ",".join(part) + "]")
+            part, size = [], 2
+        part.append(item)
+        size += len(item) + 1
+    return [*cells, "[" + ",".join(part) + "]"]
 
 
 def is_ours(path: Path, kind: str = NATIONAL_KIND) -> bool:
@@ -87,7 +111,11 @@ def held_from_rows(rows: Sequence[Sequence[Any]]) -> dict[str, Source]:
             continue
         entry = grouped.setdefault(str(record["unit"]), {"meta": record, "actuals": {}, "tasks": {}})
         name = str(record["indicator"] or "")
-        if name.startswith(TASK_PREFIX):
+        if name == FIGURES_ROW:
+            for code, period, value in json.loads(str(record["actual"] or "[]")):
+                into, key = (entry["tasks"], code[len(TASK_PREFIX):]) if code.startswith(TASK_PREFIX) else (entry["actuals"], code)
+                into[(key, period)] = value
+        elif name.startswith(TASK_PREFIX):
             entry["tasks"][(name[len(TASK_PREFIX):], record["period"])] = record["actual"]
         elif name:
             entry["actuals"][(name, record["period"])] = record["actual"]

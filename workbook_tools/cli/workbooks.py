@@ -5,15 +5,14 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..addin import write_national_workbook
-from ..generate import GenerateOptions, generate, in_structure, select_units
-from ..names import resolver
-from ..plans import PlanTargets, load_plan
 from .app import main, parse_profile
+
+if TYPE_CHECKING:  # the core modules load inside the commands, so `--help` starts at once
+    from ..plans import PlanTargets
 
 
 @main.command("generate")
@@ -31,6 +30,10 @@ def generate_command(
     profile: tuple[float, ...] | None, password: str, force: bool, as_json: bool,
 ) -> None:
     """Write one workbook per unit (targets, Mẫu 01, Mẫu 02) and a manifest of expected returns."""
+    from ..generate import GenerateOptions, generate, in_structure, select_units
+    from ..names import resolver
+    from ..plans import load_plan
+
     started = time.perf_counter()
     data = in_structure(load_plan(plan_id, obj["dirs"]), structure_key)
     baseline = _previous_targets(obj, data)
@@ -48,6 +51,9 @@ def generate_command(
 
 def _previous_targets(obj: dict[str, Any], data: PlanTargets) -> PlanTargets | None:
     """Last year's targets a stock plan's month-end levels climb from, when the plan names its previous year."""
+    from ..generate import in_structure
+    from ..plans import load_plan
+
     if data.plan.is_stock and data.plan.previous_plan:
         return in_structure(load_plan(data.plan.previous_plan, obj["dirs"]), data.plan.structure)
     return None
@@ -62,7 +68,8 @@ def _previous_targets(obj: dict[str, Any], data: PlanTargets) -> PlanTargets | N
 @click.pass_obj
 def generate_national_command(obj: dict[str, Any], plan_id: str, out_path: Path, returns_dir: str, workbooks_dir: str, force: bool) -> None:
     """Write the national workbook the Excel add-in works in (Cấu hình and empty summary sheets)."""
-    from ..addin import ACTION_CONSOLIDATE
+    from ..addin import ACTION_CONSOLIDATE, write_national_workbook
+    from ..plans import load_plan
 
     data = load_plan(plan_id, obj["dirs"])
     settings = {"plan": data.plan.id, "returns_dir": returns_dir, "out_dir": workbooks_dir, "action": ACTION_CONSOLIDATE}
@@ -82,7 +89,10 @@ def generate_national_command(obj: dict[str, Any], plan_id: str, out_path: Path,
 def next_period_command(obj: dict[str, Any], source: str, plan_id: str, out_dir: Path, unit_texts: tuple[str, ...],
                         profile: tuple[float, ...] | None, password: str, force: bool) -> None:
     """Generate the next period's workbooks, carrying what each unit achieved before."""
+    from ..generate import GenerateOptions, generate, select_units
+    from ..names import resolver
     from ..next_period import CONTINUES, roll_over
+    from ..plans import load_plan
 
     data = load_plan(plan_id, obj["dirs"])
     rollover = roll_over(source, data, obj["dirs"])

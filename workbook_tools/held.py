@@ -20,6 +20,7 @@ from .values import parse_date
 
 NATIONAL_KIND = "national"
 DATA_SHEET = "_data"
+META_SHEET = "_meta"
 TASK_PREFIX = "mau02:"
 DATA_COLUMNS = ("unit", "round_date", "file", "sha256", "indicator", "period", "actual")
 
@@ -40,11 +41,21 @@ def load_held(path: Path) -> dict[str, Source]:
     book = CalamineWorkbook.from_path(str(path))
     try:
         if DATA_SHEET not in book.sheet_names:
+            if META_SHEET in book.sheet_names:  # written by consolidate, so `_data` was there and has been deleted
+                raise HeldStateError(f"Sổ tổng hợp {path} không còn sheet ẩn {DATA_SHEET}, nơi giữ số liệu của các đơn vị đã tổng hợp "
+                                     "(có lẽ sheet đã bị xoá)")
             return {}  # the add-in's workbook before its first consolidation
         rows = book.get_sheet_by_name(DATA_SHEET).to_python()
     finally:
         book.close()
     return held_from_rows(rows)
+
+
+def unreadable(path: Path, exc: Exception) -> str:
+    """Why the held figures of path could not be read, as the start of a Vietnamese sentence."""
+    if isinstance(exc, HeldStateError):
+        return str(exc)
+    return f"Không đọc được số đã giữ trong {path} (sheet ẩn {DATA_SHEET} bị sửa hoặc hỏng: {type(exc).__name__})"
 
 
 def held_for(path: Path, plan_id: str, structure: str, *, force: bool = False) -> dict[str, Source]:
@@ -65,8 +76,8 @@ def held_for(path: Path, plan_id: str, structure: str, *, force: bool = False) -
             if force:
                 return {}
             raise HeldStateError(
-                f"Không đọc được số đã giữ trong {path} (sheet ẩn {DATA_SHEET} bị sửa hoặc hỏng: {type(exc).__name__}); "
-                "hãy ghi ra tệp khác, hoặc thêm --force để làm lại sổ chỉ với các báo cáo trong thư mục."
+                f"{unreadable(path, exc)}; hãy lấy lại bản sao trước đó của sổ, ghi ra tệp khác, hoặc thêm --force để làm lại sổ "
+                "chỉ với các báo cáo trong thư mục."
             ) from exc
     if force:
         return {}
@@ -76,6 +87,11 @@ def held_for(path: Path, plan_id: str, structure: str, *, force: bool = False) -
         "số liệu của hai kế hoạch không được trộn: hãy ghi ra tệp khác, hoặc thêm --force để làm lại sổ này "
         f"chỉ với số liệu của kế hoạch {plan_id}."
     )
+
+
+def _as_written(value: Any) -> Any:
+    """A whole number back as int: other spreadsheet programs store 1234 so that it reads back as 1234.0."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def held_from_rows(rows: Sequence[Sequence[Any]]) -> dict[str, Source]:
@@ -88,9 +104,9 @@ def held_from_rows(rows: Sequence[Sequence[Any]]) -> dict[str, Source]:
         entry = grouped.setdefault(str(record["unit"]), {"meta": record, "actuals": {}, "tasks": {}})
         name = str(record["indicator"] or "")
         if name.startswith(TASK_PREFIX):
-            entry["tasks"][(name[len(TASK_PREFIX):], record["period"])] = record["actual"]
+            entry["tasks"][(name[len(TASK_PREFIX):], record["period"])] = _as_written(record["actual"])
         elif name:
-            entry["actuals"][(name, record["period"])] = record["actual"]
+            entry["actuals"][(name, record["period"])] = _as_written(record["actual"])
     return {
         unit: Source(unit, parse_date(e["meta"]["round_date"]), str(e["meta"]["file"]), str(e["meta"]["sha256"]),
                      e["actuals"], held=True, tasks=e["tasks"])

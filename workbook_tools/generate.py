@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import OutputError, WorkbookToolsError
+from .errors import DataFileError, OutputError, WorkbookToolsError
 from .forms import FormSet, shipped_forms
 from .indicators import indicator
 from .outputs import check_target, dumps_json, is_our_json, locked, make_folder, write_atomic
@@ -23,6 +23,7 @@ from .targets import regroup, unit_targets
 from .units import Unit, mapping_63_to_34, structure
 
 MANIFEST_NAME = "manifest.json"
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,13 @@ def write_unit_files(
     make_folder(out_dir)
     manifest = out_dir / MANIFEST_NAME
     with locked(manifest):
+        strangers = workbooks_not_written_here(out_dir, data.plan.id, {p.name for p in paths.values()})
+        if strangers:
+            raise OutputError(
+                f"{out_dir} có vẻ là thư mục báo cáo gửi về: có {len(strangers)} sổ không do lệnh tạo sổ ghi ra cho kế hoạch "
+                f"{data.plan.id} hoặc đã được điền, ví dụ «{strangers[0]}»; không ghi sổ trắng lẫn vào đó. "
+                "Hãy chọn một thư mục khác (thư mục trống) cho sổ mới."
+            )
         existing = [p.name for p in paths.values() if p.exists()]
         if existing and not options.force:
             raise OutputError(
@@ -219,6 +227,37 @@ def write_unit_files(
         written = run_jobs(write_one, jobs, options.workers, progress, shared=shared)
         write_manifest(manifest, data, forms, written, generated_at)
     return written
+
+
+def workbooks_not_written_here(out_dir: Path, plan_id: str, replaced: set[str]) -> list[str]:
+    """Workbooks in out_dir that this plan's manifest there does not list as they are now (returns, others' files).
+
+    Blank workbooks must never be mixed among filled returns; the files about to be replaced are left
+    to the overwrite rule (--force).
+    """
+    recorded = _recorded_files(out_dir / MANIFEST_NAME, plan_id)
+    found = []
+    for entry in sorted(out_dir.iterdir()):
+        if entry.name in replaced or entry.name.startswith("~$") or entry.suffix.lower() not in WORKBOOK_SUFFIXES:
+            continue
+        if not entry.is_file() or recorded.get(entry.name) != sha256_of(entry):
+            found.append(entry.name)
+    return found
+
+
+def _recorded_files(manifest: Path, plan_id: str) -> dict[str, str]:
+    """File name → sha256 of the workbooks a manifest of this plan lists (none when it is absent, unreadable or another plan's)."""
+    from .check import load_manifest
+
+    if not manifest.is_file():
+        return {}
+    try:
+        listed = load_manifest(manifest)
+    except DataFileError:
+        return {}
+    if listed.plan != plan_id:
+        return {}
+    return {str(u.get("file")): str(u.get("sha256")) for u in listed.units.values() if isinstance(u, dict)}
 
 
 def write_manifest(path: Path, data: PlanTargets, forms: FormSet, files: Sequence[GeneratedFile], generated_at: datetime) -> None:

@@ -11,14 +11,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from python_calamine import CalamineWorkbook
-
 from . import __version__
 from .daily import LATE, ON_TIME, REPORTED, TIMELINESS_RULE, UNKNOWN, DailyConsolidation, UnitDay
 from .daily_form import PLAN_END, TARGET_ROW, WEEKDAYS, Campaign, day_key
 from .held import is_ours
 from .outputs import write_json, write_output
 from .indicators import indicator
+from .intake import open_book
 from .render import PlainFormulas
 from .spec import KEY_MARK, cell_ref, col_letter
 from .summary import STATUS_VI, SummaryBook
@@ -381,7 +380,7 @@ def load_held_days(path: Path) -> tuple[dict[tuple[date, str], UnitDay], Campaig
     """The days a previous run kept, the campaign and the plan (nothing when there is no previous workbook)."""
     if not path.exists() or not is_ours(path, DAILY_KIND):
         return {}, None, None
-    book = CalamineWorkbook.from_path(str(path))
+    book = open_book(path)
     try:
         rows = book.get_sheet_by_name(HELD_SHEET).to_python()
         meta = {str(r[0]): r[1] for r in book.get_sheet_by_name(META_SHEET).to_python() if r and r[0]}

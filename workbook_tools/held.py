@@ -11,10 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from python_calamine import CalamineWorkbook
-
 from .consolidate import Source
 from .errors import HeldStateError
+from .intake import open_book
 from .read import custom_properties
 from .values import parse_date
 
@@ -38,7 +37,7 @@ def load_held(path: Path) -> dict[str, Source]:
     """The figures a previous consolidation kept (empty when there is no previous summary)."""
     if not path.exists() or not is_ours(path):
         return {}
-    book = CalamineWorkbook.from_path(str(path))
+    book = open_book(path)
     try:
         if DATA_SHEET not in book.sheet_names:
             if META_SHEET in book.sheet_names:  # written by consolidate, so `_data` was there and has been deleted

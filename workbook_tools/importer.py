@@ -113,9 +113,9 @@ def decode_text(path: Path) -> str:
 
 def _workbook_grid(path: Path) -> list[list[Any]]:
     """The first sheet of a workbook, merged cells spread over their range."""
-    from python_calamine import CalamineWorkbook
+    from .intake import open_book
 
-    book = CalamineWorkbook.from_path(str(path))
+    book = open_book(path)
     try:
         sheet = book.get_sheet_by_index(0)
         grid = [list(row) for row in sheet.to_python(skip_empty_area=False)]

@@ -76,8 +76,8 @@ class Return:
 
     @property
     def file(self) -> str:
-        """The file's name as received."""
-        return self.path.name
+        """The file's name as received (as text that can be printed and written: see `intake.shown_name`)."""
+        return intake.shown_name(self.path)
 
     @property
     def rejected(self) -> bool:
@@ -188,7 +188,7 @@ def load_return(ret: Return, input_forms: tuple[str, ...]) -> tuple[dict[str, Sh
     if verdict.has_macros:
         ret.add("macros")
     try:
-        book = CalamineWorkbook.from_path(str(ret.path))
+        book = intake.open_book(ret.path)
         try:
             keyed = _open_sheets(book)
         finally:

@@ -34,26 +34,35 @@ def _plan_of_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | Non
 
 
 def _plan_named_by_returns(folder: Path) -> str | None:
-    """The plan id most returned workbooks carry in their properties."""
-    import zipfile
+    """The plan id most returned workbooks carry in their properties (or, when those were removed, in `_meta`)."""
     from collections import Counter
 
-    from ..intake import WORKBOOK, candidate_files, classify
-    from ..read import custom_properties
+    from ..intake import candidate_files
 
-    seen: Counter[str] = Counter()
     if not folder.is_dir():
         raise ToolError(f"Không thấy thư mục báo cáo {folder}: hãy kiểm tra đường dẫn.")
-    for path in candidate_files(folder):
-        if classify(path).kind == WORKBOOK:
-            try:
-                with zipfile.ZipFile(path) as archive:
-                    plan = custom_properties(archive).get("plan_id")
-            except (zipfile.BadZipFile, OSError, ValueError):
-                continue  # the check itself reports the file as corrupt
-            if plan:
-                seen[plan] += 1
+    seen = Counter(plan for plan in map(_plan_of_return, candidate_files(folder)) if plan)
     return seen.most_common(1)[0][0] if seen else None
+
+
+def _plan_of_return(path: Path) -> str | None:
+    """The plan one returned file names: its document properties, else its `_meta` sheet; None when unreadable."""
+    import zipfile
+
+    from ..intake import WORKBOOK, classify
+    from ..read import Return, custom_properties, load_return
+
+    if classify(path).kind != WORKBOOK:
+        return None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            plan = custom_properties(archive).get("plan_id")
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None  # the check itself reports the file as corrupt
+    if plan:
+        return plan
+    loaded = load_return(Return(path), ())  # Document Inspector removed the properties: `_meta` still says
+    return loaded[1].get("plan_id") if loaded else None
 
 
 def _read_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | None, plan_id: str | None,

@@ -208,7 +208,9 @@ def write_unit_files(
     make_folder(out_dir)
     manifest = out_dir / MANIFEST_NAME
     with locked(manifest):
-        strangers = workbooks_not_written_here(out_dir, data.plan.id, {p.name for p in paths.values()})
+        earlier = _listed_units(manifest, data)
+        replaced = {p.name for p in paths.values()}
+        strangers = workbooks_not_written_here(out_dir, earlier, replaced)
         if strangers:
             raise OutputError(
                 f"{out_dir} có vẻ là thư mục báo cáo gửi về: có {len(strangers)} sổ không do lệnh tạo sổ ghi ra cho kế hoạch "
@@ -225,17 +227,18 @@ def write_unit_files(
             check_target(manifest, ours=is_our_json)
         jobs = [(unit, paths[unit.code]) for unit in units]
         written = run_jobs(write_one, jobs, options.workers, progress, shared=shared)
-        write_manifest(manifest, data, forms, written, generated_at)
+        kept = [u for u in earlier if u.get("file") not in replaced and u.get("code") not in paths and (out_dir / str(u.get("file"))).is_file()]
+        write_manifest(manifest, data, forms, written, generated_at, kept)
     return written
 
 
-def workbooks_not_written_here(out_dir: Path, plan_id: str, replaced: set[str]) -> list[str]:
-    """Workbooks in out_dir that this plan's manifest there does not list as they are now (returns, others' files).
+def workbooks_not_written_here(out_dir: Path, listed: Sequence[dict[str, Any]], replaced: set[str]) -> list[str]:
+    """Workbooks in out_dir that the folder's manifest (`listed` units) does not hold as they are now: returns, others' files.
 
     Blank workbooks must never be mixed among filled returns; the files about to be replaced are left
     to the overwrite rule (--force).
     """
-    recorded = _recorded_files(out_dir / MANIFEST_NAME, plan_id)
+    recorded = {str(u.get("file")): str(u.get("sha256")) for u in listed}
     found = []
     for entry in sorted(out_dir.iterdir()):
         if entry.name in replaced or entry.name.startswith("~$") or entry.suffix.lower() not in WORKBOOK_SUFFIXES:
@@ -245,23 +248,25 @@ def workbooks_not_written_here(out_dir: Path, plan_id: str, replaced: set[str]) 
     return found
 
 
-def _recorded_files(manifest: Path, plan_id: str) -> dict[str, str]:
-    """File name → sha256 of the workbooks a manifest of this plan lists (none when it is absent, unreadable or another plan's)."""
+def _listed_units(manifest: Path, data: PlanTargets) -> list[dict[str, Any]]:
+    """The units a manifest of this plan and structure lists (none when it is absent, unreadable or another plan's)."""
     from .check import load_manifest
 
     if not manifest.is_file():
-        return {}
+        return []
     try:
         listed = load_manifest(manifest)
     except DataFileError:
-        return {}
-    if listed.plan != plan_id:
-        return {}
-    return {str(u.get("file")): str(u.get("sha256")) for u in listed.units.values() if isinstance(u, dict)}
+        return []
+    if listed.plan != data.plan.id or listed.structure not in ("", data.plan.structure):
+        return []
+    return [u for u in listed.units.values() if isinstance(u, dict)]
 
 
-def write_manifest(path: Path, data: PlanTargets, forms: FormSet, files: Sequence[GeneratedFile], generated_at: datetime) -> None:
-    """The list of expected returns that check and consolidate compare against."""
+def write_manifest(path: Path, data: PlanTargets, forms: FormSet, files: Sequence[GeneratedFile], generated_at: datetime,
+                   kept: Sequence[dict[str, Any]] = ()) -> None:
+    """The list of expected returns that check and consolidate compare against (`kept`: units of earlier runs still in the folder)."""
+    written = [{"code": f.unit.code, "name": f.unit.name, "file": f.path.name, "sha256": f.sha256} for f in files]
     payload = {
         "tool": "workbook-tools",
         "tool_version": __version__,
@@ -270,9 +275,7 @@ def write_manifest(path: Path, data: PlanTargets, forms: FormSet, files: Sequenc
         "structure": data.plan.structure,
         "form_version": forms.version,
         "generated_at": generated_at.isoformat(timespec="seconds"),
-        "units": [
-            {"code": f.unit.code, "name": f.unit.name, "file": f.path.name, "sha256": f.sha256} for f in files
-        ],
+        "units": sorted([*kept, *written], key=lambda u: str(u.get("code"))) if kept else written,
     }
     text = dumps_json(payload, indent=2) + "\n"
     write_atomic(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))

@@ -189,7 +189,7 @@ def _print_check(data: PlanTargets) -> None:
 @click.pass_obj
 def targets_import(obj: dict[str, Any], file: Path, plan_id: str, structure_key: str, kind: str | None, document: str,
                    year: int | None, columns: str, dry_run: bool, force: bool) -> None:
-    """Import a plan from an official appendix (.xlsx or .csv) into the user data folder."""
+    """Import a plan from an official appendix (.xlsx, .ods or .csv) into the user data folder."""
     from ..importer import import_appendix, store_plan
 
     data = import_appendix(file, plan_id, structure_key, kind=kind, document=document, year=year, columns=columns)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -79,7 +80,7 @@ def _locked(sheets, form, row_key, col_key):
 
 def test_sheets_are_vietnamese_protected_and_only_inputs_unlocked(generated_2800):
     book = openpyxl.load_workbook(generated_2800 / "79-ho-chi-minh.xlsx")
-    assert book.sheetnames == ["Hướng dẫn", "Chỉ tiêu", "Mẫu 01", "Mẫu 02", "_meta"]
+    assert book.sheetnames == ["Hướng dẫn", "Chỉ tiêu", "Mẫu 01", "Mẫu 02", "Báo cáo kỳ", "_meta"]
     assert all(ws.protection.sheet for ws in book.worksheets)
     sheets = openpyxl_indexes(book)
     for month in ("2021-09", "2021-12"):
@@ -110,7 +111,7 @@ def test_inputs_are_validated_with_vietnamese_messages(generated_2800):
 def test_every_division_is_guarded_and_completion_is_coloured(generated_2800):
     book = openpyxl.load_workbook(generated_2800 / "01-ha-noi.xlsx")
     formulas = [c.value for ws in book.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=")]
-    divisions = [f for f in formulas if "/" in f]
+    divisions = [f for f in formulas if "/" in re.sub(r'"[^"]*"', "", f)]  # a "/" inside text is no division
     assert divisions and all("IFERROR(" in f for f in divisions)
     rules = book["Mẫu 01"].conditional_formatting
     assert len(list(rules)) >= 5
@@ -119,9 +120,10 @@ def test_every_division_is_guarded_and_completion_is_coloured(generated_2800):
 def test_print_setup_reads_as_a_document(generated_2800):
     ws = openpyxl.load_workbook(generated_2800 / "01-ha-noi.xlsx")["Mẫu 01"]
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
-    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0
-    assert ws.freeze_panes and ws.print_area and ws.print_title_rows
+    assert not ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.scale == 90
+    assert ws.freeze_panes and ws.print_area and ws.print_title_rows and ws.print_title_cols
     assert "thành phố Hà Nội" in ws.oddHeader.left.text
+    assert "Kế hoạch 2800/KH-BHXH" in ws.oddFooter.left.text and "workbook-tools" not in ws.oddFooter.left.text
 
 
 def test_existing_workbooks_are_not_overwritten_without_force(generated_2800, runner):

@@ -17,7 +17,7 @@ from .names import fold, resolver
 from .parallel import run_jobs
 from .plans import PlanTargets
 from .problems import Problem, problem
-from .read import Return, read_return
+from .read import Return, read_failed, read_return
 
 ACCEPTED, REJECTED, MISSING = "accepted", "rejected", "missing"
 
@@ -231,7 +231,7 @@ def check_folder(
     files = candidate_files(folder)
     chosen_files, replacing = replacements(replace, files, data)
     jobs = [(path,) for path in files]
-    returns = run_jobs(read_return, jobs, workers, progress, shared=(data, forms))
+    returns = run_jobs(read_return, jobs, workers, progress, shared=(data, forms), failed=read_failed)
     undate_future(returns, as_of)
     report = CheckReport(data, returns)
     report.chosen = choose_returns(returns, chosen_files)

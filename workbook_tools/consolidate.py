@@ -92,6 +92,13 @@ def unit_tasks(plan: Plan, tasks: Sequence[Task], source: Source | None) -> dict
     return result
 
 
+def unit_notes(source: Source | None) -> dict[str, str]:
+    """A unit's Mẫu 02 notes (difficulties, requests to the centre) by month."""
+    if source is None:
+        return {}
+    return {period: value.strip() for (key, period), value in sorted(source.tasks.items()) if isinstance(value, str) and value.strip()}
+
+
 def sum_tasks(parts: Sequence[Mapping[str, float | None]]) -> dict[str, float | None]:
     """Σ over units of each task (None where no unit reported it)."""
     keys = list(parts[0]) if parts else []
@@ -118,6 +125,16 @@ class UnitResult:
     warnings: int = 0
     parts: tuple[str, ...] = ()
     tasks: dict[str, float | None] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def reported(self) -> bool:
+        """True when the unit's figures come from a return (read now or held)."""
+        return self.status == ACCEPTED
+
+    def latest_note(self) -> str:
+        """The latest month's Mẫu 02 note (difficulties, requests), or empty."""
+        return self.notes[max(self.notes)] if self.notes else ""
 
     def figure(self, indicator: str, period: str) -> Figure | None:
         """One figure of the unit."""
@@ -130,7 +147,7 @@ class UnitResult:
             "round_date": self.round_date.isoformat() if self.round_date else None,
             "file": self.file or None, "sha256": self.sha256 or None, "timeliness": self.timeliness or None,
             "errors": self.errors, "warnings": self.warnings, "parts": list(self.parts),
-            "values": [f.as_dict() for f in self.values], "tasks": self.tasks,
+            "values": [f.as_dict() for f in self.values], "tasks": self.tasks, "notes": self.notes,
         }
 
 
@@ -156,6 +173,20 @@ class Consolidation:
         """How many units have a status."""
         return sum(1 for u in self.units if u.status == status)
 
+    def reporting_figures(self) -> list[Figure]:
+        """Σ achieved ÷ Σ target of the units that reported each figure (beside the whole country's)."""
+        result = []
+        for position, first in enumerate(self.national):
+            parts = [u.values[position] for u in self.units if u.values[position].actual is not None]
+            targets = [p.target for p in parts if p.target is not None]
+            result.append(Figure(first.indicator, first.period, sum(targets) if parts and targets else None,
+                                 sum(p.actual for p in parts) if parts else None))
+        return result
+
+    def reported_count(self, indicator: str, period: str = TOTAL) -> int:
+        """How many units reported a figure."""
+        return sum(1 for u in self.units if (f := u.figure(indicator, period)) and f.actual is not None)
+
     def as_dict(self) -> dict[str, Any]:
         """The JSON written by `consolidate --json`."""
         return {
@@ -167,6 +198,8 @@ class Consolidation:
             "summary": {s: self.count(s) for s in (ACCEPTED, REJECTED, MISSING)},
             "units": [u.as_dict() for u in self.units],
             "national": [f.as_dict() for f in self.national],
+            "reporting_units": [{**f.as_dict(), "units": self.reported_count(f.indicator, f.period), "of": len(self.units)}
+                                for f in self.reporting_figures()],
             "central": [f.as_dict() for f in self.central],
             "published_national": [f.as_dict() for f in self.published],
             "problems": [p.as_dict() for p in self.problems],
@@ -241,7 +274,7 @@ def sources_of(report: CheckReport, held: Mapping[str, Source]) -> tuple[dict[st
     held = {u: replace(s, actuals=_sane(s.actuals, u, notices), tasks=_sane(s.tasks, u, notices)) for u, s in held.items()}
     sources = dict(held)
     for unit, ret in report.chosen.items():
-        numbers = {k: v for k, v in ret.tasks.items() if isinstance(v, (int, float))}
+        numbers = {k: v for k, v in ret.tasks.items() if isinstance(v, (int, float)) or (isinstance(v, str) and v.strip())}
         fresh = Source(unit, ret.round_date, ret.file, ret.sha256, dict(ret.actuals), tasks=numbers)
         old = held.get(unit)
         if old and old.sha256 == fresh.sha256:
@@ -281,7 +314,7 @@ def consolidate(
             sha256=source.sha256 if source else "",
             timeliness=timeliness(source.round_date, bounds) if source else "",
             errors=sum(p.is_error for p in mine), warnings=sum(not p.is_error for p in mine),
-            tasks=unit_tasks(data.plan, tasks, source),
+            tasks=unit_tasks(data.plan, tasks, source), notes=unit_notes(source),
         ))
     national = sum_figures([u.values for u in results])
     return Consolidation(
@@ -329,6 +362,7 @@ def regroup_results(result: Consolidation, mapping: Mapping[str, str], target: P
             timeliness=LATE if any(p.timeliness == LATE for p in parts) else (parts[0].timeliness or ""),
             errors=sum(p.errors for p in parts), warnings=sum(p.warnings for p in parts),
             parts=tuple(p.code for p in parts), tasks=sum_tasks([p.tasks for p in parts]),
+            notes=_joined_notes(parts),
         ))
     national = sum_figures([u.values for u in units])
     return Consolidation(
@@ -336,6 +370,12 @@ def regroup_results(result: Consolidation, mapping: Mapping[str, str], target: P
         result.central, result.published, result.problems, result.notices, result.sources,
         result.tasks, result.national_tasks,
     )
+
+
+def _joined_notes(parts: Sequence[UnitResult]) -> dict[str, str]:
+    """Notes of former provinces regrouped onto one unit, each prefixed with its province."""
+    months = sorted({m for p in parts for m in p.notes})
+    return {m: "; ".join(f"{p.name}: {p.notes[m]}" for p in parts if m in p.notes) for m in months}
 
 
 def central_name() -> str:

@@ -30,7 +30,7 @@ from .intake import candidate_files
 from .parallel import run_jobs
 from .plans import TOTAL, PlanTargets
 from .problems import Problem, problem
-from .read import INFO_COLUMN, Return, Sheet, _identify, _Reader, _sheet_present, custom_properties, load_return
+from .read import INFO_COLUMN, Return, Sheet, _identify, _Reader, _sheet_present, custom_properties, opened_return, read_failed
 from .spec import cell_ref
 from .units import structure
 from .values import Parsed, parse_date, parse_number, parse_time, vn_number
@@ -84,18 +84,22 @@ def _campaign_of(meta: Mapping[str, str]) -> Campaign | None:
 def read_daily_return(path: Path, data: PlanTargets, forms: FormSet) -> DailyReturn:
     """Identify, read and check one returned daily workbook; every problem is recorded, none is raised."""
     ret = DailyReturn(path)
-    loaded = load_return(ret, (DAILY_FORM,))
-    if loaded is None:
-        return ret
-    keyed, meta, props = loaded
-    if not _identify(ret, meta, data, forms, props) or not _sheet_present(ret, keyed, forms.form(DAILY_FORM)):
-        return ret
-    ret.campaign = _campaign_of(meta)
-    if ret.campaign is None:
-        ret.add("no_identity")
-        return ret
-    _DailyReader(ret, data, forms, keyed[DAILY_FORM]).read()
+    with opened_return(ret, ("_meta", DAILY_FORM)) as opened:
+        if opened is None:
+            return ret
+        if not _identify(ret, opened.meta, data, forms, opened.props) or not _sheet_present(ret, opened.keyed, forms.form(DAILY_FORM)):
+            return ret
+        ret.campaign = _campaign_of(opened.meta)
+        if ret.campaign is None:
+            ret.add("no_identity")
+            return ret
+        _DailyReader(ret, data, forms, opened.keyed[DAILY_FORM]).read()
     return ret
+
+
+def daily_read_failed(job: tuple[Any, ...], reason: str, detail: str) -> DailyReturn:
+    """A daily return whose reading crashed, ran out of time or raised: an error naming the file."""
+    return read_failed(job, reason, detail, DailyReturn)  # type: ignore[return-value]
 
 
 class _DailyReader:
@@ -177,7 +181,7 @@ def read_daily_folder(folder: Path, data: PlanTargets, *, workers: int = 0, prog
     if not folder.is_dir():
         raise DataFileError(f"không tìm thấy thư mục báo cáo: {folder}")
     jobs = [(path,) for path in candidate_files(folder)]
-    return run_jobs(read_daily_return, jobs, workers, progress, shared=(data, daily_forms()))
+    return run_jobs(read_daily_return, jobs, workers, progress, shared=(data, daily_forms()), failed=daily_read_failed)
 
 
 def plan_of_returns(folder: Path) -> tuple[str | None, str | None]:

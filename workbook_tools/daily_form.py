@@ -33,7 +33,6 @@ DAILY_FORM = "daily"
 TARGET_ROW = "target"
 PLAN_END = "plan_end"
 WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
-PARTICIPANTS_UNIT = "người"
 REVENUE = "thu"
 
 
@@ -96,7 +95,7 @@ def campaign_for(plan: Plan, start: date | None = None, end: date | None = None)
 
 def daily_indicators(plan: Plan) -> tuple[str, ...]:
     """What the Công điện asks each day: the plan's participant indicators (people), then revenue."""
-    people = [c for c in plan.indicators if indicator(c).unit == PARTICIPANTS_UNIT]
+    people = [c for c in plan.indicators if indicator(c).is_participants]
     return (*people, *([REVENUE] if REVENUE in plan.indicators else []))
 
 
@@ -222,8 +221,8 @@ def build_daily_sheet(form: Form, ctx: Context, campaign: Campaign, codes: Seque
         column = next(col for g, cd, col in columns if (g.key, cd, col.key) == (group_key, code, key))
         if column.completion:
             sheet.completion_ranges.append((layout.first_day_row, c, last_row, c))
-    _signature(sheet, last_row + 2, last_col)
     sheet.widths.update({KEY_COL: 12, STT_COL: 5, LABEL_COL: form.label_width, UOM_COL: 9})
+    _signature(sheet, last_row + 2, LABEL_COL, last_col, sheet.widths)
     sheet.freeze = (layout.first_day_row, FIRST_DATA_COL)
     sheet.print_area = (1, STT_COL, last_row + 6, last_col)
     sheet.repeat_rows = (top, top + 2)

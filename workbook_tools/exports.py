@@ -10,7 +10,7 @@ from typing import Any
 from . import outputs
 from .consolidate import Consolidation
 
-CSV_HEADER = ("code", "name", "status", "indicator", "period", "target", "actual", "completion")
+CSV_HEADER = ("code", "name", "status", "indicator", "period", "target", "actual", "completion", "note")
 
 
 def write_json(result: Consolidation, path: Path, *, force: bool = False, keep_out: Sequence[Path] = ()) -> None:
@@ -34,9 +34,11 @@ def csv_rows(result: Consolidation) -> Iterator[list[Any]]:
     yield list(CSV_HEADER)
     for unit in result.units:
         for f in unit.values:
-            yield [unit.code, unit.name, unit.status, f.indicator, f.period, f.target, f.actual, f.completion]
+            yield [unit.code, unit.name, unit.status, f.indicator, f.period, f.target, f.actual, f.completion, None]
+        for period, note in unit.notes.items():
+            yield [unit.code, unit.name, unit.status, "ghi_chu", period, None, None, None, note]
     for f in result.national:
-        yield ["national", "Cộng các tỉnh", "", f.indicator, f.period, f.target, f.actual, f.completion]
+        yield ["national", "Cộng các tỉnh", "", f.indicator, f.period, f.target, f.actual, f.completion, None]
 
 
 def write_csv(result: Consolidation, path: Path, *, force: bool = False, keep_out: Sequence[Path] = ()) -> None:

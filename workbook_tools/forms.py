@@ -99,6 +99,8 @@ class Form:
     info: tuple[Info, ...] = ()
     groups: tuple[Group, ...] = ()
     paragraphs: tuple[str, ...] = ()
+    source: str = ""
+    signature: bool = True
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,7 @@ def load_form(path: Path) -> Form:
         info=tuple(Info(**i) for i in raw.get("info", ())),
         groups=tuple(_group(g, str(path)) for g in raw.get("groups", ())),
         paragraphs=tuple(head.get("paragraphs", raw.get("paragraphs", ()))),
+        source=head.get("source", ""), signature=bool(head.get("signature", True)),
     )
     if len(form.sheet) > 31:
         raise DataFileError(f"{path}: sheet name {form.sheet!r} is longer than Excel's 31 characters")

@@ -93,6 +93,20 @@ def _derived_note(methods: set[str], profile: Sequence[float] | None) -> str:
     return "Kế hoạch chỉ giao chỉ tiêu năm; mức cuối tháng (in nghiêng) lấy bằng chỉ tiêu năm."
 
 
+REGROUPED = "regrouped from "
+
+
+def merged_note(data: PlanTargets, unit: Unit) -> str:
+    """For a unit formed by merging provinces (34 structure), which former provinces its targets add up."""
+    sources = {t.source for t in data.targets if t.unit == unit.code and t.source.startswith(REGROUPED)}
+    codes = sorted({code for text in sources for code in text[len(REGROUPED):].split("+")})
+    if len(codes) < 2:
+        return ""
+    former = structure("63")
+    names = ", ".join(former.unit(code).name for code in codes)
+    return f"Chỉ tiêu của {unit_title(unit)} là tổng chỉ tiêu của các tỉnh trước khi hợp nhất: {names}."
+
+
 @dataclass(frozen=True)
 class History:
     """What a unit achieved before this plan (from `next-period`): figures for the forms, and which."""
@@ -118,6 +132,7 @@ def build_context(
         "plan_kind_label": "chỉ tiêu số người tham gia, số liệu là mức tại thời điểm" if stock
         else "chỉ tiêu thực hiện mới, số liệu cộng dồn theo tháng",
         "derived_note": _derived_note(methods, profile),
+        "merged_note": merged_note(data, unit),
         "actual_note": "Nhập số người đang tham gia tại ngày báo cáo (không cộng dồn)." if stock
         else "Nhập số thực hiện lũy kế từ đầu tháng đến ngày báo cáo; cả kỳ tự cộng các tháng.",
     }
@@ -166,7 +181,7 @@ def write_workbook(
     }
     font = '&"Times New Roman,Regular"&9'
     header = f'&L{font}{escape_header(unit_title(unit))}&R{font}{escape_header(ctx.texts["document_short"])}'
-    footer = f"&L{font}workbook-tools · {escape_header(plan.id)}&R{font}Trang &P/&N"
+    footer = f"&L{font}{escape_header(plan.document.citation())} · &A&R{font}Trang &P/&N"
     spec = build_workbook(forms, ctx, meta, header, footer)
     write_atomic(path, lambda temporary: render(spec, temporary, password=options.password,
                                                 date_range=round_date_range(plan.months), created=generated_at))

@@ -18,6 +18,12 @@ class Indicator:
     short_label: str
     unit: str
     value_type: str
+    group: str = "task"
+
+    @property
+    def is_participants(self) -> bool:
+        """The four insurance schemes count people participating (what the Công điện asks for each day)."""
+        return self.group == "participants"
 
     @property
     def is_money(self) -> bool:
@@ -29,7 +35,7 @@ class Indicator:
 def indicators() -> dict[str, Indicator]:
     """Every known indicator by code, in catalogue order."""
     rows = read_csv(shipped_data_dir() / "indicators.csv")
-    return {r["code"]: Indicator(r["code"], r["label"], r["short_label"], r["unit"], r["value_type"]) for r in rows}
+    return {r["code"]: Indicator(r["code"], r["label"], r["short_label"], r["unit"], r["value_type"], r.get("group") or "task") for r in rows}
 
 
 def indicator(code: str) -> Indicator:

@@ -5,9 +5,10 @@ Looks at names and the first bytes only; nothing is opened for writing, nothing 
 
 from __future__ import annotations
 
+import io
 import os
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ LEGACY_XLS = "legacy_xls"
 ENCRYPTED = "encrypted"
 CORRUPT = "corrupt"
 NOT_WORKBOOK = "not_workbook"
+TOO_LARGE = "too_large"
+MAX_FILE = 64 * 1024 * 1024
 
 _ZIP = b"PK\x03\x04"
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -31,31 +34,44 @@ class Intake:
     path: Path
     kind: str
     has_macros: bool = False
+    content: bytes = field(default=b"", repr=False, compare=False)
 
 
 def classify(path: Path) -> Intake:
     """Sort a returned file into workbook, lock file, legacy, encrypted, corrupt, empty or other."""
+    verdict, archive = open_workbook(path)
+    if archive is not None:
+        archive.close()
+    return verdict
+
+
+def open_workbook(path: Path) -> tuple[Intake, zipfile.ZipFile | None]:
+    """The verdict on a file and, for a workbook, its package opened for reading (the file is read once;
+    its bytes are in `content`)."""
     if path.name.startswith("~$"):
-        return Intake(path, LOCK_FILE)
+        return Intake(path, LOCK_FILE), None
     try:
         with path.open("rb") as handle:
-            head = handle.read(8)
+            content = handle.read(MAX_FILE + 1)
     except OSError:
-        return Intake(path, CORRUPT)
-    if not head:
-        return Intake(path, EMPTY_FILE)
-    if head.startswith(_OLE):
-        return Intake(path, ENCRYPTED if _ENCRYPTED_STREAM in path.read_bytes() else LEGACY_XLS)
-    if not head.startswith(_ZIP):
-        return Intake(path, LEGACY_XLS if path.suffix.lower() == ".xls" else NOT_WORKBOOK)
+        return Intake(path, CORRUPT), None
+    if len(content) > MAX_FILE:
+        return Intake(path, TOO_LARGE), None
+    if not content:
+        return Intake(path, EMPTY_FILE), None
+    if content.startswith(_OLE):
+        return Intake(path, ENCRYPTED if _ENCRYPTED_STREAM in content else LEGACY_XLS), None
+    if not content.startswith(_ZIP):
+        return Intake(path, LEGACY_XLS if path.suffix.lower() == ".xls" else NOT_WORKBOOK), None
     try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError, EOFError):
-        return Intake(path, CORRUPT)
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return Intake(path, CORRUPT), None
+    names = archive.NameToInfo
     if "xl/workbook.xml" not in names:
-        return Intake(path, NOT_WORKBOOK)
-    return Intake(path, WORKBOOK, has_macros="xl/vbaProject.bin" in names)
+        archive.close()
+        return Intake(path, NOT_WORKBOOK), None
+    return Intake(path, WORKBOOK, "xl/vbaProject.bin" in names, content), archive
 
 
 def candidate_files(folder: Path) -> list[Path]:

@@ -6,7 +6,7 @@ fill workbooks share one way of finding a cell.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,8 @@ class KeyIndex:
     key_col: int
     rows: dict[str, int] = field(default_factory=dict)
     cols: dict[str, int] = field(default_factory=dict)
+    repeated_rows: dict[str, list[int]] = field(default_factory=dict)
+    repeated_cols: dict[str, list[int]] = field(default_factory=dict)
 
     def cell(self, row_key: str, col_key: str) -> tuple[int, int] | None:
         """0-based (row, col) of a keyed cell, None when either key is absent."""
@@ -39,19 +41,42 @@ def find_mark(grid: Sequence[Sequence[Any]], limit: int = 50) -> tuple[int, int,
     return None
 
 
+def index_keys(
+    form: str, key_row: int, key_col: int, row_cells: Iterable[tuple[int, Any]], col_cells: Iterable[tuple[int, Any]],
+) -> KeyIndex:
+    """Index the keys found along the key row (column, value) and key column (row, value).
+
+    The first place of a key is the one used; every further place is kept in `repeated_*`, so a
+    key typed twice is reported rather than silently hiding the second figure.
+    """
+    index = KeyIndex(form, key_row, key_col)
+    for c, value in _in_order(row_cells):
+        if c != key_col and isinstance(value, str) and value.strip():
+            _place(index.cols, index.repeated_cols, value.strip(), c)
+    for r, value in _in_order(col_cells):
+        if r != key_row and isinstance(value, str) and value.strip():
+            _place(index.rows, index.repeated_rows, value.strip(), r)
+    return index
+
+
+def _in_order(cells: Iterable[tuple[int, Any]]) -> list[tuple[int, Any]]:
+    """Cells in position order, whatever order the file wrote them in."""
+    return sorted(cells, key=lambda cell: cell[0])
+
+
+def _place(first: dict[str, int], repeated: dict[str, list[int]], key: str, position: int) -> None:
+    """Record a key's position: the first one wins, later ones are listed as repeats."""
+    if key in first:
+        repeated.setdefault(key, []).append(position)
+    else:
+        first[key] = position
+
+
 def index_grid(grid: Sequence[Sequence[Any]]) -> KeyIndex | None:
     """Index a sheet's keys; None when the sheet carries no key mark."""
     found = find_mark(grid)
     if found is None:
         return None
     key_row, key_col, form = found
-    index = KeyIndex(form, key_row, key_col)
-    for c, value in enumerate(grid[key_row]):
-        if c != key_col and isinstance(value, str) and value.strip():
-            index.cols.setdefault(value.strip(), c)
-    for r, row in enumerate(grid):
-        if r != key_row and key_col < len(row):
-            value = row[key_col]
-            if isinstance(value, str) and value.strip():
-                index.rows.setdefault(value.strip(), r)
-    return index
+    col_cells = [(r, row[key_col]) for r, row in enumerate(grid) if key_col < len(row)]
+    return index_keys(form, key_row, key_col, enumerate(grid[key_row]), col_cells)

@@ -1,53 +1,238 @@
 """Run independent jobs (one workbook each) on every core, reporting progress as they finish.
 
-Arguments common to every job (the plan, the forms) go to each worker once, through the pool's
-initializer, instead of being pickled again for every file.
+Each worker is a process of our own that says which job it is on, so one job that kills its
+process (a crash in a native library, memory exhausted, `os._exit`) or runs past its time limit
+costs that job only: `failed(job, reason, detail)` turns it into a result and the run goes on in
+a fresh worker. Workers die with the main process: on Ctrl-C, SIGTERM or any error they are
+ended before the exception goes on, and on Linux the kernel ends them if the parent is killed.
+Arguments common to every job (the plan, the forms) reach each worker once, at its start.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import sys
+import time
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, TypeVar
 
 Result = TypeVar("Result")
 SERIAL_BELOW = 8
 CHUNK = 16
-_WORKER: dict[str, Any] = {}
-
-
-def _install(func: Callable[..., Any], shared: tuple[Any, ...]) -> None:
-    """Pool initializer: keep the function and the shared arguments in the worker."""
-    _WORKER["func"], _WORKER["shared"] = func, shared
-
-
-def _run_chunk(jobs: Sequence[tuple[Any, ...]]) -> list[Any]:
-    """Run a chunk of jobs in a worker."""
-    func, shared = _WORKER["func"], _WORKER["shared"]
-    return [func(*job, *shared) for job in jobs]
+JOB_TIMEOUT = 300.0
+CRASHED, TIMED_OUT, RAISED = "crashed", "timeout", "error"
+Failed = Callable[[tuple[Any, ...], str, str], Any]
 
 
 def run_jobs(
     func: Callable[..., Result], jobs: Sequence[tuple[Any, ...]], workers: int = 0,
     progress: Callable[[Result], None] | None = None, shared: tuple[Any, ...] = (),
+    failed: Failed | None = None, timeout: float | None = None,
 ) -> list[Result]:
-    """Results in job order of `func(*job, *shared)`; few jobs run here, many in a pool (0 = cores)."""
+    """Results in job order of `func(*job, *shared)`; few jobs run here, many in worker processes (0 = cores).
+
+    Without `failed`, a job that raises or kills its worker raises `JobFailed` after the workers are ended.
+    """
     count = min(workers or os.cpu_count() or 1, len(jobs))
     if count <= 1 or len(jobs) < SERIAL_BELOW:
-        results = []
-        for job in jobs:
-            results.append(func(*job, *shared))
+        return _run_here(func, jobs, progress, shared, failed)
+    with _Workers(func, shared, count, JOB_TIMEOUT if timeout is None else timeout) as pool:
+        return pool.run(jobs, progress, failed)
+
+
+class JobFailed(RuntimeError):
+    """A job raised, crashed its worker or ran out of time, and the caller gave no way to record it."""
+
+
+def _run_here(func: Callable[..., Result], jobs: Sequence[tuple[Any, ...]], progress: Callable[[Result], None] | None,
+              shared: tuple[Any, ...], failed: Failed | None) -> list[Result]:
+    """Run the jobs in this process; an exception in one becomes its failure result."""
+    results = []
+    for job in jobs:
+        try:
+            result = func(*job, *shared)
+        except Exception as exc:  # noqa: BLE001 - one job's failure must not stop the others
+            if failed is None:
+                raise
+            result = failed(job, RAISED, _describe(exc))
+        results.append(result)
+        if progress:
+            progress(result)
+    return results
+
+
+def _describe(exc: BaseException) -> str:
+    """A short description of an exception for a problem message."""
+    return f"{type(exc).__name__}: {exc}"[:200]
+
+
+def _worker(conn: Any, func: Callable[..., Any], shared: tuple[Any, ...], parent: int) -> None:
+    """Worker loop: receive chunks of (number, job), send back one message per job as it finishes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent(parent)
+    while True:
+        try:
+            chunk = conn.recv()
+        except (EOFError, OSError):
+            return
+        if chunk is None:
+            return
+        for number, job in chunk:
+            try:
+                message = ("ok", number, func(*job, *shared))
+            except Exception as exc:  # noqa: BLE001 - reported to the main process, which decides
+                message = (RAISED, number, _describe(exc))
+            try:
+                conn.send(message)
+            except (EOFError, OSError):
+                return
+
+
+def _die_with_parent(parent: int) -> None:
+    """On Linux, ask the kernel to kill this worker when the main process dies, however it dies."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+class _Slot:
+    """One worker process, its pipe and the jobs it holds (the first one is running)."""
+
+    def __init__(self, process: Any, conn: Any) -> None:
+        self.process, self.conn = process, conn
+        self.held: deque[int] = deque()
+        self.since = time.monotonic()
+
+
+class _Workers:
+    """A pool of worker processes that knows which job each one is running."""
+
+    def __init__(self, func: Callable[..., Any], shared: tuple[Any, ...], count: int, timeout: float) -> None:
+        import multiprocessing
+
+        self.context = multiprocessing.get_context()
+        self.func, self.shared, self.count, self.timeout = func, shared, count, timeout
+        self.slots: list[_Slot] = []
+
+    def __enter__(self) -> _Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close(graceful=exc[0] is None)
+
+    def _start(self) -> _Slot:
+        """Start one worker."""
+        mine, theirs = self.context.Pipe()
+        process = self.context.Process(target=_worker, args=(theirs, self.func, self.shared, os.getpid()), daemon=True)
+        process.start()
+        theirs.close()
+        slot = _Slot(process, mine)
+        self.slots.append(slot)
+        return slot
+
+    def _stop(self, slot: _Slot) -> None:
+        """End one worker now."""
+        self.slots.remove(slot)
+        if slot.process.is_alive():
+            slot.process.kill()
+        slot.process.join(5)
+        slot.conn.close()
+
+    def close(self, graceful: bool) -> None:
+        """End every worker: politely after a finished run, at once after an error or interrupt."""
+        for slot in list(self.slots):
+            if graceful:
+                try:
+                    slot.conn.send(None)
+                except (OSError, ValueError):
+                    pass
+                slot.process.join(2)
+            self._stop(slot)
+
+    def run(self, jobs: Sequence[tuple[Any, ...]], progress: Callable[[Any], None] | None, failed: Failed | None) -> list[Any]:
+        """Every job's result, in job order."""
+        from multiprocessing.connection import wait
+
+        results: dict[int, Any] = {}
+        queue: deque[int] = deque(range(len(jobs)))
+        chunk = max(1, min(CHUNK, len(jobs) // (self.count * 4) or 1))
+
+        def finish(number: int, result: Any) -> None:
+            results[number] = result
             if progress:
-                progress(results[-1])
-        return results
-    chunks = [jobs[i:i + CHUNK] for i in range(0, len(jobs), CHUNK)]
-    ordered: list[list[Any]] = [[] for _ in chunks]
-    with ProcessPoolExecutor(max_workers=count, initializer=_install, initargs=(func, shared)) as pool:
-        futures = {pool.submit(_run_chunk, chunk): number for number, chunk in enumerate(chunks)}
-        for future in as_completed(futures):
-            ordered[futures[future]] = future.result()
-            for result in ordered[futures[future]]:
-                if progress:
-                    progress(result)
-    return [result for chunk in ordered for result in chunk]
+                progress(result)
+
+        def fail(number: int, reason: str, detail: str) -> None:
+            if failed is None:
+                raise JobFailed(f"job {jobs[number]!r}: {reason} ({detail})")
+            finish(number, failed(jobs[number], reason, detail))
+
+        def give_up(slot: _Slot, reason: str, detail: str) -> None:
+            number = slot.held.popleft()
+            queue.extendleft(reversed(slot.held))
+            slot.held.clear()
+            self._stop(slot)
+            fail(number, reason, detail)
+
+        while len(results) < len(jobs):
+            for slot in [s for s in self.slots if not s.held and not s.process.is_alive()]:
+                self._stop(slot)
+            for slot in self.slots:
+                if not slot.held and queue:
+                    self._give(slot, [queue.popleft() for _ in range(min(chunk, len(queue)))], jobs)
+            while queue and len(self.slots) < self.count:
+                self._give(self._start(), [queue.popleft() for _ in range(min(chunk, len(queue)))], jobs)
+            busy = [s for s in self.slots if s.held]
+            deadline = min(s.since for s in busy) + self.timeout
+            ready = wait([s.conn for s in busy] + [s.process.sentinel for s in busy], max(0.0, deadline - time.monotonic()))
+            for slot in busy:
+                if slot.conn in ready or slot.process.sentinel in ready:
+                    self._collect(slot, finish, fail, give_up)
+                elif time.monotonic() - slot.since > self.timeout:
+                    give_up(slot, TIMED_OUT, f"{self.timeout:g}")
+        return [results[number] for number in range(len(jobs))]
+
+    def _give(self, slot: _Slot, numbers: list[int], jobs: Sequence[tuple[Any, ...]]) -> None:
+        """Send a chunk of jobs to a worker."""
+        slot.held.extend(numbers)
+        slot.since = time.monotonic()
+        slot.conn.send([(number, jobs[number]) for number in numbers])
+
+    def _collect(self, slot: _Slot, finish: Callable[[int, Any], None], fail: Callable[[int, str, str], None],
+                 give_up: Callable[[_Slot, str, str], None]) -> None:
+        """Take every message a worker has sent; a worker that died costs the job it was on."""
+        while slot.held:
+            try:
+                if not slot.conn.poll():
+                    break
+                kind, number, payload = slot.conn.recv()
+            except (EOFError, OSError):
+                break
+            slot.held.remove(number)
+            slot.since = time.monotonic()
+            if kind == "ok":
+                finish(number, payload)
+            else:
+                fail(number, kind, payload)
+        if slot.held and not slot.process.is_alive():
+            slot.process.join()
+            give_up(slot, CRASHED, _exit_text(slot.process.exitcode))
+
+
+def _exit_text(code: int | None) -> str:
+    """How a worker ended: a signal name or an exit code."""
+    if code is not None and code < 0:
+        try:
+            return signal.Signals(-code).name
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit {code}"

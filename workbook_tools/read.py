@@ -1,60 +1,88 @@
 """Read a returned workbook back by its keys, never writing to it and never running anything in it.
 
-Values come from python-calamine (fast, cached results); what calamine cannot tell — a formula
-typed over an input, an Excel error value (calamine shows it as an empty string), the identity in
-the document properties — comes from a light read of the file's XML parts.
+The package is opened once; only the sheets that carry a key mark are split into cells
+(`cells.py`: sparse, by reference, whatever size the sheet declares) and only the keyed cells
+asked for become values, with the formula or Excel error behind each one.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
-from xml.sax.saxutils import unescape
-
-from python_calamine import CalamineWorkbook
 
 from . import intake
+from .cells import Package, PartTooLarge, SheetCells
 from .errors import DataFileError
 from .forms import Form, FormSet
 from .indicators import indicator
-from .keys import KeyIndex, index_grid
+from .keys import KeyIndex, index_keys
 from .plans import TOTAL, PlanTargets
 from .problems import Problem, is_file_level, problem
-from .spec import cell_ref, column_key
+from .spec import KEY_MARK, cell_ref, column_key
 from .names import resolver, units_named_in
 from .units import NATIONAL_CODE, structure
 from .values import CEILING, EMPTY, TEXT_NUMBER, Parsed, parse_date, parse_number, vn_number
 
-_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-_REF = re.compile(r"^([A-Z]+)(\d+)$")
 INFO_COLUMN = "uom"
+READ_FORMS = ("_meta", "chi_tieu", "mau01", "mau02")
+
+
+class Facts:
+    """Formula and error cells of a sheet, looked up by position as the reader asks."""
+
+    def __init__(self, cells: SheetCells | None = None) -> None:
+        self.cells = cells
+
+    def get(self, where: tuple[int, int] | None, default: Any = None) -> tuple[str, str] | None:
+        """('formula', '=…') or ('error', '#N/A') at a position, else `default`."""
+        if where is None or self.cells is None:
+            return default
+        found = self.cells.fact(*where)
+        return default if found is None else found
+
+    def __contains__(self, where: object) -> bool:
+        return isinstance(where, tuple) and self.get(where) is not None
+
+    def __getitem__(self, where: tuple[int, int]) -> tuple[str, str]:
+        found = self.get(where)
+        if found is None:
+            raise KeyError(where)
+        return found
+
+    def items(self) -> list[tuple[tuple[int, int], tuple[str, str]]]:
+        """Every formula and error cell of the sheet."""
+        return list(self.cells.facts()) if self.cells is not None else []
 
 
 @dataclass
 class Sheet:
-    """One keyed sheet as read: its actual name, values and keys, plus formula/error cells."""
+    """One keyed sheet as read: its actual name, keys and cells (values, formulas, errors)."""
 
     name: str
-    grid: list[list[Any]]
+    cells: SheetCells
     index: KeyIndex
-    facts: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)
+    facts: Facts = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.facts = Facts(self.cells)
 
     def raw(self, row_key: str, col_key: str) -> tuple[Any, tuple[int, int] | None]:
         """Value and position of a keyed cell (None position when a key is missing)."""
         where = self.index.cell(row_key, col_key)
         if where is None:
             return None, None
-        r, c = where
-        row = self.grid[r]
-        return (row[c] if c < len(row) else None), where
+        return self.cells.value(*where), where
+
+    def at(self, r: int, c: int) -> Any:
+        """The value at a 0-based position ('' when empty)."""
+        return self.cells.value(r, c)
 
 
 @dataclass
@@ -89,55 +117,6 @@ class Return:
         self.problems.append(problem(code, self.file, self.unit, **where))
 
 
-def _ref_to_rc(ref: str) -> tuple[int, int]:
-    """'E12' → (11, 4)."""
-    match = _REF.match(ref)
-    if not match:
-        raise ValueError(ref)
-    letters, digits = match.groups()
-    col = 0
-    for ch in letters:
-        col = col * 26 + ord(ch) - 64
-    return int(digits) - 1, col - 1
-
-
-def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name → path of its XML part inside the package."""
-    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_PKG_REL}Relationship")}
-    parts = {}
-    for sheet in book.iter(f"{_MAIN}sheet"):
-        target = targets.get(sheet.get(f"{_REL}id"), "")
-        path = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
-        parts[sheet.get("name", "")] = path
-    return parts
-
-
-_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
-_FORMULA = re.compile(r"<f(?:\s[^>]*)?(?:/>|>(.*?)</f>)", re.S)
-_VALUE = re.compile(r"<v>(.*?)</v>", re.S)
-
-
-def cell_facts(archive: zipfile.ZipFile, part: str) -> dict[tuple[int, int], tuple[str, str]]:
-    """Cells holding a formula ('formula', text) or an error value ('error', text).
-
-    A regular expression over the part is ten times faster than an XML parser here, and the
-    cell element's shape is fixed by the OOXML schema.
-    """
-    facts: dict[tuple[int, int], tuple[str, str]] = {}
-    xml = archive.read(part).decode("utf-8")
-    for match in _CELL.finditer(xml):
-        ref, attributes, body = match.group(1), match.group(2), match.group(3) or ""
-        formula = _FORMULA.search(body) if "<f" in body else None
-        if formula is not None:
-            facts[_ref_to_rc(ref)] = ("formula", "=" + unescape(formula.group(1) or ""))
-        elif 't="e"' in attributes:
-            value = _VALUE.search(body)
-            facts[_ref_to_rc(ref)] = ("error", value.group(1) if value else "#ERROR")
-    return facts
-
-
 def custom_properties(archive: zipfile.ZipFile) -> dict[str, str]:
     """The document's custom properties (identity fallback when `_meta` is gone)."""
     try:
@@ -152,77 +131,205 @@ def custom_properties(archive: zipfile.ZipFile) -> dict[str, str]:
     return found
 
 
-def _meta_from_grid(grid: list[list[Any]]) -> dict[str, str]:
-    """Key/value pairs of the `_meta` sheet."""
+def _meta_from_sheet(sheet: Sheet) -> dict[str, str]:
+    """Key/value pairs of the `_meta` sheet (a key's last row wins, as it always has)."""
     meta = {}
-    for row in grid[1:]:
-        if len(row) >= 2 and isinstance(row[0], str) and row[0]:
-            meta[row[0]] = "" if row[1] is None else str(row[1])
+    key_col = sheet.index.key_col
+    for r, key in sheet.cells.column(key_col):
+        if r > sheet.index.key_row and isinstance(key, str) and key:
+            value = sheet.at(r, key_col + 1)
+            meta[key] = "" if value is None else str(value)
     return meta
 
 
-def _open_sheets(book: CalamineWorkbook) -> dict[str, Sheet]:
-    """Keyed sheets by form key (the first one wins), found by their key mark, not their names."""
+def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name → part name in a package: for code that must look at one sheet's XML."""
+    return Package(archive).sheet_parts()
+
+
+def open_sheets(package: Package, forms: tuple[str, ...] = READ_FORMS) -> tuple[dict[str, Sheet], list[tuple[str, Sheet, Sheet]]]:
+    """Keyed sheets by form key, found by their key mark, not their names; the first one wins.
+
+    Every sheet's part is inflated, but only the sheets of the forms we read are split into
+    cells. A second sheet carrying the same form key is returned as (form, first, second).
+    """
     keyed: dict[str, Sheet] = {}
-    for name in book.sheet_names:
-        grid = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        index = index_grid(grid)
-        if index is not None and index.form not in keyed:
-            keyed[index.form] = Sheet(name, grid, index)
-    return keyed
+    twice: list[tuple[str, Sheet, Sheet]] = []
+    for name, part in package.sheet_parts().items():
+        if not package.has(part):
+            continue
+        xml = package.read(part)
+        if KEY_MARK.encode() not in xml and not package.strings_contain(KEY_MARK.encode()):
+            continue
+        cells = SheetCells(package, xml)
+        found = cells.find_mark(KEY_MARK)
+        if found is None and (general := cells.general()) is not None:
+            cells, found = general, general.find_mark(KEY_MARK)
+        if found is None or found[2] not in forms:
+            continue
+        key_row, key_col, form = found
+        index = index_keys(form, key_row, key_col, cells.row(key_row), cells.column(key_col))
+        sheet = Sheet(name, cells, index)
+        if form in keyed:
+            twice.append((form, keyed[form], sheet))
+        else:
+            keyed[form] = sheet
+    return keyed, twice
 
 
-def _fingerprint(ret: Return) -> None:
+def _fingerprint(ret: Return, content: bytes | None = None) -> None:
     """SHA-256 and modification time, for the reporting sheet and for telling rounds apart."""
-    ret.sha256 = hashlib.sha256(ret.path.read_bytes()).hexdigest()
+    ret.sha256 = hashlib.sha256(ret.path.read_bytes() if content is None else content).hexdigest()
     ret.modified = datetime.fromtimestamp(ret.path.stat().st_mtime).replace(microsecond=0)
 
 
-def load_return(ret: Return, input_forms: tuple[str, ...]) -> tuple[dict[str, Sheet], dict[str, str], dict[str, str]] | None:
-    """Open a returned file: its keyed sheets (with formula/error facts for `input_forms`), `_meta` and document properties; None when unusable."""
-    verdict = intake.classify(ret.path)
-    if verdict.kind != intake.WORKBOOK:
-        ret.add(verdict.kind)
-        return None
-    _fingerprint(ret)
-    if verdict.has_macros:
-        ret.add("macros")
+@dataclass
+class Opened:
+    """A returned package as opened: keyed sheets by form, forms found on two sheets, `_meta` and the document properties."""
+
+    keyed: dict[str, Sheet]
+    twice: list[tuple[str, Sheet, Sheet]]
+    meta: dict[str, str]
+    props: dict[str, str]
+
+
+@contextmanager
+def opened_return(ret: Return, forms: tuple[str, ...] = READ_FORMS) -> Iterator[Opened | None]:
+    """Open a returned file once, for as long as its cells are read (they are decoded on demand);
+    None when it cannot be used, the problem recorded on `ret`."""
     try:
-        book = intake.open_book(ret.path)
+        verdict, archive = intake.open_workbook(ret.path)
+    except OSError:
+        ret.add(intake.CORRUPT)
+        yield None
+        return
+    if archive is None:
+        ret.add(verdict.kind)
+        yield None
+        return
+    with archive:
+        _fingerprint(ret, verdict.content)
+        if verdict.has_macros:
+            ret.add("macros")
         try:
-            keyed = _open_sheets(book)
-        finally:
-            book.close()
-        with zipfile.ZipFile(ret.path) as archive:
+            package = Package(archive, verdict.content)
+            keyed, twice = open_sheets(package, forms)
             props = custom_properties(archive)
-            meta = _meta_from_grid(keyed["_meta"].grid) if "_meta" in keyed else props
-            parts = sheet_parts(archive)
-            for sheet in keyed.values():
-                if sheet.name in parts and sheet.index.form in input_forms:
-                    sheet.facts = cell_facts(archive, parts[sheet.name])
-    except Exception as exc:  # noqa: BLE001 - any failure to parse is reported as a corrupt file
-        ret.add("encrypted" if "password" in str(exc).lower() else "corrupt")
-        return None
-    return keyed, meta, props
+            meta = _meta_from_sheet(keyed["_meta"]) if "_meta" in keyed else props
+        except PartTooLarge:
+            ret.add("too_large")
+            yield None
+            return
+        except Exception as exc:  # noqa: BLE001 - any failure to parse is reported as a corrupt file
+            ret.add("encrypted" if "password" in str(exc).lower() else "corrupt")
+            yield None
+            return
+        yield Opened(keyed, twice, meta, props)
 
 
 def read_return(path: Path, data: PlanTargets, forms: FormSet) -> Return:
     """Identify, read and check one returned file; every problem is recorded, none is raised."""
     ret = Return(path)
-    loaded = load_return(ret, ("mau01", "mau02"))
-    if loaded is None:
-        return ret
-    keyed, meta, props = loaded
-    if not _identify(ret, meta, data, forms, props):
+    with opened_return(ret) as opened:
+        if opened is not None:
+            _read_keyed(ret, opened, data, forms)
+    return ret
+
+
+_FAILURES = {"crashed": "read_crashed", "timeout": "read_timeout", "error": "read_failed"}
+
+
+def read_failed(job: tuple[Any, ...], reason: str, detail: str, kind: type[Return] | None = None) -> Return:
+    """The result of a file whose reading crashed, ran out of time or raised: an error naming the file."""
+    ret = (kind or Return)(Path(job[0]))
+    ret.add(_FAILURES.get(reason, "read_failed"), found=detail, expected=ret.file)
+    return ret
+
+
+def _read_keyed(ret: Return, opened: Opened, data: PlanTargets, forms: FormSet) -> Return:
+    """Identity first, then the forms' sheets, then their keyed cells."""
+    keyed = opened.keyed
+    if not _identify(ret, opened.meta, data, forms, opened.props):
         return ret
     for form in forms.forms:
         if form.kind == "table" and form.key in ("mau01", "mau02", "chi_tieu") and not _sheet_present(ret, keyed, form):
             return ret
+    if _keys_in_doubt(ret, keyed, opened.twice, data, forms):
+        return ret
     reader = _Reader(ret, data, forms)
     reader.read_mau01(keyed["mau01"])
     reader.read_mau02(keyed["mau02"])
     reader.check_targets(keyed["chi_tieu"], keyed["mau01"])
     return ret
+
+
+TABLE_FORMS = ("chi_tieu", "mau01", "mau02")
+
+
+def _keys_in_doubt(ret: Return, keyed: dict[str, Sheet], twice: list[tuple[str, Sheet, Sheet]], data: PlanTargets,
+                   forms: FormSet) -> bool:
+    """A form on two sheets, a key in two places, or rows moved away from their keys: the figures
+    cannot be told apart, so the file is refused with every place named (never first-wins)."""
+    before = len(ret.problems)
+    for form, first, second in twice:
+        if form in TABLE_FORMS:
+            ret.add("sheet_repeated", sheet=first.name, found=second.name, expected=first.name)
+    for form in TABLE_FORMS:
+        sheet = keyed[form]
+        index = sheet.index
+        for key, rows in index.repeated_rows.items():
+            places = [cell_ref(r, index.key_col) for r in (index.rows[key], *rows)]
+            ret.add("key_repeated", sheet=sheet.name, cell=places[0], indicator=key, found=key, expected=_places(sheet, places))
+        for key, cols in index.repeated_cols.items():
+            places = [cell_ref(index.key_row, c) for c in (index.cols[key], *cols)]
+            ret.add("key_repeated", sheet=sheet.name, cell=places[0], found=key, expected=_places(sheet, places))
+        _moved_rows(ret, sheet, forms.form(form), data)
+    return len(ret.problems) > before
+
+
+def _places(sheet: Sheet, cells: list[str]) -> str:
+    """«Mẫu 01», ô A13 và ô A14."""
+    return f"«{sheet.name}», ô " + " và ô ".join(cells)
+
+
+_OWNERS: dict[tuple[Any, ...], tuple[dict[str, str], dict[str, str]]] = {}
+
+
+def expected_labels(form: Form, data: PlanTargets) -> dict[str, str]:
+    """The label each row key carries in a generated workbook (indicator rows, listed rows, inputs above)."""
+    labels = {info.key: info.label for info in form.info}
+    if form.rows == "plan":
+        labels.update({code: indicator(code).label for code in data.plan.indicators})
+    else:
+        labels.update({row.key: row.label for row in form.listed_rows if row.key})
+    return labels
+
+
+def _label_owners(form: Form, data: PlanTargets) -> tuple[dict[str, str], dict[str, str]]:
+    """Expected labels, and the key that owns each distinct label (once per form and plan, not per file)."""
+    cache_key = (form.key, form.rows, form.info, form.listed_rows, tuple(data.plan.indicators))
+    if cache_key not in _OWNERS:
+        labels = expected_labels(form, data)
+        plain = [_plain(label) for label in labels.values()]
+        owner = {_plain(label): key for key, label in labels.items() if _plain(label) and plain.count(_plain(label)) == 1}
+        _OWNERS[cache_key] = labels, owner
+    return _OWNERS[cache_key]
+
+
+def _plain(text: Any) -> str:
+    """A label compared without case or spacing differences."""
+    return " ".join(str(text).split()).casefold() if isinstance(text, str) else ""
+
+
+def _moved_rows(ret: Return, sheet: Sheet, form: Form, data: PlanTargets) -> None:
+    """A row whose label is another key's: rows were sorted or moved without their key (column A)."""
+    labels, owner = _label_owners(form, data)
+    for key in sheet.index.rows:
+        found = _plain(sheet.raw(key, "label")[0])
+        if key in labels and found in owner and owner[found] != key:
+            where = sheet.index.cell(key, "label")
+            ret.add("row_moved", sheet=sheet.name, cell=cell_ref(*where) if where else "", indicator=key,
+                    found=key, expected=labels[owner[found]])
 
 
 def _identify(ret: Return, meta: dict[str, str], data: PlanTargets, forms: FormSet, props: dict[str, str] | None = None) -> bool:

@@ -6,6 +6,8 @@ trusts cached values otherwise) and Excel recalculates on open (xlsxwriter sets 
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -14,26 +16,32 @@ import xlsxwriter
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from .paper import MARGIN_SIDE_IN, MARGIN_TOP_IN
 from .spec import SheetSpec, WorkbookSpec, cell_ref
 
 FONT = "Times New Roman"
-NUMBER_FORMATS = {"count": "#,##0", "money": "#,##0", "percent": "0.0%", "date": "dd/mm/yyyy", "time": "hh:mm", "text": "@"}
+NUMBER_FORMATS = {"count": "#,##0", "money": "#,##0.0", "percent": "0.0%", "date": "dd/mm/yyyy", "time": "hh:mm", "text": "@"}
 FILLS = {"target": "#EDEDED", "derived": "#EDEDED", "input": "#FFF2CC", "formula": "#E2EFDA", "blank": "#D9D9D9"}
 BASE: dict[str, dict[str, Any]] = {
     "text": {},
     "key": {"font_size": 7, "font_color": "#A6A6A6"},
-    "title": {"bold": True, "font_size": 14, "align": "center", "valign": "vcenter"},
-    "subtitle": {"italic": True, "align": "center", "valign": "vcenter"},
+    "title": {"bold": True, "font_size": 13, "align": "center", "valign": "vcenter", "text_wrap": True},
+    "subtitle": {"italic": True, "align": "center", "valign": "vcenter", "text_wrap": True},
     "note": {"italic": True, "font_size": 9, "font_color": "#595959", "text_wrap": True, "valign": "top"},
     "paragraph": {"text_wrap": True, "valign": "top"},
     "header": {"bold": True, "align": "center", "valign": "vcenter", "text_wrap": True, "border": 1, "bg_color": "#DDEBF7"},
-    "section": {"bold": True, "border": 1, "bg_color": "#F2F2F2"},
+    "section": {"bold": True, "border": 1, "bg_color": "#F2F2F2", "text_wrap": True, "valign": "vcenter"},
     "label": {"border": 1, "text_wrap": True, "valign": "vcenter"},
     "info_label": {"bold": True, "align": "right"},
     "stt": {"border": 1, "align": "center", "valign": "vcenter"},
     "uom": {"border": 1, "align": "center", "valign": "vcenter", "font_size": 10},
     "signature": {"bold": True, "align": "center"},
     "signature_note": {"italic": True, "align": "center", "font_size": 9},
+    "place_date": {"italic": True, "align": "center", "text_wrap": True},
+    "problem": {"text_wrap": True, "valign": "top", "font_size": 10, "border": 1},
+    "uom_large": {"border": 1, "align": "center", "valign": "vcenter", "text_wrap": True},
+    "signature_note_large": {"italic": True, "align": "center"},
+    "note_large": {"italic": True, "text_wrap": True, "valign": "top"},
 }
 VALIDATIONS: dict[str, dict[str, Any]] = {
     "count": {
@@ -108,14 +116,25 @@ class Styles:
         if name in BASE:
             return BASE[name]
         role, _, fmt = name.partition(".")
-        props: dict[str, Any] = {"border": 1, "num_format": NUMBER_FORMATS.get(fmt, "General"), "valign": "vcenter"}
+        number = NUMBER_FORMATS.get(fmt, "General")
+        if role in ("target", "derived") and fmt == "money":
+            number = NUMBER_FORMATS["count"]  # targets are whole; decimals are for what staff type and what follows
+        props: dict[str, Any] = {"border": 1, "num_format": number, "valign": "vcenter"}
         props["bg_color"] = FILLS[role]
         props["locked"] = role != "input"
         if role == "derived":
             props["italic"] = True
         if fmt == "text":
             props["text_wrap"] = True
+        if fmt == "date":
+            props["align"] = "left"
         return props
+
+
+def readable_header(text: str, scale: int) -> str:
+    """Header and footer type scales with the page: raise its size so it still prints at 8 pt or more."""
+    least = math.ceil(810 / scale)
+    return re.sub(r'(&"[^"]*")&(\d+)', lambda m: f"{m.group(1)}&{max(int(m.group(2)), least)}", text)
 
 
 def escape_header(text: str) -> str:
@@ -129,6 +148,8 @@ def _write_cell(sheet: Worksheet, styles: Styles, cell: Any) -> None:
     if cell.merge_to:
         last_row, last_col = cell.merge_to
         sheet.merge_range(cell.row, cell.col, last_row, last_col, "" if cell.value is None else cell.value, fmt)
+        if cell.formula:
+            sheet.write_formula(cell.row, cell.col, "=" + cell.formula, fmt, "")
     elif cell.formula:
         sheet.write_formula(cell.row, cell.col, "=" + cell.formula, fmt, "")
     elif cell.value is None:
@@ -148,17 +169,27 @@ def _validate(sheet: Worksheet, cell: Any, date_range: tuple[date, date]) -> Non
 
 
 def _page_setup(sheet: Worksheet, spec: SheetSpec, header: str, footer: str) -> None:
-    """A4 landscape, one page wide, repeated headers, header and footer with unit and plan."""
-    sheet.set_landscape()
+    """A4 at a readable scale (never shrunk to one page width): wide tables continue on further pages
+    with their label columns and header rows repeated; header and footer name the unit and document."""
+    if spec.landscape:
+        sheet.set_landscape()
+    else:
+        sheet.set_portrait()
     sheet.set_paper(9)
-    sheet.fit_to_pages(1, 0)
-    sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    sheet.set_print_scale(spec.print_scale)
+    sheet.set_margins(left=MARGIN_SIDE_IN, right=MARGIN_SIDE_IN, top=MARGIN_TOP_IN, bottom=MARGIN_TOP_IN)
     if spec.print_area:
         sheet.print_area(*spec.print_area)
     if spec.repeat_rows:
         sheet.repeat_rows(*spec.repeat_rows)
-    sheet.set_header(header)
-    sheet.set_footer(footer)
+    if spec.repeat_cols:
+        sheet.repeat_columns(*spec.repeat_cols)
+    if spec.v_breaks:
+        sheet.set_v_pagebreaks(spec.v_breaks)
+    if spec.h_breaks:
+        sheet.set_h_pagebreaks(spec.h_breaks)
+    sheet.set_header(readable_header(header, spec.print_scale))
+    sheet.set_footer(readable_header(footer, spec.print_scale))
 
 
 def write_sheet(book: Workbook, styles: Styles, spec: SheetSpec, wb: WorkbookSpec, password: str, date_range: tuple[date, date]) -> None:

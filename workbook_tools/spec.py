@@ -11,11 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .forms import PLACEHOLDER, Column, Form, FormSet, Group
+from .paper import PRINT_SCALE, WIDE_COLUMNS, column_breaks, column_points, merged_width, printable_width, row_height
 from .plans import TOTAL
 
 KEY_COL, STT_COL, LABEL_COL, UOM_COL, FIRST_DATA_COL = 0, 1, 2, 3, 4
 KEY_ROW = 0
 KEY_MARK = "#keys"
+ROUND_MIN_SCALE = 73  # 11 pt type prints at 8 pt
+UOM_WIDTH = 11
 
 
 def col_letter(col: int) -> str:
@@ -64,10 +67,16 @@ class SheetSpec:
     freeze: tuple[int, int] | None = None
     print_area: tuple[int, int, int, int] | None = None
     repeat_rows: tuple[int, int] | None = None
+    repeat_cols: tuple[int, int] | None = None
+    v_breaks: list[int] = field(default_factory=list)
+    h_breaks: list[int] = field(default_factory=list)
+    print_scale: int = PRINT_SCALE
+    landscape: bool = True
     completion_ranges: list[tuple[int, int, int, int]] = field(default_factory=list)
     hidden: bool = False
     inputs: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
     targets: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    keyed: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
 
     def put(self, row: int, col: int, value: Any = None, style: str = "text", **extra: Any) -> Cell:
         """Add a cell and return it."""
@@ -152,6 +161,18 @@ class Layout:
     rows: dict[str, int] = field(default_factory=dict)
     months: tuple[str, ...] = ()
     elsewhere: Mapping[tuple[str, str, str], tuple[str, int, int]] = field(default_factory=dict)
+    source: SheetSpec | None = None
+    round_index: str = ""
+
+    def row_key(self, row: int) -> str:
+        """The key of a table row."""
+        return next(key for key, r in self.rows.items() if r == row)
+
+    def source_ref(self, row: int, column: str, period: str) -> str:
+        """The source form's cell of this row's key for a column and period, sheet-qualified."""
+        assert self.source is not None
+        r, c = self.source.keyed[(self.row_key(row), column_key(column, period))]
+        return f"'{self.source.name}'!{cell_ref(r, c)}"
 
 
 def _group_periods(group: Group, ctx: Context) -> tuple[str, ...]:
@@ -180,6 +201,13 @@ def resolve_formula(template: str, row: int, col: int, group: str, period: str, 
             grp, column = name.split(".")
             refs = [cell_ref(row, layout.columns[(grp, m, column)]) for m in layout.months]
             return _to_date(refs, kind)
+        if function == "source":
+            ref = layout.source_ref(row, name.split(".")[1], TOTAL)
+            return f'IF({ref}="","",{ref})'
+        if function == "round":
+            k = layout.round_index
+            chosen = f"CHOOSE({k},{','.join(layout.source_ref(row, name.split('.')[1], m) for m in layout.months)})"
+            return f'IF({k}="","",IF({chosen}="","",{chosen}))'
         if "." in name:
             grp, column = name.split(".")
             return cell_ref(row, layout.columns[(grp, TOTAL, column)])
@@ -241,36 +269,56 @@ def _headers(sheet: SheetSpec, form: Form, groups: list[Group], ctx: Context, to
     return col - 1
 
 
-def _title_block(sheet: SheetSpec, form: Form, ctx: Context, last_col: int) -> int:
-    """Title, subtitle and note rows; returns the next free row."""
+def _title_block(sheet: SheetSpec, form: Form, ctx: Context, last_col: int, label_block: bool = False) -> int:
+    """Title, subtitle and note rows; returns the next free row.
+
+    With `label_block` (tables whose label columns repeat on every printed page) the title and
+    subtitle sit in the label columns, so every page shows them whole, and the note beside them
+    over the first page's data columns.
+    """
     sheet.put(KEY_ROW, KEY_COL, f"{KEY_MARK} {form.key}", "key")
     sheet.heights[KEY_ROW] = 11
-    lines = [(form.title, "title", 22), (form.subtitle, "subtitle", 18), (form.note, "note", 30)]
+    title_to = UOM_COL if label_block else last_col
     row = 1
-    for text, style, height in lines:
+    for text, style in ((form.title, "title"), (form.subtitle, "subtitle")):
         if text:
-            sheet.put(row, STT_COL, fill_text(text, ctx.texts), style, merge_to=(row, last_col))
-            sheet.heights[row] = height
+            sheet.put(row, STT_COL, fill_text(text, ctx.texts), style, merge_to=(row, title_to))
             row += 1
+    note = fill_text(form.note, ctx.texts).strip()
+    if note and label_block and last_col > UOM_COL:
+        sheet.put(1, FIRST_DATA_COL, note, "note", merge_to=(max(row - 1, 1), last_col))
+    elif note:
+        sheet.put(row, STT_COL, note, "note", merge_to=(row, last_col))
+        row += 1
     return row
 
 
-def build_table_sheet(form: Form, ctx: Context, elsewhere: Mapping[tuple[str, str, str], tuple[str, int, int]] | None = None) -> SheetSpec:
-    """A table form (Chỉ tiêu, Mẫu 01, Mẫu 02) laid out for one unit; `elsewhere` locates earlier sheets' inputs."""
+def build_table_sheet(
+    form: Form, ctx: Context, elsewhere: Mapping[tuple[str, str, str], tuple[str, int, int]] | None = None,
+    sources: Mapping[str, SheetSpec] | None = None,
+) -> SheetSpec:
+    """A table form (Chỉ tiêu, Mẫu 01, Mẫu 02, the round report) laid out for one unit; `elsewhere` locates
+    earlier sheets' inputs, `sources` the earlier sheets a round report follows."""
     sheet = SheetSpec(form.key, form.sheet)
     groups = [g for g in form.groups if g.applies(ctx.plan_kind, ctx.flags)]
     rows = table_rows(form, ctx)
     width = sum(len(g.columns) * len(_group_periods(g, ctx)) for g in groups)
     last_col = FIRST_DATA_COL + width - 1
-    row = _title_block(sheet, form, ctx, last_col)
+    one_page = form.kind == "round"
+    sheet.v_breaks = [] if one_page else _page_columns(form, groups, ctx)
+    first_page_last = (sheet.v_breaks[0] - 1) if sheet.v_breaks else last_col
+    row = _title_block(sheet, form, ctx, first_page_last, label_block=not one_page)
+    layout = Layout(months=ctx.months, elsewhere=elsewhere or {})
+    if one_page:
+        layout.source = (sources or {})[form.source]
+        row = _round_info(sheet, ctx, layout, row)
     for info in form.info:
         sheet.put(row, KEY_COL, info.key, "key")
         sheet.put(row, LABEL_COL, info.label, "info_label")
         sheet.put(row, UOM_COL, None, f"input.{info.type}", validation=info.type, merge_to=(row, UOM_COL + 2))
         sheet.inputs[(info.key, "uom")] = (row, UOM_COL)
         row += 1
-    header_top = row + (1 if form.info else 0)
-    layout = Layout(months=ctx.months, elsewhere=elsewhere or {})
+    header_top = row + (1 if form.info or one_page else 0)
     _headers(sheet, form, groups, ctx, header_top, layout)
     first = header_top + 2
     sheet.heights.update({header_top: 20, header_top + 1: 48})
@@ -281,7 +329,9 @@ def build_table_sheet(form: Form, ctx: Context, elsewhere: Mapping[tuple[str, st
     for offset, table_row in enumerate(rows):
         r = first + offset
         if table_row.section:
-            sheet.put(r, STT_COL, table_row.label, "section", merge_to=(r, last_col))
+            sheet.put(r, STT_COL, table_row.label, "section", merge_to=(r, UOM_COL))
+            for c in range(FIRST_DATA_COL, last_col + 1):
+                sheet.put(r, c, None, "section")
             continue
         number += 1
         sheet.put(r, KEY_COL, table_row.key, "key")
@@ -293,6 +343,7 @@ def build_table_sheet(form: Form, ctx: Context, elsewhere: Mapping[tuple[str, st
                 for column in group.columns:
                     c = layout.columns[(group.key, period, column.key)]
                     _data_cell(sheet, table_row, r, c, group, column, period, ctx, layout)
+                    sheet.keyed[(table_row.key, column_key(column.key, period))] = (r, c)
     last_row = first + len(rows) - 1
     for group in groups:
         for period in _group_periods(group, ctx):
@@ -300,21 +351,97 @@ def build_table_sheet(form: Form, ctx: Context, elsewhere: Mapping[tuple[str, st
                 if column.completion:
                     c = layout.columns[(group.key, period, column.key)]
                     sheet.completion_ranges.append((first, c, last_row, c))
-    _signature(sheet, last_row + 2, last_col)
-    sheet.widths.update({KEY_COL: 12, STT_COL: 5, LABEL_COL: form.label_width, UOM_COL: 12})
+    last_page_first = sheet.v_breaks[-1] if sheet.v_breaks else FIRST_DATA_COL
+    sheet.widths.update({KEY_COL: 12, STT_COL: 5, LABEL_COL: form.label_width, UOM_COL: UOM_WIDTH})
+    if form.signature:
+        _signature(sheet, last_row + 2, LABEL_COL if one_page else last_page_first, last_col, sheet.widths)
     sheet.freeze = (first, FIRST_DATA_COL)
-    sheet.print_area = (1, STT_COL, last_row + 6, last_col)
+    sheet.print_area = (1, STT_COL, last_row + 7, last_col)
     sheet.repeat_rows = (header_top, header_top + 1)
+    sheet.repeat_cols = None if one_page else (STT_COL, UOM_COL)
+    sheet.heights[header_top] = 20
+    if one_page:
+        _one_page(sheet, last_col)
+    fit_heights(sheet)
     return sheet
 
 
-def _signature(sheet: SheetSpec, row: int, last_col: int) -> None:
-    """Signature block of an official report: who prepared it, who signs it."""
-    sheet.put(row, LABEL_COL, "NGƯỜI LẬP BIỂU", "signature")
-    sign_col = max(FIRST_DATA_COL, last_col - 2)
-    sheet.put(row, sign_col, "GIÁM ĐỐC", "signature", merge_to=(row, last_col) if last_col > sign_col else None)
-    sheet.put(row + 1, LABEL_COL, "(Ký, ghi rõ họ tên)", "signature_note")
-    sheet.put(row + 1, sign_col, "(Ký tên, đóng dấu)", "signature_note", merge_to=(row + 1, last_col) if last_col > sign_col else None)
+ROUND_INDEX_CELL = (1, KEY_COL)
+LARGE_TYPE_STYLES = {"uom": "uom_large", "signature_note": "signature_note_large", "note": "note_large"}
+
+
+def _round_info(sheet: SheetSpec, ctx: Context, layout: Layout, row: int) -> int:
+    """Report date and month of the round, read from the source form; the month's index for `{round:…}`."""
+    assert layout.source is not None
+    r, c = layout.source.inputs[("round_date", "uom")]
+    day = f"'{layout.source.name}'!{cell_ref(r, c, absolute=True)}"
+    year, month = map(int, ctx.months[0].split("-"))
+    index = f"MAX(1,MIN({len(ctx.months)},(YEAR({day})-{year})*12+MONTH({day})-{month}+1))"
+    sheet.put(*ROUND_INDEX_CELL, None, "key", formula=f'IF(ISNUMBER({day}),{index},"")')
+    layout.round_index = cell_ref(*ROUND_INDEX_CELL, absolute=True)
+    labels = ",".join(f'"{month_label(m)}"' for m in ctx.months)
+    sheet.put(row, LABEL_COL, "Ngày báo cáo (theo Mẫu 01):", "info_label")
+    sheet.put(row, UOM_COL, None, "formula.date", formula=f'IF({day}="","",{day})', merge_to=(row, UOM_COL + 1))
+    sheet.put(row + 1, LABEL_COL, "Tháng của kỳ báo cáo:", "info_label")
+    sheet.put(row + 1, UOM_COL, None, "formula.text", merge_to=(row + 1, UOM_COL + 1),
+              formula=f'IF({layout.round_index}="","Chưa nhập ngày báo cáo ở Mẫu 01",CHOOSE({layout.round_index},{labels}))')
+    return row + 2
+
+
+def _one_page(sheet: SheetSpec, last_col: int) -> None:
+    """A page that prints whole on one A4 sheet: every text 11 pt or more, scaled down no further than 8 pt."""
+    for cell in sheet.cells:
+        cell.style = LARGE_TYPE_STYLES.get(cell.style, cell.style)
+    width = sum(column_points(sheet.widths.get(c, 8.43)) for c in range(STT_COL, last_col + 1))
+    sheet.print_scale = max(ROUND_MIN_SCALE, min(PRINT_SCALE, int(printable_width(100) * 100 / (width * WIDE_COLUMNS))))
+
+
+def _page_columns(form: Form, groups: list[Group], ctx: Context) -> list[int]:
+    """First column of each further printed page: whole column groups, label columns repeated."""
+    starts, blocks = [], []
+    col = FIRST_DATA_COL
+    for group in groups:
+        for _period in _group_periods(group, ctx):
+            starts.append(col)
+            blocks.append(sum(column_points(c.width) for c in group.columns))
+            col += len(group.columns)
+    fixed = column_points(5) + column_points(form.label_width) + column_points(UOM_WIDTH)
+    return [starts[i] for i in column_breaks(blocks, fixed)]
+
+
+PLACE_DATE = "…………, ngày …… tháng …… năm ……"
+
+
+def _signature(sheet: SheetSpec, row: int, first_col: int, last_col: int, widths: dict[int, float]) -> None:
+    """Place and date, then who prepared the report and who signs it, on the last printed page."""
+    right_first = last_col
+    while right_first > first_col and sum(widths.get(c, 12) for c in range(right_first, last_col + 1)) < 30:
+        right_first -= 1
+    right = (right_first, last_col)
+    left = (first_col, right_first - 1) if right_first - first_col >= 2 else (LABEL_COL, LABEL_COL)
+    for r, (text, style) in enumerate(((PLACE_DATE, "place_date"), ("GIÁM ĐỐC", "signature"), ("(Ký tên, đóng dấu)", "signature_note"))):
+        sheet.put(row + r, right[0], text, style, merge_to=(row + r, right[1]) if right[1] > right[0] else None)
+    for r, (text, style) in enumerate((("NGƯỜI LẬP BIỂU", "signature"), ("(Ký, ghi rõ họ tên)", "signature_note")), start=1):
+        sheet.put(row + r, left[0], text, style, merge_to=(row + r, left[1]) if left[1] > left[0] else None)
+
+
+WRAPPED_STYLES = {
+    "title": (13, True), "subtitle": (11, False), "note": (9, False), "paragraph": (11, False),
+    "header": (11, True), "label": (11, False), "section": (11, True), "place_date": (11, False), "note_large": (11, False),
+}
+
+
+def fit_heights(sheet: SheetSpec, default_width: float = 8.43) -> None:
+    """Raise each row to the height its wrapped texts need (merged cells over their whole width)."""
+    for cell in sheet.cells:
+        look = WRAPPED_STYLES.get(cell.style)
+        if look is None or not isinstance(cell.value, str) or not cell.value:
+            continue
+        last_row, last_col = cell.merge_to or (cell.row, cell.col)
+        width = merged_width([sheet.widths.get(c, default_width) for c in range(cell.col, last_col + 1)])
+        needed = row_height(cell.value, width, *look) / (last_row - cell.row + 1)
+        for r in range(cell.row, last_row + 1):
+            sheet.heights[r] = max(sheet.heights.get(r, 15), needed)
 
 
 def build_text_sheet(form: Form, ctx: Context) -> SheetSpec:
@@ -326,10 +453,10 @@ def build_text_sheet(form: Form, ctx: Context) -> SheetSpec:
     for paragraph in form.paragraphs:
         text = fill_text(paragraph, ctx.texts)
         sheet.put(row, STT_COL, text, "paragraph", merge_to=(row, last_col))
-        sheet.heights[row] = 16 * (1 + len(text) // 120)
         row += 1
-    sheet.widths.update({KEY_COL: 12, **{c: 14 for c in range(STT_COL, last_col + 1)}})
+    sheet.widths.update({KEY_COL: 12, **{c: 13 for c in range(STT_COL, last_col + 1)}})
     sheet.print_area = (1, STT_COL, row, last_col)
+    fit_heights(sheet)
     return sheet
 
 
@@ -349,8 +476,10 @@ def build_workbook(forms: FormSet, ctx: Context, meta: Mapping[str, str], header
     """Every sheet of a province workbook, then `_meta`, with properties for the file."""
     sheets: list[SheetSpec] = []
     inputs: dict[tuple[str, str, str], tuple[str, int, int]] = {}
+    built: dict[str, SheetSpec] = {}
     for form in forms.forms:
-        sheet = build_text_sheet(form, ctx) if form.kind == "text" else build_table_sheet(form, ctx, inputs)
+        sheet = build_text_sheet(form, ctx) if form.kind == "text" else build_table_sheet(form, ctx, inputs, built)
+        built[form.key] = sheet
         inputs.update({(form.key, row_key, col_key): (sheet.name, r, c) for (row_key, col_key), (r, c) in sheet.inputs.items()})
         sheets.append(sheet)
     sheets.append(build_meta_sheet(meta, {f.key: f.sheet for f in forms.forms}))

@@ -6,6 +6,7 @@ consolidation can tell a newer round from an older one and never loses a unit's 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -20,33 +21,47 @@ from .held import DATA_COLUMNS, DATA_SHEET, NATIONAL_KIND, TASK_PREFIX, is_ours
 from .indicators import indicator
 from .outputs import write_output
 from .plans import TOTAL
-from .render import BASE, COMPLETION_RULES, PlainFormulas, Styles
+from .paper import MARGIN_SIDE_IN, MARGIN_TOP_IN, PRINT_SCALE, column_breaks, column_points, merged_width, printable_height, row_height
+from .render import BASE, COMPLETION_RULES, PlainFormulas, Styles, escape_header
 from .spec import cell_ref, col_letter, month_label
 
 STATUS_VI = {ACCEPTED: "Đã nhận", REJECTED: "Bị từ chối", MISSING: "Chưa nộp"}
 TIMELINESS_VI = {ON_TIME: "Đúng hạn", LATE: "Trễ hạn", "unknown": "Không rõ ngày", "": ""}
-TOTALS, MONTHS, TASKS, REPORTING, PROBLEMS, CHARTS = (
-    "Tổng hợp", "Theo tháng", "Nhiệm vụ", "Tình hình nộp báo cáo", "Lỗi dữ liệu", "Biểu đồ",
+HEADLINE, TOTALS, MONTHS, TASKS, REPORTING, PROBLEMS, CHARTS = (
+    "Tóm tắt", "Tổng hợp", "Theo tháng", "Nhiệm vụ", "Tình hình nộp báo cáo", "Lỗi dữ liệu", "Biểu đồ",
 )
-SHEETS = (TOTALS, MONTHS, TASKS, REPORTING, PROBLEMS, CHARTS)
+SHEETS = (HEADLINE, TOTALS, MONTHS, TASKS, REPORTING, PROBLEMS, CHARTS)
 
 
 class SummaryBook:
     """An xlsxwriter workbook with the tool's styles and a few shortcuts."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, document: str = "") -> None:
         self.book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
         self.styles = Styles(self.book)
+        self.document = document
 
-    def sheet(self, name: str, title: str, subtitle: str, width: int) -> Any:
-        """A sheet with a title block, A4 landscape, one page wide."""
+    def sheet(self, name: str, title: str, subtitle: str, widths: Sequence[float], fixed: int = 0, landscape: bool = True) -> Any:
+        """A sheet with its column widths and a title block, A4 at a readable scale; the title sits over
+        the `fixed` label columns when they repeat on every printed page, else over the whole width."""
         ws = self.book.add_worksheet(name, worksheet_class=PlainFormulas)
-        ws.merge_range(0, 0, 0, width, title, self.styles["title"])
-        ws.merge_range(1, 0, 1, width, subtitle, self.styles["subtitle"])
-        ws.set_row(0, 22)
-        ws.set_landscape()
+        set_widths(ws, widths)
+        last = (fixed or len(widths)) - 1
+        ws.merge_range(0, 0, 0, last, title, self.styles["title"])
+        ws.merge_range(1, 0, 1, last, subtitle, self.styles["subtitle"])
+        span = merged_width(widths[: last + 1])
+        ws.set_row(0, row_height(title, span, 13, True, 22))
+        ws.set_row(1, row_height(subtitle, span, 11, False))
+        if landscape:
+            ws.set_landscape()
+        else:
+            ws.set_portrait()
         ws.set_paper(9)
-        ws.fit_to_pages(1, 0)
+        ws.set_print_scale(PRINT_SCALE)
+        ws.set_margins(left=MARGIN_SIDE_IN, right=MARGIN_SIDE_IN, top=MARGIN_TOP_IN, bottom=MARGIN_TOP_IN)
+        font = '&"Times New Roman,Regular"&9'
+        ws.set_header(f"&L{font}BẢO HIỂM XÃ HỘI VIỆT NAM&R{font}{escape_header(self.document)}")
+        ws.set_footer(f"&L{font}{escape_header(self.document)} · &A&R{font}Trang &P/&N")
         return ws
 
     def completion_colours(self, ws: Any, first: int, col: int, last: int) -> None:
@@ -56,6 +71,26 @@ class SummaryBook:
             ws.conditional_format(first, col, last, col, {
                 "type": "formula", "criteria": "=" + rule.format(ref=ref), "format": self.styles.look(f"completion{number}", look),
             })
+
+
+def print_wide(ws: Any, top: int, fixed: Sequence[float], blocks: Sequence[Sequence[float]]) -> None:
+    """Header rows and label columns repeated; pages break between column blocks, never inside one."""
+    ws.repeat_rows(top, top + 1)
+    ws.repeat_columns(0, len(fixed) - 1)
+    starts, col = [], len(fixed)
+    for block in blocks:
+        starts.append(col)
+        col += len(block)
+    widths = [sum(column_points(w) for w in block) for block in blocks]
+    breaks = column_breaks(widths, sum(column_points(w) for w in fixed))
+    if breaks:
+        ws.set_v_pagebreaks([starts[i] for i in breaks])
+
+
+def set_widths(ws: Any, widths: Sequence[float]) -> None:
+    """Column widths from the first column on."""
+    for col, width in enumerate(widths):
+        ws.set_column(col, col, width)
 
 
 def _number(value: float | None) -> float | str:
@@ -83,16 +118,22 @@ def _write_sum(doc: SummaryBook, ws: Any, r: int, c: int, total: Callable[[str],
     ws.write_formula(r, c + 2, _pct(cell_ref(r, c + 1), cell_ref(r, c)), doc.styles["formula.percent"], "")
 
 
-def _headers(doc: SummaryBook, ws: Any, top: int, fixed: Sequence[str], groups: Sequence[tuple[str, Sequence[str]]]) -> None:
-    """Two header rows: fixed columns merged down, then a merged title over each group's columns."""
+def _headers(doc: SummaryBook, ws: Any, top: int, fixed: Sequence[str], groups: Sequence[tuple[str, Sequence[str]]], widths: Sequence[float]) -> None:
+    """Two header rows: fixed columns merged down, then a merged title over each group's columns; heights fit the text."""
+    lines = [0.0, 0.0]
     for col, text in enumerate(fixed):
         ws.merge_range(top, col, top + 1, col, text, doc.styles["header"])
+        lines[1] = max(lines[1], row_height(text, widths[col], 11, True) - 15)
     col = len(fixed)
     for title, columns in groups:
         ws.merge_range(top, col, top, col + len(columns) - 1, title, doc.styles["header"])
+        lines[0] = max(lines[0], row_height(title, merged_width(widths[col:col + len(columns)]), 11, True))
         for k, text in enumerate(columns):
             ws.write(top + 1, col + k, text, doc.styles["header"])
+            lines[1] = max(lines[1], row_height(text, widths[col + k], 11, True))
         col += len(columns)
+    ws.set_row(top, max(lines[0], 18))
+    ws.set_row(top + 1, max(lines[1], 18))
 
 
 def _unit_columns(doc: SummaryBook, ws: Any, r: int, number: int, unit: UnitResult) -> None:
@@ -112,39 +153,64 @@ def _subtitle(result: Consolidation) -> str:
     return text
 
 
+UNIT_FIXED = ("STT", "Mã", "Đơn vị", "Tình trạng")
+UNIT_WIDTHS = (4, 4, 16, 10)
+TOTALS_FIRST = 5
+
+
+def _sum_if_any(col: str, first: int, last: int) -> str:
+    """Σ of a column, blank when nothing in it is a number."""
+    return f'=IF(COUNT({col}{first + 1}:{col}{last + 1})=0,"",SUM({col}{first + 1}:{col}{last + 1}))'
+
+
 def write_totals(doc: SummaryBook, result: Consolidation) -> None:
-    """`Tổng hợp`: one row per unit, target / achieved / % / rank per indicator, national sums."""
+    """`Tổng hợp`: one row per unit, target / achieved / % / rank per indicator; the reporting units'
+    completion and the whole country's side by side, each labelled."""
     indicators = result.plan.indicators
     last_col = 3 + 4 * len(indicators)
-    ws = doc.sheet(TOTALS, "TỔNG HỢP KẾT QUẢ THỰC HIỆN CHỈ TIÊU", _subtitle(result), last_col)
+    block = (12, 12, 8, 7)
+    widths = [*UNIT_WIDTHS, *(block * len(indicators))]
+    ws = doc.sheet(TOTALS, "TỔNG HỢP KẾT QUẢ THỰC HIỆN CHỈ TIÊU", _subtitle(result), widths, fixed=4)
     s = doc.styles
-    top, first = 3, 5
+    top, first = 3, TOTALS_FIRST
     measures = ("Chỉ tiêu", "Thực hiện", "% hoàn thành", "Xếp hạng")
-    _headers(doc, ws, top, ("STT", "Mã", "Đơn vị", "Tình trạng"),
-             [(f"{indicator(code).short_label} ({indicator(code).unit})", measures) for code in indicators])
-    for n in range(len(indicators)):
-        for k, width in enumerate((13, 13, 9, 7)):
-            ws.set_column(4 + 4 * n + k, 4 + 4 * n + k, width)
+    _headers(doc, ws, top, UNIT_FIXED,
+             [(f"{indicator(code).short_label} ({indicator(code).unit})", measures) for code in indicators], widths)
     last = first + len(result.units) - 1
     for i, unit in enumerate(result.units):
         r = first + i
         _unit_columns(doc, ws, r, i + 1, unit)
+        ws.set_row(r, row_height(unit.name, UNIT_WIDTHS[2]))
         for n, code in enumerate(indicators):
             c = 4 + 4 * n
             _write_figure(doc, ws, r, c, unit.figure(code, TOTAL))
             pct_range = f"{col_letter(c + 2)}${first + 1}:{col_letter(c + 2)}${last + 1}"
             ws.write_formula(r, c + 3, f'=IF(ISNUMBER({cell_ref(r, c + 2)}),RANK({cell_ref(r, c + 2)},{pct_range}),"")', s["stt"], "")
     total_row = last + 1
-    ws.merge_range(total_row, 0, total_row, 3, "Cộng các tỉnh (Σ thực hiện ÷ Σ chỉ tiêu)", s["section"])
+    ws.merge_range(total_row, 0, total_row, 3, f"Cộng các tỉnh – cả nước, {len(result.units)} đơn vị (Σ thực hiện ÷ Σ chỉ tiêu)", s["section"])
+    ws.set_row(total_row, row_height("Cộng các tỉnh – cả nước, 63 đơn vị (Σ thực hiện ÷ Σ chỉ tiêu)", merged_width(UNIT_WIDTHS), 11, True))
     for n, _code in enumerate(indicators):
         c = 4 + 4 * n
-        _write_sum(doc, ws, total_row, c, lambda col: f'=IF(COUNT({col}{first + 1}:{col}{last + 1})=0,"",SUM({col}{first + 1}:{col}{last + 1}))')
+        _write_sum(doc, ws, total_row, c, lambda col: _sum_if_any(col, first, last))
         ws.write_blank(total_row, c + 3, None, s["blank.count"])
-    row = total_row + 1
+    reporting_row = total_row + 1
+    status = f"$D${first + 1}:$D${last + 1}"
+    ws.merge_range(reporting_row, 0, reporting_row, 3, "", s["section"])
+    ws.write_formula(reporting_row, 0, f'="Các đơn vị đã báo cáo: "&COUNTIF({status},"{STATUS_VI[ACCEPTED]}")&"/{len(result.units)} (Σ thực hiện ÷ Σ chỉ tiêu của các đơn vị đó)"', s["section"], "")
+    ws.set_row(reporting_row, row_height("Các đơn vị đã báo cáo: 63/63 (Σ thực hiện ÷ Σ chỉ tiêu của các đơn vị đó)", merged_width(UNIT_WIDTHS), 11, True))
+    for n, _code in enumerate(indicators):
+        c = 4 + 4 * n
+        target, actual = (f"{col_letter(c + k)}${first + 1}:{col_letter(c + k)}${last + 1}" for k in (0, 1))
+        ws.write_formula(reporting_row, c, f'=IF(COUNT({actual})=0,"",SUMIFS({target},{actual},"<>"))', s["formula.count"], "")
+        ws.write_formula(reporting_row, c + 1, f'=IF(COUNT({actual})=0,"",SUM({actual}))', s["formula.count"], "")
+        ws.write_formula(reporting_row, c + 2, _pct(cell_ref(reporting_row, c + 1), cell_ref(reporting_row, c)), s["formula.percent"], "")
+        ws.write_formula(reporting_row, c + 3, f'=COUNT({actual})&"/"&ROWS({actual})', s["stt"], "")
+    row = reporting_row + 1
     for label, figures in ((central_name(), result.central), ("Toàn quốc (theo kế hoạch)", result.published)):
         if not figures:
             continue
         ws.merge_range(row, 0, row, 3, label, s["label"])
+        ws.set_row(row, row_height(label, merged_width(UNIT_WIDTHS)))
         for n, code in enumerate(indicators):
             c = 4 + 4 * n
             figure = next((f for f in figures if f.indicator == code and f.period == TOTAL), None)
@@ -153,28 +219,46 @@ def write_totals(doc: SummaryBook, result: Consolidation) -> None:
                 ws.write_blank(row, c + k, None, s["blank.count"])
         row += 1
     for n, _code in enumerate(indicators):
-        doc.completion_colours(ws, first, 4 + 4 * n + 2, total_row)
-    ws.set_column(0, 1, 5)
-    ws.set_column(2, 2, 20)
-    ws.set_column(3, 3, 11)
+        doc.completion_colours(ws, first, 4 + 4 * n + 2, reporting_row)
     ws.freeze_panes(first, 4)
-    ws.repeat_rows(top, top + 1)
+    print_wide(ws, top, UNIT_WIDTHS, [block] * len(indicators))
+    ws.print_area(0, 0, row - 1, last_col)
     ws.autofilter(top + 1, 0, last, last_col)
 
 
+def _row_breaks(heights: Sequence[float], first: int, header: float, blocks: Sequence[int]) -> list[int]:
+    """Rows that start a new page so that no block of rows (e.g. one unit's indicators) is split."""
+    room = printable_height() - header
+    breaks, used, row = [], 0.0, first
+    for size in blocks:
+        need = sum(heights[row - first:row - first + size])
+        if used and used + need > room:
+            breaks.append(row)
+            used = 0.0
+        used += need
+        row += size
+    return breaks
+
+
 def write_months(doc: SummaryBook, result: Consolidation) -> None:
-    """`Theo tháng`: one row per unit and indicator; each month's target, achievement and %."""
+    """`Theo tháng`: one row per unit and indicator; each month's target, achievement and %; a unit never split over two pages."""
     periods = (*result.plan.months, TOTAL)
     last_col = 4 + 3 * len(periods)
-    ws = doc.sheet(MONTHS, "KẾT QUẢ THEO THÁNG", _subtitle(result) + (" – chỉ tiêu số người: mức mới nhất" if result.plan.is_stock else " – cả kỳ: cộng dồn các tháng"), last_col)
+    fixed, block = (4, 14, 16, 9), (12, 12, 8)
+    widths = [*fixed, *(block * len(periods))]
+    subtitle = _subtitle(result) + (" – chỉ tiêu số người: mức mới nhất" if result.plan.is_stock else " – cả kỳ: cộng dồn các tháng")
+    ws = doc.sheet(MONTHS, "KẾT QUẢ THEO THÁNG", subtitle, widths, fixed=4)
     s = doc.styles
     top, first = 3, 5
     _headers(doc, ws, top, ("Mã", "Đơn vị", "Chỉ tiêu", "Mã chỉ tiêu"),
-             [("Cả kỳ kế hoạch" if p == TOTAL else month_label(p), ("Chỉ tiêu", "Thực hiện", "%")) for p in periods])
+             [("Cả kỳ kế hoạch" if p == TOTAL else month_label(p), ("Chỉ tiêu", "Thực hiện", "%")) for p in periods], widths)
     rows = [(u, code) for u in result.units for code in result.plan.indicators]
     last = first + len(rows) - 1
+    heights = []
     for i, (unit, code) in enumerate(rows):
         r = first + i
+        heights.append(max(row_height(unit.name, fixed[1]), row_height(indicator(code).short_label, fixed[2])))
+        ws.set_row(r, heights[-1])
         ws.write_string(r, 0, unit.code, s["stt"])
         ws.write(r, 1, unit.name, s["label"])
         ws.write(r, 2, indicator(code).short_label, s["label"])
@@ -182,22 +266,27 @@ def write_months(doc: SummaryBook, result: Consolidation) -> None:
         for n, period in enumerate(periods):
             _write_figure(doc, ws, r, 4 + 3 * n, unit.figure(code, period))
     keys = f"$D${first + 1}:$D${last + 1}"
+    sums_first = last + 1
     for j, code in enumerate(result.plan.indicators):
         r = last + 1 + j
+        heights.append(row_height(indicator(code).short_label, fixed[2], 11, True))
+        ws.set_row(r, heights[-1])
         ws.merge_range(r, 0, r, 1, "Cộng các tỉnh", s["section"])
         ws.write(r, 2, indicator(code).short_label, s["section"])
         ws.write(r, 3, code, s["uom"])
         for n, _period in enumerate(periods):
             key = cell_ref(r, 3)
-            _write_sum(doc, ws, r, 4 + 3 * n, lambda col, key=key: f"=SUMIF({keys},{key},{col}${first + 1}:{col}${last + 1})")
+            _write_sum(doc, ws, r, 4 + 3 * n, lambda col, key=key: (
+                f'=IF(COUNTIFS({keys},{key},{col}${first + 1}:{col}${last + 1},"<>")=0,"",'
+                f"SUMIF({keys},{key},{col}${first + 1}:{col}${last + 1}))"))
     for n in range(len(periods)):
         doc.completion_colours(ws, first, 4 + 3 * n + 2, last + len(result.plan.indicators))
-        ws.set_column(4 + 3 * n, 4 + 3 * n + 1, 12)
-        ws.set_column(4 + 3 * n + 2, 4 + 3 * n + 2, 8)
-    ws.set_column(0, 0, 5)
-    ws.set_column(1, 2, 18)
-    ws.set_column(3, 3, 11)
     ws.freeze_panes(first, 4)
+    print_wide(ws, top, fixed, [block] * len(periods))
+    per_unit = len(result.plan.indicators)
+    header = 90.0
+    ws.set_h_pagebreaks(_row_breaks(heights, first, header, [per_unit] * (len(result.units) + 1)))
+    ws.print_area(0, 0, sums_first + per_unit - 1, last_col)
     ws.autofilter(top + 1, 0, last, last_col)
 
 
@@ -205,30 +294,36 @@ def write_tasks(doc: SummaryBook, result: Consolidation) -> None:
     """`Nhiệm vụ`: each unit's Mẫu 02 figures to date (debt, inspections, tax review, conferences, budget)."""
     tasks = result.tasks
     last_col = 3 + len(tasks)
-    ws = doc.sheet(TASKS, "KẾT QUẢ THỰC HIỆN NHIỆM VỤ (MẪU 02)", _subtitle(result) + " – nợ, kinh phí được giao: số mới nhất; các số khác: cộng dồn", last_col)
+    widths = [*UNIT_WIDTHS, *([13] * len(tasks))]
+    ws = doc.sheet(TASKS, "KẾT QUẢ THỰC HIỆN NHIỆM VỤ (MẪU 02)", _subtitle(result) + " – nợ, kinh phí được giao: số mới nhất; các số khác: cộng dồn", widths, fixed=4)
     s = doc.styles
     top, first = 3, 5
-    _headers(doc, ws, top, ("STT", "Mã", "Đơn vị", "Tình trạng"), [("Kết quả đến kỳ báo cáo", [f"{t.label} ({t.uom})" for t in tasks])])
+    _headers(doc, ws, top, [*UNIT_FIXED, *(f"{t.label} ({t.uom})" for t in tasks)], [], widths)
     for i, unit in enumerate(result.units):
         _unit_columns(doc, ws, first + i, i + 1, unit)
+        ws.set_row(first + i, row_height(unit.name, UNIT_WIDTHS[2]))
         for k, task in enumerate(tasks):
-            ws.write(first + i, 4 + k, _number(unit.tasks.get(task.key)), s["formula.count"])
+            ws.write(first + i, 4 + k, _number(unit.tasks.get(task.key)), s[f"formula.{_task_format(task)}"])
     last = first + len(result.units) - 1
     ws.merge_range(last + 1, 0, last + 1, 3, "Cộng các tỉnh", s["section"])
-    for k in range(len(tasks)):
-        column = col_letter(4 + k)
-        ws.write_formula(last + 1, 4 + k, f'=IF(COUNT({column}{first + 1}:{column}{last + 1})=0,"",SUM({column}{first + 1}:{column}{last + 1}))', s["formula.count"], "")
-        ws.set_column(4 + k, 4 + k, 14)
-    ws.set_row(top + 1, 60)
-    ws.set_column(0, 1, 5)
-    ws.set_column(2, 2, 20)
-    ws.set_column(3, 3, 11)
+    for k, task in enumerate(tasks):
+        ws.write_formula(last + 1, 4 + k, _sum_if_any(col_letter(4 + k), first, last), s[f"formula.{_task_format(task)}"], "")
+    ws.set_row(top, 18)
     ws.freeze_panes(first, 4)
+    print_wide(ws, top, UNIT_WIDTHS, [(13,)] * len(tasks))
+    ws.print_area(0, 0, last + 1, last_col)
+
+
+def _task_format(task: Any) -> str:
+    """Money tasks show their decimals (millions of đồng); counts are whole."""
+    return "money" if task.uom == "triệu đồng" else "count"
 
 
 def write_reporting(doc: SummaryBook, result: Consolidation) -> None:
     """`Tình hình nộp báo cáo`: expected, returned, on time, late, missing, rejected, per unit."""
-    ws = doc.sheet(REPORTING, "TÌNH HÌNH NỘP BÁO CÁO", _subtitle(result), 9)
+    widths = (5, 16, 18, 11, 11, 10, 22, 6, 8, 20)
+    ws = doc.sheet(REPORTING, "TÌNH HÌNH NỘP BÁO CÁO", _subtitle(result), widths[:9])
+    set_widths(ws, widths)
     s = doc.styles
     first = 14
     last = first + len(result.units) - 1
@@ -247,67 +342,228 @@ def write_reporting(doc: SummaryBook, result: Consolidation) -> None:
     ]
     for i, (label, formula, fmt) in enumerate(lines):
         ws.merge_range(3 + i, 0, 3 + i, 1, label, s["label"])
+        ws.set_row(3 + i, row_height(label, merged_width(widths[:2])))
         ws.write_formula(3 + i, 2, formula, s[f"formula.{fmt}"], "")
-    headers = ("STT", "Mã", "Đơn vị", "Tình trạng", "Ngày báo cáo", "Thời hạn", "Tệp", "SHA-256", "Số lỗi", "Số cảnh báo")
+    headers = ("STT", "Mã", "Đơn vị", "Tình trạng", "Ngày báo cáo", "Thời hạn", "Tệp", "Số lỗi", "Số cảnh báo", "SHA-256")
     for col, text in enumerate(headers):
         ws.write(first - 1, col, text, s["header"])
+    ws.set_row(first - 1, max(row_height(t, w, 11, True) for t, w in zip(headers, widths)))
     date_style = doc.book.add_format({**BASE["stt"], "num_format": "dd/mm/yyyy", "font_name": "Times New Roman"})
     for i, unit in enumerate(result.units):
         r = first + i
         _unit_columns(doc, ws, r, i + 1, unit)
+        ws.set_row(r, max(row_height(unit.name, 20), row_height(unit.file, 30)))
         if unit.round_date:
             ws.write_datetime(r, 4, datetime.combine(unit.round_date, datetime.min.time()), date_style)
         else:
             ws.write_blank(r, 4, None, s["stt"])
         ws.write(r, 5, TIMELINESS_VI[unit.timeliness], s["uom"])
         ws.write(r, 6, unit.file, s["label"])
-        ws.write(r, 7, unit.sha256, s["key"])
-        ws.write(r, 8, unit.errors, s["stt"])
-        ws.write(r, 9, unit.warnings, s["stt"])
-    for col, width in enumerate((5, 5, 20, 12, 12, 12, 28, 20, 7, 9)):
-        ws.set_column(col, col, width)
+        shown = unit.status != MISSING or unit.errors or unit.warnings
+        ws.write(r, 7, unit.errors if shown else "", s["stt"])
+        ws.write(r, 8, unit.warnings if shown else "", s["stt"])
+        ws.write(r, 9, unit.sha256, s["key"])
+    ws.repeat_rows(first - 1)
+    ws.print_area(0, 0, last, 8)
     ws.autofilter(first - 1, 0, last, 9)
 
 
 def write_problems(doc: SummaryBook, result: Consolidation) -> None:
-    """`Lỗi dữ liệu`: every problem as an Excel table the centre can filter."""
-    ws = doc.sheet(PROBLEMS, "LỖI VÀ CẢNH BÁO DỮ LIỆU", _subtitle(result), 8)
+    """`Lỗi dữ liệu`: every problem as an Excel table the centre can filter; messages wrapped in full."""
+    widths = (16, 6, 8, 6, 10, 8, 8, 12, 34)
+    ws = doc.sheet(PROBLEMS, "LỖI VÀ CẢNH BÁO DỮ LIỆU", _subtitle(result), widths)
     rows = [[p.file, p.unit, p.sheet, p.cell, p.indicator, p.period, "Lỗi" if p.is_error else "Cảnh báo", p.code, p.message] for p in result.problems]
     headers = ("Tệp", "Đơn vị", "Sheet", "Ô", "Chỉ tiêu", "Kỳ", "Mức độ", "Mã lỗi", "Nội dung")
     options: dict[str, Any] = {"name": "LoiDuLieu", "style": "Table Style Light 9", "columns": [{"header": h} for h in headers]}
-    if rows:
-        options["data"] = rows
     ws.add_table(3, 0, 3 + max(len(rows), 1), 8, options)
-    for col, width in enumerate((24, 7, 12, 7, 14, 9, 9, 16, 80)):
-        ws.set_column(col, col, width)
+    for col, text in enumerate(headers):
+        ws.write_string(3, col, text, doc.styles["header"])  # the table's style does not print in LibreOffice
+    wrapped = doc.styles["problem"]
+    for i, row in enumerate(rows, start=4):
+        for col, value in enumerate(row):
+            ws.write(i, col, value, wrapped)
+        ws.set_row(i, max(row_height(str(v or ""), w, 10) for v, w in zip(row, widths)))
+    if not rows:
+        ws.merge_range(5, 0, 5, 8, "Không có lỗi hay cảnh báo nào.", doc.styles["note"])
+    ws.repeat_rows(3)
+
+
+CHART_DATA_COL = 14
+
+
+def _chart_scale_max(completions: Sequence[float]) -> float:
+    """The value axis ends past 100 % and past the best unit, in tenths."""
+    return max(1.2, math.ceil(max(completions, default=0) * 10) / 10 + 0.1)
+
+
+CHART_UNITS = 35  # names a chart can show on one A4 page at 8 pt or more
 
 
 def write_charts(doc: SummaryBook, result: Consolidation) -> None:
-    """`Biểu đồ`: completion by unit, sorted, one bar chart per indicator (figures as of writing)."""
-    ws = doc.sheet(CHARTS, "BIỂU ĐỒ TỶ LỆ HOÀN THÀNH THEO ĐƠN VỊ", _subtitle(result) + " – sắp xếp từ cao xuống thấp", 12)
+    """`Biểu đồ`: per indicator, the units that reported, sorted, every name shown, a red line at 100 %;
+    one chart per printed page (A4 portrait), never cut by a page break; more units than a page holds
+    continue on a second chart."""
+    widths = [9.0] * 8
+    ws = doc.sheet(CHARTS, "BIỂU ĐỒ TỶ LỆ HOÀN THÀNH THEO ĐƠN VỊ", _subtitle(result) + " – chỉ các đơn vị đã báo cáo, sắp xếp từ cao xuống thấp", widths, landscape=False)
     s = doc.styles
-    units = result.units
+    breaks, row = [], 3
     for n, code in enumerate(result.plan.indicators):
-        col = 14 + 2 * n
-        ranked = sorted(units, key=lambda u: (-(u.figure(code, TOTAL).completion or -1), u.code))
+        col = CHART_DATA_COL + 2 * n
+        reported = [(u, f.completion) for u in result.units if (f := u.figure(code, TOTAL)) and f.completion is not None]
+        ranked = sorted(reported, key=lambda item: (-item[1], item[0].code))
         ws.write(3, col, indicator(code).short_label, s["header"])
         ws.write(3, col + 1, "%", s["header"])
-        for i, unit in enumerate(ranked):
+        for i, (unit, value) in enumerate(ranked):
             ws.write(4 + i, col, unit.name)
-            ws.write(4 + i, col + 1, _number(unit.figure(code, TOTAL).completion), s["formula.percent"])
-        chart = doc.book.add_chart({"type": "bar"})
-        chart.add_series({
-            "name": indicator(code).short_label,
-            "categories": [CHARTS, 4, col, 3 + len(units), col],
-            "values": [CHARTS, 4, col + 1, 3 + len(units), col + 1],
-            "fill": {"color": "#5B9BD5"}, "data_labels": {"value": True, "num_format": "0%"},
-        })
-        chart.set_title({"name": f"{indicator(code).short_label}: % hoàn thành cả kỳ"})
-        chart.set_y_axis({"reverse": True})
-        chart.set_x_axis({"num_format": "0%", "min": 0})
-        chart.set_legend({"none": True})
-        chart.set_size({"width": 720, "height": max(320, 16 * len(units))})
-        ws.insert_chart(3 + n * (2 + max(20, len(units))), 0, chart)
+            ws.write(4 + i, col + 1, value, s["formula.percent"])
+        label = indicator(code).short_label
+        if not ranked:
+            if n:
+                breaks.append(row)
+                row += 1
+            ws.merge_range(row, 0, row, 7, f"{label}: chưa đơn vị nào báo cáo.", s["note"])
+            row += 2
+            continue
+        parts = math.ceil(len(ranked) / CHART_UNITS)
+        size = math.ceil(len(ranked) / parts)
+        top = _chart_scale_max([v for _, v in ranked])
+        for part in range(parts):
+            if n or part:
+                breaks.append(row)
+                row += 1  # a chart starting right at a page break bleeds onto the page before
+            first, last = part * size, min(len(ranked), (part + 1) * size) - 1
+            title = f"{label}: % hoàn thành cả kỳ – {len(ranked)}/{len(result.units)} đơn vị đã báo cáo (vạch đỏ: 100 %)"
+            if parts > 1:
+                title += f" – phần {part + 1}/{parts}"
+            row = _bar_chart(doc, ws, row, title, label, (4 + first, 4 + last, col), top, last - first + 1)
+    for r in range(3, row + 1):
+        ws.set_row(r, 15)
+    if breaks:
+        ws.set_h_pagebreaks(breaks)
+    ws.print_area(0, 0, row, 7)
+
+
+def _bar_chart(doc: SummaryBook, ws: Any, row: int, title: str, label: str, data: tuple[int, int, int], top: float, count: int) -> int:
+    """One horizontal bar chart of completion by unit at `row`; returns the row after it."""
+    first, last, col = data
+    chart = doc.book.add_chart({"type": "bar"})
+    chart.add_series({
+        "name": label,
+        "categories": [CHARTS, first, col, last, col],
+        "values": [CHARTS, first, col + 1, last, col + 1],
+        "fill": {"color": "#5B9BD5"}, "gap": 40,
+        "data_labels": {"value": True, "num_format": "0%", "font": {"size": 9}},
+    })
+    chart.set_title({"name": title, "name_font": {"size": 11, "bold": True}, "overlay": False})
+    chart.set_y_axis({"reverse": True, "num_font": {"size": 9}, "interval_unit": 1, "major_tick_mark": "none"})
+    chart.set_x_axis({
+        "num_format": "0%", "min": 0, "max": top, "major_unit": 1, "minor_unit": 0.1, "num_font": {"size": 9},
+        "major_gridlines": {"visible": True, "line": {"color": "#C00000", "width": 2, "dash_type": "dash"}},
+        "minor_gridlines": {"visible": True, "line": {"color": "#E7E6E6"}},
+    })
+    chart.set_legend({"none": True})
+    height = min(int((printable_height(landscape=False) - 110) / 0.75), 110 + 22 * count)
+    chart.set_size({"width": 540, "height": height})
+    ws.insert_chart(row, 0, chart, {"object_position": 3})
+    return row + math.ceil(height * 0.75 / 15) + 1
+
+
+def write_headline(doc: SummaryBook, result: Consolidation) -> None:
+    """`Tóm tắt`: what leadership reads first: who reported and when, completion of the reporting units
+    beside the whole country's, the units furthest behind, what provinces ask of the centre."""
+    widths = (5, 28, 9, 9, 13, 13, 9, 13, 9)
+    ws = doc.sheet(HEADLINE, "BÁO CÁO NHANH KẾT QUẢ THỰC HIỆN CHỈ TIÊU", _subtitle(result), widths)
+    s = doc.styles
+    units = len(result.units)
+    last = TOTALS_FIRST + units - 1
+    total_row, reporting_row = last + 1, last + 2
+    row = 3
+    row = _headline_section(ws, s, row, "1. Tình hình báo cáo", widths)
+    reporting = f"'{REPORTING}'!$C$"
+    counts = (("Số đơn vị đã báo cáo (được chấp nhận)", f"={reporting}6"), ("Số đơn vị phải báo cáo", f"={reporting}4"),
+              ("Báo cáo đúng hạn", f"={reporting}9"), ("Báo cáo trễ hạn", f"={reporting}10"),
+              ("Chưa nộp", f"={reporting}8"), ("Bị từ chối (lỗi không dùng được)", f"={reporting}7"))
+    for label, formula in counts:
+        ws.merge_range(row, 0, row, 1, label, s["label"])
+        ws.write_formula(row, 2, formula, s["formula.count"], "")
+        row += 1
+    ws.merge_range(row, 0, row, 1, "Tỷ lệ đã báo cáo", s["label"])
+    ws.write_formula(row, 2, f"=IFERROR(C{row - 5}/C{row - 4},\"\")", s["formula.percent"], "")
+    row += 2
+    row = _headline_section(ws, s, row, "2. Kết quả thực hiện cả kỳ (Σ thực hiện ÷ Σ chỉ tiêu, không lấy bình quân các tỷ lệ)", widths)
+    top = row
+    headers = ("STT", "Chỉ tiêu", "Đơn vị tính")
+    groups = (("Các đơn vị đã báo cáo", ("Số đơn vị", "Chỉ tiêu", "Thực hiện", "% hoàn thành")),
+              ("Cả nước (tất cả đơn vị)", ("Chỉ tiêu", "% hoàn thành")))
+    _headers(doc, ws, top, headers, groups, widths)
+    row = top + 2
+    for n, code in enumerate(result.plan.indicators):
+        c = 4 + 4 * n
+        item = indicator(code)
+        ws.write(row, 0, n + 1, s["stt"])
+        ws.write(row, 1, item.label, s["label"])
+        ws.set_row(row, row_height(item.label, widths[1]))
+        ws.write(row, 2, item.unit, s["uom"])
+        ref = lambda r, k, c=c: f"'{TOTALS}'!{cell_ref(r, c + k, absolute=True)}"  # noqa: E731 - a local shorthand
+        ws.write_formula(row, 3, f"={ref(reporting_row, 3)}", s["stt"], "")
+        ws.write_formula(row, 4, f"={ref(reporting_row, 0)}", s["formula.count"], "")
+        ws.write_formula(row, 5, f"={ref(reporting_row, 1)}", s["formula.count"], "")
+        ws.write_formula(row, 6, _pct(cell_ref(row, 5), cell_ref(row, 4)), s["formula.percent"], "")
+        ws.write_formula(row, 7, f"={ref(total_row, 0)}", s["formula.count"], "")
+        ws.write_formula(row, 8, _pct(cell_ref(row, 5), cell_ref(row, 7)), s["formula.percent"], "")
+        row += 1
+    for col in (6, 8):
+        doc.completion_colours(ws, top + 2, col, row - 1)
+    ws.merge_range(row, 0, row, 8, "Cả nước: thực hiện của các đơn vị đã báo cáo chia cho chỉ tiêu của tất cả các đơn vị; "
+                   "khi còn đơn vị chưa báo cáo, tỷ lệ này thấp hơn thực tế.", s["note"])
+    row += 1
+    ws.set_h_pagebreaks([row])
+    row = _headline_section(ws, s, row, "3. Các đơn vị có tỷ lệ hoàn thành thấp nhất (cả kỳ)", widths)
+    for col, text in enumerate(("STT", "Chỉ tiêu", "Đơn vị", "", "% hoàn thành")):
+        if col != 3:
+            ws.write(row, col, text, s["header"])
+    ws.merge_range(row, 2, row, 3, "Đơn vị", s["header"])
+    row += 1
+    for n, code in enumerate(result.plan.indicators):
+        c = 4 + 4 * n
+        behind = sorted(((u, f.completion) for i, u in enumerate(result.units)
+                         if (f := u.figure(code, TOTAL)) and f.completion is not None), key=lambda item: (item[1], item[0].code))[:3]
+        for k, (unit, _value) in enumerate(behind or [(None, None)]):
+            ws.write(row, 0, n + 1 if k == 0 else "", s["stt"])
+            ws.write(row, 1, indicator(code).short_label if k == 0 else "", s["label"])
+            ws.merge_range(row, 2, row, 3, unit.name if unit else "Chưa có đơn vị báo cáo", s["label"])
+            if unit:
+                unit_row = TOTALS_FIRST + result.units.index(unit)
+                ws.write_formula(row, 4, f"='{TOTALS}'!{cell_ref(unit_row, c + 2, absolute=True)}", s["formula.percent"], "")
+            else:
+                ws.write_blank(row, 4, None, s["blank.count"])
+            row += 1
+    row += 1
+    row = _headline_section(ws, s, row, "4. Khó khăn, kiến nghị của các đơn vị (Mẫu 02, kỳ báo cáo mới nhất)", widths)
+    noted = [u for u in result.units if u.latest_note()]
+    for col, text in enumerate(("STT", "Đơn vị")):
+        ws.write(row, col, text, s["header"])
+    ws.merge_range(row, 2, row, 8, "Nội dung", s["header"])
+    row += 1
+    for i, unit in enumerate(noted, start=1):
+        note = unit.latest_note()
+        ws.write(row, 0, i, s["stt"])
+        ws.write(row, 1, unit.name, s["label"])
+        ws.merge_range(row, 2, row, 8, note, s["label"])
+        ws.set_row(row, row_height(note, merged_width(widths[2:])))
+        row += 1
+    if not noted:
+        ws.merge_range(row, 0, row, 8, "Chưa đơn vị nào ghi khó khăn, kiến nghị.", s["note"])
+        row += 1
+    ws.print_area(0, 0, row, 8)
+    ws.activate()
+
+
+def _headline_section(ws: Any, s: Any, row: int, text: str, widths: Sequence[float]) -> int:
+    """A bold section heading over the whole width; returns the next row."""
+    ws.merge_range(row, 0, row, len(widths) - 1, text, s["section"])
+    ws.set_row(row, row_height(text, merged_width(widths), 11, True))
+    return row + 1
 
 
 def write_hidden(doc: SummaryBook, result: Consolidation, sources: Mapping[str, Source], generated_at: datetime) -> None:
@@ -342,8 +598,9 @@ def write_summary(result: Consolidation, path: Path, *, force: bool = False, gen
     stamp = generated_at or datetime.now().replace(microsecond=0)
 
     def write(temporary: Path) -> None:
-        doc = SummaryBook(temporary)
+        doc = SummaryBook(temporary, result.plan.document.citation())
         doc.book.set_properties({"title": f"Tổng hợp {result.plan.id}", "author": "BHXH Việt Nam – Ban Quản lý Thu – Sổ, Thẻ", "created": stamp})
+        write_headline(doc, result)
         write_totals(doc, result)
         write_months(doc, result)
         write_tasks(doc, result)

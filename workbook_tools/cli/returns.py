@@ -46,23 +46,12 @@ def _plan_named_by_returns(folder: Path) -> str | None:
 
 
 def _plan_of_return(path: Path) -> str | None:
-    """The plan one returned file names: its document properties, else its `_meta` sheet; None when unreadable."""
-    import zipfile
+    """The plan one returned file names: its document properties, else its `_meta` sheet (Excel's Document
+    Inspector removes the properties); None when the file cannot be read (the check itself reports it)."""
+    from ..read import Return, opened_return
 
-    from ..intake import WORKBOOK, classify
-    from ..read import Return, custom_properties, load_return
-
-    if classify(path).kind != WORKBOOK:
-        return None
-    try:
-        with zipfile.ZipFile(path) as archive:
-            plan = custom_properties(archive).get("plan_id")
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return None  # the check itself reports the file as corrupt
-    if plan:
-        return plan
-    loaded = load_return(Return(path), ())  # Document Inspector removed the properties: `_meta` still says
-    return loaded[1].get("plan_id") if loaded else None
+    with opened_return(Return(path), ("_meta",)) as opened:
+        return (opened.props.get("plan_id") or opened.meta.get("plan_id")) if opened else None
 
 
 def _read_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | None, plan_id: str | None,

@@ -1,0 +1,472 @@
+"""The cells of an .xlsx package, read sparsely by reference: no grid, whatever the declared size.
+
+A sheet's XML is inflated once (with a size limit) and split into `reference → cell XML` in one
+regular-expression pass run by the C engine; a cell becomes a Python value only when asked for.
+Values follow python-calamine's conventions (str, float, bool, date/datetime/time/timedelta,
+"" for an empty or error cell) so every caller sees what a calamine grid would show, and the
+same pass tells formulas and Excel errors apart. A value typed at XFD1048576 costs one entry.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from pathlib import PurePosixPath
+from typing import Any
+
+from .spec import col_letter
+
+MAX_PART = 32 * 1024 * 1024
+_ROW_CELLS = re.compile(rb'<c r="([A-Z]{1,3})[0-9]+"')
+_VALUE = re.compile(rb"<v(?:\s[^>]*)?>([^<]*)</v>")
+_FORMULA = re.compile(rb"<f(?:\s[^>]*)?(?:/>|>(.*?)</f>)", re.S)
+_TEXT = re.compile(rb"<t(?:\s[^>]*)?>([^<]*)</t>")
+_PHONETIC = re.compile(rb"<rPh\b.*?</rPh>", re.S)
+_STRING_ITEM = re.compile(rb"<(?:\w+:)?si>(.*?)</(?:\w+:)?si>|<(?:\w+:)?si\s*/>", re.S)
+_LETTERS: dict[int, bytes] = {}
+_COLUMNS: dict[bytes, int] = {}
+_TEXTS: dict[bytes, str] = {}
+_PARTS: dict[tuple[bytes, bytes], tuple[dict[str, str], bool]] = {}
+_ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);")
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+_REF = re.compile(r"^([A-Z]+)([0-9]+)$")
+_SHEET = re.compile(r"<(?:\w+:)?sheet\b([^>]*?)/?>")
+_REL = re.compile(r"<(?:\w+:)?Relationship\b([^>]*?)/?>")
+_XML_ATTR = re.compile(r'([\w:]+)="([^"]*)"')
+_NUMFMT = re.compile(r"<(?:\w+:)?numFmt\b([^>]*?)/?>")
+_CELL_XFS = re.compile(r"<(?:\w+:)?cellXfs\b.*?</(?:\w+:)?cellXfs>", re.S)
+_XF = re.compile(r"<(?:\w+:)?xf\b([^>]*?)/?>")
+_DATE_IDS = frozenset(range(14, 23)) | {45, 47} | frozenset(range(27, 37)) | frozenset(range(50, 59))
+_DURATION_IDS = frozenset({46})
+DATE, DURATION = "date", "duration"
+_STYLE_CACHE: dict[bytes, dict[int, str]] = {}
+
+
+class PartTooLarge(ValueError):
+    """A part inflates beyond what any returned workbook holds (a zip bomb or a wrong file)."""
+
+
+def unescape(text: str) -> str:
+    """XML character and entity references to characters."""
+    if "&" not in text:
+        return text
+    return _ENTITY.sub(_entity, text)
+
+
+def _entity(match: re.Match[str]) -> str:
+    name = match.group(1)
+    if name[0] == "#":
+        return chr(int(name[2:], 16) if name[1] in "xX" else int(name[1:]))
+    return _ENTITIES[name]
+
+
+def _attrs(text: str) -> dict[str, str]:
+    """Attributes of one start tag (namespace prefixes dropped, r:id kept as 'r:id')."""
+    return {k: unescape(v) for k, v in _XML_ATTR.findall(text)}
+
+
+def ref_to_rc(ref: str) -> tuple[int, int]:
+    """'E12' → (11, 4)."""
+    match = _REF.match(ref)
+    if not match:
+        raise ValueError(ref)
+    col = 0
+    for ch in match.group(1):
+        col = col * 26 + ord(ch) - 64
+    return int(match.group(2)) - 1, col - 1
+
+
+def _rich_text(body: bytes) -> str:
+    """Text of an <si> or <is> body: its runs joined, phonetic hints left out (memoised: keys repeat)."""
+    text = _TEXTS.get(body)
+    if text is None:
+        if len(_TEXTS) > 50_000:
+            _TEXTS.clear()
+        text = _TEXTS[body] = _runs_text(body)
+    return text
+
+
+def _column(letters: bytes) -> int:
+    """b'AB' → 27."""
+    found = _COLUMNS.get(letters)
+    if found is None:
+        found = 0
+        for ch in letters:
+            found = found * 26 + ch - 64
+        found = _COLUMNS[letters] = found - 1
+    return found
+
+
+def _runs_text(body: bytes) -> str:
+    """Text of an <si> or <is> body, decoded."""
+    if body[:4] == b"<is>":
+        body = body[4:]
+    if body[:3] == b"<t>" and body.find(b"<", 3) == len(body) - 4:
+        text = body[3:-4]
+    else:
+        if b"<rPh" in body:
+            body = _PHONETIC.sub(b"", body)
+        text = b"".join(_TEXT.findall(body))
+    return unescape(text.decode("utf-8"))
+
+
+def _ref(r: int, c: int) -> bytes:
+    """(11, 4) → b'E12'."""
+    letters = _LETTERS.get(c)
+    if letters is None:
+        letters = _LETTERS[c] = col_letter(c).encode()
+    return letters + str(r + 1).encode()
+
+
+def date_kind(code: str) -> str:
+    """DATE, DURATION or '' for a number format code, as calamine decides it."""
+    kind, i, text = "", 0, code
+    while i < len(text):
+        ch = text[i]
+        if ch == '"':
+            end = text.find('"', i + 1)
+            i = len(text) if end < 0 else end + 1
+            continue
+        if ch in "\\_*":
+            i += 2
+            continue
+        if ch == "[":
+            end = text.find("]", i)
+            inner = text[i + 1:end if end > 0 else len(text)].lower()
+            if inner and set(inner) <= {"h"} | {"m"} | {"s"} and len(set(inner)) == 1:
+                return DURATION
+            i = len(text) if end < 0 else end + 1
+            continue
+        if ch == ";":
+            break
+        if ch.lower() in "dmyhs":
+            kind = DATE
+        i += 1
+    return kind
+
+
+def _date_styles(styles: bytes) -> dict[int, str]:
+    """Cell style index → DATE/DURATION for styles whose number format shows a date or time."""
+    cached = _STYLE_CACHE.get(styles)
+    if cached is not None:
+        return cached
+    text = styles.decode("utf-8", "replace")
+    custom = {}
+    for found in _NUMFMT.findall(text):
+        attrs = _attrs(found)
+        if attrs.get("numFmtId", "").isdigit():
+            custom[int(attrs["numFmtId"])] = date_kind(attrs.get("formatCode", ""))
+    kinds: dict[int, str] = {}
+    section = _CELL_XFS.search(text)
+    for number, found in enumerate(_XF.findall(section.group(0)) if section else []):
+        fmt = _attrs(found).get("numFmtId", "0")
+        fmt_id = int(fmt) if fmt.isdigit() else 0
+        kind = custom.get(fmt_id) if fmt_id in custom else (
+            DATE if fmt_id in _DATE_IDS else DURATION if fmt_id in _DURATION_IDS else "")
+        if kind:
+            kinds[number] = kind
+    if len(_STYLE_CACHE) > 64:
+        _STYLE_CACHE.clear()
+    _STYLE_CACHE[styles] = kinds
+    return kinds
+
+
+def excel_date(serial: float, kind: str, date1904: bool) -> date | datetime | time | timedelta:
+    """A date-formatted number as python-calamine shows it."""
+    if kind == DURATION:
+        return timedelta(days=serial)
+    if serial < 1.0:
+        micros = round((serial % 1.0) * 86_400_000) * 1000
+        return (datetime.min + timedelta(microseconds=micros)).time()
+    epoch = datetime(1904, 1, 1) if date1904 else datetime(1899, 12, 30) if serial >= 60 else datetime(1899, 12, 31)
+    if float(serial).is_integer():
+        return (epoch + timedelta(days=int(serial))).date()
+    return epoch + timedelta(milliseconds=round(serial * 86_400_000))
+
+
+class Package:
+    """One opened .xlsx package: its sheets, shared strings and styles, each read at most once."""
+
+    def __init__(self, archive: zipfile.ZipFile, content: bytes = b"") -> None:
+        self.archive = archive
+        self.content = content
+        self._strings: list[str | None] | None = None
+        self._string_bodies: list[bytes] = []
+        self._string_text = b""
+        self.decoded: dict[tuple[bytes, bytes], tuple[Any, tuple[str, str] | None]] = {}
+        self._styles: dict[int, str] | None = None
+        self.date1904 = False
+
+    def read(self, name: str) -> bytes:
+        """One part, inflated at most to MAX_PART bytes (its CRC checked)."""
+        info = self.archive.getinfo(name)
+        data = self._inflate(info) if self.content else None
+        if data is None:
+            with self.archive.open(info) as handle:
+                data = handle.read(MAX_PART + 1)
+        if len(data) > MAX_PART:
+            raise PartTooLarge(name)
+        return data
+
+    def _inflate(self, info: zipfile.ZipInfo) -> bytes | None:
+        """A stored or deflated part straight from the file's bytes (zipfile's own reader costs more
+        than the inflating); None for anything unusual, left to zipfile."""
+        start = info.header_offset
+        header = self.content[start:start + 30]
+        if len(header) < 30 or header[:4] != b"PK\x03\x04" or info.flag_bits & 1:
+            return None
+        name_length, extra_length = struct.unpack("<HH", header[26:30])
+        start += 30 + name_length + extra_length
+        raw = self.content[start:start + info.compress_size]
+        if info.compress_type == zipfile.ZIP_STORED:
+            data = raw
+        elif info.compress_type == zipfile.ZIP_DEFLATED:
+            data = zlib.decompressobj(-15).decompress(raw, MAX_PART + 1)
+        else:
+            return None
+        if len(data) <= MAX_PART and zlib.crc32(data) != info.CRC:
+            raise zipfile.BadZipFile(f"bad CRC in {info.filename}")
+        return data
+
+    def has(self, name: str) -> bool:
+        """True when the package holds this part."""
+        try:
+            self.archive.getinfo(name)
+        except KeyError:
+            return False
+        return True
+
+    def sheet_parts(self) -> dict[str, str]:
+        """Sheet name → path of its XML part, in workbook order (memoised: most books are alike)."""
+        key = self.read("xl/workbook.xml"), self.read("xl/_rels/workbook.xml.rels")
+        if key not in _PARTS:
+            if len(_PARTS) > 256:
+                _PARTS.clear()
+            _PARTS[key] = _sheet_parts(*key)
+        parts, self.date1904 = _PARTS[key]
+        return dict(parts)
+
+    def _load_strings(self) -> list[str | None]:
+        """Split the shared strings part into its entries (decoded later, one by one)."""
+        if self._strings is None:
+            name = "xl/sharedStrings.xml"
+            self._string_text = self.read(name) if self.has(name) else b""
+            self._string_bodies = _STRING_ITEM.findall(self._string_text)
+            self._strings = [None] * len(self._string_bodies)
+        return self._strings
+
+    def shared_string(self, index: int) -> str:
+        """One shared string, decoded the first time it is asked for."""
+        strings = self._load_strings()
+        found = strings[index]
+        if found is None:
+            found = strings[index] = _rich_text(self._string_bodies[index])
+        return found
+
+    def strings_contain(self, text: bytes) -> bool:
+        """True when some shared string contains `text` (lets a sheet without it be skipped)."""
+        self._load_strings()
+        return text in self._string_text
+
+    def date_style(self, style: int) -> str:
+        """DATE/DURATION when the cell style shows numbers as dates or times."""
+        if self._styles is None:
+            name = "xl/styles.xml"
+            self._styles = _date_styles(self.read(name)) if self.has(name) else {}
+        return self._styles.get(style, "")
+
+    def sheet(self, part: str) -> SheetCells:
+        """The cells of one worksheet part."""
+        return SheetCells(self, self.read(part))
+
+
+_ABSENT: tuple[Any, None] = ("", None)
+
+
+class SheetCells:
+    """A worksheet's cells by reference; a cell's value and formula are decoded when first asked for."""
+
+    def __init__(self, package: Package, xml: bytes) -> None:
+        self.package = package
+        self.xml = xml
+        found = _rows_by_reference(xml)
+        self.rows = found if found is not None else _rows_without_references(xml.decode("utf-8"))
+        self._cells: dict[tuple[int, int], tuple[Any, tuple[str, str] | None]] = {}
+
+    def general(self) -> SheetCells | None:
+        """The same sheet read with implied positions, when some cell carries no reference."""
+        if self.xml.count(b'<c r="') == len(re.findall(rb"<(?:\w+:)?c[\s>/]", self.xml)):
+            return None
+        again = SheetCells(self.package, b"")
+        again.rows = _rows_without_references(self.xml.decode("utf-8"))
+        return again
+
+    def _cell(self, r: int, c: int) -> tuple[Any, tuple[str, str] | None]:
+        """(value, fact) of a cell, decoded once; ('', None) when it is absent."""
+        found = self._cells.get((r, c))
+        if found is not None:
+            return found
+        piece = self.rows.get(r)
+        found = _ABSENT
+        if piece is not None:
+            tag = b'<c r="%b%d"' % (_ref(0, c)[:-1], r + 1)
+            start = piece.find(tag)
+            if start >= 0:
+                start += len(tag)
+                end = piece.find(b">", start)
+                if piece[end - 1] == 47:  # "/": an empty cell
+                    attrs, body = piece[start:end - 1], b""
+                else:
+                    attrs, body = piece[start:end], piece[end + 1:piece.find(b"</c>", end)]
+                same = self.package.decoded.get((attrs, body))
+                if same is None:
+                    same = self.package.decoded[(attrs, body)] = self._decode(attrs, body)
+                found = same
+        self._cells[(r, c)] = found
+        return found
+
+    def value(self, r: int, c: int) -> Any:
+        """The value at a 0-based position, as calamine shows it ('' when empty or absent)."""
+        return self._cell(r, c)[0]
+
+    def fact(self, r: int, c: int) -> tuple[str, str] | None:
+        """('formula', '=…') or ('error', '#DIV/0!') for such a cell, None otherwise."""
+        return self._cell(r, c)[1]
+
+    def _decode(self, attrs: bytes, body: bytes) -> tuple[Any, tuple[str, str] | None]:
+        at = attrs.find(b' t="')
+        kind = attrs[at + 4:attrs.find(b'"', at + 4)] if at >= 0 else b"n"
+        fact = None
+        if b"<f" in body:
+            formula = _FORMULA.search(body)
+            if formula is not None:
+                fact = "formula", "=" + unescape((formula.group(1) or b"").decode("utf-8"))
+        if kind == b"inlineStr":
+            start, end = body.find(b"<is>"), body.rfind(b"</is>")
+            return (_rich_text(body[start + 4:end]) if start >= 0 else ""), fact
+        if body[:3] == b"<v>":
+            raw: bytes | None = body[3:body.find(b"</v>")]
+        else:
+            found = _VALUE.search(body) if b"<v" in body else None
+            raw = found.group(1) if found else None
+        if kind == b"e":
+            return "", fact or ("error", raw.decode("utf-8") if raw is not None else "#ERROR")
+        if not raw or not raw.strip():
+            return "", fact
+        if kind == b"s":
+            try:
+                return self.package.shared_string(int(raw)), fact
+            except (ValueError, IndexError):
+                return "", fact
+        if kind in (b"str", b"d"):
+            return unescape(raw.decode("utf-8")), fact
+        if kind == b"b":
+            return raw.strip() != b"0", fact
+        number = float(raw)
+        at = attrs.find(b' s="')
+        if at < 0:
+            return number, fact
+        style = attrs[at + 4:attrs.find(b'"', at + 4)]
+        kind_ = self.package.date_style(int(style)) if style.isdigit() else ""
+        return (excel_date(number, kind_, self.package.date1904) if kind_ else number), fact
+
+    def facts(self) -> Iterator[tuple[tuple[int, int], tuple[str, str]]]:
+        """Every formula and error cell of the sheet."""
+        for r in list(self.rows):
+            for c, _value in self._written(r):
+                fact = self.fact(r, c)
+                if fact is not None:
+                    yield (r, c), fact
+
+    def _written(self, r: int) -> list[tuple[int, Any]]:
+        """(column, value) of every cell written in one row, left to right."""
+        piece = self.rows.get(r)
+        if piece is None:
+            return []
+        return [(c, self.value(r, c)) for c in dict.fromkeys(map(_column, _ROW_CELLS.findall(piece)))]
+
+    def column(self, c: int) -> list[tuple[int, Any]]:
+        """(row, value) of the non-empty cells of one column, top to bottom."""
+        found = []
+        for r in self.rows:
+            value = self.value(r, c)
+            if value != "":
+                found.append((r, value))
+        return found
+
+    def row(self, r: int) -> list[tuple[int, Any]]:
+        """(column, value) of the non-empty cells of one row, left to right."""
+        return [(c, value) for c, value in self._written(r) if value != ""]
+
+    def find_mark(self, mark: str, limit: int = 50) -> tuple[int, int, str] | None:
+        """Where a text starting with `mark` is, searched row by row in the top-left corner."""
+        first = self.value(0, 0)
+        if isinstance(first, str) and first.startswith(mark):
+            return 0, 0, first[len(mark):].strip()
+        for r in sorted(r for r in self.rows if r < limit):
+            for c, value in self.row(r):
+                if c < limit and isinstance(value, str) and value.startswith(mark):
+                    return r, c, value[len(mark):].strip()
+        return None
+
+
+def _rows_by_reference(xml: bytes) -> dict[int, bytes] | None:
+    """Row number → the row's XML, when rows carry their reference (every writer we know does).
+
+    Cells are then found by their own reference; a sheet whose cells do not carry one shows no
+    key mark this way, and `SheetCells.general` reads it again with implied positions.
+    """
+    rows: dict[int, bytes] = {}
+    for piece in xml.split(b"<row ")[1:]:
+        if piece[:3] != b'r="':
+            return None
+        number = piece[3:piece.find(b'"', 3)]
+        if not number.isdigit():
+            return None
+        r = int(number) - 1
+        rows[r] = rows[r] + piece if r in rows else piece
+    return rows
+
+
+def _rows_without_references(xml: str) -> dict[int, bytes]:
+    """Rows of a sheet written without `r` attributes or with prefixed tags, positions implied."""
+    rows: dict[int, bytes] = {}
+    row, col = -1, -1
+    token = re.compile(r"<(?:\w+:)?row\b([^>]*?)(/?)>|<(\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+    for match in token.finditer(xml):
+        if match.group(4) is None and match.group(1) is not None:
+            attrs = _attrs(match.group(1))
+            row = int(attrs["r"]) - 1 if attrs.get("r", "").isdigit() else row + 1
+            col = -1
+            continue
+        attrs_text, body, prefix = match.group(4), match.group(5), match.group(3) or ""
+        ref = _attrs(attrs_text).get("r", "")
+        if _REF.match(ref):
+            row, col = ref_to_rc(ref)
+        else:
+            col += 1
+            ref = f"{col_letter(col)}{row + 1}"
+        if prefix:
+            body = re.sub(rf"<(/?){re.escape(prefix)}", r"<\1", body or "")
+        attrs_text = re.sub(r'\sr="[^"]*"', "", attrs_text)
+        cell = f'<c r="{ref}"' + (f"{attrs_text}/>" if body is None else f"{attrs_text}>{body}</c>")
+        rows[row] = rows.get(row, b"") + cell.encode()
+    return rows
+
+
+def _sheet_parts(book_xml: bytes, rels_xml: bytes) -> tuple[dict[str, str], bool]:
+    """Sheet parts and the 1904 date system flag, from workbook.xml and its relationships."""
+    book, rels = book_xml.decode("utf-8"), rels_xml.decode("utf-8")
+    date1904 = re.search(r'date1904="(1|true)"', book) is not None
+    targets = {a.get("Id"): a.get("Target", "") for a in map(_attrs, _REL.findall(rels))}
+    parts = {}
+    for attrs in map(_attrs, _SHEET.findall(book)):
+        rel = next((v for k, v in attrs.items() if k.endswith(":id")), "")
+        target = targets.get(rel, "")
+        path = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+        parts[attrs.get("name", "")] = path
+    return parts, date1904

@@ -17,7 +17,7 @@ from .daily_form import PLAN_END, TARGET_ROW, WEEKDAYS, Campaign, day_key
 from .held import is_ours
 from .outputs import write_json, write_output
 from .indicators import indicator
-from .intake import open_book
+from .intake import calamine_book
 from .render import PlainFormulas
 from .spec import KEY_MARK, cell_ref, col_letter
 from .summary import STATUS_VI, SummaryBook
@@ -380,7 +380,7 @@ def load_held_days(path: Path) -> tuple[dict[tuple[date, str], UnitDay], Campaig
     """The days a previous run kept, the campaign and the plan (nothing when there is no previous workbook)."""
     if not path.exists() or not is_ours(path, DAILY_KIND):
         return {}, None, None
-    book = open_book(path)
+    book = calamine_book(path)
     try:
         rows = book.get_sheet_by_name(HELD_SHEET).to_python()
         meta = {str(r[0]): r[1] for r in book.get_sheet_by_name(META_SHEET).to_python() if r and r[0]}

@@ -13,7 +13,7 @@ from typing import Any
 
 from .consolidate import Source
 from .errors import HeldStateError
-from .intake import open_book
+from .intake import calamine_book
 from .read import custom_properties
 from .values import parse_date
 
@@ -37,7 +37,7 @@ def load_held(path: Path) -> dict[str, Source]:
     """The figures a previous consolidation kept (empty when there is no previous summary)."""
     if not path.exists() or not is_ours(path):
         return {}
-    book = open_book(path)
+    book = calamine_book(path)
     try:
         if DATA_SHEET not in book.sheet_names:
             if META_SHEET in book.sheet_names:  # written by consolidate, so `_data` was there and has been deleted

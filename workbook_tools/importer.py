@@ -113,9 +113,9 @@ def decode_text(path: Path) -> str:
 
 def _workbook_grid(path: Path) -> list[list[Any]]:
     """The first sheet of a workbook, merged cells spread over their range."""
-    from .intake import open_book
+    from .intake import calamine_book
 
-    book = open_book(path)
+    book = calamine_book(path)
     try:
         sheet = book.get_sheet_by_index(0)
         grid = [list(row) for row in sheet.to_python(skip_empty_area=False)]

@@ -87,7 +87,7 @@ def shown_name(path: Path) -> str:
     return os.fsencode(path.name).decode("utf-8", "replace")
 
 
-def open_book(path: Path) -> Any:
+def calamine_book(path: Path) -> Any:
     """The python-calamine workbook of path, also when its name is not UTF-8 (calamine opens only UTF-8 names itself)."""
     from python_calamine import CalamineWorkbook
 

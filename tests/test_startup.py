@@ -42,4 +42,4 @@ def test_help_still_lists_every_command():
 
 def test_consolidate_loads_the_writer_when_it_runs(tmp_path):
     loaded, _output = modules_loaded_by("consolidate", str(tmp_path), "--plan", "2800-2021", "--out", str(tmp_path / "national.xlsx"))
-    assert {"xlsxwriter", "python_calamine"} <= loaded
+    assert "xlsxwriter" in loaded  # returns are read by cells.py, calamine only for a held national workbook

@@ -11,8 +11,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from python_calamine import CalamineWorkbook
-
 from . import __version__
 from .daily import LATE, ON_TIME, REPORTED, TIMELINESS_RULE, UNKNOWN, DailyConsolidation, UnitDay
 from .daily_form import PLAN_END, TARGET_ROW, WEEKDAYS, Campaign, daily_header_footer, day_key
@@ -20,6 +18,7 @@ from .daily_print import LINE_PT, SCALE, column_breaks, row_height, wrapped_line
 from .held import is_ours
 from .outputs import write_json, write_output
 from .indicators import indicator
+from .intake import calamine_book
 from .render import BASE, FONT, PlainFormulas, escape_header
 from .spec import KEY_MARK, cell_ref, col_letter
 from .summary import STATUS_VI, SummaryBook
@@ -442,7 +441,7 @@ def load_held_days(path: Path) -> tuple[dict[tuple[date, str], UnitDay], Campaig
     """The days a previous run kept, the campaign and the plan (nothing when there is no previous workbook)."""
     if not path.exists() or not is_ours(path, DAILY_KIND):
         return {}, None, None
-    book = CalamineWorkbook.from_path(str(path))
+    book = calamine_book(path)
     try:
         rows = book.get_sheet_by_name(HELD_SHEET).to_python()
         meta = {str(r[0]): r[1] for r in book.get_sheet_by_name(META_SHEET).to_python() if r and r[0]}

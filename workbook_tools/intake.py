@@ -6,9 +6,11 @@ Looks at names and the first bytes only; nothing is opened for writing, nothing 
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 WORKBOOK = "workbook"
 LOCK_FILE = "lock_file"
@@ -78,3 +80,20 @@ def candidate_files(folder: Path) -> list[Path]:
         p for p in folder.iterdir()
         if p.is_file() and not p.name.startswith(".") and p.name != "manifest.json"
     )
+
+
+def shown_name(path: Path) -> str:
+    """The file's name as text that can be printed and written anywhere: bytes that are not UTF-8 (a name from a Windows zip) show as �."""
+    return os.fsencode(path.name).decode("utf-8", "replace")
+
+
+def calamine_book(path: Path) -> Any:
+    """The python-calamine workbook of path, also when its name is not UTF-8 (calamine opens only UTF-8 names itself)."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        with path.open("rb") as handle:
+            return CalamineWorkbook.from_filelike(handle)
+    return CalamineWorkbook.from_path(str(path))

@@ -356,7 +356,7 @@ def _iso_date(value: Any) -> Any:
 def is_our_json(path: Path) -> bool:
     """A JSON object this tool wrote (it carries the tool marker)."""
     try:
-        with path.open(encoding="utf-8") as handle:
+        with path.open(encoding="utf-8-sig") as handle:  # also after a save in Notepad (BOM)
             payload = json.load(handle)
     except (OSError, ValueError):
         return False

@@ -199,7 +199,7 @@ def _print_check(data: PlanTargets) -> None:
 @click.pass_obj
 def targets_import(obj: dict[str, Any], file: Path, plan_id: str, structure_key: str, kind: str | None, document: str,
                    year: int | None, columns: str, dry_run: bool, force: bool) -> None:
-    """Import a plan from an official appendix (.xlsx or .csv) into the user data folder."""
+    """Import a plan from an official appendix (.xlsx, .ods or .csv) into the user data folder."""
     from ..datafiles import writable_data_dir
     from ..importer import import_appendix, store_plan
 
@@ -238,7 +238,8 @@ def targets_split(obj: dict[str, Any], plan_id: str, unit_text: str, shares_file
     check_plan_free(split.plan.id, writable_data_dir(), force=force)
     store_structure(writable_data_dir(), key, f"Các huyện của {unit.name}", shares, unit.name, force=force)
     path = store_plan(split, writable_data_dir(), data.plan.document.citation(), force=force)
-    click.echo(f"split {plan_id} for {province} {unit.name} over {len(shares)} districts: plan {split.plan.id} (structure {key}), stored {path}")
+    click.echo(f"Đã chia chỉ tiêu kế hoạch {plan_id} của {province} {unit.name} cho {len(shares)} huyện: kế hoạch {split.plan.id} "
+               f"(cơ cấu {key}), lưu ở {path}")
     _print_check(split)
 
 

@@ -61,7 +61,7 @@ def _read_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | None, 
         raise ToolError(f"Không thấy thư mục báo cáo {folder} (hoặc đó không phải thư mục): hãy kiểm tra đường dẫn.")
     data, manifest = _plan_of_folder(obj, folder, manifest_path, plan_id)
     files = [p for p in folder.iterdir() if p.is_file()]
-    with click.progressbar(length=len(files), label="Reading returns", file=sys.stderr) as bar:
+    with click.progressbar(length=len(files), label="Đọc báo cáo", file=sys.stderr) as bar:
         return check_folder(folder, data, manifest=manifest, progress=lambda _r: bar.update(1), replace=replace, as_of=as_of)
 
 
@@ -109,9 +109,9 @@ def check_command(obj: dict[str, Any], returns_dir: Path, manifest_path: Path | 
     statuses = {u: report.status(u) for u in report.units}
     counts = {s: sum(1 for v in statuses.values() if v == s) for s in (ACCEPTED, REJECTED, MISSING)}
     click.echo(
-        f"{len(report.returns)} file(s) read for {report.data.plan.id}: {counts[ACCEPTED]} unit(s) accepted, "
-        f"{counts[REJECTED]} rejected, {counts[MISSING]} missing; "
-        f"{sum(p.is_error for p in problems)} error(s), {sum(not p.is_error for p in problems)} warning(s)"
+        f"Đã đọc {len(report.returns)} tệp của kế hoạch {report.data.plan.id}: {counts[ACCEPTED]} đơn vị được chấp nhận, "
+        f"{counts[REJECTED]} bị từ chối, {counts[MISSING]} chưa nộp; "
+        f"{sum(p.is_error for p in problems)} lỗi, {sum(not p.is_error for p in problems)} cảnh báo"
     )
     if json_path:
         payload = {"plan": report.data.plan.id, "units": [{"code": u, "status": s} for u, s in statuses.items()], "problems": [p.as_dict() for p in problems]}
@@ -176,8 +176,8 @@ def consolidate_command(
         click.echo(notice)
     accepted, rejected, missing = (result.count(s) for s in (ACCEPTED, REJECTED, MISSING))
     click.echo(
-        f"Wrote {out_path}: {accepted} unit(s) accepted, {rejected} rejected, {missing} missing; "
-        f"{sum(p.is_error for p in result.problems)} error(s), {sum(not p.is_error for p in result.problems)} warning(s)"
+        f"Đã ghi {out_path}: {accepted} đơn vị được chấp nhận, {rejected} bị từ chối, {missing} chưa nộp; "
+        f"{sum(p.is_error for p in result.problems)} lỗi, {sum(not p.is_error for p in result.problems)} cảnh báo"
     )
     if rejected or missing:
         sys.exit(1)

@@ -40,13 +40,13 @@ def generate_command(
     names = resolver(data.plan.structure)
     units = select_units(data, [names.resolve_code_or_name(t) for t in unit_texts] or None)
     options = GenerateOptions(profile=profile, password=password, force=force)
-    with click.progressbar(length=len(units), label="Generating", file=sys.stderr) as bar:
+    with click.progressbar(length=len(units), label="Tạo sổ", file=sys.stderr) as bar:
         files = generate(data, out_dir, units, options, baseline=baseline, progress=lambda _f: bar.update(1))
     if as_json:
         click.echo((out_dir / "manifest.json").read_text(encoding="utf-8"), nl=False)
         return
     elapsed = time.perf_counter() - started
-    click.echo(f"Wrote {len(files)} workbook(s) for {data.plan.id} to {out_dir} (manifest.json) in {elapsed:.1f} s")
+    click.echo(f"Đã tạo {len(files)} sổ của kế hoạch {data.plan.id} trong {out_dir} (kèm manifest.json), {elapsed:.1f} giây")
 
 
 def _previous_targets(obj: dict[str, Any], data: PlanTargets) -> PlanTargets | None:
@@ -74,7 +74,7 @@ def generate_national_command(obj: dict[str, Any], plan_id: str, out_path: Path,
     data = load_plan(plan_id, obj["dirs"])
     settings = {"plan": data.plan.id, "returns_dir": returns_dir, "out_dir": workbooks_dir, "action": ACTION_CONSOLIDATE}
     write_national_workbook(data.plan.id, out_path, settings, force=force)
-    click.echo(f"Wrote {out_path} for {data.plan.id}: fill the Cấu hình sheet, then click BHXH › Thực hiện in Excel")
+    click.echo(f"Đã ghi {out_path} cho kế hoạch {data.plan.id}: điền sheet Cấu hình, rồi bấm một nút của thẻ BHXH trong Excel (Tổng hợp, Kiểm tra, Tạo sổ, Kỳ tiếp theo, Báo cáo ngày)")
 
 
 @main.command("next-period")
@@ -102,12 +102,13 @@ def next_period_command(obj: dict[str, Any], source: str, plan_id: str, out_dir:
     units = select_units(data, [names.resolve_code_or_name(t) for t in unit_texts] or None)
     options = GenerateOptions(profile=profile, password=password, force=force)
     baseline = rollover.baseline or _previous_targets(obj, data)
-    with click.progressbar(length=len(units), label="Generating", file=sys.stderr) as bar:
+    with click.progressbar(length=len(units), label="Tạo sổ", file=sys.stderr) as bar:
         files = generate(data, out_dir, units, options, baseline=baseline, histories=rollover.histories,
                          progress=lambda _f: bar.update(1))
     if not rollover.histories:
-        click.echo(f"Wrote {len(files)} workbook(s) for {data.plan.id} to {out_dir} with its own targets; nothing carried from {rollover.old.plan.id}")
+        click.echo(f"Đã tạo {len(files)} sổ của kế hoạch {data.plan.id} trong {out_dir} với chỉ tiêu của chính kế hoạch này; không mang số liệu nào từ {rollover.old.plan.id}")
         return
-    what = "achieved figures" if rollover.achieved else "targets (no achieved figures in a plan id)"
-    how = "carried as year-to-date" if rollover.relation == CONTINUES else "shown as last year's"
-    click.echo(f"Wrote {len(files)} workbook(s) for {data.plan.id} to {out_dir}; {rollover.old.plan.id}'s {what} {how} for {len(rollover.histories)} unit(s)")
+    what = "số thực hiện" if rollover.achieved else "chỉ tiêu (nguồn là mã kế hoạch, không có số thực hiện)"
+    how = "mang sang làm số lũy kế từ đầu năm" if rollover.relation == CONTINUES else "ghi làm số của năm trước"
+    click.echo(f"Đã tạo {len(files)} sổ của kế hoạch {data.plan.id} trong {out_dir}; {what} của {rollover.old.plan.id} được {how} "
+               f"cho {len(rollover.histories)} đơn vị")

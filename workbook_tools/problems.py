@@ -54,6 +54,8 @@ CATALOGUE: dict[str, tuple[str, bool, str]] = {
     "daily_time_missing": (WARNING, False, "Chưa nhập giờ gửi báo cáo ngày {found}; không xác định được đúng hạn (trước 16:00) hay không."),
     "daily_time_invalid": (ERROR, False, "Giờ gửi «{found}» không hợp lệ; nhập dạng giờ:phút (ví dụ 15:30)."),
     "daily_level_dropped": (WARNING, False, "Số lũy kế ({found}) thấp hơn ngày báo cáo trước ({expected}); số lũy kế không thể giảm, đề nghị kiểm tra lại."),
+    "daily_other_campaign": (ERROR, True, "Sổ báo cáo ngày của đợt {found}, không phải đợt {expected} đang tổng hợp; sổ này không được dùng. Đơn vị nhập số liệu vào đúng sổ của đợt {expected} rồi gửi lại."),
+    "daily_row_repeated": (WARNING, False, "Dòng ngày {found} giống hệt dòng ngày {expected} (cùng giờ gửi, cùng mọi số lũy kế): có thể dòng đã được sao chép; số liệu vẫn được dùng, đề nghị kiểm tra lại số liệu ngày {found}."),
     "daily_corrected": (WARNING, True, "Số liệu ngày {found} đã được đơn vị sửa lại; dùng số mới ({expected})."),
     "duplicate_conflict": (ERROR, True, "Có nhiều sổ cùng nhận là của đơn vị này, số liệu khác nhau, {found} (các sổ: {expected}); không biết sổ nào đúng nên chưa dùng sổ nào. Xác định sổ đúng rồi tổng hợp lại với tuỳ chọn --replace TÊN_TỆP, hoặc bỏ sổ sai khỏi thư mục."),
     "set_aside": (WARNING, True, "Đơn vị gửi nhiều sổ; theo chỉ định của người tổng hợp (--replace), dùng sổ {expected}, bỏ qua sổ này."),

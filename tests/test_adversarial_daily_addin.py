@@ -294,3 +294,39 @@ def test_a_second_run_while_the_daily_button_works_is_refused_and_no_day_is_lost
     assert [(d["day"], d["national"]["bhxh_bb"]) for d in payload["days"]] == [
         ("2021-12-01", 101 + 201), ("2021-12-02", 102 + 202), ("2021-12-03", 102 + 202 + 480)]
     assert date.fromisoformat(payload["day"]) == date(2021, 12, 3)
+
+
+# next-period across the 63 → 34 reorganisation.
+
+
+def test_next_period_onto_the_34_never_passes_a_partial_sum_for_a_merged_unit(tmp_path):
+    from .test_next_period import _appendix_34
+    from .workbooks import computed, fill
+
+    runner = CliRunner()
+    units = ("01", "74", "79")  # 79 on the 34 = 79 + 74 + 77 on the 63; Bà Rịa–Vũng Tàu (77) never reported
+    args = ["generate", "--plan", "1813-2024", "--out", str(tmp_path / "so")] + [a for u in units for a in ("--unit", u)]
+    assert runner.invoke(main, args, catch_exceptions=False).exit_code == 0
+    returns = tmp_path / "thu-ve"
+    returns.mkdir()
+    for n, source in enumerate(sorted((tmp_path / "so").glob("*.xlsx"))):
+        values = {("mau01", "round_date", "uom"): date(2024, 12, 20)}
+        values.update({("mau01", code, f"actual:2024-{m:02d}"): 1000 * (n + 1) + m for code in ("bhxh_bb", "bhyt") for m in range(1, 13)})
+        fill(source, values, returns / source.name)
+    national = tmp_path / "tong-hop-2024.xlsx"
+    assert runner.invoke(main, ["consolidate", str(returns), "--out", str(national)], catch_exceptions=False).exit_code == 1
+    _appendix_34(tmp_path / "pl.xlsx")
+    data = ["--data-dir", str(tmp_path / "d")]
+    imported = runner.invoke(main, [*data, "targets", "import", str(tmp_path / "pl.xlsx"), "--plan", "2025-34", "--structure", "34",
+                                    "--year", "2025", "--kind", "stock", "--document", "Kế hoạch 100/KH-BHXH ngày 05/01/2025"])
+    assert imported.exit_code == 0, imported.output
+    before = national.read_bytes()
+    result = runner.invoke(main, [*data, "next-period", "--from", str(national), "--plan", "2025-34", "--out", str(tmp_path / "moi"),
+                                  "--unit", "01", "--unit", "79"])
+    assert result.exit_code == 0, result.output
+    assert "1 đơn vị mới (79 thiếu số của 77) không có đủ số của mọi tỉnh cũ hợp thành" in result.output
+    assert national.read_bytes() == before
+    hanoi = computed(next((tmp_path / "moi").glob("01-*.xlsx")))["mau01"]
+    merged = computed(next((tmp_path / "moi").glob("79-*.xlsx")))["mau01"]
+    assert hanoi[("bhxh_bb", "last_year_total:total")] == 1012 and hanoi[("bhxh_bb", "baseline:total")] == 1012
+    assert merged.get(("bhxh_bb", "last_year_total:total")) in ("", None) and merged.get(("bhxh_bb", "baseline:total")) in ("", None)

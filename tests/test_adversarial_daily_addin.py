@@ -330,3 +330,23 @@ def test_next_period_onto_the_34_never_passes_a_partial_sum_for_a_merged_unit(tm
     merged = computed(next((tmp_path / "moi").glob("79-*.xlsx")))["mau01"]
     assert hanoi[("bhxh_bb", "last_year_total:total")] == 1012 and hanoi[("bhxh_bb", "baseline:total")] == 1012
     assert merged.get(("bhxh_bb", "last_year_total:total")) in ("", None) and merged.get(("bhxh_bb", "baseline:total")) in ("", None)
+
+
+def test_a_figure_merged_over_two_province_rows_is_never_copied_into_the_second(tmp_path):
+    import openpyxl
+
+    from workbook_tools.units import structure
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["TT", "BHXH tỉnh, thành phố", "BHXH bắt buộc", "BHYT"])
+    units = structure("34").units
+    for n, unit in enumerate(units, start=1):
+        ws.append([n, unit.name, 1000 * n, 2000 * n])
+    ws.merge_cells("C6:C7")  # Excel keeps the figure of row 6 (5 000) and empties row 7: that province has no figure left
+    book.save(tmp_path / "pl.xlsx")
+    data_dir = tmp_path / "d"
+    result = CliRunner().invoke(main, ["--data-dir", str(data_dir), "targets", "import", str(tmp_path / "pl.xlsx"), "--plan", "2026m",
+                                       "--structure", "34", "--year", "2026", "--columns", "C=bhxh_bb:total,D=bhyt:total"])
+    assert result.exit_code == 2, result.output
+    assert "row 7, column C" in result.output and not (data_dir / "plans").exists()

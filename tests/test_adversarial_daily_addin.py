@@ -350,3 +350,19 @@ def test_a_figure_merged_over_two_province_rows_is_never_copied_into_the_second(
                                        "--structure", "34", "--year", "2026", "--columns", "C=bhxh_bb:total,D=bhyt:total"])
     assert result.exit_code == 2, result.output
     assert "row 7, column C" in result.output and not (data_dir / "plans").exists()
+
+
+def test_a_manifest_of_another_plan_or_structure_is_refused_before_the_daily_workbook_is_written(blanks, tmp_path):
+    returns = tmp_path / "r"
+    returns.mkdir()
+    DailyFiller(blanks["01"]).write({(_key(1), "time"): time(9, 0), (_key(1), "level:bhxh_bb"): 100}, returns / blanks["01"].name)
+    runner = CliRunner()
+    periodic = tmp_path / "dinh-ky"
+    assert runner.invoke(main, ["generate", "--plan", "275-2021", "--out", str(periodic), "--unit", "01"], catch_exceptions=False).exit_code == 0
+    on_34 = tmp_path / "so34"
+    _generate(on_34, "--structure", "34", "--unit", "01")
+    for manifest, found in ((periodic, "kế hoạch 275-2021 (63 đơn vị)"), (on_34, f"kế hoạch {PLAN} (34 đơn vị)")):
+        result, payload = _consolidate(returns, tmp_path / "n.xlsx", "--manifest", str(manifest / "manifest.json"))
+        assert result.exit_code == 2 and payload is None
+        assert f"Tệp manifest.json là danh sách sổ của {found}, không phải của kế hoạch {PLAN} (63 đơn vị)" in result.output
+        assert not (tmp_path / "n.xlsx").exists()

@@ -20,7 +20,7 @@ from typing import Any
 
 
 from . import intake
-from .check import MISSING, REJECTED, Manifest, choose_returns
+from .check import MISSING, REJECTED, Manifest, choose_returns, refuse_other_manifest
 from .daily_form import DAILY_FORM, TARGET_ROW, Campaign, daily_column_key, daily_forms, daily_indicators, day_key
 from .errors import DataFileError, WorkbookToolsError
 from .forms import FormSet
@@ -446,6 +446,7 @@ def consolidate_daily(
     held_campaign: Campaign | None = None, day: date | None = None, manifest: Manifest | None = None,
 ) -> DailyConsolidation:
     """One day of returns onto the days held: the national progress day by day and each unit on that day."""
+    refuse_other_manifest(manifest, data)
     campaign = campaign_of_returns(returns, held_campaign)
     day = day or day_of_returns(returns, campaign)
     if not campaign.start <= day <= campaign.end:

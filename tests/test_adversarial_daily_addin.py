@@ -366,3 +366,16 @@ def test_a_manifest_of_another_plan_or_structure_is_refused_before_the_daily_wor
         assert result.exit_code == 2 and payload is None
         assert f"Tệp manifest.json là danh sách sổ của {found}, không phải của kế hoạch {PLAN} (63 đơn vị)" in result.output
         assert not (tmp_path / "n.xlsx").exists()
+
+
+def test_every_button_on_an_empty_settings_sheet_names_the_setting_to_fill(panel):
+    book, _ = panel
+    sheet = book.sheets[addin.CONFIG_SHEET]
+    for (row, column) in list(sheet.cells):
+        if column == 3 and row > 2:
+            sheet.cells[(row, column)] = None
+    missing_plan = f"Không thực hiện được: Chưa nhập «Mã kế hoạch» trên sheet {addin.CONFIG_SHEET}"
+    for button in (addin.run_consolidate, addin.run_check, addin.run_generate, addin.run):
+        assert button(book).startswith(missing_plan), button.__name__
+    assert addin.run_next_period(book).startswith("Không thực hiện được: Chưa nhập «Kế hoạch kỳ tiếp theo»")
+    assert addin.run_daily(book).startswith("Không thực hiện được: Chưa nhập «Thư mục chứa báo cáo nhanh hằng ngày»")

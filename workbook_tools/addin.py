@@ -206,9 +206,16 @@ def _as_of(settings: Settings) -> date | None:
     return date_setting(settings, "as_of", "Kỳ báo cáo")
 
 
+def _plan(settings: Settings) -> Any:
+    """The plan set on `Cấu hình`: an empty cell is said as such, not as an unknown plan «»."""
+    if not settings.text("plan"):
+        raise WorkbookToolsError(f"Chưa nhập «Mã kế hoạch» trên sheet {CONFIG_SHEET} (ví dụ 2800-2021; xem `workbook-tools targets list`).")
+    return load_plan(settings.text("plan"), data_dirs())
+
+
 def _report(settings: Settings) -> Any:
     """Read the returns folder set on `Cấu hình`, as `workbook-tools check` does (with --as-of and --replace)."""
-    data = load_plan(settings.text("plan"), data_dirs())
+    data = _plan(settings)
     manifest = load_manifest(setting_path(settings.text("manifest"), "Tệp manifest.json")) if settings.text("manifest") else None
     replace = [part.strip() for part in settings.text("replace").split(";") if part.strip()]
     return check_folder(settings.folder("returns_dir", "Thư mục chứa báo cáo"), data, manifest=manifest,
@@ -258,7 +265,7 @@ def _outside_returns(out: Path, settings: Settings) -> None:
 
 def generate_action(book: Any, settings: Settings) -> str:
     """Generate the units' workbooks into the folder set on `Cấu hình`."""
-    data = load_plan(settings.text("plan"), data_dirs())
+    data = _plan(settings)
     key = settings.text("structure") or None
     data = in_structure(data, key)
     names = resolver(data.plan.structure)
@@ -276,7 +283,7 @@ def next_period_action(book: Any, settings: Settings) -> str:
 
     if not settings.text("next_plan"):
         raise WorkbookToolsError(f"Chưa nhập «Kế hoạch kỳ tiếp theo» trên sheet {CONFIG_SHEET}.")
-    old = load_plan(settings.text("plan"), data_dirs())
+    old = _plan(settings)
     new = load_plan(settings.text("next_plan"), data_dirs())
     national = national_path(book, settings, old.plan.id)
     if not national.exists():

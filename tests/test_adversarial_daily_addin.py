@@ -379,3 +379,18 @@ def test_every_button_on_an_empty_settings_sheet_names_the_setting_to_fill(panel
         assert button(book).startswith(missing_plan), button.__name__
     assert addin.run_next_period(book).startswith("Không thực hiện được: Chưa nhập «Kế hoạch kỳ tiếp theo»")
     assert addin.run_daily(book).startswith("Không thực hiện được: Chưa nhập «Thư mục chứa báo cáo nhanh hằng ngày»")
+
+
+def test_figures_typed_on_a_later_days_row_are_a_warning_not_a_silent_missing_unit(blanks, tmp_path):
+    returns = tmp_path / "r"
+    returns.mkdir()
+    for code, wrong in (("01", 2), ("48", 2), ("79", 5)):  # Hồ Chí Minh typed 02/12's figures on the row of 05/12
+        values = {(_key(1), "time"): time(9, 0), (_key(1), "level:bhxh_bb"): 100, (_key(wrong), "time"): time(9, 30),
+                  (_key(wrong), "level:bhxh_bb"): 110, ("report_date", "uom"): "02/12/2021"}
+        DailyFiller(blanks[code]).write(values, returns / blanks[code].name)
+    result, payload = _consolidate(returns, tmp_path / "n.xlsx")
+    assert result.exit_code == 1 and payload is not None and payload["day"] == "2021-12-02"
+    assert _unit(payload, "79")["status"] == "missing" and payload["days"][1]["national"]["bhxh_bb"] == 110 + 110 + 100
+    found = [p for p in payload["problems"] if p["code"] == "daily_only_later_rows"]
+    assert [(p["unit"], p["file"]) for p in found] == [("79", blanks["79"].name)]
+    assert "không có số liệu ngày 02/12/2021 nhưng có số liệu ở dòng ngày 05/12/2021" in found[0]["message"]

@@ -436,6 +436,17 @@ def _in_campaign(ret: DailyReturn, campaign: Campaign) -> DailyReturn:
     return refused
 
 
+def _only_later_rows(chosen: Mapping[str, DailyReturn], entries: Mapping[tuple[date, str], UnitDay], day: date) -> list[Problem]:
+    """A unit with nothing on the day but figures on a later row most likely typed into the wrong row: say so, not just «missing»."""
+    found = []
+    for unit, ret in sorted(chosen.items()):
+        later = sorted(d for d in ret.days if d > day)
+        if later and (day, unit) not in entries:
+            found.append(problem("daily_only_later_rows", ret.file, unit, period=day.isoformat(),
+                                 found=f"{later[0]:%d/%m/%Y}", expected=f"{day:%d/%m/%Y}"))
+    return found
+
+
 def _other_day(found: Problem, day: date) -> bool:
     """A problem on another day's row belongs to that day's consolidation (shown when it was run)."""
     return len(found.period) == 10 and found.period != day.isoformat()
@@ -462,5 +473,6 @@ def consolidate_daily(
     problems = sorted(current + extra, key=lambda p: (p.file, p.sheet, p.period, p.indicator))
     for unit in sorted(set(chosen) - set(expected)):
         problems.append(problem("unexpected_unit", chosen[unit].file, unit, found=unit))
+    problems.extend(_only_later_rows(chosen, entries, day))
     return DailyConsolidation(data, campaign, day, units, entries, rejected, problems, notices, targets)
 

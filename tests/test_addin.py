@@ -113,7 +113,7 @@ def test_errors_reach_the_user_in_vietnamese(setup, tmp_path, monkeypatch):
     _set(book, "returns_dir", "")
     assert "Chưa nhập «Thư mục chứa báo cáo»" in addin.run_consolidate(book)
     _set(book, "plan", "9999")
-    assert "Không thực hiện được: no plan '9999'" in addin.run_consolidate(book)
+    assert "Không thực hiện được: không có kế hoạch «9999»" in addin.run_consolidate(book)
     _set(book, "plan", "2800-2021")
     _set(book, "returns_dir", str(setup["returns"]))
     monkeypatch.setattr(addin, "consolidate", lambda *a, **k: 1 / 0)

@@ -57,7 +57,7 @@ def test_targets_check_reports_and_exits_zero(runner):
 def test_unknown_plan_exits_2_naming_the_known_plans(runner):
     result = runner.invoke(main, ["targets", "show", "9999"])
     assert result.exit_code == 2
-    assert "no plan '9999'" in result.output and "2800-2021" in result.output
+    assert "không có kế hoạch «9999»" in result.output and "2800-2021" in result.output
 
 
 def test_unknown_unit_exits_2_naming_the_unit(runner):

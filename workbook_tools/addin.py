@@ -28,7 +28,7 @@ from .errors import OutputError, WorkbookToolsError
 from .generate import GenerateOptions, generate, in_structure, select_units
 from .held import NATIONAL_KIND, held_for, is_ours, load_held
 from .names import resolver
-from .outputs import same_or_inside, write_output
+from .outputs import check_target, locked, same_or_inside, write_output
 from .plans import load_plan
 from .summary import PROBLEMS, SummaryBook, write_summary
 from .units import mapping_63_to_34
@@ -77,14 +77,35 @@ class Settings:
         text = self.text(key)
         if not text:
             raise WorkbookToolsError(f"Chưa nhập «{label}» trên sheet {CONFIG_SHEET}.")
-        return local_path(text, label)
+        return setting_path(text, label)
 
 
 def local_path(text: str, label: str) -> Path:
-    """A path Python can open: OneDrive/SharePoint addresses (https://…) are not."""
+    """A path Python can open: OneDrive/SharePoint addresses (https://…) are not; Explorer's «Copy as path» quotes are dropped."""
+    text = text.strip().strip('"').strip()
     if "://" in text:
         raise WorkbookToolsError(f"«{label}» là địa chỉ OneDrive/SharePoint ({text}); hãy lưu vào ổ máy (ví dụ C:\\BHXH) và nhập đường dẫn đó.")
     return Path(text)
+
+
+def setting_path(text: str, label: str) -> Path:
+    """A path typed on `Cấu hình`: it must be a full one, since Excel's working folder is anyone's guess (a bare 5 is no folder)."""
+    path = local_path(text, label)
+    if not path.is_absolute():
+        raise WorkbookToolsError(f"«{label}» là «{text}», không phải một đường dẫn đầy đủ; hãy nhập đường dẫn bắt đầu bằng ổ đĩa "
+                                 f"(ví dụ C:\\BHXH\\bao-cao) trên sheet {CONFIG_SHEET}.")
+    return path
+
+
+def date_setting(settings: Settings, key: str, label: str) -> date | None:
+    """A date set on `Cấu hình` (None when empty); a value that is not a date stops the run instead of being ignored."""
+    if not settings.text(key):
+        return None
+    found = parse_date(settings.values.get(key))
+    if found is None:
+        raise WorkbookToolsError(f"«{label}» trên sheet {CONFIG_SHEET} là «{settings.text(key)}», không phải một ngày; "
+                                 "hãy nhập dạng ngày/tháng/năm (ví dụ 15/12/2021) hoặc để trống.")
+    return found
 
 
 def read_settings(book: Any) -> Settings:
@@ -165,7 +186,7 @@ def _output_path(book: Any, settings: Settings, key: str, label: str, default: s
     """A workbook the add-in writes: the path set on `Cấu hình`, or `default` beside the book; never the book itself."""
     own = str(getattr(book, "fullname", "") or "")
     if settings.text(key):
-        path = local_path(settings.text(key), label)
+        path = setting_path(settings.text(key), label)
     else:
         path = local_path(own, "Sổ đang mở").with_name(default)
     if own and "://" not in own and path.resolve() == Path(own).resolve():
@@ -182,13 +203,20 @@ def _close_if_open(book: Any, path: Path) -> None:
 
 def _as_of(settings: Settings) -> date | None:
     """The reporting round set on `Cấu hình` (None: worked out from the returns)."""
-    return parse_date(settings.values.get("as_of")) if settings.text("as_of") else None
+    return date_setting(settings, "as_of", "Kỳ báo cáo")
+
+
+def _plan(settings: Settings) -> Any:
+    """The plan set on `Cấu hình`: an empty cell is said as such, not as an unknown plan «»."""
+    if not settings.text("plan"):
+        raise WorkbookToolsError(f"Chưa nhập «Mã kế hoạch» trên sheet {CONFIG_SHEET} (ví dụ 2800-2021; xem `workbook-tools targets list`).")
+    return load_plan(settings.text("plan"), data_dirs())
 
 
 def _report(settings: Settings) -> Any:
     """Read the returns folder set on `Cấu hình`, as `workbook-tools check` does (with --as-of and --replace)."""
-    data = load_plan(settings.text("plan"), data_dirs())
-    manifest = load_manifest(Path(settings.text("manifest"))) if settings.text("manifest") else None
+    data = _plan(settings)
+    manifest = load_manifest(setting_path(settings.text("manifest"), "Tệp manifest.json")) if settings.text("manifest") else None
     replace = [part.strip() for part in settings.text("replace").split(";") if part.strip()]
     return check_folder(settings.folder("returns_dir", "Thư mục chứa báo cáo"), data, manifest=manifest,
                         replace=replace, as_of=_as_of(settings))
@@ -201,12 +229,14 @@ def consolidate_action(book: Any, settings: Settings) -> str:
     out = national_path(book, settings, data.plan.id)
     baseline = load_plan(data.plan.previous_plan, data_dirs()) if data.plan.is_stock and data.plan.previous_plan else None
     key = settings.text("structure")
-    held = held_for(out, data.plan.id, key or data.plan.structure, force=False)
-    result = consolidate(report, held=held, as_of=_as_of(settings), baseline=baseline)
-    if key and key != data.plan.structure:
-        result = regroup_results(result, mapping_63_to_34(), in_structure(data, key))
-    _close_if_open(book, out)
-    write_summary(result, out)
+    check_target(out, ours=is_ours, keep_out=[settings.folder("returns_dir", "Thư mục chứa báo cáo")])
+    with locked(out):
+        held = held_for(out, data.plan.id, key or data.plan.structure, force=False)
+        result = consolidate(report, held=held, as_of=_as_of(settings), baseline=baseline)
+        if key and key != data.plan.structure:
+            result = regroup_results(result, mapping_63_to_34(), in_structure(data, key))
+        _close_if_open(book, out)
+        write_summary(result, out)
     book.app.books.open(str(out))
     return (f"Đã tổng hợp {data.plan.id} vào {out}: {result.count(ACCEPTED)} đơn vị được chấp nhận, "
             f"{result.count(REJECTED)} bị từ chối, {result.count(MISSING)} chưa nộp; "
@@ -235,7 +265,7 @@ def _outside_returns(out: Path, settings: Settings) -> None:
 
 def generate_action(book: Any, settings: Settings) -> str:
     """Generate the units' workbooks into the folder set on `Cấu hình`."""
-    data = load_plan(settings.text("plan"), data_dirs())
+    data = _plan(settings)
     key = settings.text("structure") or None
     data = in_structure(data, key)
     names = resolver(data.plan.structure)
@@ -253,7 +283,7 @@ def next_period_action(book: Any, settings: Settings) -> str:
 
     if not settings.text("next_plan"):
         raise WorkbookToolsError(f"Chưa nhập «Kế hoạch kỳ tiếp theo» trên sheet {CONFIG_SHEET}.")
-    old = load_plan(settings.text("plan"), data_dirs())
+    old = _plan(settings)
     new = load_plan(settings.text("next_plan"), data_dirs())
     national = national_path(book, settings, old.plan.id)
     if not national.exists():
@@ -378,20 +408,26 @@ def daily_path(book: Any, settings: Settings, plan_id: str) -> Path:
 def daily_action(book: Any, settings: Settings) -> str:
     """Add one day of quick reports to the national daily workbook, as `workbook-tools daily consolidate --out` does, then open it."""
     from .daily import LATE, ON_TIME, REPORTED, TIMELINESS_RULE, consolidate_daily, plan_of_returns, read_daily_folder
-    from .daily_book import load_held_days, write_daily_summary
+    from .daily_book import is_daily_national, load_held_book, other_held, write_daily_summary
 
     key = "daily_returns_dir" if settings.text("daily_returns_dir") else "returns_dir"
     folder = settings.folder(key, "Thư mục chứa báo cáo nhanh hằng ngày")
+    day = date_setting(settings, "day", "Ngày tổng hợp báo cáo nhanh")
     found_plan, structure_key = plan_of_returns(folder)
     plan_id = settings.text("plan") or found_plan or ""
     out = daily_path(book, settings, plan_id)
-    held, campaign, held_plan = load_held_days(out)
-    data = in_structure(load_plan(settings.text("plan") or held_plan or found_plan or "", data_dirs()), structure_key)
-    day = parse_date(settings.values.get("day")) if settings.text("day") else None
-    returns = read_daily_folder(folder, data)
-    result = consolidate_daily(data, returns, held=held, held_campaign=campaign, day=day)
-    _close_if_open(book, out)
-    write_daily_summary(result, out)
+    check_target(out, ours=is_daily_national, keep_out=[folder])
+    with locked(out):
+        held, campaign, held_plan, held_structure = load_held_book(out)
+        chosen = settings.text("plan") or held_plan or found_plan or ""
+        data = in_structure(load_plan(chosen, data_dirs()), structure_key or (held_structure if chosen == held_plan else None))
+        refused = other_held(out, held_plan, held_structure, data)
+        if refused:
+            raise WorkbookToolsError(f"{refused}: hãy nhập một tệp khác vào «Tệp sổ tổng hợp báo cáo nhanh hằng ngày» trên sheet {CONFIG_SHEET}.")
+        returns = read_daily_folder(folder, data)
+        result = consolidate_daily(data, returns, held=held, held_campaign=campaign, day=day)
+        _close_if_open(book, out)
+        write_daily_summary(result, out, keep_out=[folder])
     book.app.books.open(str(out))
     summary = result.as_dict()["summary"]
     return (f"Đã tổng hợp báo cáo nhanh ngày {result.day:%d/%m/%Y} vào {out}: {summary[REPORTED]}/{len(result.units)} đơn vị báo cáo "

@@ -48,6 +48,16 @@ def load_manifest(path: Path) -> Manifest:
                             f"sửa hỏng ({exc}). Hãy dùng lại tệp manifest.json gốc trong thư mục đã tạo.") from exc
 
 
+def refuse_other_manifest(manifest: Manifest | None, data: PlanTargets, *, structure: bool = True) -> None:
+    """A manifest lists the units expected for one plan (and structure); another plan's list would miscount the missing."""
+    if manifest is None:
+        return
+    if manifest.plan != data.plan.id or (structure and manifest.structure not in ("", data.plan.structure)):
+        raise DataFileError(f"Tệp manifest.json là danh sách sổ của kế hoạch {manifest.plan} ({manifest.structure or '?'} đơn vị), "
+                            f"không phải của kế hoạch {data.plan.id} ({data.plan.structure} đơn vị) đang tổng hợp: "
+                            "hãy dùng manifest.json trong thư mục đã tạo sổ của kế hoạch này, hoặc bỏ --manifest.")
+
+
 @dataclass
 class CheckReport:
     """Every file read, the return kept for each unit, and the units expected."""
@@ -225,8 +235,7 @@ def check_folder(
     """
     if not folder.is_dir():
         raise DataFileError(f"returns folder not found or not a folder: {folder}")
-    if manifest and manifest.plan != data.plan.id:
-        raise DataFileError(f"the manifest is for plan {manifest.plan}, not {data.plan.id}")
+    refuse_other_manifest(manifest, data, structure=False)  # returns on the 34 are checked against the 63 plan they regroup
     forms = forms or shipped_forms()
     files = candidate_files(folder)
     chosen_files, replacing = replacements(replace, files, data)

@@ -14,13 +14,13 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
-from datetime import date, time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 
 from . import intake
-from .check import MISSING, REJECTED, Manifest, choose_returns
+from .check import MISSING, REJECTED, Manifest, choose_returns, refuse_other_manifest
 from .daily_form import DAILY_FORM, TARGET_ROW, Campaign, daily_column_key, daily_forms, daily_indicators, day_key
 from .errors import DataFileError, WorkbookToolsError
 from .forms import FormSet
@@ -36,6 +36,7 @@ from .units import structure
 from .values import Parsed, parse_date, parse_number, parse_time, vn_number
 
 CUTOFF = time(16, 0)
+_TIME_EPOCH = date(1899, 12, 30)  # the date part of a time of day stored as a datetime (serial below 1)
 ON_TIME, LATE, UNKNOWN = "on_time", "late", "unknown"
 REPORTED = "reported"
 TIMELINESS_RULE = "giờ gửi ghi trên dòng của ngày trong báo cáo so với 16:00 của ngày đó (không theo ngày giờ của tệp)"
@@ -118,12 +119,15 @@ class _DailyReader:
             return
         self.targets()
         previous: dict[str, float] = {}
+        last: UnitDay | None = None
         assert self.ret.campaign is not None
         for day in self.ret.campaign.days:
             entry = self.day(day, previous)
             if entry is not None:
+                self.repeated(entry, last)
                 self.ret.days[day] = entry
                 previous.update(entry.levels)
+                last = entry
         self.ret.round_date = max(self.ret.days, default=None)
 
     def report_date(self) -> None:
@@ -148,6 +152,14 @@ class _DailyReader:
             if where is not None and expected is not None and parse_number(raw, whole=False).value != expected:
                 self.ret.add("target_edited", sheet=self.sheet.name, cell=cell_ref(*where), indicator=code, period=TOTAL,
                              found=vn_number(raw) if isinstance(raw, (int, float)) else raw, expected=vn_number(expected))
+
+    def repeated(self, entry: UnitDay, last: UnitDay | None) -> None:
+        """A row identical to the day before (same time, every level the same) was most likely copied: warn, it still counts."""
+        if last is None or entry.time is None or len(entry.levels) < 2 or not entry.same_figures(last):
+            return
+        where = self.sheet.index.cell(day_key(entry.day), "time")
+        self.ret.add("daily_row_repeated", sheet=self.sheet.name, cell=cell_ref(*where) if where else "", indicator="time",
+                     period=entry.day.isoformat(), found=f"{entry.day:%d/%m/%Y}", expected=f"{last.day:%d/%m/%Y}")
 
     def untouched(self, key: str) -> bool:
         """A day row with nothing typed in its level cells (most rows of a campaign): no parsing, no checks."""
@@ -177,6 +189,8 @@ class _DailyReader:
         raw_time, where = self.sheet.raw(key, "time")
         place = {"sheet": self.sheet.name, "cell": cell_ref(*where) if where else "", "indicator": "time", "period": period}
         typed = parse_time(raw_time)
+        if isinstance(raw_time, datetime) and raw_time.date() not in (_TIME_EPOCH, day):
+            typed, raw_time = None, f"{raw_time:%d/%m/%Y %H:%M}"
         if raw_time in (None, ""):
             self.ret.add("daily_time_missing", **place, found=f"{day:%d/%m/%Y}")
         elif typed is None:
@@ -413,6 +427,26 @@ def merge_days(
     return entries, problems, notices
 
 
+def _in_campaign(ret: DailyReturn, campaign: Campaign) -> DailyReturn:
+    """A workbook generated for another campaign window is refused by name, never dropped unseen."""
+    if ret.rejected or ret.campaign is None or ret.campaign == campaign:
+        return ret
+    refused = replace(ret, problems=list(ret.problems), days={})
+    refused.add("daily_other_campaign", found=ret.campaign.label, expected=campaign.label)
+    return refused
+
+
+def _only_later_rows(chosen: Mapping[str, DailyReturn], entries: Mapping[tuple[date, str], UnitDay], day: date) -> list[Problem]:
+    """A unit with nothing on the day but figures on a later row most likely typed into the wrong row: say so, not just «missing»."""
+    found = []
+    for unit, ret in sorted(chosen.items()):
+        later = sorted(d for d in ret.days if d > day)
+        if later and (day, unit) not in entries:
+            found.append(problem("daily_only_later_rows", ret.file, unit, period=day.isoformat(),
+                                 found=f"{later[0]:%d/%m/%Y}", expected=f"{day:%d/%m/%Y}"))
+    return found
+
+
 def _other_day(found: Problem, day: date) -> bool:
     """A problem on another day's row belongs to that day's consolidation (shown when it was run)."""
     return len(found.period) == 10 and found.period != day.isoformat()
@@ -423,12 +457,13 @@ def consolidate_daily(
     held_campaign: Campaign | None = None, day: date | None = None, manifest: Manifest | None = None,
 ) -> DailyConsolidation:
     """One day of returns onto the days held: the national progress day by day and each unit on that day."""
+    refuse_other_manifest(manifest, data)
     campaign = campaign_of_returns(returns, held_campaign)
     day = day or day_of_returns(returns, campaign)
     if not campaign.start <= day <= campaign.end:
         raise WorkbookToolsError(f"ngày {day:%d/%m/%Y} nằm ngoài đợt báo cáo {campaign.label}")
-    usable = [r for r in returns if r.campaign == campaign or r.rejected or r.campaign is None]
-    chosen = choose_returns(list(usable))
+    returns = [_in_campaign(r, campaign) for r in returns]
+    chosen = choose_returns(list(returns))
     entries, extra, notices = merge_days(held or {}, chosen, day)
     expected = tuple(sorted(manifest.units)) if manifest else data.unit_codes()
     units = expected + tuple(sorted(set(chosen) - set(expected)))
@@ -438,5 +473,6 @@ def consolidate_daily(
     problems = sorted(current + extra, key=lambda p: (p.file, p.sheet, p.period, p.indicator))
     for unit in sorted(set(chosen) - set(expected)):
         problems.append(problem("unexpected_unit", chosen[unit].file, unit, found=unit))
+    problems.extend(_only_later_rows(chosen, entries, day))
     return DailyConsolidation(data, campaign, day, units, entries, rejected, problems, notices, targets)
 

@@ -17,6 +17,7 @@ from .daily_form import PLAN_END, TARGET_ROW, WEEKDAYS, Campaign, daily_header_f
 from .daily_print import LINE_PT, SCALE, column_breaks, row_height, wrapped_lines
 from .held import is_ours
 from .outputs import write_json, write_output
+from .plans import PlanTargets
 from .indicators import indicator
 from .intake import calamine_book
 from .render import BASE, FONT, PlainFormulas, escape_header
@@ -439,15 +440,32 @@ def campaign_from_meta(meta: dict[str, Any]) -> Campaign | None:
 
 def load_held_days(path: Path) -> tuple[dict[tuple[date, str], UnitDay], Campaign | None, str | None]:
     """The days a previous run kept, the campaign and the plan (nothing when there is no previous workbook)."""
+    held, campaign, plan, _ = load_held_book(path)
+    return held, campaign, plan
+
+
+def load_held_book(path: Path) -> tuple[dict[tuple[date, str], UnitDay], Campaign | None, str | None, str | None]:
+    """The days a previous run kept, the campaign, the plan and the unit structure they are on."""
     if not path.exists() or not is_ours(path, DAILY_KIND):
-        return {}, None, None
+        return {}, None, None, None
     book = calamine_book(path)
     try:
         rows = book.get_sheet_by_name(HELD_SHEET).to_python()
         meta = {str(r[0]): r[1] for r in book.get_sheet_by_name(META_SHEET).to_python() if r and r[0]}
     finally:
         book.close()
-    return held_days_from_rows(rows), campaign_from_meta(meta), str(meta.get("plan_id") or "") or None
+    return held_days_from_rows(rows), campaign_from_meta(meta), str(meta.get("plan_id") or "") or None, str(meta.get("structure") or "") or None
+
+
+def other_held(path: Path, held_plan: str | None, held_structure: str | None, data: PlanTargets) -> str | None:
+    """Why the days held in `path` cannot take this plan's days (another plan, or the same plan on other units); None when they can."""
+    if held_plan and held_plan != data.plan.id:
+        return (f"{path} đang giữ báo cáo ngày của kế hoạch {held_plan}, không phải {data.plan.id}; "
+                "số liệu hai kế hoạch không được trộn")
+    if held_structure and held_structure != data.plan.structure:
+        return (f"{path} đang giữ báo cáo ngày theo {held_structure} đơn vị, không phải {data.plan.structure} đơn vị như các báo cáo này; "
+                "số liệu theo hai cách chia đơn vị không được trộn")
+    return None
 
 
 def write_daily_json(result: DailyConsolidation, path: Path, *, force: bool = False, keep_out: Sequence[Path] = ()) -> None:

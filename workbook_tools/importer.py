@@ -123,13 +123,23 @@ def _workbook_grid(path: Path) -> list[list[Any]]:
         for merged in spans:
             (r1, c1), (r2, c2) = merged
             value = grid[r1][c1] if r1 < len(grid) and c1 < len(grid[r1]) else ""
-            for r in range(r1, min(r2 + 1, len(grid))):
+            # A figure merged down over several rows belongs to its first row only: copied down, one unit's
+            # target would silently become the next unit's too (header text is spread, as it reads).
+            last_row = r1 if _is_figure(value) else r2
+            for r in range(r1, min(last_row + 1, len(grid))):
                 for c in range(c1, min(c2 + 1, len(grid[r]))):
                     if grid[r][c] in ("", None):
                         grid[r][c] = value
     finally:
         book.close()
     return grid
+
+
+def _is_figure(value: Any) -> bool:
+    """A number, or text that reads as one (1.234.567): a value that must stay in the cell it was typed in."""
+    if isinstance(value, bool) or value in ("", None):
+        return False
+    return isinstance(value, (int, float)) or parse_number(value, whole=False).value is not None
 
 
 _ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"

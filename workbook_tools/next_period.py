@@ -90,14 +90,34 @@ def targets_as_figures(old: PlanTargets) -> dict[str, dict[str, float]]:
     }
 
 
-def regroup_figures(figures: Mapping[str, Mapping[str, float]], mapping: Mapping[str, str]) -> dict[str, dict[str, float]]:
-    """Former provinces' figures summed onto the units they went into."""
+def regroup_whole(figures: Mapping[str, Mapping[str, float]], mapping: Mapping[str, str]) -> tuple[dict[str, dict[str, float]], dict[str, list[str]]]:
+    """Former provinces' figures summed onto the units they went into, only where every former province has the figure.
+
+    A sum missing one former province would pass for the whole new unit's figure; such a figure is left out, and
+    the second result names, per new unit, the former provinces whose figures were missing.
+    """
+    members: dict[str, list[str]] = {}
+    for former, unit in mapping.items():
+        members.setdefault(unit, []).append(former)
     result: dict[str, dict[str, float]] = {}
-    for unit, values in figures.items():
-        target = result.setdefault(mapping[unit], {})
-        for code, value in values.items():
-            target[code] = target.get(code, 0) + value
-    return result
+    partial: dict[str, list[str]] = {}
+    for unit, formers in sorted(members.items()):
+        codes = sorted({code for former in formers for code in figures.get(former, {})})
+        for code in codes:
+            missing = [f for f in formers if code not in figures.get(f, {})]
+            if missing:
+                partial[unit] = sorted(set(partial.get(unit, [])) | set(missing))
+            else:
+                result.setdefault(unit, {})[code] = sum(figures[f][code] for f in formers)
+    return result, partial
+
+
+def _partial_notice(partial: Mapping[str, Sequence[str]]) -> str:
+    """The new units left without some history because a former province's figures were missing."""
+    named = "; ".join(f"{unit} thiếu số của {', '.join(formers)}" for unit, formers in list(partial.items())[:10])
+    more = "…" if len(partial) > 10 else ""
+    return (f"{len(partial)} đơn vị mới ({named}{more}) không có đủ số của mọi tỉnh cũ hợp thành: các chỉ tiêu thiếu "
+            "không được mang sang (cộng thiếu một tỉnh sẽ thành số sai của cả đơn vị).")
 
 
 def histories_for(new: PlanTargets, figures: Mapping[str, Mapping[str, float]], kind: str) -> dict[str, History]:
@@ -157,21 +177,23 @@ def roll_over_from(old: PlanTargets, sources: Mapping[str, Source], new: PlanTar
     through = old.plan.end if relation(old, new) == NEW_YEAR else None
     figures = achieved_to_date(old, sources, new.plan.start, through)
     rollover = _rollover(old, figures, new, achieved=True)
-    if through and not rollover.notices:
+    if through and rollover.histories:
         short = sorted({u for u, s in sources.items() if u not in figures or len(figures[u]) < len(old.plan.indicators)})
         if short:
             notice = (f"{len(short)} đơn vị ({', '.join(short[:10])}{'…' if len(short) > 10 else ''}) chưa có số tháng "
                       f"{through[5:]}/{through[:4]} cho mọi chỉ tiêu trong sổ tổng hợp: các chỉ tiêu đó không có số năm trước.")
-            rollover = Rollover(rollover.old, rollover.relation, rollover.histories, rollover.baseline, True, (notice,))
+            rollover = Rollover(rollover.old, rollover.relation, rollover.histories, rollover.baseline, True, (*rollover.notices, notice))
     return rollover
 
 
 def _rollover(old: PlanTargets, figures: dict[str, dict[str, float]], new: PlanTargets, *, achieved: bool) -> Rollover:
     """Regroup the figures onto the new structure and turn them into each unit's history, where their meaning fits."""
+    notices: tuple[str, ...] = ()
     if old.plan.structure != new.plan.structure:
         if (old.plan.structure, new.plan.structure) != ("63", "34"):
             raise WorkbookToolsError(f"history on structure {old.plan.structure} cannot be shown on {new.plan.structure}")
-        figures = regroup_figures(figures, mapping_63_to_34())
+        figures, partial = regroup_whole(figures, mapping_63_to_34())
+        notices = (_partial_notice(partial),) if partial else ()
     kind = relation(old, new)
     misfit = history_misfit(old, new, kind)
     if misfit:
@@ -179,4 +201,4 @@ def _rollover(old: PlanTargets, figures: dict[str, dict[str, float]], new: PlanT
                   f"Sổ mới chỉ có chỉ tiêu của {new.plan.id}, không có số năm trước hay số lũy kế.")
         return Rollover(old, kind, {}, None, achieved, (notice,))
     baseline = baseline_plan(new, figures) if new.plan.is_stock and kind == NEW_YEAR else None
-    return Rollover(old, kind, histories_for(new, figures, kind), baseline, achieved)
+    return Rollover(old, kind, histories_for(new, figures, kind), baseline, achieved, notices)

@@ -175,8 +175,8 @@ def load_plan(plan_id: str, dirs: Sequence[Path] | None = None) -> PlanTargets:
     """A plan with its figures; an unknown id names the plans that exist."""
     files = plan_files(dirs or data_dirs())
     if plan_id not in files:
-        known = ", ".join(sorted(files)) or "none"
-        raise PlanNotFoundError(f"no plan {plan_id!r}; known plans: {known}")
+        known = ", ".join(sorted(files)) or "chưa có"
+        raise PlanNotFoundError(f"không có kế hoạch «{plan_id}»; các kế hoạch hiện có: {known} (xem `workbook-tools targets list`)")
     meta_path = files[plan_id]
     plan = _plan_from_json(read_json(meta_path), meta_path)
     return PlanTargets(plan, _targets_from_csv(meta_path.with_suffix(".csv"), plan_id))

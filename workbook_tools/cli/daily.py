@@ -58,7 +58,7 @@ def consolidate_command(obj: dict[str, Any], returns_dir: Path, out_path: Path, 
     """Add one day of returns to the national daily workbook (exit 1 when units are missing or rejected)."""
     from ..check import load_manifest
     from ..daily import LATE, ON_TIME, REPORTED, TIMELINESS_RULE, consolidate_daily, plan_of_returns, read_daily_folder
-    from ..daily_book import is_daily_national, load_held_days, write_daily_json, write_daily_summary
+    from ..daily_book import is_daily_national, load_held_book, other_held, write_daily_json, write_daily_summary
     from ..generate import in_structure
     from ..outputs import check_target, distinct, is_our_json, locked
     from ..plans import load_plan
@@ -71,19 +71,18 @@ def consolidate_command(obj: dict[str, Any], returns_dir: Path, out_path: Path, 
     if json_path:
         check_target(json_path, ours=is_our_json, force=force, keep_out=keep_out)
     with locked(out_path):
-        held, held_campaign, held_plan = load_held_days(out_path)
+        held, held_campaign, held_plan, held_structure = load_held_book(out_path)
         found_plan, structure_key = plan_of_returns(returns_dir)
         chosen = plan_id or found_plan or held_plan
         if not chosen:
             raise ToolError(f"Không xác định được kế hoạch của {returns_dir}: dùng --plan")
-        if held_plan and held_plan != chosen:
+        data = in_structure(load_plan(chosen, obj["dirs"]), structure_key or (held_structure if chosen == held_plan else None))
+        refused = other_held(out_path, held_plan, held_structure, data)
+        if refused:
             if not force:
-                raise ToolError(
-                    f"{out_path} đang giữ báo cáo ngày của kế hoạch {held_plan}, không phải {chosen}; số liệu hai kế hoạch không được trộn: "
-                    f"hãy ghi vào một tệp khác (--out), hoặc thêm --force để bắt đầu lại tệp này chỉ với kế hoạch {chosen}."
-                )
+                raise ToolError(f"{refused}: hãy ghi vào một tệp khác (--out), hoặc thêm --force để bắt đầu lại tệp này "
+                                f"chỉ với kế hoạch {chosen} ({data.plan.structure} đơn vị).")
             held, held_campaign = {}, None
-        data = in_structure(load_plan(chosen, obj["dirs"]), structure_key)
         manifest = load_manifest(manifest_path) if manifest_path else None
         with click.progressbar(length=sum(1 for p in returns_dir.iterdir() if p.is_file()), label="Đọc báo cáo", file=sys.stderr) as bar:
             returns = read_daily_folder(returns_dir, data, progress=lambda _r: bar.update(1))

@@ -349,7 +349,7 @@ def test_a_figure_merged_over_two_province_rows_is_never_copied_into_the_second(
     result = CliRunner().invoke(main, ["--data-dir", str(data_dir), "targets", "import", str(tmp_path / "pl.xlsx"), "--plan", "2026m",
                                        "--structure", "34", "--year", "2026", "--columns", "C=bhxh_bb:total,D=bhyt:total"])
     assert result.exit_code == 2, result.output
-    assert "row 7, column C" in result.output and not (data_dir / "plans").exists()
+    assert "dòng 7, cột C: ô trống" in result.output and not (data_dir / "plans").exists()
 
 
 def test_a_manifest_of_another_plan_or_structure_is_refused_before_the_daily_workbook_is_written(blanks, tmp_path):

@@ -105,10 +105,10 @@ def test_import_a_34_unit_appendix_then_generate_fill_and_consolidate(tmp_path):
 @pytest.mark.parametrize(
     "problem,fragment",
     [
-        ({"drop": "96"}, "have no row: 96 Cà Mau"),
-        ({"duplicate": "31"}, "appears twice"),
-        ({"bad_cell": True}, "'đang cập nhật' is not a whole number"),
-        ({"stranger": True}, "'Hà Tây' is not a unit of structure 34"),
+        ({"drop": "96"}, "không có dòng nào: 96 Cà Mau"),
+        ({"duplicate": "31"}, "xuất hiện hai lần"),
+        ({"bad_cell": True}, "«đang cập nhật» không phải số nguyên không âm"),
+        ({"stranger": True}, "«Hà Tây» không phải đơn vị của cơ cấu 34 đơn vị"),
     ],
 )
 def test_a_bad_appendix_names_the_row_and_stores_nothing(tmp_path, problem, fragment):
@@ -116,7 +116,7 @@ def test_a_bad_appendix_names_the_row_and_stores_nothing(tmp_path, problem, frag
     data_dir = tmp_path / "data"
     result = CliRunner().invoke(main, ["--data-dir", str(data_dir), "targets", "import", str(tmp_path / "pl.xlsx"), "--plan", "2026", "--year", "2026"])
     assert result.exit_code == 2 and fragment in result.output, result.output
-    assert "row " in result.output or "no row" in result.output
+    assert "dòng " in result.output
     assert not (data_dir / "plans").exists()
 
 
@@ -142,7 +142,7 @@ def _monthly_csv(path: Path, months: tuple[int, ...], header_year: bool = True) 
 def test_an_unclear_header_asks_for_columns_and_columns_fix_it(tmp_path):
     _monthly_csv(tmp_path / "t.csv", (11, 12))
     result = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "d"), "targets", "import", str(tmp_path / "t.csv"), "--plan", "hn-2021", "--structure", "63"])
-    assert result.exit_code == 2 and "--columns C=INDICATOR:PERIOD" in result.output
+    assert result.exit_code == 2 and "--columns C=CHỈ_TIÊU:KỲ" in result.output
     result = _invoke("targets", "import", str(tmp_path / "t.csv"), "--plan", "hn-2021", "--structure", "63", "--kind", "flow",
                      "--columns", "C=hoi_nghi:2021-11,D=hoi_nghi:2021-12", data_dir=tmp_path / "d")
     assert result.exit_code == 0, result.output

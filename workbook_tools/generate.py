@@ -52,7 +52,7 @@ def in_structure(data: PlanTargets, key: str | None) -> PlanTargets:
         return data
     if (data.plan.structure, key) == ("63", "34"):
         return regroup(data, mapping_63_to_34(), "34")
-    raise WorkbookToolsError(f"plan {data.plan.id} is on structure {data.plan.structure}; it cannot be laid out on {key}")
+    raise WorkbookToolsError(f"Kế hoạch {data.plan.id} lập theo cơ cấu {data.plan.structure} đơn vị; không chuyển sang cơ cấu {key} được.")
 
 
 def unit_title(unit: Unit) -> str:
@@ -76,9 +76,9 @@ def check_profile(data: PlanTargets, profile: Sequence[float] | None) -> None:
         return
     months = len(data.plan.months)
     if len(profile) != months:
-        raise WorkbookToolsError(f"--profile has {len(profile)} weights but plan {data.plan.id} has {months} months")
+        raise WorkbookToolsError(f"--profile có {len(profile)} tỷ trọng nhưng kế hoạch {data.plan.id} có {months} tháng.")
     if any(p < 0 for p in profile) or not any(profile):
-        raise WorkbookToolsError("--profile weights must be non-negative and not all zero")
+        raise WorkbookToolsError("--profile: các tỷ trọng không được âm và không được đều bằng 0.")
 
 
 def _derived_note(methods: set[str], profile: Sequence[float] | None) -> str:
@@ -194,7 +194,7 @@ def select_units(data: PlanTargets, codes: Iterable[str] | None) -> list[Unit]:
     layout = structure(data.plan.structure)
     missing = [c for c in chosen if not data.has(c)]
     if missing:
-        raise WorkbookToolsError(f"plan {data.plan.id} has no targets for unit(s) {', '.join(missing)}")
+        raise WorkbookToolsError(f"Kế hoạch {data.plan.id} không có chỉ tiêu cho đơn vị {', '.join(missing)}.")
     return [layout.unit(c) for c in chosen]
 
 

@@ -47,7 +47,7 @@ class ImportError_(WorkbookToolsError):
     """Every problem of an appendix at once; nothing was stored."""
 
     def __init__(self, problems: list[str]) -> None:
-        super().__init__("the appendix was not imported:\n  " + "\n  ".join(problems))
+        super().__init__("Chưa nhập phụ lục (không lưu gì):\n  " + "\n  ".join(problems))
         self.problems = problems
 
 
@@ -194,7 +194,7 @@ def find_name_column(grid: list[list[Any]], key: str) -> tuple[int, int]:
         if len(rows) > best[0]:
             best = (len(rows), c, rows[0] if rows else -1)
     if best[0] == 0:
-        raise ImportError_(["no column of unit names was found (names are resolved against structure " + key + ")"])
+        raise ImportError_([f"không tìm thấy cột tên đơn vị (tên được đối chiếu với cơ cấu {key} đơn vị)"])
     _count, column, first = best
     for r in range(first - 1, -1, -1):
         if _unit_of(grid[r][column] if column < len(grid[r]) else None, key) in NATIONAL_KEYS:
@@ -239,7 +239,7 @@ def parse_columns_option(text: str) -> dict[int, tuple[str, str]]:
         letters, _, target = part.partition("=")
         indicator, _, period = target.partition(":")
         if not letters.isalpha() or not indicator or not period:
-            raise WorkbookToolsError(f"--columns entry {part!r} should look like C=bhxh_bb:total")
+            raise WorkbookToolsError(f"--columns: «{part}» phải có dạng CỘT=CHỈ_TIÊU:KỲ, ví dụ C=bhxh_bb:total")
         col = 0
         for ch in letters.upper():
             col = col * 26 + ord(ch) - 64
@@ -261,11 +261,11 @@ def map_columns(grid: list[list[Any]], name_col: int, first: int, year: int | No
         header = header_text(grid, c, first)
         indicator, period = indicator_of(header), period_of(header, year)
         if indicator is None or period is None:
-            problems.append(f"column {col_letter(c)} («{header or 'no header'}»): cannot tell the "
-                            f"{'indicator' if indicator is None else 'period'}; give --columns {col_letter(c)}=INDICATOR:PERIOD")
+            problems.append(f"cột {col_letter(c)} («{header or 'không có tiêu đề'}»): không xác định được "
+                            f"{'chỉ tiêu' if indicator is None else 'kỳ'}; hãy chỉ rõ bằng --columns {col_letter(c)}=CHỈ_TIÊU:KỲ")
             continue
         if (indicator, period) in mapping.values():
-            problems.append(f"column {col_letter(c)} («{header}»): {indicator} {period} appears twice")
+            problems.append(f"cột {col_letter(c)} («{header}»): {indicator} {period} xuất hiện hai lần")
             continue
         mapping[c] = (indicator, period)
     return mapping, problems
@@ -288,12 +288,12 @@ def read_appendix(path: Path, key: str, year: int | None, explicit: dict[int, tu
         code = _unit_of(name, key)
         if code is None:
             if filled and any(parse_number(v, whole=False).usable for v in filled):
-                table.problems.append(f"row {r + 1}: unit name {name!r} is not a unit of structure {key}")
+                table.problems.append(f"dòng {r + 1}: «{name}» không phải đơn vị của cơ cấu {key} đơn vị")
             continue
         if code in seen:
             if code in NATIONAL_KEYS:
                 continue
-            table.problems.append(f"row {r + 1}: {name!r} appears twice (also row {seen[code] + 1})")
+            table.problems.append(f"dòng {r + 1}: «{name}» xuất hiện hai lần (cả dòng {seen[code] + 1})")
             continue
         seen[code] = r
         table.names[code] = str(name).strip()
@@ -304,11 +304,12 @@ def read_appendix(path: Path, key: str, year: int | None, explicit: dict[int, tu
             elif parsed.code == "empty" and code in NATIONAL_KEYS:
                 continue
             else:
-                table.problems.append(f"row {r + 1}, column {col_letter(c)}: {cells.get(c, '')!r} is not a whole number")
+                typed = str(cells.get(c, "")).strip()
+                table.problems.append(f"dòng {r + 1}, cột {col_letter(c)}: " + (f"«{typed}» không phải số nguyên không âm" if typed else "ô trống, cần một số nguyên không âm"))
     missing = [u.code for u in structure(key).units if u.code not in seen]
     if missing:
         names = ", ".join(f"{c} {structure(key).unit(c).name}" for c in missing)
-        table.problems.append(f"{len(missing)} unit(s) of structure {key} have no row: {names}")
+        table.problems.append(f"{len(missing)} đơn vị của cơ cấu {key} không có dòng nào: {names}")
     return table
 
 
@@ -364,9 +365,9 @@ def check_plan_free(plan_id: str, folder: Path, *, force: bool = False) -> Path:
     target = folder / "plans"
     meta_path = target / f"{plan_id}.json"
     if meta_path.exists() and not force:
-        raise WorkbookToolsError(f"plan {plan_id} already exists in {target}; use --force to replace it")
+        raise WorkbookToolsError(f"Kế hoạch {plan_id} đã có trong {target}; thêm --force để thay.")
     if plan_id in plan_files([shipped_data_dir()]):
-        raise WorkbookToolsError(f"plan {plan_id} is a shipped plan; choose another id")
+        raise WorkbookToolsError(f"{plan_id} là kế hoạch có sẵn của công cụ; hãy chọn mã khác.")
     return meta_path
 
 
@@ -393,7 +394,7 @@ def import_appendix(path: Path, plan_id: str, key: str, *, kind: str | None = No
     if not path.exists():
         raise WorkbookToolsError(f"Không thấy tệp {path}: hãy kiểm tra đường dẫn.")
     if kind not in (None, "stock", "flow"):
-        raise WorkbookToolsError("--kind must be stock or flow")
+        raise WorkbookToolsError("--kind phải là stock (số người tham gia tại một thời điểm) hoặc flow (số phát sinh cộng dồn)")
     table = read_appendix(path, key, year, parse_columns_option(columns))
     if table.problems:
         raise ImportError_(table.problems)

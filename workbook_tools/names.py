@@ -98,9 +98,9 @@ class NameResolver:
         if len(found) > 1:
             listed = ", ".join(f"{c} {self.structure.unit(c).name}" for c in found)
             raise AmbiguousUnitError(
-                name, f"ambiguous unit name {name!r}{place}: could be {listed}", found
+                name, f"tên đơn vị «{name}»{place} không rõ là đơn vị nào: có thể là {listed}", found
             )
-        raise UnknownUnitError(name, f"unknown unit name {name!r}{place}{self._hint(name)}")
+        raise UnknownUnitError(name, f"không nhận ra tên đơn vị «{name}»{place}{self._hint(name)}")
 
     def resolve_code_or_name(self, text: str) -> str:
         """Accept a two-digit code as typed on the command line, or any spelling of a name."""
@@ -116,11 +116,11 @@ class NameResolver:
         tokens = name_tokens(name)
         old = self.former.get(tokens)
         if old is None:
-            return f" in structure {self.structure.key} ({self.structure.label})"
+            return f" trong cơ cấu {self.structure.key} đơn vị ({self.structure.label})"
         new = self.former_target[old.code]
         return (
-            f": {old.name} is a former province (structure 63, until 30/06/2025),"
-            f" now part of {new.name} ({new.code})"
+            f": {old.name} là tỉnh cũ (cơ cấu 63, đến 30/06/2025),"
+            f" nay thuộc {new.name} ({new.code})"
         )
 
 

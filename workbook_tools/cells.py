@@ -25,6 +25,7 @@ _ROW_CELLS = re.compile(rb'<c r="([A-Z]{1,3})[0-9]+"')
 _VALUE = re.compile(rb"<v(?:\s[^>]*)?>([^<]*)</v>")
 _FORMULA = re.compile(rb"<f(\s[^>]*?)?(?:/>|>(.*?)</f>)", re.S)
 _SHARED_MASTER = re.compile(rb'<f\b([^>]*\bt="shared"[^>/]*)>([^<]+)</f>')
+_UNREFERENCED_CELL = re.compile(rb'<c(?! r=")[\s>/]')
 _SHARED_INDEX = re.compile(rb'\bsi="([0-9]+)"')
 _TEXT = re.compile(rb"<t(?:\s[^>]*)?>([^<]*)</t>")
 _PHONETIC = re.compile(rb"<rPh\b.*?</rPh>", re.S)
@@ -337,6 +338,16 @@ class SheetCells:
         self._cells[(r, c)] = found
         return found
 
+    def typed_over(self, r: int, c: int) -> bool:
+        """True when a cell holds a value but no formula (a formula cell typed over), without decoding it."""
+        piece = self.rows.get(r, b"")
+        at = piece.find(b'<c r="%b"' % _ref(r, c))
+        if at < 0:
+            return False
+        following = piece.find(b"<c ", at + 1)
+        written = piece[at:following if following > 0 else len(piece)]
+        return b"<f" not in written and (b"<v" in written or b"<is>" in written)
+
     def _shared_formula(self, index: str, r: int, c: int) -> str:
         """The text of a shared formula (a formula filled across cells) as it reads at (r, c).
 
@@ -468,7 +479,7 @@ def _rows_by_reference(xml: bytes) -> dict[int, bytes] | None:
     attributes in any order. A sheet with prefixed tags shows no key mark this way, and
     `SheetCells.general` reads it again with implied positions.
     """
-    if xml.count(b'<c r="') != xml.count(b"<c ") + xml.count(b"<c>"):
+    if _UNREFERENCED_CELL.search(xml):
         return None
     rows: dict[int, bytes] = {}
     for piece in xml.split(b"<row ")[1:]:

@@ -642,8 +642,11 @@ class _Reader:
         mau01 = self.ret.meta.get("sheet:mau01", self.forms.form("mau01").sheet)
         for column in monthly:
             for month in self.months:
-                raw, where = sheet.raw(row_key, column_key(column, month))
-                if where is None or raw in (None, "") or sheet.facts.get(where) is not None:
+                where = sheet.index.cell(row_key, column_key(column, month))
+                if where is None or not sheet.cells.typed_over(*where):
+                    continue
+                raw = sheet.at(*where)
+                if raw in (None, "") or sheet.facts.get(where) is not None:
                     continue
                 self.typed = True
                 if parse_number(raw, whole=False).value == self.ret.actuals.get((code, month)):

@@ -6,6 +6,7 @@ as typed (or left out, and said so)."""
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import os
 import re
@@ -285,3 +286,72 @@ def test_a_figure_typed_over_a_mau02_cell_linked_to_mau01_is_reported(blank, tmp
     used = _actual(payload, "01", "hoi_nghi", "2021-10") == 7
     named = [p for p in _problems(payload, "01.xlsx") if p["sheet"] == "Mẫu 02" and p["cell"] == cell]
     assert used or named, "the 7 conferences typed in Mẫu 02 vanished without a word"
+
+
+# --- The national workbook between two runs --------------------------------------------------------
+
+
+@pytest.fixture()
+def national(blank, tmp_path) -> tuple[Path, Path]:
+    """A national summary of one return (bhyt 1.234 people, thu 12,5), and an empty returns folder."""
+    folder = tmp_path / "round1"
+    _return(blank, "01", folder / "01-ha-noi.xlsx", {("mau01", "thu", "actual:2021-09"): 12.5})
+    out = tmp_path / "tong-hop.xlsx"
+    result = CliRunner().invoke(main, ["consolidate", str(folder), "--plan", PLAN, "--out", str(out)], catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    empty = tmp_path / "round2"
+    empty.mkdir()
+    return out, empty
+
+
+def _correct_by_hand(out: Path, value: float) -> str:
+    """Type a figure over Hà Nội's BHYT 'Thực hiện' in Tổng hợp and save, as staff would; the cell's reference."""
+    book = openpyxl.load_workbook(out)
+    ws = book["Tổng hợp"]
+    header = next(c.column for c in ws[4] if isinstance(c.value, str) and c.value.startswith("BHYT"))
+    row = next(c.row for c in ws["B"] if c.value == "01")
+    assert ws.cell(row, header + 1).value == 1_234
+    ws.cell(row, header + 1).value = value
+    book.save(out)
+    return ws.cell(row, header + 1).coordinate
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_figure_corrected_by_hand_in_the_national_workbook_is_not_lost_without_a_word(national):
+    """A province phones in a correction; staff type it over Hà Nội's BHYT 'Thực hiện' in Tổng hợp and save."""
+    out, empty = national
+    cell = _correct_by_hand(out, 1_500)
+    before = _sha(out)
+    json_path = out.with_suffix(".json")
+    result = CliRunner().invoke(main, ["consolidate", str(empty), "--plan", PLAN, "--out", str(out), "--json", str(json_path)],
+                                catch_exceptions=False)
+    kept = json_path.exists() and _actual(json.loads(json_path.read_text(encoding="utf-8")), "01", "bhyt") == 1_500
+    refused = result.exit_code == 2 and _sha(out) == before and "Tổng hợp" in result.output
+    assert kept or refused, result.output
+    assert cell in result.output and "1.500" in result.output and "--force" in result.output, result.output
+
+
+def test_force_replaces_a_figure_corrected_by_hand_with_the_returns_figure(national):
+    """Told what the hand edit was, staff may discard it: --force writes the figures of the returns."""
+    out, empty = national
+    _correct_by_hand(out, 1_500)
+    json_path = out.with_suffix(".json")
+    result = CliRunner().invoke(main, ["consolidate", str(empty), "--plan", PLAN, "--out", str(out), "--json", str(json_path), "--force"],
+                                catch_exceptions=False)
+    assert result.exit_code == 1, result.output  # 62 units missing
+    assert _actual(json.loads(json_path.read_text(encoding="utf-8")), "01", "bhyt") == 1_234
+    again = CliRunner().invoke(main, ["consolidate", str(empty), "--plan", PLAN, "--out", str(out)], catch_exceptions=False)
+    assert again.exit_code == 1, again.output  # the rewritten workbook holds no hand edit any more
+
+
+def test_a_national_workbook_resaved_by_libreoffice_is_not_taken_for_hand_edits(national, tmp_path):
+    """Opened in LibreOffice and saved without typing anything: the next consolidation goes ahead."""
+    out, empty = national
+    resaved = convert([out], tmp_path / "resaved", "xlsx", force=False)[0]
+    assert "_shown" in openpyxl.load_workbook(resaved, read_only=True).sheetnames  # the record of what was written survives
+    result = CliRunner().invoke(main, ["consolidate", str(empty), "--plan", PLAN, "--out", str(resaved)], catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    assert "sửa tay" not in result.output, result.output

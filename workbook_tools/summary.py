@@ -17,6 +17,7 @@ import xlsxwriter
 from . import __version__
 from .check import ACCEPTED, MISSING, REJECTED
 from .consolidate import LATE, ON_TIME, Consolidation, Figure, Source, UnitResult, central_name
+from .hand_edits import refuse_hand_edits, write_shown
 from .held import DATA_COLUMNS, DATA_SHEET, NATIONAL_KIND, TASK_PREFIX, is_ours
 from .indicators import indicator
 from .outputs import write_output
@@ -40,6 +41,7 @@ class SummaryBook:
         self.book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
         self.styles = Styles(self.book)
         self.document = document
+        self.shown: dict[tuple[str, int], list[tuple[int, Any]]] = {}
 
     def sheet(self, name: str, title: str, subtitle: str, widths: Sequence[float], fixed: int = 0, landscape: bool = True) -> Any:
         """A sheet with its column widths and a title block, A4 at a readable scale; the title sits over
@@ -183,7 +185,10 @@ def write_totals(doc: SummaryBook, result: Consolidation) -> None:
         ws.set_row(r, row_height(unit.name, UNIT_WIDTHS[2]))
         for n, code in enumerate(indicators):
             c = 4 + 4 * n
-            _write_figure(doc, ws, r, c, unit.figure(code, TOTAL))
+            figure = unit.figure(code, TOTAL)
+            _write_figure(doc, ws, r, c, figure)
+            doc.shown.setdefault((TOTALS, r + 1), []).extend(
+                [(c, _number(figure.target if figure else None)), (c + 1, _number(figure.actual if figure else None))])
             pct_range = f"{col_letter(c + 2)}${first + 1}:{col_letter(c + 2)}${last + 1}"
             ws.write_formula(r, c + 3, f'=IF(ISNUMBER({cell_ref(r, c + 2)}),RANK({cell_ref(r, c + 2)},{pct_range}),"")', s["stt"], "")
     total_row = last + 1
@@ -587,6 +592,7 @@ def write_hidden(doc: SummaryBook, result: Consolidation, sources: Mapping[str, 
             data.write_row(r, 0, [*base, code, period, value])
             r += 1
     data.hide()
+    write_shown(doc.book, doc.shown)
     meta.write_string(len(rows), 0, "data_rows")
     meta.write_number(len(rows), 1, r)
     for name, value in (("kind", NATIONAL_KIND), ("plan_id", result.plan.id), ("structure", result.structure)):
@@ -594,7 +600,8 @@ def write_hidden(doc: SummaryBook, result: Consolidation, sources: Mapping[str, 
 
 
 def write_summary(result: Consolidation, path: Path, *, force: bool = False, generated_at: datetime | None = None) -> None:
-    """Write the national workbook atomically; refuse to replace a file this tool did not write."""
+    """Write the national workbook atomically; refuse to replace a file this tool did not write, or figures
+    changed by hand in the one it wrote (`hand_edits`), unless forced."""
     stamp = generated_at or datetime.now().replace(microsecond=0)
 
     def write(temporary: Path) -> None:
@@ -610,4 +617,6 @@ def write_summary(result: Consolidation, path: Path, *, force: bool = False, gen
         write_hidden(doc, result, result.sources, stamp)
         doc.book.close()
 
+    if not force and path.is_file() and is_ours(path):
+        refuse_hand_edits(path)
     write_output(path, write, ours=is_ours, force=force)

@@ -108,6 +108,7 @@ def test_a_return_saved_as_ods_is_read_or_told_to_be_saved_as_xlsx(libreoffice_r
     else:
         messages = [p["message"] for p in _problems(payload, "01-ha-noi.ods")]
         assert any(".ods" in m and ".xlsx" in m for m in messages), messages
+        assert _unit(payload, "01")["status"] == "rejected"  # Hà Nội sent something unusable, not nothing
 
 
 def _formula_cell(path: Path, month: str = FORMULA_MONTH) -> str:

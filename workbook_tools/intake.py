@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
 import zipfile
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ FOLDER = "folder_entry"
 BROKEN_LINK = "broken_link"
 SPECIAL_FILE = "special_file"
 OPENDOCUMENT = "ods_file"
+MAX_META = 1 << 20
 _ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"})
 MAX_FILE = 64 * 1024 * 1024
@@ -90,6 +92,20 @@ def _is_opendocument(archive: zipfile.ZipFile) -> bool:
         return "mimetype" in archive.NameToInfo and archive.read("mimetype").strip() == _ODS_MIMETYPE
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
         return False
+
+
+_USER_DEFINED = re.compile(rb'<meta:user-defined\b[^>]*?meta:name="wt_(\w+)"[^>]*>([^<]*)</meta:user-defined>')
+
+
+def opendocument_properties(path: Path) -> dict[str, str]:
+    """The tool's document properties (wt_*) an .ods keeps from the workbook it was saved from: which unit
+    and plan sent it, so the unit shows as having sent an unusable file rather than nothing."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            meta = archive.read("meta.xml")[:MAX_META]
+    except (OSError, KeyError, zipfile.BadZipFile, EOFError, ValueError, NotImplementedError):
+        return {}
+    return {name.decode(): value.decode("utf-8", "replace").strip() for name, value in _USER_DEFINED.findall(meta)}
 
 
 def _not_a_regular_file(path: Path) -> str:

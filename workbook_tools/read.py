@@ -206,6 +206,9 @@ def opened_return(ret: Return, forms: tuple[str, ...] = READ_FORMS) -> Iterator[
         yield None
         return
     if archive is None:
+        if verdict.kind == intake.OPENDOCUMENT:
+            claimed = intake.opendocument_properties(ret.path)
+            ret.unit, ret.plan = claimed.get("unit_code", ""), claimed.get("plan_id", "")
         ret.add(verdict.kind, expected=ret.file)
         yield None
         return

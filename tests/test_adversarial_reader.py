@@ -356,3 +356,18 @@ def test_a_national_workbook_resaved_by_libreoffice_is_not_taken_for_hand_edits(
     result = CliRunner().invoke(main, ["consolidate", str(empty), "--plan", PLAN, "--out", str(resaved)], catch_exceptions=False)
     assert result.exit_code == 1, result.output
     assert "sửa tay" not in result.output, result.output
+
+
+def test_a_monthly_figure_corrected_by_hand_is_named_too(national):
+    """The correction typed in `Theo tháng` (Hà Nội, BHYT, September) instead of `Tổng hợp`."""
+    out, empty = national
+    book = openpyxl.load_workbook(out)
+    ws = book["Theo tháng"]
+    row = next(r for r in ws.iter_rows(min_row=6) if r[0].value == "01" and r[3].value == "bhyt")
+    september = next(c for c in row[4:] if c.value == 1_234)  # the first month's Thực hiện (the whole-plan column comes last)
+    september.value = 1_500
+    book.save(out)
+    before = _sha(out)
+    result = CliRunner().invoke(main, ["consolidate", str(empty), "--plan", PLAN, "--out", str(out)], catch_exceptions=False)
+    assert result.exit_code == 2 and _sha(out) == before, result.output
+    assert "Theo tháng" in result.output and september.coordinate in result.output and "1.500" in result.output, result.output

@@ -1,4 +1,4 @@
-"""Figures typed by hand over the national workbook: what the tool wrote into `Tổng hợp` is kept in
+"""Figures typed by hand over the national workbook: what the tool wrote into `Tổng hợp` and `Theo tháng` is kept in
 a hidden sheet, so the next consolidation finds every figure changed since and says so before
 replacing it (the national figures come from the returns alone; a figure phoned in and typed over
 the summary would otherwise be lost without a word).
@@ -83,12 +83,13 @@ def hand_edits(path: Path) -> list[HandEdit]:
 
 
 def _label(grid: list[list[Any]], r: int, c: int) -> str:
-    """'Hà Nội, BHYT (người) – Thực hiện': the unit (column C) and the column's two header rows (rows 4 and 5)."""
+    """'01, Hà Nội, BHYT (người) – Thực hiện': the row's labels (columns B and C: code and unit, or unit and
+    indicator) and the column's two header rows (rows 4 and 5)."""
     def at(row: int, col: int) -> str:
         value = grid[row][col] if row < len(grid) and col < len(grid[row]) else ""
         return str(value).strip() if value not in (None, "") else ""
     title = next((at(3, k) for k in range(c, 3, -1) if at(3, k)), "")
-    return ", ".join(part for part in (at(r, 2), " – ".join(p for p in (title, at(4, c)) if p)) if part)
+    return ", ".join(part for part in (at(r, 1), at(r, 2), " – ".join(p for p in (title, at(4, c)) if p)) if part)
 
 
 def _shown(value: Any) -> str:

@@ -106,10 +106,13 @@ def _pct(actual: str, target: str) -> str:
 
 
 def _write_figure(doc: SummaryBook, ws: Any, r: int, c: int, figure: Figure | None) -> None:
-    """Target and achievement as values, completion as a live formula, in three adjacent cells."""
+    """Target and achievement as values (kept in `doc.shown`, to find hand edits later), completion as a
+    live formula, in three adjacent cells."""
     s = doc.styles
-    ws.write(r, c, _number(figure.target if figure else None), s["target.count"])
-    ws.write(r, c + 1, _number(figure.actual if figure else None), s["formula.count"])
+    target, actual = _number(figure.target if figure else None), _number(figure.actual if figure else None)
+    ws.write(r, c, target, s["target.count"])
+    ws.write(r, c + 1, actual, s["formula.count"])
+    doc.shown.setdefault((ws.name, r + 1), []).extend([(c, target), (c + 1, actual)])
     ws.write_formula(r, c + 2, _pct(cell_ref(r, c + 1), cell_ref(r, c)), s["formula.percent"], "")
 
 
@@ -185,10 +188,7 @@ def write_totals(doc: SummaryBook, result: Consolidation) -> None:
         ws.set_row(r, row_height(unit.name, UNIT_WIDTHS[2]))
         for n, code in enumerate(indicators):
             c = 4 + 4 * n
-            figure = unit.figure(code, TOTAL)
-            _write_figure(doc, ws, r, c, figure)
-            doc.shown.setdefault((TOTALS, r + 1), []).extend(
-                [(c, _number(figure.target if figure else None)), (c + 1, _number(figure.actual if figure else None))])
+            _write_figure(doc, ws, r, c, unit.figure(code, TOTAL))
             pct_range = f"{col_letter(c + 2)}${first + 1}:{col_letter(c + 2)}${last + 1}"
             ws.write_formula(r, c + 3, f'=IF(ISNUMBER({cell_ref(r, c + 2)}),RANK({cell_ref(r, c + 2)},{pct_range}),"")', s["stt"], "")
     total_row = last + 1

@@ -88,7 +88,7 @@ def cycle(tmp_path_factory):
 
 def test_exit_code_1_when_units_are_missing(cycle):
     assert cycle["result"].exit_code == 1
-    assert "61 unit(s) accepted, 0 rejected, 2 missing" in cycle["result"].output
+    assert "61 đơn vị được chấp nhận, 0 bị từ chối, 2 chưa nộp" in cycle["result"].output
 
 
 def test_every_unit_has_its_status_and_the_latest_round(cycle):

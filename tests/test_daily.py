@@ -338,17 +338,17 @@ def _config(book, key: str, value: str) -> None:
     sheet.range((row, 3)).value = value
 
 
-def _keyed(book, name: str) -> dict[tuple[str, str], object]:
-    """Keyed cells of a sheet the add-in wrote into the fake book (key column A, key row 1)."""
-    cells = book.sheets[name].cells
-    rows = {v: r for (r, c), v in cells.items() if c == 1 and isinstance(v, str)}
-    cols = {v: c for (r, c), v in cells.items() if r == 1 and isinstance(v, str)}
-    return {(rk, ck): cells.get((r, c)) for rk, r in rows.items() for ck, c in cols.items()}
+def _parts(path: Path) -> dict[str, bytes]:
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        return {name: re.sub(rb"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}Z?", b"<time>", archive.read(name)) for name in archive.namelist()}
 
 
-def test_run_daily_adds_each_day_to_the_book_as_the_cli_does(campaign_run, tmp_path):
+def test_daily_button_writes_the_clis_daily_workbook_beside_the_book_keeping_held_days(campaign_run, tmp_path):
     from workbook_tools import addin
-    from workbook_tools.daily_book import DAYS, HELD_SHEET
+    from workbook_tools.daily_book import load_held_days
 
     from .fake_xlwings import FakeBook
 
@@ -358,24 +358,30 @@ def test_run_daily_adds_each_day_to_the_book_as_the_cli_does(campaign_run, tmp_p
     assert result.exit_code == 0
     book = FakeBook.from_xlsx(national)
     assert addin.run_daily(book).startswith("Không thực hiện được: Chưa nhập «Thư mục chứa báo cáo nhanh hằng ngày»")
+    out, cli = tmp_path / f"bao-cao-ngay-{PLAN}.xlsx", tmp_path / "ngay-cli.xlsx"
     for day in (1, 2, 3):
-        _config(book, "daily_returns_dir", str(root / "thu-ve" / _day(day).isoformat()))
+        folder = root / "thu-ve" / _day(day).isoformat()
+        _config(book, "daily_returns_dir", str(folder))
         status = addin.run_daily(book)
         summary = campaign_run["runs"][day][1]["summary"]
-        assert status.startswith(f"Đã tổng hợp báo cáo nhanh ngày {_day(day):%d/%m/%Y}: {summary['reported']}/63 đơn vị báo cáo")
+        assert status.startswith(f"Đã tổng hợp báo cáo nhanh ngày {_day(day):%d/%m/%Y} vào {out}: {summary['reported']}/63 đơn vị báo cáo")
         assert "không theo ngày giờ của tệp" in status
-    cells = _keyed(book, DAYS)
-    for row in campaign_run["runs"][3][1]["days"]:
-        for code in CODES:
-            assert cells[(f"day:{row['day']}", f"level:{code}")] == pytest.approx(row["national"][code])
-    assert (f"day:{_day(4).isoformat()}", f"level:{CODES[0]}") not in cells
-    assert book.sheets[HELD_SHEET].visible is False and book.sheets[DAYS].clears == 2
-    assert any(isinstance(v, str) and "IFERROR(" in v for v in book.sheets[DAYS].cells.values())
+        assert CliRunner().invoke(main, ["daily", "consolidate", str(folder), "--out", str(cli)]).exit_code == 1
+    assert book.app.books.opened == [str(out)] * 3 and book.app.books.closed == [str(out)] * 2
+    ours, theirs = _parts(out), _parts(cli)
+    assert set(ours) == set(theirs) and any(name.startswith("xl/charts/chart") for name in ours)
+    for name in ours:
+        assert ours[name] == theirs[name], name
+    held, _, _ = load_held_days(out)
+    assert {d for d, _ in held} == {_day(1), _day(2), _day(3)}
     assert "Cấu hình" in [s.name for s in book.sheets] and book.sheets["Cấu hình"].clears == 0
-    _config(book, "daily_returns_dir", str(root / "thu-ve" / _day(3).isoformat()))
+    before = out.read_bytes()
     _config(book, "day", "15/12/2021")
     assert addin.run_daily(book) == "Không thực hiện được: ngày 15/12/2021 nằm ngoài đợt báo cáo 01/12/2021 – 10/12/2021"
-    assert _keyed(book, DAYS) == cells
+    assert out.read_bytes() == before
+    _config(book, "day", "")
+    _config(book, "daily_out_file", str(national))
+    assert "không được là chính sổ này" in addin.run_daily(book)
 
 
 def test_a_campaign_outside_the_plan_and_a_folder_without_daily_returns_are_usage_errors(runner, tmp_path):
@@ -458,3 +464,32 @@ def test_a_national_daily_workbook_of_one_plan_never_takes_another_plans_days(ca
     assert national.read_bytes() == before
     inside = runner.invoke(main, ["daily", "consolidate", str(folder), "--out", str(folder / "tong-hop.xlsx")])
     assert inside.exit_code == 2 and not (folder / "tong-hop.xlsx").exists()
+
+
+def test_a_formula_or_an_error_value_in_a_level_cell_is_reported_with_its_cell(campaign_run, runner, tmp_path):
+    import re
+    import zipfile
+
+    unit = campaign_run["units"][12]
+    filler = DailyFiller(campaign_run["blanks"][unit])
+    returns = tmp_path / "r"
+    returns.mkdir()
+    sent = filler.write({(_key(1), "time"): time(10, 0), (_key(1), "level:bhxh_bb"): 900, (_key(1), "level:thu"): 12.5}, returns / "typed.xlsx")
+    formula_ref, error_ref = filler.ref(_key(1), "level:bhyt"), filler.ref(_key(1), "level:bhxh_tn")
+    with zipfile.ZipFile(sent) as archive:
+        entries = [(info, archive.read(info.filename)) for info in archive.infolist()]
+    edited = returns / campaign_run["blanks"][unit].name
+    with zipfile.ZipFile(edited, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, payload in entries:
+            if info.filename == filler.part:
+                text = payload.decode("utf-8")
+                text = re.sub(rf'<c r="{formula_ref}"( s="\d+")?\s*/>', rf'<c r="{formula_ref}"\1><f>800+1</f><v>801</v></c>', text)
+                text = re.sub(rf'<c r="{error_ref}"( s="\d+")?\s*/>', rf'<c r="{error_ref}"\1 t="e"><v>#DIV/0!</v></c>', text)
+                payload = text.encode("utf-8")
+            target.writestr(info, payload)
+    sent.unlink()
+    result = runner.invoke(main, ["daily", "consolidate", str(returns), "--out", str(tmp_path / "n.xlsx"), "--json", str(tmp_path / "n.json"),
+                                  "--day", "2021-12-01"], catch_exceptions=False)
+    assert result.exit_code == 1
+    problems = {(p["code"], p["indicator"], p["cell"]) for p in _strict_json(tmp_path / "n.json")["problems"]}
+    assert {("formula_in_input", "bhyt", formula_ref), ("excel_error", "bhxh_tn", error_ref)} <= problems

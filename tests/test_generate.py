@@ -23,7 +23,7 @@ def generated_2800(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("gen2800")
     result = CliRunner().invoke(main, ["generate", "--plan", "2800-2021", "--out", str(out)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert "Wrote 63 workbook(s) for 2800-2021" in result.output
+    assert "Đã tạo 63 sổ của kế hoạch 2800-2021" in result.output
     return out
 
 

@@ -137,4 +137,4 @@ def test_check_without_plan_reads_past_a_malformed_custom_properties_part(tmp_pa
     result = runner.invoke(main, ["check", str(returns)])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert result.exit_code == 0, result.output
-    assert "2 file(s) read for 2800-2021: 2 unit(s) accepted" in result.output
+    assert "Đã đọc 2 tệp của kế hoạch 2800-2021: 2 đơn vị được chấp nhận" in result.output

@@ -179,7 +179,7 @@ def test_roll_2800_from_september_october_into_november_december(tmp_path):
     _invoke("consolidate", str(returns), "--manifest", str(tmp_path / "so" / "manifest.json"), "--out", str(national), data_dir=data_dir)
     result = _invoke("next-period", "--from", str(national), "--plan", "2800-2021-t11", "--out", str(tmp_path / "t11"), data_dir=data_dir)
     assert result.exit_code == 0, result.output
-    assert "carried as year-to-date" in result.output and "for 2 unit(s)" in result.output
+    assert "mang sang làm số lũy kế từ đầu năm" in result.output and "cho 2 đơn vị" in result.output
     hanoi = next((tmp_path / "t11").glob("01-*.xlsx"))
     sheet = computed(hanoi)["mau01"]
     assert sheet[("bhxh_bb", "carried:total")] == 110_000 and sheet[("bhyt", "carried:total")] == 5
@@ -197,7 +197,7 @@ def test_a_new_year_on_34_units_shows_last_years_levels_regrouped(tmp_path):
     assert _invoke("targets", "import", str(tmp_path / "pl.xlsx"), "--plan", "2026", "--year", "2026", data_dir=data_dir).exit_code == 0
     result = _invoke("next-period", "--from", "1813-2025", "--plan", "2026", "--out", str(tmp_path / "so"), "--unit", "79", data_dir=data_dir)
     assert result.exit_code == 0, result.output
-    assert "shown as last year's" in result.output
+    assert "ghi làm số của năm trước" in result.output
     old = load_plan("1813-2025")
     level = sum(old.value(c, "bhyt") for c in ("74", "77", "79"))
     sheet = computed(next((tmp_path / "so").glob("79-*.xlsx")))["mau01"]

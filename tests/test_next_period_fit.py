@@ -35,7 +35,7 @@ def test_a_flow_summary_is_not_carried_into_a_stock_plan_of_another_year(tmp_pat
     result = _run("next-period", "--from", str(national), "--plan", "1813-2023", "--unit", "01", "--out", str(tmp_path / "2023"))
     assert result.exit_code == 0, result.output
     assert "Không mang số của 2800-2021 sang 1813-2023" in result.output and "không cùng nghĩa" in result.output
-    assert "nothing carried from 2800-2021" in result.output
+    assert "không mang số liệu nào từ 2800-2021" in result.output
     months = [f"2023-{m:02d}" for m in range(1, 13)]
     targets, sheet = _targets(tmp_path / "2023", "01", "bhxh_bb", months)
     assert targets == [2_222_276] * 12
@@ -58,7 +58,7 @@ def test_a_plan_two_years_back_is_not_last_year_and_targets_equal_generate(tmp_p
 def test_last_year_of_the_same_kind_is_still_carried(tmp_path):
     result = _run("next-period", "--from", "1813-2024", "--plan", "1813-2025", "--unit", "01", "--out", str(tmp_path / "next"))
     assert result.exit_code == 0, result.output
-    assert "Không mang" not in result.output and "shown as last year's" in result.output
+    assert "Không mang" not in result.output and "ghi làm số của năm trước" in result.output
     _, sheet = _targets(tmp_path / "next", "01", "bhyt", [])
     from workbook_tools.plans import load_plan
     assert sheet[("bhyt", "last_year_total:total")] == load_plan("1813-2024").value("01", "bhyt")

@@ -223,10 +223,10 @@ def test_an_unexpected_exception_is_one_line_and_a_log_with_the_traceback(cycle,
     def broken(*_args, **_kwargs):
         raise RuntimeError("injected failure")
 
-    monkeypatch.setattr("workbook_tools.cli.returns.consolidate", broken)
+    monkeypatch.setattr("workbook_tools.consolidate.consolidate", broken)
     result = _consolidate(cycle, "--out", str(tmp_path / "national.xlsx"))
     assert result.exit_code == 2
-    lines = [line for line in result.output.strip().splitlines() if line != "Reading returns"]
+    lines = [line for line in result.output.strip().splitlines() if line != "Đọc báo cáo"]
     assert len(lines) == 1 and lines[0].startswith("Error: Lỗi không mong đợi (RuntimeError: injected failure); chi tiết ở ")
     log = Path(lines[0].split("chi tiết ở ")[1].split(". Hãy")[0])
     assert log.parent == Path(os.environ["WORKBOOK_TOOLS_DATA"]) / "logs"

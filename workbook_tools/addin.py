@@ -2,8 +2,8 @@
 
 Each ribbon button of `bhxh_tools.xlam` (see `macros/ribbon.toml`) runs one function here through
 xlwings' `RunPython`: `run_consolidate`, `run_check`, `run_generate`, `run_next_period` (and
-`run_daily`). They read the settings of the book's `Cấu hình` sheet. «Tổng hợp» writes the
-national workbook with the CLI's own `write_summary` (same sheets, formulas, chart, colours,
+`run_daily`). They read the settings of the book's `Cấu hình` sheet. «Tổng hợp» (and the daily
+button, with `write_daily_summary`) writes the national workbook with the CLI's own `write_summary` (same sheets, formulas, chart, colours,
 held figures) to a file beside the book, then opens it. The add-in built with `--from-template`
 calls `main()`, which runs the action chosen on `Cấu hình`. Only a small part of the xlwings API
 is used: `Book.caller`, `fullname`, `app.books` (`open`, `close`), `sheets`, `sheets.add`,
@@ -48,6 +48,7 @@ SETTINGS = (
     ("out_file", "Tệp sổ tổng hợp toàn quốc (để trống: tong-hop-<kế hoạch>.xlsx cạnh sổ này)"),
     ("daily_returns_dir", "Thư mục chứa báo cáo nhanh hằng ngày các tỉnh gửi về (để trống: như báo cáo định kỳ)"),
     ("day", "Ngày tổng hợp báo cáo nhanh (ngày/tháng/năm, để trống: tự xác định)"),
+    ("daily_out_file", "Tệp sổ tổng hợp báo cáo nhanh hằng ngày (để trống: bao-cao-ngay-<kế hoạch>.xlsx cạnh sổ này)"),
     ("action", "Thao tác cho nút «Thực hiện» (chỉ add-in dựng bằng --from-template)"),
     ("status", "Kết quả lần chạy gần nhất"),
 )
@@ -157,13 +158,18 @@ def format_runs(sheet: Any) -> list[tuple[int, int, int, str]]:
 
 def national_path(book: Any, settings: Settings, plan_id: str) -> Path:
     """Where «Tổng hợp» writes the national workbook: the setting, or tong-hop-<plan>.xlsx beside the book."""
+    return _output_path(book, settings, "out_file", "Tệp sổ tổng hợp toàn quốc", f"tong-hop-{plan_id}.xlsx")
+
+
+def _output_path(book: Any, settings: Settings, key: str, label: str, default: str) -> Path:
+    """A workbook the add-in writes: the path set on `Cấu hình`, or `default` beside the book; never the book itself."""
     own = str(getattr(book, "fullname", "") or "")
-    if settings.text("out_file"):
-        path = local_path(settings.text("out_file"), "Tệp sổ tổng hợp toàn quốc")
+    if settings.text(key):
+        path = local_path(settings.text(key), label)
     else:
-        path = local_path(own, "Sổ đang mở").with_name(f"tong-hop-{plan_id}.xlsx")
+        path = local_path(own, "Sổ đang mở").with_name(default)
     if own and "://" not in own and path.resolve() == Path(own).resolve():
-        raise WorkbookToolsError("«Tệp sổ tổng hợp toàn quốc» không được là chính sổ này.")
+        raise WorkbookToolsError(f"«{label}» không được là chính sổ này.")
     return path
 
 
@@ -364,47 +370,31 @@ def run_next_period(book: Any = None) -> str:
     return run_action(_caller(book), next_period_action)
 
 
-def held_days_in_book(book: Any) -> tuple[dict, Any, str | None]:
-    """The days the last daily click kept in this book (`_daily`), its campaign and plan."""
-    from .daily_book import HELD_COLUMNS, HELD_SHEET, META_SHEET, campaign_from_meta, held_days_from_rows
-
-    names = [sheet.name for sheet in book.sheets]
-    if HELD_SHEET not in names or META_SHEET not in names:
-        return {}, None, None
-    meta = {str(r[0]): (str(r[1]).lstrip("'") if isinstance(r[1], str) else r[1])
-            for r in book.sheets[META_SHEET].range("A1:B20").value or [] if r and r[0]}
-    count = int(float(meta.get("data_rows") or 0))
-    if count < 2:
-        return {}, campaign_from_meta(meta), meta.get("plan_id")
-    from .indicators import indicators
-    from .spec import col_letter
-
-    last = col_letter(len(HELD_COLUMNS) + len(indicators()) - 1)
-    rows = book.sheets[HELD_SHEET].range(f"A1:{last}{count}").value or []
-    cleaned = [[str(c).lstrip("'") if isinstance(c, str) else c for c in row] for row in rows if row and any(v is not None for v in row)]
-    return held_days_from_rows(cleaned), campaign_from_meta(meta), meta.get("plan_id")
+def daily_path(book: Any, settings: Settings, plan_id: str) -> Path:
+    """Where the daily button writes the national daily workbook: the setting, or bao-cao-ngay-<plan>.xlsx beside the book."""
+    return _output_path(book, settings, "daily_out_file", "Tệp sổ tổng hợp báo cáo nhanh hằng ngày", f"bao-cao-ngay-{plan_id}.xlsx")
 
 
 def daily_action(book: Any, settings: Settings) -> str:
-    """Add one day of daily quick reports to this book's daily sheets (as `workbook-tools daily consolidate`)."""
+    """Add one day of quick reports to the national daily workbook, as `workbook-tools daily consolidate --out` does, then open it."""
     from .daily import LATE, ON_TIME, REPORTED, TIMELINESS_RULE, consolidate_daily, plan_of_returns, read_daily_folder
-    from .daily_book import SHEETS as DAILY_SHEETS
-    from .daily_book import write_daily_summary
+    from .daily_book import load_held_days, write_daily_summary
 
     key = "daily_returns_dir" if settings.text("daily_returns_dir") else "returns_dir"
     folder = settings.folder(key, "Thư mục chứa báo cáo nhanh hằng ngày")
-    held, campaign, held_plan = held_days_in_book(book)
     found_plan, structure_key = plan_of_returns(folder)
+    plan_id = settings.text("plan") or found_plan or ""
+    out = daily_path(book, settings, plan_id)
+    held, campaign, held_plan = load_held_days(out)
     data = in_structure(load_plan(settings.text("plan") or held_plan or found_plan or "", data_dirs()), structure_key)
     day = parse_date(settings.values.get("day")) if settings.text("day") else None
     returns = read_daily_folder(folder, data)
     result = consolidate_daily(data, returns, held=held, held_campaign=campaign, day=day)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bao-cao-ngay.xlsx"
-        write_daily_summary(result, path)
-        copy_sheets(path, book, DAILY_SHEETS)
+    _close_if_open(book, out)
+    write_daily_summary(result, out)
+    book.app.books.open(str(out))
     summary = result.as_dict()["summary"]
-    return (f"Đã tổng hợp báo cáo nhanh ngày {result.day:%d/%m/%Y}: {summary[REPORTED]}/{len(result.units)} đơn vị báo cáo "
+    return (f"Đã tổng hợp báo cáo nhanh ngày {result.day:%d/%m/%Y} vào {out}: {summary[REPORTED]}/{len(result.units)} đơn vị báo cáo "
             f"({summary[ON_TIME]} đúng hạn, {summary[LATE]} trễ hạn), {summary['missing']} chưa báo cáo, {summary['rejected']} bị từ chối; "
             f"{len(result.days)} ngày trong sổ. Đúng hạn/trễ hạn: {TIMELINESS_RULE}.")
 
@@ -414,5 +404,5 @@ ACTIONS[ACTION_DAILY] = daily_action
 
 
 def run_daily(book: Any = None) -> str:
-    """The ribbon's daily button: add one day of quick reports to the caller book; the status line says how it went."""
+    """The ribbon's daily button: one more day in the national daily workbook beside the book (as the CLI writes it), opened."""
     return run_action(_caller(book), daily_action)

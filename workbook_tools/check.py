@@ -34,10 +34,18 @@ class Manifest:
 def load_manifest(path: Path) -> Manifest:
     """Read a manifest.json, with an error naming the file when it is not one."""
     try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8-sig")  # Notepad saves UTF-8 with a byte order mark
+    except OSError as exc:
+        raise DataFileError(f"Không đọc được tệp danh sách {path} ({exc.strerror or exc}): hãy kiểm tra đường dẫn và quyền đọc.") from exc
+    except UnicodeDecodeError as exc:
+        raise DataFileError(f"Tệp {path} không phải danh sách (manifest.json) do `workbook-tools generate` tạo ra: "
+                            "nội dung không phải văn bản UTF-8. Hãy dùng lại tệp manifest.json gốc.") from exc
+    try:
+        payload = json.loads(text)
         return Manifest(payload["plan"], str(payload.get("structure", "")), {u["code"]: u for u in payload["units"]})
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise DataFileError(f"{path}: not a manifest written by `workbook-tools generate` ({exc})") from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DataFileError(f"Tệp {path} không phải danh sách (manifest.json) do `workbook-tools generate` tạo ra, hoặc đã bị "
+                            f"sửa hỏng ({exc}). Hãy dùng lại tệp manifest.json gốc trong thư mục đã tạo.") from exc
 
 
 @dataclass

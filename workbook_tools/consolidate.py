@@ -24,9 +24,9 @@ from .values import CEILING
 ON_TIME, LATE, UNKNOWN = "on_time", "late", "unknown"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Figure:
-    """Target, achievement and completion of one indicator in one period."""
+    """Target, achievement and completion of one indicator in one period (slots: there is one per unit × indicator × period)."""
 
     indicator: str
     period: str
@@ -302,11 +302,14 @@ def consolidate(
     bounds = current_round(list(sources.values()), as_of)
     layout = structure(data.plan.structure)
     problems = report.problems + extra
+    by_unit: dict[str, list[Problem]] = {}
+    for found in problems:
+        by_unit.setdefault(found.unit, []).append(found)
     results = []
     for code in report.units:
         source = sources.get(code)
         status = ACCEPTED if source else report.status(code)
-        mine = [p for p in problems if p.unit == code]
+        mine = by_unit.get(code, [])
         results.append(UnitResult(
             code=code, name=layout.unit(code).name, status=status,
             values=unit_values(data, code, source.actuals if source else {}, baseline),

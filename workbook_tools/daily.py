@@ -13,7 +13,7 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from datetime import date, time
 from pathlib import Path
 from typing import Any
@@ -109,6 +109,7 @@ class _DailyReader:
         self.ret, self.data, self.sheet = ret, data, sheet
         self.cells = _Reader(ret, data, forms)
         self.codes = daily_indicators(data.plan)
+        self.columns = _level_columns(self.codes)
 
     def read(self) -> None:
         """Everything, in the order a person reads the sheet."""
@@ -148,13 +149,26 @@ class _DailyReader:
                 self.ret.add("target_edited", sheet=self.sheet.name, cell=cell_ref(*where), indicator=code, period=TOTAL,
                              found=vn_number(raw) if isinstance(raw, (int, float)) else raw, expected=vn_number(expected))
 
+    def untouched(self, key: str) -> bool:
+        """A day row with nothing typed in its level cells (most rows of a campaign): no parsing, no checks."""
+        for _, column, _ in self.columns:
+            where = self.sheet.index.cell(key, column)
+            if where is None or where in self.sheet.facts:
+                return False
+            value = self.sheet.at(*where)
+            if value not in (None, ""):
+                return False
+        return True
+
     def day(self, day: date, previous: dict[str, float]) -> UnitDay | None:
         """One day's row: None when nothing usable was typed on it."""
         key, period = day_key(day), day.isoformat()
+        if self.untouched(key):
+            return None
         levels: dict[str, float] = {}
-        for code in self.codes:
+        for code, column, whole in self.columns:
             before = len(self.ret.problems)
-            parsed = self.cells.cell(self.sheet, key, daily_column_key("level", code), whole=not indicator(code).is_money, period=period)
+            parsed = self.cells.cell(self.sheet, key, column, whole=whole, period=period)
             self.ret.problems[before:] = [replace(p, indicator=code) for p in self.ret.problems[before:]]
             if isinstance(parsed, Parsed) and parsed.usable and parsed.value is not None:
                 levels[code] = parsed.value
@@ -174,6 +188,12 @@ class _DailyReader:
                              indicator=code, period=period, found=vn_number(value), expected=vn_number(previous[code]))
         note, _ = self.sheet.raw(key, "note")
         return UnitDay(self.ret.unit, day, typed, levels, self.ret.file, self.ret.sha256, "" if note is None else str(note))
+
+
+@lru_cache(maxsize=8)
+def _level_columns(codes: tuple[str, ...]) -> tuple[tuple[str, str, bool], ...]:
+    """(indicator, level column key, whole number?) of a daily form: worked out once per form, not per file."""
+    return tuple((code, daily_column_key("level", code), not indicator(code).is_money) for code in codes)
 
 
 def read_daily_folder(folder: Path, data: PlanTargets, *, workers: int = 0, progress: Any = None) -> list[DailyReturn]:

@@ -11,15 +11,15 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from python_calamine import CalamineWorkbook
-
 from . import __version__
 from .daily import LATE, ON_TIME, REPORTED, TIMELINESS_RULE, UNKNOWN, DailyConsolidation, UnitDay
-from .daily_form import PLAN_END, TARGET_ROW, WEEKDAYS, Campaign, day_key
+from .daily_form import PLAN_END, TARGET_ROW, WEEKDAYS, Campaign, daily_header_footer, day_key
+from .daily_print import LINE_PT, SCALE, column_breaks, row_height, wrapped_lines
 from .held import is_ours
 from .outputs import write_json, write_output
 from .indicators import indicator
-from .render import PlainFormulas
+from .intake import calamine_book
+from .render import BASE, FONT, PlainFormulas, escape_header
 from .spec import KEY_MARK, cell_ref, col_letter
 from .summary import STATUS_VI, SummaryBook
 from .values import parse_date, parse_time
@@ -33,6 +33,8 @@ SHEETS = (DAYS, UNITS, BEHIND, CHART, PROBLEMS, META_SHEET, HELD_SHEET)
 HELD_COLUMNS = ("day", "unit", "time", "file", "sha256", "note")
 TIMELINESS_VI = {ON_TIME: "Đúng hạn", LATE: "Trễ hạn", UNKNOWN: "Không rõ giờ", "": ""}
 UNIT_STATUS_VI = {REPORTED: "Đã báo cáo", **STATUS_VI}
+PORTRAIT_ROOM_PT = (11.69 - 1.2) * 72 * 100 / SCALE - 40  # printable height of a portrait page at SCALE, less header and footer
+CHART_PIXELS, CHART_ROWS, CHART_COLUMNS = (780, 460), 24, 13  # a chart and the cells it covers: one landscape page
 RULE_NOTE = ("Lũy kế cả nước = Σ lũy kế các đơn vị; đơn vị chưa báo cáo trong ngày được tính theo số gần nhất đã báo cáo. "
              f"Đúng hạn/trễ hạn: {TIMELINESS_RULE}.")
 
@@ -42,20 +44,50 @@ def _as_datetime(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time())
 
 
-def _title(doc: SummaryBook, name: str, title: str, result: DailyConsolidation, width: int, form: str) -> Any:
-    """A keyed sheet: '#keys FORM' in A1, then title, subtitle and the counting rule from column B."""
+def _title(doc: SummaryBook, name: str, title: str, result: DailyConsolidation, width: int, form: str, *,
+           widths: dict[int, float] | None = None, start: int = 1, landscape: bool = True) -> Any:
+    """A keyed sheet: '#keys FORM' in A1, then title, subtitle and the counting rule from column `start` to `width`.
+
+    Printed at a fixed scale that keeps type at 8 pt or more (never shrunk to one page wide), with
+    the campaign in the page header and the document the report answers in the footer.
+    """
     ws = doc.book.add_worksheet(name, worksheet_class=PlainFormulas)
     s = doc.styles
     ws.write_string(0, 0, f"{KEY_MARK} {form}", s["key"])
     plan = result.data.plan
     subtitle = f"{plan.document.citation()} – báo cáo nhanh hằng ngày (Công điện) – ngày {result.day:%d/%m/%Y} – đợt {result.campaign.label}"
-    for row, text, style, height in ((1, title, "title", 22), (2, subtitle, "subtitle", 16), (3, RULE_NOTE, "note", 30)):
-        ws.merge_range(row, 1, row, width, text, s[style])
-        ws.set_row(row, height)
-    ws.set_landscape()
+    chars = sum((widths or {}).get(c, 8.43) for c in range(start, width + 1))
+    wrap = {"subtitle": s.look("daily_subtitle", {**BASE["subtitle"], "font_name": FONT, "font_size": 11, "text_wrap": True}),
+            "note": s.look("daily_note", {**BASE["note"], "font_name": FONT})}
+    for row, text, style, size in ((1, title, "title", 14), (2, subtitle, "subtitle", 11), (3, RULE_NOTE, "note", 9)):
+        ws.merge_range(row, start, row, width, text, wrap.get(style, s[style]))
+        ws.set_row(row, max(22.0 if row == 1 else 0.0, (size + 4) * wrapped_lines(text, chars * 11 / size)))
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
     ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
+    ws.set_print_scale(SCALE)
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    header, footer = daily_header_footer("BHXH Việt Nam – Ban Quản lý Thu – Sổ, Thẻ", plan.document.citation(), result.campaign)
+    ws.set_header(header.replace("&R", f"&C&\"Times New Roman,Bold\"&9{escape_header(name)}&R", 1))
+    ws.set_footer(footer)
     return ws
+
+
+def _first_page(widths: dict[int, float], groups: list[tuple[int, int]], repeated: tuple[int, int]) -> tuple[list[int], int, int]:
+    """Page breaks between groups, the first page's last column, and where titles start (after repeated columns)."""
+    breaks = column_breaks(widths, groups, repeated)
+    return breaks, (breaks[0] - 1 if breaks else max(widths)), (repeated[1] + 1 if breaks else repeated[0])
+
+
+def _columns(ws: Any, widths: dict[int, float], breaks: list[int], repeated: tuple[int, int]) -> None:
+    """Set column widths, repeat the label columns and break pages between groups."""
+    for col, width in widths.items():
+        ws.set_column(col, col, width)
+    ws.repeat_columns(*repeated)
+    if breaks:
+        ws.set_v_pagebreaks(breaks)
 
 
 def _header_pair(doc: SummaryBook, ws: Any, top: int, col: int, title: str, headers: list[tuple[str, str]]) -> int:
@@ -79,15 +111,19 @@ def write_days(doc: SummaryBook, result: DailyConsolidation) -> None:
     per = [("level", "Lũy kế cả nước"), ("change", "Tăng so với ngày trước"), ("pct", "% chỉ tiêu"),
            ("remaining", "Còn phải thực hiện"), ("pace", "Bình quân mỗi ngày cần đạt")]
     last_col = 3 + len(fixed) + len(per) * len(codes)
-    ws = _title(doc, DAYS, "TIẾN ĐỘ CẢ NƯỚC THEO NGÀY", result, last_col, "daily_national")
+    widths = {0: 10, 1: 5, 2: 11, 3: 8, **{c: 7 for c in range(4, 8)}, 8: 10, **{c: 10 for c in range(9, last_col + 1)}}
+    groups = [(4, 8), *((9 + len(per) * n, 8 + len(per) * (n + 1)) for n in range(len(codes)))]
+    breaks, end, start = _first_page(widths, groups, (1, 3))
+    ws = _title(doc, DAYS, "TIẾN ĐỘ CẢ NƯỚC THEO NGÀY", result, end, "daily_national", widths=widths, start=start)
+    _columns(ws, widths, breaks, (1, 3))
     s = doc.styles
     ws.write_string(4, 0, PLAN_END, s["key"])
-    ws.merge_range(4, 1, 4, 3, "Ngày kết thúc kỳ kế hoạch", s["info_label"])
+    ws.merge_range(4, 4, 4, 7, "Ngày kết thúc kỳ kế hoạch", s["info_label"])
     date_style = doc.book.add_format({"font_name": "Times New Roman", "num_format": "dd/mm/yyyy", "border": 1, "align": "center", "bg_color": "#EDEDED"})
-    ws.write_datetime(4, 4, _as_datetime(result.campaign.plan_end), date_style)
+    ws.write_datetime(4, 8, _as_datetime(result.campaign.plan_end), date_style)
     ws.write_string(5, 0, "units", s["key"])
-    ws.merge_range(5, 1, 5, 3, "Số đơn vị phải báo cáo", s["info_label"])
-    ws.write_number(5, 4, len(result.units), s["target.count"])
+    ws.merge_range(5, 4, 5, 7, "Số đơn vị phải báo cáo", s["info_label"])
+    ws.write_number(5, 8, len(result.units), s["target.count"])
     top = 7
     for col, (key, text) in enumerate((("stt", "STT"), ("label", "Ngày"), ("uom", "Thứ")), start=1):
         ws.merge_range(top, col, top + 1, col, text, s["header"])
@@ -100,12 +136,13 @@ def write_days(doc: SummaryBook, result: DailyConsolidation) -> None:
         col = _header_pair(doc, ws, top, col, title, [(f"{k}:{code}", t) for k, t in per])
     target_row, first = top + 2, top + 3
     ws.write_string(target_row, 0, TARGET_ROW, s["key"])
-    ws.merge_range(target_row, 1, target_row, 8, "Chỉ tiêu cả kỳ kế hoạch (Cộng các tỉnh)", s["section"])
+    ws.merge_range(target_row, 1, target_row, 3, "Chỉ tiêu cả kỳ kế hoạch", s["section"])
+    ws.merge_range(target_row, 4, target_row, 8, "(Cộng các tỉnh)", s["section"])
     for code in codes:
         ws.write(target_row, starts[code], _blank(result.target(code)), s["target.count"])
         for k in range(1, len(per)):
             ws.write_blank(target_row, starts[code] + k, None, s["blank.count"])
-    plan_end = cell_ref(4, 4, absolute=True)
+    plan_end = cell_ref(4, 8, absolute=True)
     for n, day in enumerate(result.days):
         r = first + n
         reports = result.reported(day)
@@ -116,7 +153,7 @@ def write_days(doc: SummaryBook, result: DailyConsolidation) -> None:
         ws.write_number(r, 4, len(reports), s["formula.count"])
         ws.write_number(r, 5, sum(e.timeliness == ON_TIME for e in reports), s["formula.count"])
         ws.write_number(r, 6, sum(e.timeliness == LATE for e in reports), s["formula.count"])
-        ws.write_formula(r, 7, f"={cell_ref(5, 4, absolute=True)}-{cell_ref(r, 4)}", s["formula.count"], "")
+        ws.write_formula(r, 7, f"={cell_ref(5, 8, absolute=True)}-{cell_ref(r, 4)}", s["formula.count"], "")
         ws.write_formula(r, 8, f"=MAX(0,{plan_end}-{cell_ref(r, 2)})", s["formula.count"], "")
         for code in codes:
             _day_formulas(doc, ws, r, starts[code], result.national(code, day), cell_ref(target_row, starts[code], absolute=True),
@@ -124,12 +161,7 @@ def write_days(doc: SummaryBook, result: DailyConsolidation) -> None:
     last = first + max(len(result.days), 1) - 1
     for code in codes:
         doc.completion_colours(ws, first, starts[code] + 2, last)
-    ws.set_column(0, 0, 10)
-    ws.set_column(1, 1, 5)
-    ws.set_column(2, 3, 11)
-    ws.set_column(4, 8, 9)
-    ws.set_column(9, last_col, 11)
-    ws.set_row(top + 1, 45)
+    ws.set_row(top + 1, row_height([(t, widths[c]) for c, (_, t) in enumerate([*fixed, *per * len(codes)], start=4)]))
     ws.freeze_panes(first, 4)
     ws.repeat_rows(top, top + 1)
     ws.print_area(1, 1, last, last_col)
@@ -158,12 +190,16 @@ def write_units(doc: SummaryBook, result: DailyConsolidation) -> None:
     per = [("target", "Chỉ tiêu"), ("level", "Lũy kế"), ("pct", "% chỉ tiêu"), ("pace", "Bình quân/ngày đạt (nền đỏ: chậm hơn mức cần)"),
            ("needed", "Bình quân/ngày cần đạt"), ("rank", "Xếp hạng")]
     last_col = 7 + len(per) * len(codes)
-    ws = _title(doc, UNITS, f"TÌNH HÌNH CÁC ĐƠN VỊ NGÀY {result.day:%d/%m/%Y}", result, last_col, "daily_units")
+    widths = {0: 8, 1: 5, 2: 5, 3: 16, 4: 9, 5: 6, 6: 9, **{c: (9, 9, 8, 9, 9, 7)[(c - 7) % 6] for c in range(7, last_col)}, last_col: 30}
+    groups = [(4, 6), *((7 + len(per) * n, 6 + len(per) * (n + 1)) for n in range(len(codes))), (last_col, last_col)]
+    breaks, end, start = _first_page(widths, groups, (1, 3))
+    ws = _title(doc, UNITS, f"TÌNH HÌNH CÁC ĐƠN VỊ NGÀY {result.day:%d/%m/%Y}", result, end, "daily_units", widths=widths, start=start)
+    _columns(ws, widths, breaks, (1, 3))
     s = doc.styles
     ws.write_string(4, 0, "days_left", s["key"])
-    ws.merge_range(4, 1, 4, 3, "Số ngày còn lại của kỳ kế hoạch", s["info_label"])
-    ws.write_number(4, 4, result.campaign.days_left(result.day), s["target.count"])
-    days_left = cell_ref(4, 4, absolute=True)
+    ws.merge_range(4, 4, 4, 6, "Số ngày còn lại của kế hoạch", s["info_label"])
+    ws.write_number(4, 7, result.campaign.days_left(result.day), s["target.count"])
+    days_left = cell_ref(4, 7, absolute=True)
     top = 6
     fixed = (("stt", "STT"), ("code", "Mã"), ("label", "Đơn vị"), ("status", "Tình trạng"), ("time", "Giờ gửi"), ("timeliness", "Thời hạn (16:00)"))
     for col, (key, text) in enumerate(fixed, start=1):
@@ -218,29 +254,37 @@ def write_units(doc: SummaryBook, result: DailyConsolidation) -> None:
     for i, unit in enumerate(result.units):
         entry = result.entries.get((result.day, unit))
         ws.write(first + i, last_col, entry.note if entry else "", s["label"])
-    ws.set_column(last_col, last_col, 30)
-    ws.set_column(0, 0, 8)
-    ws.set_column(1, 2, 5)
-    ws.set_column(3, 3, 18)
-    ws.set_column(4, 6, 10)
-    ws.set_column(7, last_col - 1, 10)
-    ws.set_row(top + 1, 60)
+    ws.set_row(top + 1, row_height([(t, widths[7 + k]) for k, (_, t) in enumerate(per)]))
+    for i, unit in enumerate(result.units):
+        entry = result.entries.get((result.day, unit))
+        ws.set_row(first + i, row_height([(result.name(unit), widths[3]), (entry.note if entry else "", widths[last_col])]))
+    ws.repeat_rows(top, top + 1)
     ws.freeze_panes(first, 4)
     ws.autofilter(top + 1, 1, last, last_col)
     ws.print_area(1, 1, total, last_col)
 
 
 def write_behind(doc: SummaryBook, result: DailyConsolidation) -> None:
-    """`Chậm tiến độ`: for each indicator, the ten units with the lowest completion on the day."""
-    ws = _title(doc, BEHIND, f"CÁC ĐƠN VỊ CHẬM TIẾN ĐỘ NHẤT NGÀY {result.day:%d/%m/%Y}", result, 6, "daily_behind")
+    """`Chậm tiến độ`: for each indicator, the ten units with the lowest completion on the day (a block never split by a page)."""
+    widths = {0: 8, 1: 5, 2: 5, 3: 20, 4: 10, 5: 14, 6: 14}
+    ws = _title(doc, BEHIND, f"CÁC ĐƠN VỊ CHẬM TIẾN ĐỘ NHẤT NGÀY {result.day:%d/%m/%Y}", result, 6, "daily_behind", widths=widths, landscape=False)
     s = doc.styles
     row = 4
     headers = ("STT", "Mã", "Đơn vị", "% chỉ tiêu", "Bình quân/ngày đạt", "Bình quân/ngày cần đạt")
+    header_height = row_height([(t, widths[1 + k]) for k, t in enumerate(headers)])
+    room, used, breaks = PORTRAIT_ROOM_PT, 90.0, []
     for code in result.codes:
+        behind = result.behind(code)
+        heights = [LINE_PT, header_height, *(row_height([(result.name(u), widths[3])]) for u in behind), 2 * LINE_PT]
+        if used + sum(heights) > room:
+            breaks.append(row)
+            used = 0.0
+        used += sum(heights)
         ws.merge_range(row, 1, row, 6, f"{indicator(code).short_label} ({indicator(code).unit})", s["section"])
+        ws.set_row(row + 1, header_height)
         for k, text in enumerate(headers):
             ws.write(row + 1, 1 + k, text, s["header"])
-        for n, unit in enumerate(result.behind(code), start=1):
+        for n, unit in enumerate(behind, start=1):
             r = row + 1 + n
             level, target = result.level(unit, code, result.day), result.target(code, unit)
             ws.write_string(r, 0, f"{code}:{n}", s["key"])
@@ -250,16 +294,19 @@ def write_behind(doc: SummaryBook, result: DailyConsolidation) -> None:
             ws.write(r, 4, _blank(result.completion(code, unit)), s["formula.percent"])
             ws.write(r, 5, _blank(result.pace(unit, code)), s["formula.count"])
             ws.write(r, 6, _blank(result.needed_pace(code, level, target)), s["formula.count"])
-        row += 3 + len(result.behind(code))
-    for col, width in enumerate((8, 5, 5, 20, 10, 14, 14)):
+        row += 3 + len(behind)
+    for col, width in widths.items():
         ws.set_column(col, col, width)
+    if breaks:
+        ws.set_h_pagebreaks(breaks)
     ws.print_area(1, 1, row, 6)
 
 
 def write_chart(doc: SummaryBook, result: DailyConsolidation) -> None:
-    """`Biểu đồ theo ngày`: % of the plan's target reached by the nation each day, one line per indicator."""
-    ws = _title(doc, CHART, "XU HƯỚNG CẢ NƯỚC QUA CÁC NGÀY CỦA ĐỢT", result, 12, "daily_chart")
+    """`Biểu đồ theo ngày`: % of the plan's target reached by the nation each day, then the reports each day; one chart a page."""
+    ws = _title(doc, CHART, "XU HƯỚNG CẢ NƯỚC QUA CÁC NGÀY CỦA ĐỢT", result, CHART_COLUMNS, "daily_chart")
     first, last = 10, 9 + max(len(result.days), 1)
+    font = {"name": FONT, "size": 10}
     chart = doc.book.add_chart({"type": "line"})
     for n, code in enumerate(result.codes):
         pct_col = 9 + 5 * n + 2
@@ -267,32 +314,45 @@ def write_chart(doc: SummaryBook, result: DailyConsolidation) -> None:
             "name": indicator(code).short_label, "categories": [DAYS, first, 2, last, 2], "values": [DAYS, first, pct_col, last, pct_col],
             "marker": {"type": "circle", "size": 5},
         })
-    chart.set_title({"name": "% chỉ tiêu kế hoạch đạt được theo ngày (cả nước)"})
-    chart.set_x_axis({"date_axis": True, "num_format": "dd/mm"})
-    chart.set_y_axis({"num_format": "0%", "min": 0})
-    chart.set_size({"width": 900, "height": 420})
+    chart.set_title({"name": "% chỉ tiêu kế hoạch đạt được theo ngày (cả nước)", "name_font": {"name": FONT, "size": 12, "bold": True}})
+    chart.set_x_axis({"date_axis": True, "num_format": "dd/mm", "num_font": font})
+    chart.set_y_axis({"num_format": "0%", "min": 0, "num_font": font})
+    chart.set_legend({"position": "bottom", "font": font})
+    chart.set_size({"width": CHART_PIXELS[0], "height": CHART_PIXELS[1]})
     ws.insert_chart(4, 1, chart)
     reports = doc.book.add_chart({"type": "column", "subtype": "stacked"})
     for key, col, colour in (("Đúng hạn", 5, "#70AD47"), ("Trễ hạn", 6, "#ED7D31"), ("Chưa báo cáo", 7, "#A5A5A5")):
         reports.add_series({"name": key, "categories": [DAYS, first, 2, last, 2], "values": [DAYS, first, col, last, col], "fill": {"color": colour}})
-    reports.set_title({"name": "Số đơn vị báo cáo theo ngày (đúng hạn trước 16:00 theo giờ ghi trong báo cáo)"})
-    reports.set_x_axis({"date_axis": True, "num_format": "dd/mm"})
-    reports.set_size({"width": 900, "height": 360})
-    ws.insert_chart(27, 1, reports)
-    ws.print_area(1, 1, 46, 12)
+    reports.set_title({"name": "Số đơn vị báo cáo theo ngày (đúng hạn: giờ ghi trong báo cáo trước 16:00)",
+                       "name_font": {"name": FONT, "size": 12, "bold": True}})
+    reports.set_x_axis({"date_axis": True, "num_format": "dd/mm", "num_font": font})
+    reports.set_y_axis({"num_font": font})
+    reports.set_legend({"position": "bottom", "font": font})
+    reports.set_size({"width": CHART_PIXELS[0], "height": CHART_PIXELS[1]})
+    second = 4 + CHART_ROWS + 1
+    ws.insert_chart(second, 1, reports)
+    ws.set_h_pagebreaks([second])
+    ws.print_area(1, 1, second + CHART_ROWS, CHART_COLUMNS)
 
 
 def write_problems_table(doc: SummaryBook, result: DailyConsolidation) -> None:
-    """`Lỗi dữ liệu`: every problem of the day's files, as a table the centre can filter."""
-    ws = _title(doc, PROBLEMS, "LỖI VÀ CẢNH BÁO DỮ LIỆU", result, 9, "daily_problems")
+    """`Lỗi dữ liệu`: every problem of the day's files, as a table the centre can filter; messages wrap, rows fit them."""
+    widths = {0: 4, 1: 16, 2: 6, 3: 8, 4: 5, 5: 10, 6: 10, 7: 8, 8: 12, 9: 34}
+    ws = _title(doc, PROBLEMS, "LỖI VÀ CẢNH BÁO DỮ LIỆU", result, 9, "daily_problems", widths=widths)
     rows = [[p.file, p.unit, p.sheet, p.cell, p.indicator, p.period, "Lỗi" if p.is_error else "Cảnh báo", p.code, p.message] for p in result.problems]
     headers = ("Tệp", "Đơn vị", "Sheet", "Ô", "Chỉ tiêu", "Ngày", "Mức độ", "Mã lỗi", "Nội dung")
-    options: dict[str, Any] = {"name": "LoiDuLieuNgay", "style": "Table Style Light 9", "columns": [{"header": h} for h in headers]}
+    wrap = doc.styles.look("daily_wrap", {"font_name": FONT, "font_size": 11, "text_wrap": True, "valign": "top", "border": 1})
+    options: dict[str, Any] = {"name": "LoiDuLieuNgay", "style": "Table Style Light 9",
+                               "columns": [{"header": h, "format": wrap} for h in headers]}
     if rows:
         options["data"] = rows
     ws.add_table(4, 1, 4 + max(len(rows), 1), 9, options)
-    for col, width in enumerate((4, 26, 7, 12, 7, 12, 11, 9, 18, 80)):
+    for col, width in widths.items():
         ws.set_column(col, col, width)
+    ws.set_row(4, row_height([(h, widths[1 + k]) for k, h in enumerate(headers)]))
+    for n, values in enumerate(rows, start=5):
+        ws.set_row(n, row_height([(str(v), widths[1 + k]) for k, v in enumerate(values)]))
+    ws.repeat_rows(4)
     ws.print_area(1, 1, 4 + max(len(rows), 1), 9)
 
 
@@ -381,7 +441,7 @@ def load_held_days(path: Path) -> tuple[dict[tuple[date, str], UnitDay], Campaig
     """The days a previous run kept, the campaign and the plan (nothing when there is no previous workbook)."""
     if not path.exists() or not is_ours(path, DAILY_KIND):
         return {}, None, None
-    book = CalamineWorkbook.from_path(str(path))
+    book = calamine_book(path)
     try:
         rows = book.get_sheet_by_name(HELD_SHEET).to_python()
         meta = {str(r[0]): r[1] for r in book.get_sheet_by_name(META_SHEET).to_python() if r and r[0]}

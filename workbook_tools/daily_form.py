@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .daily_print import LINE_PT, SCALE, column_breaks, row_height, wrapped_lines
 from .datafiles import templates_dir
 from .errors import WorkbookToolsError
 from .forms import PLACEHOLDER, Column, Form, FormSet, Group, load_form, shipped_forms
@@ -26,7 +27,7 @@ from .plans import TOTAL, Plan, PlanTargets
 from .render import escape_header, render
 from .spec import (
     FIRST_DATA_COL, KEY_COL, KEY_ROW, LABEL_COL, STT_COL, UOM_COL, Context, SheetSpec, WorkbookSpec,
-    _signature, _title_block, build_meta_sheet, build_text_sheet, cell_ref, column_key,
+    KEY_MARK, build_meta_sheet, build_text_sheet, cell_ref, column_key, fill_text,
 )
 
 DAILY_FORM = "daily"
@@ -34,6 +35,7 @@ TARGET_ROW = "target"
 PLAN_END = "plan_end"
 WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 REVENUE = "thu"
+TEXT_COLUMN_WIDTH = 11
 
 
 @lru_cache(maxsize=1)
@@ -180,25 +182,84 @@ def _headers(sheet: SheetSpec, form: Form, columns: list[tuple[Group, str, Colum
         cell.merge_to = (top, last) if last > cell.col else None
 
 
-def build_daily_sheet(form: Form, ctx: Context, campaign: Campaign, codes: Sequence[str], targets: Mapping[str, float | None]) -> SheetSpec:
-    """The daily report sheet of one unit: info, the plan's targets, then one row per campaign day."""
+def _group_spans(columns: list[tuple[Group, str, Column]]) -> list[tuple[int, int]]:
+    """(first, last) column of each group as laid out (an indicator's columns are one group)."""
+    spans: list[tuple[int, int]] = []
+    previous = None
+    for offset, (group, code, _) in enumerate(columns):
+        col = FIRST_DATA_COL + offset
+        if (group.key, code) == previous:
+            spans[-1] = (spans[-1][0], col)
+        else:
+            spans.append((col, col))
+        previous = (group.key, code)
+    return spans
+
+
+def _place_and_signature(sheet: SheetSpec, row: int, left: int, right: tuple[int, int], place: str, report_date: str) -> int:
+    """The place/date line (from the report date typed above the table), who prepared it, who signs; the last row used."""
+    first, last = right
+    merge = {"merge_to": (row, last)} if last > first else {}
+    day = f'"{place}, ngày "&DAY({report_date})&" tháng "&MONTH({report_date})&" năm "&YEAR({report_date})'
+    formula = f'IF(ISNUMBER({report_date}),{day},"{place}, ngày ... tháng ... năm ...")'
+    sheet.put(row, first, None, "subtitle", formula=formula, **merge)
+    for offset, (prepared, signs) in enumerate((("NGƯỜI LẬP BIỂU", "GIÁM ĐỐC"), ("(Ký, ghi rõ họ tên)", "(Ký tên, đóng dấu)")), start=1):
+        style = "signature" if offset == 1 else "signature_note"
+        sheet.put(row + offset, left, prepared, style, merge_to=(row + offset, left + 2))
+        sheet.put(row + offset, first, signs, style, **({"merge_to": (row + offset, last)} if last > first else {}))
+    return row + 6
+
+
+def _title_block(sheet: SheetSpec, form: Form, ctx: Context, first: int, last: int) -> int:
+    """Title (its topic after ' – ' on a line of its own, so it fits a page), subtitle and note; the next free row.
+
+    The block starts after the label columns when those repeat on later pages, so no later page
+    shows the left end of a title cut off.
+    """
+    sheet.put(KEY_ROW, KEY_COL, f"{KEY_MARK} {form.key}", "key")
+    sheet.heights[KEY_ROW] = 11
+    chars = sum(sheet.widths.get(c, 8.43) for c in range(first, last + 1))
+    title, _, topic = form.title.partition(" – ")
+    note = fill_text(form.note, ctx.texts) if form.note else ""
+    lines = [(title, "title", 22.0), (topic, "signature", 18.0), (fill_text(form.subtitle, ctx.texts), "subtitle", 18.0),
+             (note, "note", 12.0 * wrapped_lines(note, chars * 11 / 9))]
+    row = 1
+    for text, style, height in lines:
+        if text:
+            sheet.put(row, first, text, style, merge_to=(row, last) if last > first else None)
+            sheet.heights[row] = height
+            row += 1
+    return row
+
+
+def build_daily_sheet(form: Form, ctx: Context, campaign: Campaign, codes: Sequence[str], targets: Mapping[str, float | None],
+                      place: str = "") -> SheetSpec:
+    """The daily report sheet of one unit: info, the plan's targets, one row per campaign day, place, date and signatures."""
     sheet = SheetSpec(form.key, form.sheet)
     columns = _expanded(form, codes)
     last_col = FIRST_DATA_COL + len(columns) - 1
-    row = _title_block(sheet, form, ctx, last_col)
+    sheet.widths.update({KEY_COL: 12, STT_COL: 5, LABEL_COL: form.label_width, UOM_COL: 11})
+    sheet.widths.update({FIRST_DATA_COL + n: column.width for n, (_, _, column) in enumerate(columns)})
+    spans = _group_spans(columns)
+    sheet.v_breaks = column_breaks(sheet.widths, spans, (STT_COL, UOM_COL))
+    first_page_end = sheet.v_breaks[0] - 1 if sheet.v_breaks else last_col
+    row = _title_block(sheet, form, ctx, FIRST_DATA_COL if sheet.v_breaks else STT_COL, first_page_end)
     for info in form.info:
         sheet.put(row, KEY_COL, info.key, "key")
         sheet.put(row, STT_COL, info.label, "info_label", merge_to=(row, LABEL_COL))
-        sheet.put(row, UOM_COL, None, f"input.{info.type}", validation=info.type, merge_to=(row, UOM_COL + 2))
+        sheet.put(row, UOM_COL, None, f"input.{info.type}", validation=info.type, merge_to=None if sheet.v_breaks else (row, UOM_COL + 2))
         sheet.inputs[(info.key, "uom")] = (row, UOM_COL)
+        if sheet.v_breaks and info.type == "text":
+            sheet.heights[row] = 2 * LINE_PT
         row += 1
     sheet.put(row, KEY_COL, PLAN_END, "key")
     sheet.put(row, STT_COL, "Kỳ kế hoạch đến ngày", "info_label", merge_to=(row, LABEL_COL))
-    sheet.put(row, UOM_COL, datetime.combine(campaign.plan_end, datetime.min.time()), "target.date", merge_to=(row, UOM_COL + 2))
+    sheet.put(row, UOM_COL, datetime.combine(campaign.plan_end, datetime.min.time()), "target.date",
+              merge_to=None if sheet.v_breaks else (row, UOM_COL + 2))
     layout = _Layout({}, {}, plan_end=cell_ref(row, UOM_COL, absolute=True))
     top = row + 2
     _headers(sheet, form, columns, top, ctx.texts)
-    sheet.heights.update({top: 32, top + 1: 48})
+    sheet.heights.update({top: 32, top + 1: row_height([(c.header_for("flow"), c.width) for _, _, c in columns], least=32)})
     for offset, (group, code, column) in enumerate(columns):
         layout.columns[(group.key, code, column.key)] = FIRST_DATA_COL + offset
         if code and column.cell == "input" and code not in layout.target_cols:
@@ -221,11 +282,14 @@ def build_daily_sheet(form: Form, ctx: Context, campaign: Campaign, codes: Seque
         column = next(col for g, cd, col in columns if (g.key, cd, col.key) == (group_key, code, key))
         if column.completion:
             sheet.completion_ranges.append((layout.first_day_row, c, last_row, c))
-    sheet.widths.update({KEY_COL: 12, STT_COL: 5, LABEL_COL: form.label_width, UOM_COL: 9})
-    _signature(sheet, last_row + 2, LABEL_COL, last_col, sheet.widths)
+    left = sheet.v_breaks[-1] if sheet.v_breaks else LABEL_COL
+    report_date = cell_ref(*sheet.inputs[("report_date", "uom")], absolute=True) if ("report_date", "uom") in sheet.inputs else '""'
+    end = _place_and_signature(sheet, last_row + 2, left, (max(left + 3, last_col - 2), last_col), place or ctx.texts.get("unit_name", ""), report_date)
     sheet.freeze = (layout.first_day_row, FIRST_DATA_COL)
-    sheet.print_area = (1, STT_COL, last_row + 6, last_col)
-    sheet.repeat_rows = (top, top + 2)
+    sheet.print_area = (1, STT_COL, end, last_col)
+    sheet.repeat_rows = (top, top + 1)
+    sheet.repeat_cols = (STT_COL, UOM_COL)
+    sheet.print_scale = SCALE
     return sheet
 
 
@@ -249,6 +313,26 @@ def daily_texts(ctx: Context, campaign: Campaign) -> dict[str, str]:
     return {**ctx.texts, "campaign_label": campaign.label, "plan_end_label": f"{campaign.plan_end:%d/%m/%Y}"}
 
 
+def _printable_text(sheet: SheetSpec) -> SheetSpec:
+    """The instructions at the daily sheets' scale, one page wide, rows as tall as their wrapped paragraphs."""
+    _, first, _, last = sheet.print_area or (0, STT_COL, 0, STT_COL)
+    sheet.widths.update({c: TEXT_COLUMN_WIDTH for c in range(first, last + 1)})
+    width = TEXT_COLUMN_WIDTH * (last - first + 1)
+    for cell in sheet.cells:
+        if cell.style == "paragraph" and cell.value:
+            sheet.heights[cell.row] = LINE_PT * wrapped_lines(str(cell.value), width) + 4
+    sheet.print_scale = SCALE
+    return sheet
+
+
+def daily_header_footer(who: str, document: str, campaign: Campaign) -> tuple[str, str]:
+    """Page header (who reports, for which campaign) and footer (the document it answers, page of pages)."""
+    font = '&"Times New Roman,Regular"&9'
+    header = f"&L{font}{escape_header(who)}&R{font}Đợt báo cáo {campaign.label}"
+    footer = f"&L{font}Báo cáo nhanh hằng ngày theo Công điện – {escape_header(document)}&R{font}Trang &P/&N"
+    return header, footer
+
+
 def write_daily_workbook(
     unit: Any, path: Path, data: PlanTargets, forms: FormSet, campaign: Campaign, options: GenerateOptions, generated_at: datetime,
 ) -> GeneratedFile:
@@ -267,11 +351,10 @@ def write_daily_workbook(
     }
     sheets = []
     for form in forms.forms:
-        sheets.append(build_text_sheet(form, ctx) if form.kind == "text" else build_daily_sheet(form, ctx, campaign, codes, targets))
+        sheets.append(_printable_text(build_text_sheet(form, ctx)) if form.kind == "text"
+                      else build_daily_sheet(form, ctx, campaign, codes, targets, unit.name))
     sheets.append(build_meta_sheet(meta, {f.key: f.sheet for f in forms.forms}))
-    font = '&"Times New Roman,Regular"&9'
-    header = f'&L{font}{escape_header(unit_title(unit))}&R{font}Báo cáo nhanh hằng ngày – {escape_header(ctx.texts["document_short"])}'
-    footer = f"&L{font}workbook-tools · {escape_header(plan.id)} · {DAILY_FORM}&R{font}Trang &P/&N"
+    header, footer = daily_header_footer(unit_title(unit), ctx.texts["document_short"], campaign)
     properties = {"title": f"Báo cáo nhanh hằng ngày – {ctx.texts['unit_title']}", "subject": plan.title,
                   "author": "BHXH Việt Nam – Ban Quản lý Thu – Sổ, Thẻ", "company": "Bảo hiểm xã hội Việt Nam",
                   "comments": "Tạo bởi workbook-tools"}

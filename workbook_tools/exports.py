@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,18 +14,7 @@ CSV_HEADER = ("code", "name", "status", "indicator", "period", "target", "actual
 
 def write_json(result: Consolidation, path: Path, *, force: bool = False, keep_out: Sequence[Path] = ()) -> None:
     """The same figures for scripts (DESIGN §8), strict JSON, replacing only a JSON this tool wrote."""
-    outputs.write_json(path, _plain(result.as_dict()), force=force, keep_out=keep_out)
-
-
-def _plain(value: Any) -> Any:
-    """Dates as ISO text, so the payload is plain JSON data."""
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
+    outputs.write_json(path, result.as_dict(), force=force, keep_out=keep_out)
 
 
 def csv_rows(result: Consolidation) -> Iterator[list[Any]]:

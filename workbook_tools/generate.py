@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import OutputError, WorkbookToolsError
+from .errors import DataFileError, OutputError, WorkbookToolsError
 from .forms import FormSet, shipped_forms
 from .indicators import indicator
 from .outputs import check_target, dumps_json, is_our_json, locked, make_folder, write_atomic
@@ -23,6 +23,7 @@ from .targets import regroup, unit_targets
 from .units import Unit, mapping_63_to_34, structure
 
 MANIFEST_NAME = "manifest.json"
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,15 @@ def write_unit_files(
     make_folder(out_dir)
     manifest = out_dir / MANIFEST_NAME
     with locked(manifest):
+        earlier = _listed_units(manifest, data)
+        replaced = {p.name for p in paths.values()}
+        strangers = workbooks_not_written_here(out_dir, earlier, replaced)
+        if strangers:
+            raise OutputError(
+                f"{out_dir} có vẻ là thư mục báo cáo gửi về: có {len(strangers)} sổ không do lệnh tạo sổ ghi ra cho kế hoạch "
+                f"{data.plan.id} hoặc đã được điền, ví dụ «{strangers[0]}»; không ghi sổ trắng lẫn vào đó. "
+                "Hãy chọn một thư mục khác (thư mục trống) cho sổ mới."
+            )
         existing = [p.name for p in paths.values() if p.exists()]
         if existing and not options.force:
             raise OutputError(
@@ -232,12 +242,46 @@ def write_unit_files(
             check_target(manifest, ours=is_our_json)
         jobs = [(unit, paths[unit.code]) for unit in units]
         written = run_jobs(write_one, jobs, options.workers, progress, shared=shared)
-        write_manifest(manifest, data, forms, written, generated_at)
+        kept = [u for u in earlier if u.get("file") not in replaced and u.get("code") not in paths and (out_dir / str(u.get("file"))).is_file()]
+        write_manifest(manifest, data, forms, written, generated_at, kept)
     return written
 
 
-def write_manifest(path: Path, data: PlanTargets, forms: FormSet, files: Sequence[GeneratedFile], generated_at: datetime) -> None:
-    """The list of expected returns that check and consolidate compare against."""
+def workbooks_not_written_here(out_dir: Path, listed: Sequence[dict[str, Any]], replaced: set[str]) -> list[str]:
+    """Workbooks in out_dir that the folder's manifest (`listed` units) does not hold as they are now: returns, others' files.
+
+    Blank workbooks must never be mixed among filled returns; the files about to be replaced are left
+    to the overwrite rule (--force).
+    """
+    recorded = {str(u.get("file")): str(u.get("sha256")) for u in listed}
+    found = []
+    for entry in sorted(out_dir.iterdir()):
+        if entry.name in replaced or entry.name.startswith("~$") or entry.suffix.lower() not in WORKBOOK_SUFFIXES:
+            continue
+        if not entry.is_file() or recorded.get(entry.name) != sha256_of(entry):
+            found.append(entry.name)
+    return found
+
+
+def _listed_units(manifest: Path, data: PlanTargets) -> list[dict[str, Any]]:
+    """The units a manifest of this plan and structure lists (none when it is absent, unreadable or another plan's)."""
+    from .check import load_manifest
+
+    if not manifest.is_file():
+        return []
+    try:
+        listed = load_manifest(manifest)
+    except DataFileError:
+        return []
+    if listed.plan != data.plan.id or listed.structure not in ("", data.plan.structure):
+        return []
+    return [u for u in listed.units.values() if isinstance(u, dict)]
+
+
+def write_manifest(path: Path, data: PlanTargets, forms: FormSet, files: Sequence[GeneratedFile], generated_at: datetime,
+                   kept: Sequence[dict[str, Any]] = ()) -> None:
+    """The list of expected returns that check and consolidate compare against (`kept`: units of earlier runs still in the folder)."""
+    written = [{"code": f.unit.code, "name": f.unit.name, "file": f.path.name, "sha256": f.sha256} for f in files]
     payload = {
         "tool": "workbook-tools",
         "tool_version": __version__,
@@ -246,9 +290,7 @@ def write_manifest(path: Path, data: PlanTargets, forms: FormSet, files: Sequenc
         "structure": data.plan.structure,
         "form_version": forms.version,
         "generated_at": generated_at.isoformat(timespec="seconds"),
-        "units": [
-            {"code": f.unit.code, "name": f.unit.name, "file": f.path.name, "sha256": f.sha256} for f in files
-        ],
+        "units": sorted([*kept, *written], key=lambda u: str(u.get("code"))) if kept else written,
     }
     text = dumps_json(payload, indent=2) + "\n"
     write_atomic(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import HeldStateError
+from .intake import calamine_book
 from .spec import cell_ref
 from .values import vn_number
 
@@ -53,10 +54,8 @@ def _same(found: Any, written: Any) -> bool:
 
 def hand_edits(path: Path) -> list[HandEdit]:
     """Every figure of a national workbook changed since the tool wrote it (none when it kept no record)."""
-    from python_calamine import CalamineWorkbook
-
     try:
-        book = CalamineWorkbook.from_path(str(path))
+        book = calamine_book(path)
     except Exception:  # noqa: BLE001 - a damaged workbook is refused elsewhere, with its own message
         return []
     try:

@@ -6,22 +6,46 @@ new folder keeps the figures it had.
 
 from __future__ import annotations
 
+import json
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from python_calamine import CalamineWorkbook
-
 from .consolidate import Source
 from .errors import HeldStateError
+from .intake import calamine_book
 from .read import custom_properties
 from .values import parse_date
 
 NATIONAL_KIND = "national"
 DATA_SHEET = "_data"
+META_SHEET = "_meta"
 TASK_PREFIX = "mau02:"
 DATA_COLUMNS = ("unit", "round_date", "file", "sha256", "indicator", "period", "actual")
+FIGURES_ROW = "*figures"
+CELL_TEXT_LIMIT = 32_000
+
+
+def figures_cells(source: Source) -> list[str]:
+    """A unit's figures as strict JSON lists [[indicator, period, value], ...], each short enough for one Excel cell.
+
+    One row per unit (a second one only past 32,000 characters) instead of one row per figure: the
+    summary of thousands of communes stays small and quick to write, copy into Excel and read back.
+    """
+    tasks = [(TASK_PREFIX + key, period, value) for (key, period), value in source.tasks.items()]
+    figures = sorted([(code, period, value) for (code, period), value in source.actuals.items()] + tasks, key=lambda f: f[:2])
+    whole = json.dumps(figures, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    if len(whole) <= CELL_TEXT_LIMIT:
+        return [whole]
+    cells, part, size = [], [], 2
+    for item in (json.dumps(f, ensure_ascii=False, separators=(",", ":"), allow_nan=False) for f in figures):
+        if part and size + len(item) + 1 > CELL_TEXT_LIMIT:
+            cells.append("[" + ",".join(part) + "]")
+            part, size = [], 2
+        part.append(item)
+        size += len(item) + 1
+    return [*cells, "[" + ",".join(part) + "]"]
 
 
 def is_ours(path: Path, kind: str = NATIONAL_KIND) -> bool:
@@ -37,14 +61,24 @@ def load_held(path: Path) -> dict[str, Source]:
     """The figures a previous consolidation kept (empty when there is no previous summary)."""
     if not path.exists() or not is_ours(path):
         return {}
-    book = CalamineWorkbook.from_path(str(path))
+    book = calamine_book(path)
     try:
         if DATA_SHEET not in book.sheet_names:
+            if META_SHEET in book.sheet_names:  # written by consolidate, so `_data` was there and has been deleted
+                raise HeldStateError(f"Sổ tổng hợp {path} không còn sheet ẩn {DATA_SHEET}, nơi giữ số liệu của các đơn vị đã tổng hợp "
+                                     "(có lẽ sheet đã bị xoá)")
             return {}  # the add-in's workbook before its first consolidation
         rows = book.get_sheet_by_name(DATA_SHEET).to_python()
     finally:
         book.close()
     return held_from_rows(rows)
+
+
+def unreadable(path: Path, exc: Exception) -> str:
+    """Why the held figures of path could not be read, as the start of a Vietnamese sentence."""
+    if isinstance(exc, HeldStateError):
+        return str(exc)
+    return f"Không đọc được số đã giữ trong {path} (sheet ẩn {DATA_SHEET} bị sửa hoặc hỏng: {type(exc).__name__})"
 
 
 def held_for(path: Path, plan_id: str, structure: str, *, force: bool = False) -> dict[str, Source]:
@@ -65,8 +99,8 @@ def held_for(path: Path, plan_id: str, structure: str, *, force: bool = False) -
             if force:
                 return {}
             raise HeldStateError(
-                f"Không đọc được số đã giữ trong {path} (sheet ẩn {DATA_SHEET} bị sửa hoặc hỏng: {type(exc).__name__}); "
-                "hãy ghi ra tệp khác, hoặc thêm --force để làm lại sổ chỉ với các báo cáo trong thư mục."
+                f"{unreadable(path, exc)}; hãy lấy lại bản sao trước đó của sổ, ghi ra tệp khác, hoặc thêm --force để làm lại sổ "
+                "chỉ với các báo cáo trong thư mục."
             ) from exc
     if force:
         return {}
@@ -78,6 +112,11 @@ def held_for(path: Path, plan_id: str, structure: str, *, force: bool = False) -
     )
 
 
+def _as_written(value: Any) -> Any:
+    """A whole number back as int: other spreadsheet programs store 1234 so that it reads back as 1234.0."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def held_from_rows(rows: Sequence[Sequence[Any]]) -> dict[str, Source]:
     """Sources from the rows of a `_data` sheet (header first), wherever they were read from."""
     grouped: dict[str, dict[str, Any]] = {}
@@ -87,10 +126,14 @@ def held_from_rows(rows: Sequence[Sequence[Any]]) -> dict[str, Source]:
             continue
         entry = grouped.setdefault(str(record["unit"]), {"meta": record, "actuals": {}, "tasks": {}})
         name = str(record["indicator"] or "")
-        if name.startswith(TASK_PREFIX):
-            entry["tasks"][(name[len(TASK_PREFIX):], record["period"])] = record["actual"]
+        if name == FIGURES_ROW:
+            for code, period, value in json.loads(str(record["actual"] or "[]")):
+                into, key = (entry["tasks"], code[len(TASK_PREFIX):]) if code.startswith(TASK_PREFIX) else (entry["actuals"], code)
+                into[(key, period)] = _as_written(value)
+        elif name.startswith(TASK_PREFIX):
+            entry["tasks"][(name[len(TASK_PREFIX):], record["period"])] = _as_written(record["actual"])
         elif name:
-            entry["actuals"][(name, record["period"])] = record["actual"]
+            entry["actuals"][(name, record["period"])] = _as_written(record["actual"])
     return {
         unit: Source(unit, parse_date(e["meta"]["round_date"]), str(e["meta"]["file"]), str(e["meta"]["sha256"]),
                      e["actuals"], held=True, tasks=e["tasks"])

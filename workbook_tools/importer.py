@@ -113,13 +113,14 @@ def decode_text(path: Path) -> str:
 
 def _workbook_grid(path: Path) -> list[list[Any]]:
     """The first sheet of a workbook, merged cells spread over their range."""
-    from python_calamine import CalamineWorkbook
+    from .intake import calamine_book
 
-    book = CalamineWorkbook.from_path(str(path))
+    book = calamine_book(path)
     try:
         sheet = book.get_sheet_by_index(0)
         grid = [list(row) for row in sheet.to_python(skip_empty_area=False)]
-        for merged in sheet.merged_cell_ranges or ():
+        spans = sheet.merged_cell_ranges or (_ods_merged_ranges(path) if path.suffix.lower() == ".ods" else ())
+        for merged in spans:
             (r1, c1), (r2, c2) = merged
             value = grid[r1][c1] if r1 < len(grid) and c1 < len(grid[r1]) else ""
             for r in range(r1, min(r2 + 1, len(grid))):
@@ -129,6 +130,36 @@ def _workbook_grid(path: Path) -> list[list[Any]]:
     finally:
         book.close()
     return grid
+
+
+_ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+
+
+def _ods_merged_ranges(path: Path) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Merged ranges of an .ods file's first sheet, as calamine gives them for .xlsx (it gives none for .ods)."""
+    import zipfile
+    from xml.etree import ElementTree
+
+    spans, row, next_row, col = [], -1, 0, 0
+    with zipfile.ZipFile(path) as archive, archive.open("content.xml") as part:
+        for event, element in ElementTree.iterparse(part, events=("start", "end")):
+            tag = element.tag
+            if event == "end":
+                if tag == f"{_ODS_TABLE}table":
+                    break  # the first sheet only
+                if tag == f"{_ODS_TABLE}table-row":
+                    element.clear()
+                continue
+            if tag == f"{_ODS_TABLE}table-row":
+                row, col = next_row, 0
+                next_row = row + int(element.get(f"{_ODS_TABLE}number-rows-repeated", "1"))
+            elif tag in (f"{_ODS_TABLE}table-cell", f"{_ODS_TABLE}covered-table-cell"):
+                wide = int(element.get(f"{_ODS_TABLE}number-columns-spanned", "1"))
+                tall = int(element.get(f"{_ODS_TABLE}number-rows-spanned", "1"))
+                if wide > 1 or tall > 1:
+                    spans.append(((row, col), (row + tall - 1, col + wide - 1)))
+                col += int(element.get(f"{_ODS_TABLE}number-columns-repeated", "1"))
+    return spans
 
 
 def _unit_of(text: Any, key: str) -> str | None:

@@ -12,6 +12,7 @@ import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 WORKBOOK = "workbook"
 LOCK_FILE = "lock_file"
@@ -133,3 +134,20 @@ def candidate_files(folder: Path) -> list[Path]:
         if not p.name.startswith(".") and p.name != "manifest.json"
         and (p.is_file() or p.suffix.lower() in WORKBOOK_SUFFIXES)
     )
+
+
+def shown_name(path: Path) -> str:
+    """The file's name as text that can be printed and written anywhere: bytes that are not UTF-8 (a name from a Windows zip) show as �."""
+    return os.fsencode(path.name).decode("utf-8", "replace")
+
+
+def calamine_book(path: Path) -> Any:
+    """The python-calamine workbook of path, also when its name is not UTF-8 (calamine opens only UTF-8 names itself)."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        with path.open("rb") as handle:
+            return CalamineWorkbook.from_filelike(handle)
+    return CalamineWorkbook.from_path(str(path))

@@ -16,7 +16,7 @@ from pathlib import Path
 from .consolidate import Source
 from .errors import WorkbookToolsError
 from .generate import History
-from .held import is_ours, load_held
+from .held import is_ours, load_held, unreadable
 from .plans import TOTAL, PlanTargets, Target, load_plan
 from .read import custom_properties
 from .targets import to_date
@@ -145,8 +145,7 @@ def roll_over(source: str, new: PlanTargets, dirs: Sequence[Path]) -> Rollover:
             held = load_held(path)
         except Exception as exc:  # noqa: BLE001 - calamine raises its own types for a damaged sheet
             raise WorkbookToolsError(
-                f"Không đọc được số đã giữ trong {path} (sheet ẩn _data bị sửa hoặc hỏng: {type(exc).__name__}); "
-                f"hãy dùng bản sổ tổng hợp do workbook-tools ghi, hoặc --from {old.plan.id} để lấy chỉ tiêu thay cho số thực hiện."
+                f"{unreadable(path, exc)}; hãy dùng bản sao trước đó của sổ tổng hợp, hoặc --from {old.plan.id} để lấy chỉ tiêu thay cho số thực hiện."
             ) from exc
         return roll_over_from(old, held, new)
     old = load_plan(source, dirs)

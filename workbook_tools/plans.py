@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from .datafiles import data_dirs, read_csv, read_json
@@ -60,9 +61,9 @@ class Plan:
     previous_plan: str | None = None
     notes: str = ""
 
-    @property
+    @cached_property
     def months(self) -> tuple[str, ...]:
-        """The plan's months as period keys."""
+        """The plan's months as period keys (worked out once: every figure of every unit asks for them)."""
         return month_range(self.start, self.end)
 
     @property

@@ -105,8 +105,8 @@ class Return:
 
     @property
     def file(self) -> str:
-        """The file's name as received."""
-        return self.path.name
+        """The file's name as received (as text that can be printed and written: see `intake.shown_name`)."""
+        return intake.shown_name(self.path)
 
     @property
     def rejected(self) -> bool:

@@ -21,7 +21,7 @@ from .plans import TOTAL, PlanTargets, Target
 from .spec import col_letter
 from .targets import allocate
 from .units import NATIONAL_CODE, structure
-from .values import parse_number
+from .values import Parsed, parse_number
 
 CODE_HEADERS, NAME_HEADERS = ("ma", "code", "ma huyen", "ma don vi"), ("ten", "name", "huyen", "don vi", "ten huyen", "ten don vi")
 SHARE_HEADERS = ("ty le", "share", "weight", "trong so", "ty trong")
@@ -57,32 +57,47 @@ def read_shares(path: Path) -> list[Share]:
     header = [str(c) for c in grid[0]] if grid else []
     code_col, name_col, share_col = _column(header, CODE_HEADERS), _column(header, NAME_HEADERS), _column(header, SHARE_HEADERS)
     if name_col is None or share_col is None:
-        raise WorkbookToolsError(f"{path.name}: the first row must name a name column ({', '.join(NAME_HEADERS)}) and a share column ({', '.join(SHARE_HEADERS)})")
+        raise WorkbookToolsError(f"{path.name}: dòng đầu phải có tiêu đề cột tên huyện (ví dụ «Tên huyện») và cột tỷ lệ "
+                                 "(ví dụ «Tỷ lệ»), có thể thêm cột «Mã»; hãy sửa tệp rồi chạy lại.")
     shares, problems = [], []
     for number, row in enumerate(grid[1:], start=2):
-        name = str(row[name_col]).strip() if name_col < len(row) else ""
+        name, code, raw = _text(row, name_col), _text(row, code_col), row[share_col] if share_col < len(row) else ""
         if not name:
+            if code or _text(row, share_col):  # a code or a share without a name is a district, not a blank row
+                problems.append(f"dòng {number}" + (f" (mã {code})" if code else "") + ": chưa có tên huyện")
             continue
-        parsed = parse_number(row[share_col] if share_col < len(row) else "", whole=False)
+        parsed = _share(raw)
         if not parsed.usable or parsed.value is None:
-            problems.append(f"row {number}, column {col_letter(share_col)}: share {row[share_col]!r} is not a non-negative number")
+            problems.append(f"dòng {number}, cột {col_letter(share_col)}: tỷ lệ «{raw}» không phải là số không âm")
             continue
-        code = str(row[code_col]).strip() if code_col is not None and code_col < len(row) and str(row[code_col]).strip() else f"{len(shares) + 1:03d}"
-        shares.append(Share(code.split(".")[0], name, float(parsed.value)))
+        shares.append(Share((code or f"{len(shares) + 1:03d}").split(".")[0], name, float(parsed.value)))
     codes = [s.code for s in shares]
-    if len(set(codes)) != len(codes):
-        problems.append("two districts share a code")
+    problems += [f"nhiều huyện cùng mã {c}" for c in sorted({c for c in codes if codes.count(c) > 1})]
     if shares and not any(s.weight for s in shares):
-        problems.append("every share is zero")
+        problems.append("mọi tỷ lệ đều bằng 0")
     if problems or not shares:
-        raise WorkbookToolsError(f"{path.name}: " + ("; ".join(problems) or "no district rows"))
+        raise WorkbookToolsError(f"{path.name}: " + ("; ".join(problems) or "không có dòng huyện nào") + ". Hãy sửa tệp rồi chạy lại.")
     return shares
+
+
+def _text(row: list, col: int | None) -> str:
+    """A cell of a shares row as trimmed text ('' when the column is absent or the row short)."""
+    return str(row[col]).strip() if col is not None and col < len(row) else ""
+
+
+def _share(raw: object) -> Parsed:
+    """A share as typed; '20%' (a cell formatted as percent, saved as CSV) is 0.2, as Excel holds it."""
+    text = raw.strip() if isinstance(raw, str) else ""
+    if not text.endswith("%"):
+        return parse_number(raw, whole=False)
+    parsed = parse_number(text[:-1], whole=False)
+    return Parsed(parsed.value / 100, parsed.code) if parsed.value is not None else parsed
 
 
 def split_plan(data: PlanTargets, province: str, shares: list[Share], plan_id: str, key: str) -> PlanTargets:
     """The province's targets split over its districts, months first (a district's total is the sum of its months)."""
     if not data.has(province):
-        raise WorkbookToolsError(f"plan {data.plan.id} has no targets for unit {province}")
+        raise WorkbookToolsError(f"Kế hoạch {data.plan.id} không có chỉ tiêu của đơn vị {province}.")
     weights = [s.weight for s in shares]
     targets: list[Target] = []
     for code in data.plan.indicators:

@@ -18,7 +18,7 @@ from . import __version__
 from .check import ACCEPTED, MISSING, REJECTED
 from .consolidate import LATE, ON_TIME, Consolidation, Figure, Source, UnitResult, central_name
 from .hand_edits import refuse_hand_edits, write_shown
-from .held import DATA_COLUMNS, DATA_SHEET, NATIONAL_KIND, TASK_PREFIX, is_ours
+from .held import DATA_COLUMNS, DATA_SHEET, FIGURES_ROW, NATIONAL_KIND, figures_cells, is_ours
 from .indicators import indicator
 from .outputs import write_output
 from .plans import TOTAL
@@ -586,10 +586,8 @@ def write_hidden(doc: SummaryBook, result: Consolidation, sources: Mapping[str, 
     r = 1
     for unit, source in sorted(sources.items()):
         base = [unit, source.round_date.isoformat() if source.round_date else "", source.file, source.sha256]
-        tasks = {(TASK_PREFIX + key, period): value for (key, period), value in source.tasks.items()}
-        entries = sorted({**source.actuals, **tasks}.items()) or [(("", ""), "")]
-        for (code, period), value in entries:
-            data.write_row(r, 0, [*base, code, period, value])
+        for chunk in figures_cells(source):
+            data.write_row(r, 0, [*base, FIGURES_ROW, "", chunk])
             r += 1
     data.hide()
     write_shown(doc.book, doc.shown)

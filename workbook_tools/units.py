@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from .datafiles import data_dirs, read_csv, read_json, shipped_data_dir
@@ -44,10 +44,15 @@ class Structure:
 
     def unit(self, code: str) -> Unit:
         """Look a unit up by code, with an error that names the structure."""
-        for unit in self.units:
-            if unit.code == code:
-                return unit
-        raise DataFileError(f"no unit with code {code!r} in structure {self.key}")
+        found = self._by_code.get(code)
+        if found is None:
+            raise DataFileError(f"no unit with code {code!r} in structure {self.key}")
+        return found
+
+    @cached_property
+    def _by_code(self) -> dict[str, Unit]:
+        """Units by code, built once (a structure of 3,300 communes is looked up once per unit)."""
+        return {unit.code: unit for unit in self.units}
 
     def codes(self) -> tuple[str, ...]:
         """Codes in official order."""

@@ -145,7 +145,18 @@ def parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -
 def main(ctx: click.Context, extra_dirs: tuple[Path, ...]) -> None:
     """Targets and reports of BHXH Việt Nam through Excel workbooks."""
     use_data_dirs(extra_dirs)
-    ctx.obj = {"dirs": data_dirs()}
+    ctx.obj = _Settings()
+
+
+class _Settings(dict):
+    """What commands share through click's context; the data folders are found when first asked for."""
+
+    def __missing__(self, key: str) -> Any:
+        """Look the data folders up lazily (platformdirs is not needed by every command)."""
+        if key != "dirs":
+            raise KeyError(key)
+        self[key] = data_dirs()
+        return self[key]
 
 
 

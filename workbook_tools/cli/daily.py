@@ -9,15 +9,6 @@ from typing import Any
 
 import click
 
-from ..check import load_manifest
-from ..daily import LATE, ON_TIME, REPORTED, TIMELINESS_RULE, consolidate_daily, plan_of_returns, read_daily_folder
-from ..daily_book import is_daily_national, load_held_days, write_daily_json, write_daily_summary
-from ..daily_form import campaign_for, generate_daily
-from ..generate import GenerateOptions, in_structure, select_units
-from ..indicators import indicator
-from ..names import resolver
-from ..outputs import check_target, distinct, is_our_json, locked
-from ..plans import load_plan
 from .app import ToolError, format_number, main, parse_day, print_table
 
 
@@ -39,6 +30,11 @@ def daily_group() -> None:
 def generate_command(obj: dict[str, Any], plan_id: str, out_dir: Path, unit_texts: tuple[str, ...], structure_key: str | None,
                      start: date | None, end: date | None, password: str, force: bool) -> None:
     """Write one daily-report workbook per unit (one row per campaign day) and the manifest."""
+    from ..daily_form import campaign_for, generate_daily
+    from ..generate import GenerateOptions, in_structure, select_units
+    from ..names import resolver
+    from ..plans import load_plan
+
     data = in_structure(load_plan(plan_id, obj["dirs"]), structure_key)
     campaign = campaign_for(data.plan, start, end)
     names = resolver(data.plan.structure)
@@ -60,6 +56,13 @@ def generate_command(obj: dict[str, Any], plan_id: str, out_dir: Path, unit_text
 def consolidate_command(obj: dict[str, Any], returns_dir: Path, out_path: Path, day: date | None, manifest_path: Path | None,
                         plan_id: str | None, json_path: Path | None, force: bool) -> None:
     """Add one day of returns to the national daily workbook (exit 1 when units are missing or rejected)."""
+    from ..check import load_manifest
+    from ..daily import LATE, ON_TIME, REPORTED, TIMELINESS_RULE, consolidate_daily, plan_of_returns, read_daily_folder
+    from ..daily_book import is_daily_national, load_held_days, write_daily_json, write_daily_summary
+    from ..generate import in_structure
+    from ..outputs import check_target, distinct, is_our_json, locked
+    from ..plans import load_plan
+
     if not returns_dir.is_dir():
         raise ToolError(f"Không thấy thư mục báo cáo {returns_dir} (hoặc đó không phải thư mục): hãy kiểm tra đường dẫn.")
     keep_out = [returns_dir]
@@ -102,6 +105,8 @@ def consolidate_command(obj: dict[str, Any], returns_dir: Path, out_path: Path, 
 
 def _print_result(result: Any) -> None:
     """The nation on the day, the notices and the units furthest behind."""
+    from ..indicators import indicator
+
     for notice in result.notices:
         click.echo(notice)
     rows = []

@@ -5,25 +5,23 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..check import ACCEPTED, MISSING, REJECTED, CheckReport, check_folder, load_manifest
-from ..consolidate import consolidate, regroup_results
-from ..exports import CSV_HEADER, write_csv, write_json
-from ..generate import in_structure
-from ..held import held_for, is_ours
-from ..outputs import check_target, distinct, csv_with_header, is_our_json, locked, write_json as write_json_output
-from ..plans import PlanTargets, load_plan
-from ..problems import Problem
-from ..summary import write_summary
-from ..units import mapping_63_to_34
 from .app import ToolError, main, parse_day, print_table
+
+if TYPE_CHECKING:  # the core modules load inside the commands, so `--help` starts at once
+    from ..check import CheckReport
+    from ..plans import PlanTargets
+    from ..problems import Problem
 
 
 def _plan_of_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | None, plan_id: str | None) -> tuple[PlanTargets, Any]:
     """The plan to check against: --plan, else the manifest's, else the one the returns name."""
+    from ..check import load_manifest
+    from ..plans import load_plan
+
     manifest = load_manifest(manifest_path) if manifest_path else None
     if manifest is None and (folder / "manifest.json").exists():
         manifest = load_manifest(folder / "manifest.json")
@@ -34,36 +32,36 @@ def _plan_of_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | Non
 
 
 def _plan_named_by_returns(folder: Path) -> str | None:
-    """The plan id most returned workbooks carry in their properties."""
-    import zipfile
+    """The plan id most returned workbooks carry in their properties (or, when those were removed, in `_meta`)."""
     from collections import Counter
 
-    from ..intake import WORKBOOK, candidate_files, classify
-    from ..read import custom_properties
+    from ..intake import candidate_files
 
-    seen: Counter[str] = Counter()
     if not folder.is_dir():
         raise ToolError(f"Không thấy thư mục báo cáo {folder}: hãy kiểm tra đường dẫn.")
-    for path in candidate_files(folder):
-        if classify(path).kind == WORKBOOK:
-            try:
-                with zipfile.ZipFile(path) as archive:
-                    plan = custom_properties(archive).get("plan_id")
-            except (zipfile.BadZipFile, OSError, ValueError):
-                continue  # the check itself reports the file as corrupt
-            if plan:
-                seen[plan] += 1
+    seen = Counter(plan for plan in map(_plan_of_return, candidate_files(folder)) if plan)
     return seen.most_common(1)[0][0] if seen else None
+
+
+def _plan_of_return(path: Path) -> str | None:
+    """The plan one returned file names: its document properties, else its `_meta` sheet (Excel's Document
+    Inspector removes the properties); None when the file cannot be read (the check itself reports it)."""
+    from ..read import Return, opened_return
+
+    with opened_return(Return(path), ("_meta",)) as opened:
+        return (opened.props.get("plan_id") or opened.meta.get("plan_id")) if opened else None
 
 
 def _read_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | None, plan_id: str | None,
                  replace: tuple[str, ...] = (), as_of: date | None = None) -> CheckReport:
     """Check every returned file with a progress bar on stderr."""
+    from ..check import check_folder
+
     if not folder.is_dir():
         raise ToolError(f"Không thấy thư mục báo cáo {folder} (hoặc đó không phải thư mục): hãy kiểm tra đường dẫn.")
     data, manifest = _plan_of_folder(obj, folder, manifest_path, plan_id)
     files = [p for p in folder.iterdir() if p.is_file()]
-    with click.progressbar(length=len(files), label="Reading returns", file=sys.stderr) as bar:
+    with click.progressbar(length=len(files), label="Đọc báo cáo", file=sys.stderr) as bar:
         return check_folder(folder, data, manifest=manifest, progress=lambda _r: bar.update(1), replace=replace, as_of=as_of)
 
 
@@ -99,6 +97,10 @@ def with_returns_options(func: Any) -> Any:
 @click.pass_obj
 def check_command(obj: dict[str, Any], returns_dir: Path, manifest_path: Path | None, plan_id: str | None, json_path: Path | None) -> None:
     """Read every returned workbook and list every problem (exit 1 when a file or unit is unusable)."""
+    from ..check import ACCEPTED, MISSING, REJECTED
+    from ..outputs import check_target, is_our_json
+    from ..outputs import write_json as write_json_output
+
     if json_path:
         check_target(json_path, ours=is_our_json, keep_out=[returns_dir])
     report = _read_folder(obj, returns_dir, manifest_path, plan_id)
@@ -107,9 +109,9 @@ def check_command(obj: dict[str, Any], returns_dir: Path, manifest_path: Path | 
     statuses = {u: report.status(u) for u in report.units}
     counts = {s: sum(1 for v in statuses.values() if v == s) for s in (ACCEPTED, REJECTED, MISSING)}
     click.echo(
-        f"{len(report.returns)} file(s) read for {report.data.plan.id}: {counts[ACCEPTED]} unit(s) accepted, "
-        f"{counts[REJECTED]} rejected, {counts[MISSING]} missing; "
-        f"{sum(p.is_error for p in problems)} error(s), {sum(not p.is_error for p in problems)} warning(s)"
+        f"Đã đọc {len(report.returns)} tệp của kế hoạch {report.data.plan.id}: {counts[ACCEPTED]} đơn vị được chấp nhận, "
+        f"{counts[REJECTED]} bị từ chối, {counts[MISSING]} chưa nộp; "
+        f"{sum(p.is_error for p in problems)} lỗi, {sum(not p.is_error for p in problems)} cảnh báo"
     )
     if json_path:
         payload = {"plan": report.data.plan.id, "units": [{"code": u, "status": s} for u, s in statuses.items()], "problems": [p.as_dict() for p in problems]}
@@ -138,6 +140,16 @@ def consolidate_command(
     replace: tuple[str, ...], force: bool,
 ) -> None:
     """Consolidate the returns into a national summary (exit 1 when units are missing or rejected)."""
+    from ..check import ACCEPTED, MISSING, REJECTED
+    from ..consolidate import consolidate, regroup_results
+    from ..exports import CSV_HEADER, write_csv, write_json
+    from ..generate import in_structure
+    from ..held import held_for, is_ours
+    from ..outputs import check_target, csv_with_header, distinct, is_our_json, locked
+    from ..plans import load_plan
+    from ..summary import write_summary
+    from ..units import mapping_63_to_34
+
     keep_out = [returns_dir]
     distinct(out_path, json_path, csv_path)
     check_target(out_path, ours=is_ours, force=force, keep_out=keep_out)
@@ -152,6 +164,7 @@ def consolidate_command(
         held = held_for(out_path, data.plan.id, shown, force=force)
         baseline = load_plan(data.plan.previous_plan, obj["dirs"]) if data.plan.is_stock and data.plan.previous_plan else None
         result = consolidate(report, held=held, as_of=as_of, baseline=baseline)
+        del report  # every file read is summed into result: free them before the summary is written
         if structure_key and structure_key != data.plan.structure:
             result = regroup_results(result, mapping_63_to_34(), in_structure(data, structure_key))
         write_summary(result, out_path, force=force)
@@ -163,8 +176,8 @@ def consolidate_command(
         click.echo(notice)
     accepted, rejected, missing = (result.count(s) for s in (ACCEPTED, REJECTED, MISSING))
     click.echo(
-        f"Wrote {out_path}: {accepted} unit(s) accepted, {rejected} rejected, {missing} missing; "
-        f"{sum(p.is_error for p in result.problems)} error(s), {sum(not p.is_error for p in result.problems)} warning(s)"
+        f"Đã ghi {out_path}: {accepted} đơn vị được chấp nhận, {rejected} bị từ chối, {missing} chưa nộp; "
+        f"{sum(p.is_error for p in result.problems)} lỗi, {sum(not p.is_error for p in result.problems)} cảnh báo"
     )
     if rejected or missing:
         sys.exit(1)

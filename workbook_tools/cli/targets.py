@@ -5,18 +5,15 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..datafiles import writable_data_dir
-from ..indicators import indicator
-from ..names import resolver
-from ..plans import NATIONAL_KEYS, TOTAL, PlanTargets, list_plans, load_plan
-from ..quality import check_plan
-from ..targets import regroup
 from ..units import central_unit, mapping_63_to_34, structure, structure_as_of, structures
 from .app import Group, ToolError, emit_json, format_number, main, parse_day, print_table
+
+if TYPE_CHECKING:  # the plan modules load inside the commands, so `--help` and `units` start at once
+    from ..plans import PlanTargets
 
 
 @main.command("units")
@@ -61,6 +58,8 @@ def targets_group() -> None:
 @click.pass_obj
 def targets_list(obj: dict[str, Any], as_json: bool) -> None:
     """List the target plans available (shipped and imported)."""
+    from ..plans import list_plans
+
     plans = list_plans(obj["dirs"])
     if as_json:
         emit_json([{**asdict(p), "months": list(p.months)} for p in plans])
@@ -87,6 +86,8 @@ def _in_structure(data: PlanTargets, as_of: date | None) -> PlanTargets:
         return data
     if (data.plan.structure, target.key) != ("63", "34"):
         raise ToolError(f"cannot regroup structure {data.plan.structure} onto {target.key}")
+    from ..targets import regroup
+
     return regroup(data, mapping_63_to_34(), "34")
 
 
@@ -98,6 +99,10 @@ def _in_structure(data: PlanTargets, as_of: date | None) -> PlanTargets:
 @click.pass_obj
 def targets_show(obj: dict[str, Any], plan_id: str, unit_text: str | None, as_of: date | None, as_json: bool) -> None:
     """Show a plan's targets: every unit's totals, or one unit by indicator and month."""
+    from ..indicators import indicator
+    from ..names import resolver
+    from ..plans import NATIONAL_KEYS, TOTAL, load_plan
+
     data = _in_structure(load_plan(plan_id, obj["dirs"]), as_of)
     plan = data.plan
     units = data.unit_codes()
@@ -142,6 +147,9 @@ def targets_show(obj: dict[str, Any], plan_id: str, unit_text: str | None, as_of
 @click.pass_obj
 def targets_check(obj: dict[str, Any], plan_id: str | None, as_json: bool) -> None:
     """Report where published figures disagree (exit 0: the report is information)."""
+    from ..plans import list_plans, load_plan
+    from ..quality import check_plan
+
     plan_ids = [plan_id] if plan_id else [p.id for p in list_plans(obj["dirs"])]
     plans = {pid: load_plan(pid, obj["dirs"]) for pid in plan_ids}
     report = {pid: check_plan(data) for pid, data in plans.items()}
@@ -169,6 +177,8 @@ def targets_check(obj: dict[str, Any], plan_id: str | None, as_json: bool) -> No
 
 def _print_check(data: PlanTargets) -> None:
     """The data-quality report of one plan (shared by import, split and targets check)."""
+    from ..quality import check_plan
+
     findings = check_plan(data)
     problems = [f for f in findings if f.is_inconsistency]
     click.echo(f"{data.plan.id}: {len(problems)} disagreement(s) between published figures")
@@ -189,7 +199,8 @@ def _print_check(data: PlanTargets) -> None:
 @click.pass_obj
 def targets_import(obj: dict[str, Any], file: Path, plan_id: str, structure_key: str, kind: str | None, document: str,
                    year: int | None, columns: str, dry_run: bool, force: bool) -> None:
-    """Import a plan from an official appendix (.xlsx or .csv) into the user data folder."""
+    """Import a plan from an official appendix (.xlsx, .ods or .csv) into the user data folder."""
+    from ..datafiles import writable_data_dir
     from ..importer import import_appendix, store_plan
 
     data = import_appendix(file, plan_id, structure_key, kind=kind, document=document, year=year, columns=columns)
@@ -212,7 +223,10 @@ def targets_import(obj: dict[str, Any], file: Path, plan_id: str, structure_key:
 @click.pass_obj
 def targets_split(obj: dict[str, Any], plan_id: str, unit_text: str, shares_file: Path, new_id: str | None, force: bool) -> None:
     """Split a province's targets over its districts (exactly) and store them as a plan of their own."""
+    from ..datafiles import writable_data_dir
     from ..importer import check_plan_free, store_plan
+    from ..names import resolver
+    from ..plans import load_plan
     from ..split import read_shares, split_plan, store_structure
 
     data = load_plan(plan_id, obj["dirs"])
@@ -224,7 +238,8 @@ def targets_split(obj: dict[str, Any], plan_id: str, unit_text: str, shares_file
     check_plan_free(split.plan.id, writable_data_dir(), force=force)
     store_structure(writable_data_dir(), key, f"Các huyện của {unit.name}", shares, unit.name, force=force)
     path = store_plan(split, writable_data_dir(), data.plan.document.citation(), force=force)
-    click.echo(f"split {plan_id} for {province} {unit.name} over {len(shares)} districts: plan {split.plan.id} (structure {key}), stored {path}")
+    click.echo(f"Đã chia chỉ tiêu kế hoạch {plan_id} của {province} {unit.name} cho {len(shares)} huyện: kế hoạch {split.plan.id} "
+               f"(cơ cấu {key}), lưu ở {path}")
     _print_check(split)
 
 

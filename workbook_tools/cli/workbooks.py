@@ -5,15 +5,14 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..addin import write_national_workbook
-from ..generate import GenerateOptions, generate, in_structure, select_units
-from ..names import resolver
-from ..plans import PlanTargets, load_plan
 from .app import main, parse_profile
+
+if TYPE_CHECKING:  # the core modules load inside the commands, so `--help` starts at once
+    from ..plans import PlanTargets
 
 
 @main.command("generate")
@@ -31,23 +30,30 @@ def generate_command(
     profile: tuple[float, ...] | None, password: str, force: bool, as_json: bool,
 ) -> None:
     """Write one workbook per unit (targets, Mẫu 01, Mẫu 02) and a manifest of expected returns."""
+    from ..generate import GenerateOptions, generate, in_structure, select_units
+    from ..names import resolver
+    from ..plans import load_plan
+
     started = time.perf_counter()
     data = in_structure(load_plan(plan_id, obj["dirs"]), structure_key)
     baseline = _previous_targets(obj, data)
     names = resolver(data.plan.structure)
     units = select_units(data, [names.resolve_code_or_name(t) for t in unit_texts] or None)
     options = GenerateOptions(profile=profile, password=password, force=force)
-    with click.progressbar(length=len(units), label="Generating", file=sys.stderr) as bar:
+    with click.progressbar(length=len(units), label="Tạo sổ", file=sys.stderr) as bar:
         files = generate(data, out_dir, units, options, baseline=baseline, progress=lambda _f: bar.update(1))
     if as_json:
         click.echo((out_dir / "manifest.json").read_text(encoding="utf-8"), nl=False)
         return
     elapsed = time.perf_counter() - started
-    click.echo(f"Wrote {len(files)} workbook(s) for {data.plan.id} to {out_dir} (manifest.json) in {elapsed:.1f} s")
+    click.echo(f"Đã tạo {len(files)} sổ của kế hoạch {data.plan.id} trong {out_dir} (kèm manifest.json), {elapsed:.1f} giây")
 
 
 def _previous_targets(obj: dict[str, Any], data: PlanTargets) -> PlanTargets | None:
     """Last year's targets a stock plan's month-end levels climb from, when the plan names its previous year."""
+    from ..generate import in_structure
+    from ..plans import load_plan
+
     if data.plan.is_stock and data.plan.previous_plan:
         return in_structure(load_plan(data.plan.previous_plan, obj["dirs"]), data.plan.structure)
     return None
@@ -62,12 +68,13 @@ def _previous_targets(obj: dict[str, Any], data: PlanTargets) -> PlanTargets | N
 @click.pass_obj
 def generate_national_command(obj: dict[str, Any], plan_id: str, out_path: Path, returns_dir: str, workbooks_dir: str, force: bool) -> None:
     """Write the national workbook the Excel add-in works in (Cấu hình and empty summary sheets)."""
-    from ..addin import ACTION_CONSOLIDATE
+    from ..addin import ACTION_CONSOLIDATE, write_national_workbook
+    from ..plans import load_plan
 
     data = load_plan(plan_id, obj["dirs"])
     settings = {"plan": data.plan.id, "returns_dir": returns_dir, "out_dir": workbooks_dir, "action": ACTION_CONSOLIDATE}
     write_national_workbook(data.plan.id, out_path, settings, force=force)
-    click.echo(f"Wrote {out_path} for {data.plan.id}: fill the Cấu hình sheet, then click BHXH › Thực hiện in Excel")
+    click.echo(f"Đã ghi {out_path} cho kế hoạch {data.plan.id}: điền sheet Cấu hình, rồi bấm một nút của thẻ BHXH trong Excel (Tổng hợp, Kiểm tra, Tạo sổ, Kỳ tiếp theo, Báo cáo ngày)")
 
 
 @main.command("next-period")
@@ -82,7 +89,10 @@ def generate_national_command(obj: dict[str, Any], plan_id: str, out_path: Path,
 def next_period_command(obj: dict[str, Any], source: str, plan_id: str, out_dir: Path, unit_texts: tuple[str, ...],
                         profile: tuple[float, ...] | None, password: str, force: bool) -> None:
     """Generate the next period's workbooks, carrying what each unit achieved before."""
+    from ..generate import GenerateOptions, generate, select_units
+    from ..names import resolver
     from ..next_period import CONTINUES, roll_over
+    from ..plans import load_plan
 
     data = load_plan(plan_id, obj["dirs"])
     rollover = roll_over(source, data, obj["dirs"])
@@ -92,12 +102,13 @@ def next_period_command(obj: dict[str, Any], source: str, plan_id: str, out_dir:
     units = select_units(data, [names.resolve_code_or_name(t) for t in unit_texts] or None)
     options = GenerateOptions(profile=profile, password=password, force=force)
     baseline = rollover.baseline or _previous_targets(obj, data)
-    with click.progressbar(length=len(units), label="Generating", file=sys.stderr) as bar:
+    with click.progressbar(length=len(units), label="Tạo sổ", file=sys.stderr) as bar:
         files = generate(data, out_dir, units, options, baseline=baseline, histories=rollover.histories,
                          progress=lambda _f: bar.update(1))
     if not rollover.histories:
-        click.echo(f"Wrote {len(files)} workbook(s) for {data.plan.id} to {out_dir} with its own targets; nothing carried from {rollover.old.plan.id}")
+        click.echo(f"Đã tạo {len(files)} sổ của kế hoạch {data.plan.id} trong {out_dir} với chỉ tiêu của chính kế hoạch này; không mang số liệu nào từ {rollover.old.plan.id}")
         return
-    what = "achieved figures" if rollover.achieved else "targets (no achieved figures in a plan id)"
-    how = "carried as year-to-date" if rollover.relation == CONTINUES else "shown as last year's"
-    click.echo(f"Wrote {len(files)} workbook(s) for {data.plan.id} to {out_dir}; {rollover.old.plan.id}'s {what} {how} for {len(rollover.histories)} unit(s)")
+    what = "số thực hiện" if rollover.achieved else "chỉ tiêu (nguồn là mã kế hoạch, không có số thực hiện)"
+    how = "mang sang làm số lũy kế từ đầu năm" if rollover.relation == CONTINUES else "ghi làm số của năm trước"
+    click.echo(f"Đã tạo {len(files)} sổ của kế hoạch {data.plan.id} trong {out_dir}; {what} của {rollover.old.plan.id} được {how} "
+               f"cho {len(rollover.histories)} đơn vị")

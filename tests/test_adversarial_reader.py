@@ -5,7 +5,6 @@ as typed (or left out, and said so)."""
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import json
 import os
@@ -24,33 +23,13 @@ from click.testing import CliRunner
 from workbook_tools.cli import main
 
 from .libreoffice import convert
-from .workbooks import fill, openpyxl_indexes
+from . import test_adversarial_new as adversarial
+from .test_adversarial_new import PLAN, VIETNAMESE, _actual, _return, _source, _unit
+from .workbooks import openpyxl_indexes
 
-PLAN = "2800-2021"
-DATE = datetime.date(2021, 11, 10)
+blank, national = adversarial.blank, adversarial.national  # fixtures shared with the other adversarial tests
+
 FORMULA_MONTH = "2021-10"
-VIETNAMESE = re.compile(r"[ăâđêôơưáàảãạấầẩẫậắằẳẵặéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ]", re.I)
-
-
-@pytest.fixture(scope="module")
-def blank(tmp_path_factory) -> Path:
-    """Blank workbooks of three units, as generate writes them."""
-    out = tmp_path_factory.mktemp("blank") / "so"
-    result = CliRunner().invoke(main, ["generate", "--plan", PLAN, "--out", str(out), "--unit", "01", "--unit", "02", "--unit", "10"],
-                                catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return out
-
-
-def _source(blank: Path, code: str) -> Path:
-    return next(blank.glob(f"{code}-*.xlsx"))
-
-
-def _return(blank: Path, code: str, target: Path, values: dict | None = None) -> Path:
-    """A return filled as staff would: a report date and one figure, plus what the case adds."""
-    typed = {("mau01", "round_date", "uom"): DATE, ("mau01", "bhyt", "actual:2021-09"): 1_234, **(values or {})}
-    target.parent.mkdir(parents=True, exist_ok=True)
-    return fill(_source(blank, code), typed, target)
 
 
 def _consolidate(folder: Path, *extra: str) -> tuple[object, dict]:
@@ -60,14 +39,6 @@ def _consolidate(folder: Path, *extra: str) -> tuple[object, dict]:
     result = CliRunner().invoke(main, ["consolidate", str(folder), "--plan", PLAN, "--out", str(out.with_suffix(".xlsx")),
                                        "--json", str(json_path), *extra], catch_exceptions=False)
     return result, json.loads(json_path.read_text(encoding="utf-8")) if json_path.exists() else {}
-
-
-def _unit(payload: dict, code: str) -> dict:
-    return next(u for u in payload["units"] if u["code"] == code)
-
-
-def _actual(payload: dict, code: str, indicator: str, period: str = "2021-09"):
-    return next((v["actual"] for v in _unit(payload, code)["values"] if v["indicator"] == indicator and v["period"] == period), None)
 
 
 def _problems(payload: dict, file: str, code: str | None = None) -> list[dict]:
@@ -290,19 +261,6 @@ def test_a_figure_typed_over_a_mau02_cell_linked_to_mau01_is_reported(blank, tmp
 
 
 # --- The national workbook between two runs --------------------------------------------------------
-
-
-@pytest.fixture()
-def national(blank, tmp_path) -> tuple[Path, Path]:
-    """A national summary of one return (bhyt 1.234 people, thu 12,5), and an empty returns folder."""
-    folder = tmp_path / "round1"
-    _return(blank, "01", folder / "01-ha-noi.xlsx", {("mau01", "thu", "actual:2021-09"): 12.5})
-    out = tmp_path / "tong-hop.xlsx"
-    result = CliRunner().invoke(main, ["consolidate", str(folder), "--plan", PLAN, "--out", str(out)], catch_exceptions=False)
-    assert result.exit_code == 1, result.output
-    empty = tmp_path / "round2"
-    empty.mkdir()
-    return out, empty
 
 
 def _correct_by_hand(out: Path, value: float) -> str:

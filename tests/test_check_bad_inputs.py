@@ -102,7 +102,8 @@ def returns(tmp_path_factory) -> dict:
     (out / "broken.xlsx").write_bytes(src["01"].read_bytes()[:3000])
     (out / "empty.xlsx").write_bytes(b"")
     (out / "~$01-ha-noi.xlsx").write_bytes(b"\x0bNguyen Van A" + b"\0" * 150)
-    shutil.copy(src["19"], out / "19-macros.xlsm")
+    _typed(src["19"], root / "19-typed.xlsx", {("mau01", "bhyt", "actual:2021-09"): 19})
+    shutil.copy(root / "19-typed.xlsx", out / "19-macros.xlsm")
     with zipfile.ZipFile(out / "19-macros.xlsm", "a") as archive:
         archive.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 fake vba")
     (out / "notes.pdf").write_bytes(b"%PDF-1.4\n%fake\n")
@@ -254,4 +255,4 @@ def test_an_existing_file_not_written_by_the_tool_is_not_replaced(runner, tmp_pa
     assert result.exit_code == 2 and "--force" in result.output
     assert precious.read_bytes() == before
     forced = runner.invoke(main, ["consolidate", str(tmp_path / "blank"), "--plan", "2800-2021", "--out", str(precious), "--force"])
-    assert forced.exit_code == 0 and precious.read_bytes() != before
+    assert forced.exit_code == 1 and precious.read_bytes() != before  # 1: a blank form sent back is no return

@@ -23,7 +23,10 @@ from .spec import col_letter
 MAX_PART = 32 * 1024 * 1024
 _ROW_CELLS = re.compile(rb'<c r="([A-Z]{1,3})[0-9]+"')
 _VALUE = re.compile(rb"<v(?:\s[^>]*)?>([^<]*)</v>")
-_FORMULA = re.compile(rb"<f(?:\s[^>]*)?(?:/>|>(.*?)</f>)", re.S)
+_FORMULA = re.compile(rb"<f(\s[^>]*?)?(?:/>|>(.*?)</f>)", re.S)
+_SHARED_MASTER = re.compile(rb'<f\b([^>]*\bt="shared"[^>/]*)>([^<]+)</f>')
+_UNREFERENCED_CELL = re.compile(rb'<c(?! r=")[\s>/]')
+_SHARED_INDEX = re.compile(rb'\bsi="([0-9]+)"')
 _TEXT = re.compile(rb"<t(?:\s[^>]*)?>([^<]*)</t>")
 _PHONETIC = re.compile(rb"<rPh\b.*?</rPh>", re.S)
 _STRING_ITEM = re.compile(rb"<(?:\w+:)?si>(.*?)</(?:\w+:)?si>|<(?:\w+:)?si\s*/>", re.S)
@@ -43,6 +46,7 @@ _XF = re.compile(r"<(?:\w+:)?xf\b([^>]*?)/?>")
 _DATE_IDS = frozenset(range(14, 23)) | {45, 47} | frozenset(range(27, 37)) | frozenset(range(50, 59))
 _DURATION_IDS = frozenset({46})
 DATE, DURATION = "date", "duration"
+SHARED = "shared"
 _STYLE_CACHE: dict[bytes, dict[int, str]] = {}
 
 
@@ -200,6 +204,7 @@ class Package:
         self.decoded: dict[tuple[bytes, bytes], tuple[Any, tuple[str, str] | None]] = {}
         self._styles: dict[int, str] | None = None
         self.date1904 = False
+        self.sheet_names: tuple[str, ...] = ()
 
     def read(self, name: str) -> bytes:
         """One part, inflated at most to MAX_PART bytes (its CRC checked)."""
@@ -248,6 +253,7 @@ class Package:
                 _PARTS.clear()
             _PARTS[key] = _sheet_parts(*key)
         parts, self.date1904 = _PARTS[key]
+        self.sheet_names = tuple(parts)
         return dict(parts)
 
     def _load_strings(self) -> list[str | None]:
@@ -296,6 +302,7 @@ class SheetCells:
         found = _rows_by_reference(xml)
         self.rows = found if found is not None else _rows_without_references(xml.decode("utf-8"))
         self._cells: dict[tuple[int, int], tuple[Any, tuple[str, str] | None]] = {}
+        self._masters: dict[str, tuple[str, str]] | None = None
 
     def general(self) -> SheetCells | None:
         """The same sheet read with implied positions, when some cell carries no reference."""
@@ -326,8 +333,49 @@ class SheetCells:
                 if same is None:
                     same = self.package.decoded[(attrs, body)] = self._decode(attrs, body)
                 found = same
+                if found[1] is not None and found[1][0] == SHARED:
+                    found = found[0], ("formula", self._shared_formula(found[1][1], r, c))
         self._cells[(r, c)] = found
         return found
+
+    def typed_over(self, r: int, c: int) -> bool:
+        """True when a cell holds a value but no formula (a formula cell typed over), without decoding it."""
+        piece = self.rows.get(r, b"")
+        at = piece.find(b'<c r="%b"' % _ref(r, c))
+        if at < 0:
+            return False
+        following = piece.find(b"<c ", at + 1)
+        written = piece[at:following if following > 0 else len(piece)]
+        return b"<f" not in written and (b"<v" in written or b"<is>" in written)
+
+    def _shared_formula(self, index: str, r: int, c: int) -> str:
+        """The text of a shared formula (a formula filled across cells) as it reads at (r, c).
+
+        Only the first cell of a shared formula carries its text; the others name it by index,
+        so the text is taken from that cell and its relative references moved by the offset.
+        """
+        if self._masters is None:
+            self._masters = {}
+            for piece in self.rows.values():
+                if b't="shared"' not in piece:
+                    continue
+                for match in _SHARED_MASTER.finditer(piece):
+                    si = _SHARED_INDEX.search(match.group(1))
+                    cell = piece.rfind(b'<c r="', 0, match.start())
+                    if si is None or cell < 0:
+                        continue
+                    ref = piece[cell + 6:piece.find(b'"', cell + 6)].decode("ascii", "replace")
+                    self._masters.setdefault(si.group(1).decode(), (ref, "=" + unescape(match.group(2).decode("utf-8"))))
+        master = self._masters.get(index)
+        if master is None:
+            return "=…"
+        origin, text = master
+        try:
+            from openpyxl.formula.translate import Translator  # only for a formula filled over inputs: rare
+
+            return Translator(text, origin=origin).translate_formula(_ref(r, c).decode())
+        except Exception:  # noqa: BLE001 - a formula the translator cannot parse is shown as written in its first cell
+            return text
 
     def value(self, r: int, c: int) -> Any:
         """The value at a 0-based position, as calamine shows it ('' when empty or absent)."""
@@ -344,7 +392,7 @@ class SheetCells:
         if b"<f" in body:
             formula = _FORMULA.search(body)
             if formula is not None:
-                fact = "formula", "=" + unescape((formula.group(1) or b"").decode("utf-8"))
+                fact = _formula_fact(formula.group(1) or b"", formula.group(2) or b"")
         if kind == b"inlineStr":
             start, end = body.find(b"<is>"), body.rfind(b"</is>")
             return (_rich_text(body[start + 4:end]) if start >= 0 else ""), fact
@@ -414,12 +462,25 @@ class SheetCells:
         return None
 
 
-def _rows_by_reference(xml: bytes) -> dict[int, bytes] | None:
-    """Row number → the row's XML, when rows carry their reference (every writer we know does).
+def _formula_fact(attrs: bytes, text: bytes) -> tuple[str, str]:
+    """('formula', '=…'), or (SHARED, index) for a cell of a shared formula that does not carry its text."""
+    if not text and b"shared" in attrs:
+        index = _SHARED_INDEX.search(attrs)
+        if index is not None:
+            return SHARED, index.group(1).decode()
+    return "formula", "=" + unescape(text.decode("utf-8"))
 
-    Cells are then found by their own reference; a sheet whose cells do not carry one shows no
-    key mark this way, and `SheetCells.general` reads it again with implied positions.
+
+def _rows_by_reference(xml: bytes) -> dict[int, bytes] | None:
+    """Row number → the row's XML, when rows and cells carry their reference first (as most writers do).
+
+    Cells are then found by their own reference. A cell whose `r` is not its first attribute
+    (attribute order carries no meaning in XML) makes the whole sheet go the general way, with
+    attributes in any order. A sheet with prefixed tags shows no key mark this way, and
+    `SheetCells.general` reads it again with implied positions.
     """
+    if _UNREFERENCED_CELL.search(xml):
+        return None
     rows: dict[int, bytes] = {}
     for piece in xml.split(b"<row ")[1:]:
         if piece[:3] != b'r="':

@@ -88,7 +88,7 @@ def read_daily_return(path: Path, data: PlanTargets, forms: FormSet) -> DailyRet
     with opened_return(ret, ("_meta", DAILY_FORM)) as opened:
         if opened is None:
             return ret
-        if not _identify(ret, opened.meta, data, forms, opened.props) or not _sheet_present(ret, opened.keyed, forms.form(DAILY_FORM)):
+        if not _identify(ret, opened.meta, data, forms, opened.props) or not _sheet_present(ret, opened.keyed, forms.form(DAILY_FORM), opened.names):
             return ret
         ret.campaign = _campaign_of(opened.meta)
         if ret.campaign is None:

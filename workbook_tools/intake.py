@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,13 @@ ENCRYPTED = "encrypted"
 CORRUPT = "corrupt"
 NOT_WORKBOOK = "not_workbook"
 TOO_LARGE = "too_large"
+FOLDER = "folder_entry"
+BROKEN_LINK = "broken_link"
+SPECIAL_FILE = "special_file"
+OPENDOCUMENT = "ods_file"
+MAX_META = 1 << 20
+_ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"})
 MAX_FILE = 64 * 1024 * 1024
 
 _ZIP = b"PK\x03\x04"
@@ -50,6 +59,9 @@ def open_workbook(path: Path) -> tuple[Intake, zipfile.ZipFile | None]:
     its bytes are in `content`)."""
     if path.name.startswith("~$"):
         return Intake(path, LOCK_FILE), None
+    odd = _not_a_regular_file(path)
+    if odd:
+        return Intake(path, odd), None
     try:
         with path.open("rb") as handle:
             content = handle.read(MAX_FILE + 1)
@@ -69,16 +81,58 @@ def open_workbook(path: Path) -> tuple[Intake, zipfile.ZipFile | None]:
         return Intake(path, CORRUPT), None
     names = archive.NameToInfo
     if "xl/workbook.xml" not in names:
+        kind = OPENDOCUMENT if _is_opendocument(archive) else NOT_WORKBOOK
         archive.close()
-        return Intake(path, NOT_WORKBOOK), None
+        return Intake(path, kind), None
     return Intake(path, WORKBOOK, "xl/vbaProject.bin" in names, content), archive
 
 
+def _is_opendocument(archive: zipfile.ZipFile) -> bool:
+    """True for an OpenDocument spreadsheet (.ods, LibreOffice's own format): its first part names its type."""
+    try:
+        return "mimetype" in archive.NameToInfo and archive.read("mimetype").strip() == _ODS_MIMETYPE
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+        return False
+
+
+_USER_DEFINED = re.compile(rb'<meta:user-defined\b[^>]*?meta:name="wt_(\w+)"[^>]*>([^<]*)</meta:user-defined>')
+
+
+def opendocument_properties(path: Path) -> dict[str, str]:
+    """The tool's document properties (wt_*) an .ods keeps from the workbook it was saved from: which unit
+    and plan sent it, so the unit shows as having sent an unusable file rather than nothing."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            meta = archive.read("meta.xml")[:MAX_META]
+    except (OSError, KeyError, zipfile.BadZipFile, EOFError, ValueError, NotImplementedError):
+        return {}
+    return {name.decode(): value.decode("utf-8", "replace").strip() for name, value in _USER_DEFINED.findall(meta)}
+
+
+def _not_a_regular_file(path: Path) -> str:
+    """FOLDER, BROKEN_LINK or SPECIAL_FILE (a pipe, a device) for what must not be opened; '' for a file.
+
+    Asked before opening: opening a pipe waits for a writer, and a device may never end.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return BROKEN_LINK if path.is_symlink() else ""
+    except OSError:
+        return ""  # left to the open, which says why
+    if stat.S_ISDIR(mode):
+        return FOLDER
+    return "" if stat.S_ISREG(mode) else SPECIAL_FILE
+
+
 def candidate_files(folder: Path) -> list[Path]:
-    """Every regular file of a returns folder (not recursive), hidden dot-files and the manifest excluded."""
+    """Every regular file of a returns folder (not recursive), hidden dot-files and the manifest excluded,
+    and every other entry named like a workbook (a folder unzipped from a mail, a link to a share that
+    is gone, a pipe), so that it is reported rather than silently skipped."""
     return sorted(
         p for p in folder.iterdir()
-        if p.is_file() and not p.name.startswith(".") and p.name != "manifest.json"
+        if not p.name.startswith(".") and p.name != "manifest.json"
+        and (p.is_file() or p.suffix.lower() in WORKBOOK_SUFFIXES)
     )
 
 

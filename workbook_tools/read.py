@@ -8,8 +8,9 @@ asked for become values, with the formula or Excel error behind each one.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -28,7 +29,7 @@ from .problems import Problem, is_file_level, problem
 from .spec import KEY_MARK, cell_ref, column_key
 from .names import resolver, units_named_in
 from .units import NATIONAL_CODE, structure
-from .values import CEILING, EMPTY, TEXT_NUMBER, Parsed, parse_date, parse_number, vn_number
+from .values import CEILING, EMPTY, TEXT_NUMBER, Parsed, parse_date, parse_number, vn_exact, vn_number
 
 INFO_COLUMN = "uom"
 READ_FORMS = ("_meta", "chi_tieu", "mau01", "mau02")
@@ -191,6 +192,7 @@ class Opened:
     twice: list[tuple[str, Sheet, Sheet]]
     meta: dict[str, str]
     props: dict[str, str]
+    names: tuple[str, ...] = ()
 
 
 @contextmanager
@@ -204,7 +206,10 @@ def opened_return(ret: Return, forms: tuple[str, ...] = READ_FORMS) -> Iterator[
         yield None
         return
     if archive is None:
-        ret.add(verdict.kind)
+        if verdict.kind == intake.OPENDOCUMENT:
+            claimed = intake.opendocument_properties(ret.path)
+            ret.unit, ret.plan = claimed.get("unit_code", ""), claimed.get("plan_id", "")
+        ret.add(verdict.kind, expected=ret.file)
         yield None
         return
     with archive:
@@ -224,7 +229,7 @@ def opened_return(ret: Return, forms: tuple[str, ...] = READ_FORMS) -> Iterator[
             ret.add("encrypted" if "password" in str(exc).lower() else "corrupt")
             yield None
             return
-        yield Opened(keyed, twice, meta, props)
+        yield Opened(keyed, twice, meta, props, package.sheet_names)
 
 
 def read_return(path: Path, data: PlanTargets, forms: FormSet) -> Return:
@@ -252,7 +257,7 @@ def _read_keyed(ret: Return, opened: Opened, data: PlanTargets, forms: FormSet) 
     if not _identify(ret, opened.meta, data, forms, opened.props):
         return ret
     for form in forms.forms:
-        if form.kind == "table" and form.key in ("mau01", "mau02", "chi_tieu") and not _sheet_present(ret, keyed, form):
+        if form.kind == "table" and form.key in ("mau01", "mau02", "chi_tieu") and not _sheet_present(ret, keyed, form, opened.names):
             return ret
     if _keys_in_doubt(ret, keyed, opened.twice, data, forms):
         return ret
@@ -260,7 +265,18 @@ def _read_keyed(ret: Return, opened: Opened, data: PlanTargets, forms: FormSet) 
     reader.read_mau01(keyed["mau01"])
     reader.read_mau02(keyed["mau02"])
     reader.check_targets(keyed["chi_tieu"], keyed["mau01"])
+    if not reader.typed:
+        _blank(ret)
     return ret
+
+
+_BLANK_NOISE = frozenset({"round_date_missing", "missing_value"})
+
+
+def _blank(ret: Return) -> None:
+    """Nothing typed in any input: the blank form sent back by mistake is no return (one error, not a list of gaps)."""
+    ret.problems = [p for p in ret.problems if p.code not in _BLANK_NOISE]
+    ret.add("blank_return", sheet=ret.meta.get("sheet:mau01", "Mẫu 01"))
 
 
 TABLE_FORMS = ("chi_tieu", "mau01", "mau02")
@@ -384,15 +400,26 @@ def _identity_agrees(ret: Return, meta: dict[str, str], props: dict[str, str], d
     return not claims
 
 
-def _sheet_present(ret: Return, keyed: dict[str, Sheet], form: Form) -> bool:
-    """A form's sheet is found by its key mark; a rename is a warning, a deletion an error."""
+def _sheet_present(ret: Return, keyed: dict[str, Sheet], form: Form, names: Collection[str] = ()) -> bool:
+    """A form's sheet is found by its key mark; a rename is a warning, a deletion an error.
+
+    A sheet still there under its name but without its key mark lost its hidden key column or
+    row (deleted because it looked empty): said so, not called a deleted sheet. Names are compared
+    as they look (Unicode NFC): a name retyped in decomposed Unicode is the same name.
+    """
     expected_name = ret.meta.get(f"sheet:{form.key}", form.sheet)
     if form.key not in keyed:
-        ret.add("sheet_missing", sheet=expected_name, expected=expected_name)
+        code = "keys_deleted" if _nfc(expected_name) in {_nfc(n) for n in names} else "sheet_missing"
+        ret.add(code, sheet=expected_name, expected=expected_name)
         return False
-    if keyed[form.key].name != expected_name:
+    if _nfc(keyed[form.key].name) != _nfc(expected_name):
         ret.add("sheet_renamed", sheet=keyed[form.key].name, expected=expected_name, found=keyed[form.key].name)
     return True
+
+
+def _nfc(name: str) -> str:
+    """A name as it looks: composed Unicode (Vietnamese typing tools may write decomposed letters)."""
+    return unicodedata.normalize("NFC", name)
 
 
 def _ref(sheet: Sheet, row_key: str, col_key: str) -> str:
@@ -432,6 +459,7 @@ class _Reader:
         self.ret, self.data, self.forms = ret, data, forms
         self.months = data.plan.months
         self._ceilings: dict[str, float] = {}
+        self.typed = False
 
     def ceiling(self, code: str) -> float:
         """The largest figure one unit can report: the forms' maximum, and at most 10× the national target."""
@@ -465,6 +493,7 @@ class _Reader:
             return None
         place["cell"] = cell_ref(*where)
         fact = sheet.facts.get(where)
+        self.typed = self.typed or fact is not None or raw not in (None, "")
         if fact and fact[0] == "formula":
             self.ret.add("formula_in_input", **place, found=fact[1])
             return None
@@ -477,7 +506,7 @@ class _Reader:
         if parsed.code == TEXT_NUMBER:
             self.ret.add("text_number", **place, found=raw, expected=vn_number(parsed.value))
         elif parsed.code not in ("", EMPTY):
-            shown = vn_number(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else raw
+            shown = vn_exact(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else raw
             self.ret.add(parsed.code, **place, found=shown)
         return parsed
 
@@ -522,6 +551,7 @@ class _Reader:
         raw, where = sheet.raw("round_date", INFO_COLUMN)
         place = {"sheet": sheet.name, "cell": cell_ref(*where) if where else "", "indicator": "round_date"}
         day = parse_date(raw)
+        self.typed = self.typed or raw not in (None, "")
         first, last = self.date_window()
         if raw in (None, ""):
             self.ret.add("round_date_missing", **place)
@@ -533,6 +563,7 @@ class _Reader:
         for key in ("reporter", "phone"):
             value, _ = sheet.raw(key, INFO_COLUMN)
             setattr(self.ret, key, "" if value is None else str(value))
+            self.typed = self.typed or value not in (None, "")
         named = units_named_in(self.ret.reporter, self.data.plan.structure, after_marker=True)
         if named and self.ret.unit not in named:
             _, where = sheet.raw("reporter", INFO_COLUMN)
@@ -586,6 +617,8 @@ class _Reader:
         form = self.forms.form("mau02")
         monthly, _ = _input_columns(form, self.data.plan.kind)
         for row in form.listed_rows:
+            if row.key and row.same_as and row.target in self.data.plan.indicators:
+                self.linked_cells(sheet, row.key, row.target, monthly)
             if not row.key or row.formula or (row.same_as and row.target in self.data.plan.indicators):
                 continue
             for column in monthly:
@@ -605,6 +638,25 @@ class _Reader:
             columns = {key: monthly[0] for key, _ in numbers}
             self.figures_after_date(sheet, numbers, columns)
             self.scale_slips(sheet, numbers, columns, with_targets=False)
+
+    def linked_cells(self, sheet: Sheet, row_key: str, code: str, monthly: list[str]) -> None:
+        """A Mẫu 02 row that shows a Mẫu 01 figure by formula, typed over: the typed figure is not
+        used (Mẫu 01's is), so say where it is and where it belongs rather than drop it silently."""
+        mau01 = self.ret.meta.get("sheet:mau01", self.forms.form("mau01").sheet)
+        for column in monthly:
+            for month in self.months:
+                where = sheet.index.cell(row_key, column_key(column, month))
+                if where is None or not sheet.cells.typed_over(*where):
+                    continue
+                raw = sheet.at(*where)
+                if raw in (None, "") or sheet.facts.get(where) is not None:
+                    continue
+                self.typed = True
+                if parse_number(raw, whole=False).value == self.ret.actuals.get((code, month)):
+                    continue  # values pasted over the formulas: the same figure, nothing lost
+                shown = vn_exact(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else raw
+                self.ret.add("linked_cell_typed", sheet=sheet.name, cell=cell_ref(*where), indicator=row_key, period=month,
+                             found=shown, expected=f"sheet «{mau01}», dòng «{indicator(code).label}», tháng {month[5:]}/{month[:4]}")
 
     def check_targets(self, *sheets: Sheet) -> None:
         """Targets are the centre's: an edited one is a warning, and the centre's figure is used.

@@ -17,6 +17,7 @@ import xlsxwriter
 from . import __version__
 from .check import ACCEPTED, MISSING, REJECTED
 from .consolidate import LATE, ON_TIME, Consolidation, Figure, Source, UnitResult, central_name
+from .hand_edits import refuse_hand_edits, write_shown
 from .held import DATA_COLUMNS, DATA_SHEET, FIGURES_ROW, NATIONAL_KIND, figures_cells, is_ours
 from .indicators import indicator
 from .outputs import write_output
@@ -40,6 +41,7 @@ class SummaryBook:
         self.book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
         self.styles = Styles(self.book)
         self.document = document
+        self.shown: dict[tuple[str, int], list[tuple[int, Any]]] = {}
 
     def sheet(self, name: str, title: str, subtitle: str, widths: Sequence[float], fixed: int = 0, landscape: bool = True) -> Any:
         """A sheet with its column widths and a title block, A4 at a readable scale; the title sits over
@@ -104,10 +106,13 @@ def _pct(actual: str, target: str) -> str:
 
 
 def _write_figure(doc: SummaryBook, ws: Any, r: int, c: int, figure: Figure | None) -> None:
-    """Target and achievement as values, completion as a live formula, in three adjacent cells."""
+    """Target and achievement as values (kept in `doc.shown`, to find hand edits later), completion as a
+    live formula, in three adjacent cells."""
     s = doc.styles
-    ws.write(r, c, _number(figure.target if figure else None), s["target.count"])
-    ws.write(r, c + 1, _number(figure.actual if figure else None), s["formula.count"])
+    target, actual = _number(figure.target if figure else None), _number(figure.actual if figure else None)
+    ws.write(r, c, target, s["target.count"])
+    ws.write(r, c + 1, actual, s["formula.count"])
+    doc.shown.setdefault((ws.name, r + 1), []).extend([(c, target), (c + 1, actual)])
     ws.write_formula(r, c + 2, _pct(cell_ref(r, c + 1), cell_ref(r, c)), s["formula.percent"], "")
 
 
@@ -585,6 +590,7 @@ def write_hidden(doc: SummaryBook, result: Consolidation, sources: Mapping[str, 
             data.write_row(r, 0, [*base, FIGURES_ROW, "", chunk])
             r += 1
     data.hide()
+    write_shown(doc.book, doc.shown)
     meta.write_string(len(rows), 0, "data_rows")
     meta.write_number(len(rows), 1, r)
     for name, value in (("kind", NATIONAL_KIND), ("plan_id", result.plan.id), ("structure", result.structure)):
@@ -592,7 +598,8 @@ def write_hidden(doc: SummaryBook, result: Consolidation, sources: Mapping[str, 
 
 
 def write_summary(result: Consolidation, path: Path, *, force: bool = False, generated_at: datetime | None = None) -> None:
-    """Write the national workbook atomically; refuse to replace a file this tool did not write."""
+    """Write the national workbook atomically; refuse to replace a file this tool did not write, or figures
+    changed by hand in the one it wrote (`hand_edits`), unless forced."""
     stamp = generated_at or datetime.now().replace(microsecond=0)
 
     def write(temporary: Path) -> None:
@@ -608,4 +615,6 @@ def write_summary(result: Consolidation, path: Path, *, force: bool = False, gen
         write_hidden(doc, result, result.sources, stamp)
         doc.book.close()
 
+    if not force and path.is_file() and is_ours(path):
+        refuse_hand_edits(path)
     write_output(path, write, ours=is_ours, force=force)

@@ -128,6 +128,15 @@ def vn_number(value: float | int) -> str:
     return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
 
 
+def vn_exact(value: float | int) -> str:
+    """A number as typed, every digit it holds (3,0000000001 where vn_number shows 3): for messages
+    about the very value found in a cell."""
+    if not math.isfinite(value) or abs(value) >= 1e15 or float(value).is_integer():
+        return vn_number(value)
+    text = f"{value:,.15g}"
+    return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+
+
 def parse_time(raw: object) -> time | None:
     """A time of day typed as a time cell (a fraction of a day), 'hh:mm' or '15h30' text; None when unreadable."""
     if isinstance(raw, datetime):

@@ -145,7 +145,7 @@ def test_units_by_any_spelling_and_regrouped_onto_34(runner, tmp_path):
 
 def test_a_profile_that_does_not_fit_the_months_is_refused(runner, tmp_path):
     result = runner.invoke(main, ["generate", "--plan", "275-2021", "--out", str(tmp_path), "--profile", "20,35,30,15"])
-    assert result.exit_code == 2 and "12 months" in result.output
+    assert result.exit_code == 2 and "12 tháng" in result.output
     assert not list(tmp_path.glob("*.xlsx"))
 
 

@@ -164,6 +164,11 @@ class FakeBooks:
     def __iter__(self):
         return iter(list(self.open_books))
 
+    def user_closes_outputs(self) -> None:
+        """What staff do after reading the workbook a click opened: close it (the caller book stays)."""
+        for opened in [b for b in self.open_books if isinstance(b, FakeOpened)]:
+            opened.close()
+
     def open(self, fullname: str) -> FakeOpened:
         if not Path(fullname).is_file():
             raise FileNotFoundError(fullname)

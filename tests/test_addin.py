@@ -93,18 +93,23 @@ def test_consolidate_button_writes_the_clis_national_workbook_charts_and_colours
         assert _generated_at(ours[name]) == _generated_at(cli[name]), name
 
 
-def test_a_second_click_closes_the_open_workbook_and_keeps_held_figures(setup, tmp_path):
+def test_a_second_click_never_closes_the_open_workbook_for_the_user_and_keeps_held_figures(setup, tmp_path):
     book = _book(setup, tmp_path)
     addin.run_consolidate(book)
     out = tmp_path / "tong-hop-2800-2021.xlsx"
+    before = out.read_bytes()
     partial = tmp_path / "partial"
     partial.mkdir()
     only = next(setup["returns"].glob("02-*.xlsx"))
     (partial / only.name).write_bytes(only.read_bytes())
     _set(book, "returns_dir", str(partial))
     status = addin.run_consolidate(book)
+    assert "đang mở trong Excel" in status and "lưu lại nếu đã sửa" in status
+    assert book.app.books.closed == [] and out.read_bytes() == before
+    book.app.books.user_closes_outputs()
+    status = addin.run_consolidate(book)
     assert "2 đơn vị được chấp nhận" in status
-    assert book.app.books.closed == [str(out)] and book.app.books.opened == [str(out), str(out)]
+    assert book.app.books.opened == [str(out), str(out)]
     assert {"01", "02"} <= set(load_held(out))
 
 
@@ -335,3 +340,29 @@ def test_the_add_in_vba_matches_the_xlwings_the_package_installs(monkeypatch, tm
     result = CliRunner().invoke(main, ["addin", "build", "--out", str(tmp_path)])
     assert result.exit_code == 2 and f"py -m pip install xlwings=={version}" in result.output
     assert not (tmp_path / f"{ADDIN_NAME}.xlam").exists()
+
+
+def test_the_consolidate_button_refuses_hand_edits_and_discards_them_only_when_told_once(setup, tmp_path):
+    import openpyxl
+
+    book = _book(setup, tmp_path)
+    addin.run_consolidate(book)
+    out = tmp_path / "tong-hop-2800-2021.xlsx"
+    book.app.books.user_closes_outputs()
+    typed = openpyxl.load_workbook(out)  # staff type a phoned-in figure over Tổng hợp and save
+    ws = typed["Tổng hợp"]
+    row = next(c.row for c in ws["B"] if c.value == "01")
+    cell = next(c for c in ws[row] if isinstance(c.value, (int, float)) and not isinstance(c.value, bool) and c.column > 4)
+    cell.value = 987_654
+    typed.save(out)
+    before = out.read_bytes()
+    status = addin.run_consolidate(book)
+    assert "bị sửa tay" in status and cell.coordinate in status and "987.654" in status, status
+    assert "gõ «có» vào dòng «discard_hand_edits»" in status and "--force" not in status
+    assert out.read_bytes() == before and book.app.books.opened == [str(out)]
+    _set(book, "discard_hand_edits", "có")
+    assert addin.run_consolidate(book).startswith("Đã tổng hợp 2800-2021")
+    assert out.read_bytes() != before
+    config = book.sheets[addin.CONFIG_SHEET]
+    row = next(r for (r, c), v in config.cells.items() if c == 1 and v == "discard_hand_edits")
+    assert config.cells.get((row, 3)) in (None, "")  # used once: a later hand edit is caught again

@@ -256,6 +256,7 @@ def test_the_daily_button_never_mixes_its_days_with_another_plans_or_structures(
     other.mkdir()
     DailyFiller(on_34).write({(_key(3), "time"): time(9, 0), (_key(3), "level:bhxh_bb"): 9000}, other / on_34.name)
     _config(book, "daily_returns_dir", str(other))
+    book.app.books.user_closes_outputs()
     status = addin.run_daily(book)
     assert "đang giữ báo cáo ngày theo 63 đơn vị, không phải 34 đơn vị" in status and "Tệp sổ tổng hợp báo cáo nhanh hằng ngày" in status
     _config(book, "daily_returns_dir", str(returns))
@@ -285,6 +286,7 @@ def test_a_second_run_while_the_daily_button_works_is_refused_and_no_day_is_lost
         return reader(folder, data, **options)
 
     monkeypatch.setattr(daily, "read_daily_folder", read_while_a_colleague_runs_the_cli)
+    book.app.books.user_closes_outputs()
     assert addin.run_daily(book).startswith("Đã tổng hợp báo cáo nhanh ngày 02/12/2021")
     assert seen["cli"].returncode == 2 and "một lần chạy khác đang ghi tệp này" in seen["cli"].stderr + seen["cli"].stdout
     monkeypatch.setattr(daily, "read_daily_folder", reader)

@@ -362,6 +362,7 @@ def test_daily_button_writes_the_clis_daily_workbook_beside_the_book_keeping_hel
     for day in (1, 2, 3):
         folder = root / "thu-ve" / _day(day).isoformat()
         _config(book, "daily_returns_dir", str(folder))
+        book.app.books.user_closes_outputs()
         status = addin.run_daily(book)
         summary = campaign_run["runs"][day][1]["summary"]
         assert status.startswith(f"Đã tổng hợp báo cáo nhanh ngày {_day(day):%d/%m/%Y} vào {out}: {summary['reported']}/63 đơn vị báo cáo")
@@ -377,6 +378,7 @@ def test_daily_button_writes_the_clis_daily_workbook_beside_the_book_keeping_hel
     assert "Cấu hình" in [s.name for s in book.sheets] and book.sheets["Cấu hình"].clears == 0
     before = out.read_bytes()
     _config(book, "day", "15/12/2021")
+    book.app.books.user_closes_outputs()
     assert addin.run_daily(book) == "Không thực hiện được: ngày 15/12/2021 nằm ngoài đợt báo cáo 01/12/2021 – 10/12/2021"
     assert out.read_bytes() == before
     _config(book, "day", "")

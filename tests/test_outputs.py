@@ -336,6 +336,7 @@ def test_the_addin_refuses_to_mix_another_plans_held_figures(tmp_path, monkeypat
     held_before = out.read_bytes()
     setting("plan", "275-2021")
     setting("manifest", "")
+    book.app.books.user_closes_outputs()
     message = addin.run_consolidate(book)
     assert "là sổ tổng hợp của kế hoạch 2800-2021" in message and "275-2021" in message
     assert out.read_bytes() == held_before

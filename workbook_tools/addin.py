@@ -26,6 +26,7 @@ from .consolidate import consolidate, regroup_results
 from .datafiles import data_dirs
 from .errors import OutputError, WorkbookToolsError
 from .generate import GenerateOptions, generate, in_structure, select_units
+from .hand_edits import refuse_hand_edits
 from .held import NATIONAL_KIND, held_for, is_ours, load_held
 from .names import resolver
 from .outputs import check_target, locked, same_or_inside, write_output
@@ -46,6 +47,7 @@ SETTINGS = (
     ("units", "Chỉ tạo sổ cho các đơn vị (mã hoặc tên, cách nhau bởi dấu ;)"),
     ("next_plan", "Kế hoạch kỳ tiếp theo (cho nút «Kỳ tiếp theo»)"),
     ("out_file", "Tệp sổ tổng hợp toàn quốc (để trống: tong-hop-<kế hoạch>.xlsx cạnh sổ này)"),
+    ("discard_hand_edits", "Bỏ các số sửa tay trong sổ tổng hợp toàn quốc (gõ «có» rồi bấm «Tổng hợp»; dùng một lần)"),
     ("daily_returns_dir", "Thư mục chứa báo cáo nhanh hằng ngày các tỉnh gửi về (để trống: như báo cáo định kỳ)"),
     ("day", "Ngày tổng hợp báo cáo nhanh (ngày/tháng/năm, để trống: tự xác định)"),
     ("daily_out_file", "Tệp sổ tổng hợp báo cáo nhanh hằng ngày (để trống: bao-cao-ngay-<kế hoạch>.xlsx cạnh sổ này)"),
@@ -117,15 +119,19 @@ def read_settings(book: Any) -> Settings:
     return Settings({str(r[0]).strip(): r[2] for r in rows if r and r[0]})
 
 
-def write_status(book: Any, message: str) -> None:
-    """Tell the user what happened, in the status row of `Cấu hình`."""
+def write_setting(book: Any, key: str, value: Any) -> None:
+    """Write one setting's value (column C) on `Cấu hình`, found by its key in column A."""
     sheet = book.sheets[CONFIG_SHEET]
     rows = sheet.range("A1:A40").value or []
     for number, row in enumerate(rows, start=1):
-        key = row[0] if isinstance(row, list) else row
-        if key == "status":
-            sheet.range(f"C{number}").value = f"{datetime.now():%d/%m/%Y %H:%M}: {message}"
+        if (row[0] if isinstance(row, list) else row) == key:
+            sheet.range(f"C{number}").value = value
             return
+
+
+def write_status(book: Any, message: str) -> None:
+    """Tell the user what happened, in the status row of `Cấu hình`."""
+    write_setting(book, "status", f"{datetime.now():%d/%m/%Y %H:%M}: {message}")
 
 
 def _cell_for_excel(value: Any) -> Any:
@@ -194,11 +200,19 @@ def _output_path(book: Any, settings: Settings, key: str, label: str, default: s
     return path
 
 
-def _close_if_open(book: Any, path: Path) -> None:
-    """Close the national workbook if Excel has it open: Windows would refuse to replace it."""
+def _refuse_if_open(book: Any, path: Path, button: str) -> None:
+    """Stop while Excel has the output open: closing it for the user could throw away what was typed and not saved."""
     for other in list(book.app.books):
         if Path(str(other.fullname)).resolve() == path.resolve():
-            other.close()
+            raise WorkbookToolsError(
+                f"Sổ {path.name} đang mở trong Excel: hãy đóng sổ đó (lưu lại nếu đã sửa gì) rồi bấm «{button}» lần nữa; "
+                "công cụ không tự đóng sổ để không làm mất phần chưa lưu."
+            )
+
+
+def _yes(settings: Settings, key: str) -> bool:
+    """A yes typed on `Cấu hình` (có / x / yes / 1)."""
+    return settings.text(key).strip().casefold() in ("có", "co", "x", "yes", "y", "1", "true")
 
 
 def _as_of(settings: Settings) -> date | None:
@@ -230,13 +244,18 @@ def consolidate_action(book: Any, settings: Settings) -> str:
     baseline = load_plan(data.plan.previous_plan, data_dirs()) if data.plan.is_stock and data.plan.previous_plan else None
     key = settings.text("structure")
     check_target(out, ours=is_ours, keep_out=[settings.folder("returns_dir", "Thư mục chứa báo cáo")])
+    _refuse_if_open(book, out, "Tổng hợp")
+    discard = _yes(settings, "discard_hand_edits")
     with locked(out):
+        if not discard and out.is_file() and is_ours(out):
+            refuse_hand_edits(out, discard=f"gõ «có» vào dòng «discard_hand_edits» trên sheet {CONFIG_SHEET} rồi bấm «Tổng hợp» lại")
         held = held_for(out, data.plan.id, key or data.plan.structure, force=False)
         result = consolidate(report, held=held, as_of=_as_of(settings), baseline=baseline)
         if key and key != data.plan.structure:
             result = regroup_results(result, mapping_63_to_34(), in_structure(data, key))
-        _close_if_open(book, out)
-        write_summary(result, out)
+        write_summary(result, out, discard_hand_edits=discard)
+    if discard:
+        write_setting(book, "discard_hand_edits", "")  # once: later hand edits are caught again
     book.app.books.open(str(out))
     return (f"Đã tổng hợp {data.plan.id} vào {out}: {result.count(ACCEPTED)} đơn vị được chấp nhận, "
             f"{result.count(REJECTED)} bị từ chối, {result.count(MISSING)} chưa nộp; "
@@ -417,6 +436,7 @@ def daily_action(book: Any, settings: Settings) -> str:
     plan_id = settings.text("plan") or found_plan or ""
     out = daily_path(book, settings, plan_id)
     check_target(out, ours=is_daily_national, keep_out=[folder])
+    _refuse_if_open(book, out, "Báo cáo ngày")
     with locked(out):
         held, campaign, held_plan, held_structure = load_held_book(out)
         chosen = settings.text("plan") or held_plan or found_plan or ""
@@ -426,7 +446,6 @@ def daily_action(book: Any, settings: Settings) -> str:
             raise WorkbookToolsError(f"{refused}: hãy nhập một tệp khác vào «Tệp sổ tổng hợp báo cáo nhanh hằng ngày» trên sheet {CONFIG_SHEET}.")
         returns = read_daily_folder(folder, data)
         result = consolidate_daily(data, returns, held=held, held_campaign=campaign, day=day)
-        _close_if_open(book, out)
         write_daily_summary(result, out, keep_out=[folder])
     book.app.books.open(str(out))
     summary = result.as_dict()["summary"]

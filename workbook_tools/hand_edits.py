@@ -98,7 +98,7 @@ def _shown(value: Any) -> str:
     return vn_number(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else f"«{value}»"
 
 
-def refuse_hand_edits(path: Path) -> None:
+def refuse_hand_edits(path: Path, *, discard: str = "tổng hợp lại với --force") -> None:
     """Stop before replacing a national workbook whose figures were changed by hand, naming them and what to do."""
     edits = hand_edits(path)
     if not edits:
@@ -110,5 +110,5 @@ def refuse_hand_edits(path: Path) -> None:
         f"Sổ tổng hợp {path} có {len(edits)} ô số liệu bị sửa tay trong sheet {sheets}: {listed}{more}. "
         "Số liệu tổng hợp chỉ lấy từ báo cáo của các đơn vị, nên lần tổng hợp này sẽ thay các số sửa tay bằng số của báo cáo; "
         "sổ chưa bị ghi đè. Nếu đó là số đính chính của đơn vị: đề nghị đơn vị gửi lại báo cáo đã sửa, đặt vào thư mục báo cáo "
-        "rồi tổng hợp lại (thêm --replace TÊN_TỆP nếu ngày báo cáo không đổi). Nếu muốn bỏ các số sửa tay: tổng hợp lại với --force."
+        "rồi tổng hợp lại (thêm --replace TÊN_TỆP nếu ngày báo cáo không đổi). Nếu muốn bỏ các số sửa tay: " + discard + "."
     )

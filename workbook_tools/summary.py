@@ -597,7 +597,8 @@ def write_hidden(doc: SummaryBook, result: Consolidation, sources: Mapping[str, 
         doc.book.set_custom_property(f"wt_{name}", value)
 
 
-def write_summary(result: Consolidation, path: Path, *, force: bool = False, generated_at: datetime | None = None) -> None:
+def write_summary(result: Consolidation, path: Path, *, force: bool = False, discard_hand_edits: bool = False,
+                  generated_at: datetime | None = None) -> None:
     """Write the national workbook atomically; refuse to replace a file this tool did not write, or figures
     changed by hand in the one it wrote (`hand_edits`), unless forced."""
     stamp = generated_at or datetime.now().replace(microsecond=0)
@@ -615,6 +616,6 @@ def write_summary(result: Consolidation, path: Path, *, force: bool = False, gen
         write_hidden(doc, result, result.sources, stamp)
         doc.book.close()
 
-    if not force and path.is_file() and is_ours(path):
+    if not (force or discard_hand_edits) and path.is_file() and is_ours(path):
         refuse_hand_edits(path)
     write_output(path, write, ours=is_ours, force=force)

@@ -132,7 +132,7 @@ def check_command(obj: dict[str, Any], returns_dir: Path, manifest_path: Path | 
 @click.option("--replace", "replace", multiple=True, metavar="FILE_OR_UNIT",
               help="This returned file (or this unit's return) replaces the figures held in --out whatever its report date, "
                    "and is the one used when its unit sent several. Repeat for several.")
-@click.option("--force", is_flag=True, help="Replace --out even if workbook-tools did not write it.")
+@click.option("--force", is_flag=True, help="Replace --out even if workbook-tools did not write it, or if figures in it were changed by hand (they are replaced by the returns' figures).")
 @click.pass_obj
 def consolidate_command(
     obj: dict[str, Any], returns_dir: Path, manifest_path: Path | None, plan_id: str | None, out_path: Path,

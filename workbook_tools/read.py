@@ -504,10 +504,15 @@ class _Reader:
 
     def scale_slips(self, sheet: Sheet, typed: dict[tuple[str, str], Any], columns: dict[str, str], *, with_targets: bool) -> None:
         """A figure about 1000x smaller than the row's other months (or its target): '4.650' read as 4.65."""
+        months = set(self.months)
+        by_row: dict[str, dict[str, Any]] = {}
         for (row_key, month), value in typed.items():
-            if month not in self.months or not value or value <= 0:
+            if month in months:
+                by_row.setdefault(row_key, {})[month] = value
+        for (row_key, month), value in typed.items():
+            if month not in months or not value or value <= 0:
                 continue
-            basis = _slip_basis(value, [v for (k, m), v in typed.items() if k == row_key and m != month and m in self.months],
+            basis = _slip_basis(value, [v for m, v in by_row[row_key].items() if m != month],
                                 self.data.value(self.ret.unit, row_key, month) if with_targets else None)
             if basis is None:
                 continue

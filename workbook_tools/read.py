@@ -509,9 +509,13 @@ class _Reader:
         for (row_key, month), value in typed.items():
             if month in months:
                 by_row.setdefault(row_key, {})[month] = value
+        positives = {k: [v for v in row.values() if isinstance(v, (int, float)) and v > 0] for k, row in by_row.items()}
         for (row_key, month), value in typed.items():
             if month not in months or not value or value <= 0:
                 continue
+            row = positives[row_key]
+            if len(row) > 1 and value * 250 > max(row):
+                continue  # other months hold positive figures, none 250x this one: their median cannot be (see _slip_basis)
             basis = _slip_basis(value, [v for m, v in by_row[row_key].items() if m != month],
                                 self.data.value(self.ret.unit, row_key, month) if with_targets else None)
             if basis is None:

@@ -333,6 +333,10 @@ class SheetCells:
         """The value at a 0-based position, as calamine shows it ('' when empty or absent)."""
         return self._cell(r, c)[0]
 
+    def value_and_fact(self, r: int, c: int) -> tuple[Any, tuple[str, str] | None]:
+        """Both at once: the value as `value` shows it and the formula or error as `fact` does."""
+        return self._cell(r, c)
+
     def fact(self, r: int, c: int) -> tuple[str, str] | None:
         """('formula', '=…') or ('error', '#DIV/0!') for such a cell, None otherwise."""
         return self._cell(r, c)[1]

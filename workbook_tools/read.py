@@ -457,29 +457,32 @@ class _Reader:
 
     def cell(self, sheet: Sheet, row_key: str, col_key: str, *, whole: bool, period: str, text: bool = False) -> Parsed | str | None:
         """One input by key: a clean number, None (empty or unusable) or text for a note row."""
-        raw, where = sheet.raw(row_key, col_key)
-        place = {"sheet": sheet.name, "indicator": row_key, "period": period}
+        where = sheet.index.cell(row_key, col_key)
         if where is None:
             missing = row_key if row_key not in sheet.index.rows else col_key
-            self.ret.add("key_missing", **place, found=missing)
+            self.ret.add("key_missing", sheet=sheet.name, indicator=row_key, period=period, found=missing)
             return None
-        place["cell"] = cell_ref(*where)
-        fact = sheet.facts.get(where)
+        raw, fact = sheet.cells.value_and_fact(*where)  # one lookup; where a problem is told only when there is one
         if fact and fact[0] == "formula":
-            self.ret.add("formula_in_input", **place, found=fact[1])
+            self.ret.add("formula_in_input", **self._place(sheet, row_key, period, where), found=fact[1])
             return None
         if fact and fact[0] == "error":
-            self.ret.add("excel_error", **place, found=fact[1])
+            self.ret.add("excel_error", **self._place(sheet, row_key, period, where), found=fact[1])
             return None
         if text:
             return None if raw in (None, "") else str(raw)
         parsed = parse_number(raw, whole=whole)
         if parsed.code == TEXT_NUMBER:
-            self.ret.add("text_number", **place, found=raw, expected=vn_number(parsed.value))
+            self.ret.add("text_number", **self._place(sheet, row_key, period, where), found=raw, expected=vn_number(parsed.value))
         elif parsed.code not in ("", EMPTY):
             shown = vn_number(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else raw
-            self.ret.add(parsed.code, **place, found=shown)
+            self.ret.add(parsed.code, **self._place(sheet, row_key, period, where), found=shown)
         return parsed
+
+    @staticmethod
+    def _place(sheet: Sheet, row_key: str, period: str, where: tuple[int, int]) -> dict[str, str]:
+        """Where a problem of one input cell is, as problems name it."""
+        return {"sheet": sheet.name, "indicator": row_key, "period": period, "cell": cell_ref(*where)}
 
     def date_window(self) -> tuple[date, date]:
         """Report dates a return of this plan can carry: its first day to a month after its last."""

@@ -313,7 +313,10 @@ class SheetCells:
         piece = self.rows.get(r)
         found = _ABSENT
         if piece is not None:
-            tag = b'<c r="%b%d"' % (_ref(0, c)[:-1], r + 1)
+            letters = _LETTERS.get(c)
+            if letters is None:
+                letters = _LETTERS[c] = col_letter(c).encode()
+            tag = b'<c r="%b%d"' % (letters, r + 1)
             start = piece.find(tag)
             if start >= 0:
                 start += len(tag)

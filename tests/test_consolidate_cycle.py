@@ -274,3 +274,15 @@ def test_task_results_are_consolidated_stocks_latest_flows_summed(cycle, recalcu
     column = next(i for i, c in enumerate(header) if isinstance(c, str) and c.startswith("Nợ từ 03 tháng trở lên – số đơn vị"))
     total_row = next(row for row in grid if row[0] == "Cộng các tỉnh")
     assert total_row[column] == national["no_tren_3t_dv"]
+
+
+def test_returns_read_by_the_worker_processes_share_one_copy_of_each_figure_key(cycle):
+    """A folder of thousands of returns keeps one (indicator, month) key object, not one per return."""
+    from workbook_tools.check import check_folder
+
+    report = check_folder(cycle["root"] / "returns", cycle["data"], workers=2)
+    filled = [r for r in report.returns if r.actuals]
+    assert len(filled) > 10
+    first = {k: k for k in filled[0].actuals}
+    shared = [k for r in filled[1:] for k in r.actuals if k in first]
+    assert shared and all(k is first[k] for k in shared)

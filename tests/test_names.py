@@ -99,3 +99,29 @@ def test_34_structure_uses_official_new_names():
 def test_code_typed_on_the_command_line_is_accepted():
     assert resolver("63").resolve_code_or_name("1") == "01"
     assert resolver("63").resolve_code_or_name("79") == "79"
+
+
+def test_a_user_structure_edited_between_two_reads_is_resolved_with_its_new_names(tmp_path, monkeypatch):
+    """User structures are read once while unchanged (one read per folder, not per return), and again once edited."""
+    from workbook_tools import datafiles
+    from workbook_tools.names import units_named_in
+
+    monkeypatch.setenv(datafiles.DATA_DIR_ENV, str(tmp_path))
+    (tmp_path / "units").mkdir()
+    units = tmp_path / "units" / "hn-xa.csv"
+
+    def write(names: list[str]) -> None:
+        with units.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["code", "name", "kind", "slug", "region"])
+            for k, name in enumerate(names, start=1):
+                writer.writerow([f"{k:04d}", name, "xã", fold(name).replace(" ", "-"), ""])
+
+    write(["Sóc Sơn", "Đông Anh"])
+    assert resolver("hn-xa").resolve("Sóc Sơn") == "0001"
+    assert resolver("hn-xa") is resolver("hn-xa")
+    assert units_named_in("0002-dong-anh bao cao thang 10", "hn-xa") == {"0002"}
+    write(["Sóc Sơn", "Mê Linh", "Đông Anh"])
+    assert resolver("hn-xa").resolve("Mê Linh") == "0002"
+    assert resolver("hn-xa").resolve("Đông Anh") == "0003"
+    assert units_named_in("Đông Anh", "hn-xa") == {"0003"}

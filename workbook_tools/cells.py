@@ -320,7 +320,10 @@ class SheetCells:
         piece = self.rows.get(r)
         found = _ABSENT
         if piece is not None:
-            tag = b'<c r="%b%d"' % (_ref(0, c)[:-1], r + 1)
+            letters = _LETTERS.get(c)
+            if letters is None:
+                letters = _LETTERS[c] = col_letter(c).encode()
+            tag = b'<c r="%b%d"' % (letters, r + 1)
             start = piece.find(tag)
             if start >= 0:
                 start += len(tag)
@@ -380,6 +383,10 @@ class SheetCells:
     def value(self, r: int, c: int) -> Any:
         """The value at a 0-based position, as calamine shows it ('' when empty or absent)."""
         return self._cell(r, c)[0]
+
+    def value_and_fact(self, r: int, c: int) -> tuple[Any, tuple[str, str] | None]:
+        """Both at once: the value as `value` shows it and the formula or error as `fact` does."""
+        return self._cell(r, c)
 
     def fact(self, r: int, c: int) -> tuple[str, str] | None:
         """('formula', '=…') or ('error', '#DIV/0!') for such a cell, None otherwise."""

@@ -240,7 +240,14 @@ def check_folder(
     files = candidate_files(folder)
     chosen_files, replacing = replacements(replace, files, data)
     jobs = [(path,) for path in files]
-    returns = run_jobs(read_return, jobs, workers, progress, shared=(data, forms), failed=read_failed)
+    known: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def arrived(ret: Return) -> None:
+        ret.share_keys(known)  # as each return arrives, so the copies from the workers are freed at once
+        if progress:
+            progress(ret)
+
+    returns = run_jobs(read_return, jobs, workers, arrived, shared=(data, forms), failed=read_failed)
     undate_future(returns, as_of)
     report = CheckReport(data, returns)
     report.chosen = choose_returns(returns, chosen_files)

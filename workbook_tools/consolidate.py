@@ -137,8 +137,14 @@ class UnitResult:
         return self.notes[max(self.notes)] if self.notes else ""
 
     def figure(self, indicator: str, period: str) -> Figure | None:
-        """One figure of the unit."""
-        return next((f for f in self.values if f.indicator == indicator and f.period == period), None)
+        """One figure of the unit (by an index built once per list of values: the sheets ask for every figure of every unit)."""
+        index = self.__dict__.get("_index")
+        if index is None or index[0] is not self.values:
+            found: dict[tuple[str, str], Figure] = {}
+            for f in self.values:
+                found.setdefault((f.indicator, f.period), f)
+            index = self.__dict__["_index"] = (self.values, found)
+        return index[1].get((indicator, period))
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON contract's shape."""

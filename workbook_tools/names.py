@@ -67,8 +67,11 @@ class NameResolver:
             self._exact.setdefault(name_tokens(unit.name), set()).add(unit.code)
             self._exact.setdefault(tuple(unit.slug.split("-")), set()).add(unit.code)
         self._joined: dict[str, set[str]] = {}
+        self.by_first_token: dict[str, list[tuple[tuple[str, ...], set[str]]]] = {}
         for key, codes in self._exact.items():
             self._joined.setdefault("".join(key), set()).update(codes)
+            if key:
+                self.by_first_token.setdefault(key[0], []).append((key, codes))
 
     def candidates(self, name: str) -> tuple[str, ...]:
         """Every code the name could mean, best evidence first (exact, alias, abbreviation)."""
@@ -130,11 +133,19 @@ def _alias_map(key: str) -> dict[tuple[str, ...], str]:
     return {name_tokens(r["alias"]): r["code"] for r in rows if r["structure"] == key}
 
 
+_USER_RESOLVERS: dict[str, tuple[Structure, NameResolver]] = {}
+
+
 def resolver(key: str = "63") -> NameResolver:
-    """The resolver of a structure: shipped ones cached with aliases and former names, user ones fresh."""
+    """The resolver of a structure: shipped ones cached with aliases and former names, user ones
+    rebuilt only when their structure's files changed (each return of a commune folder asks)."""
     if key in ("63", "34"):
         return _shipped_resolver(key)
-    return NameResolver(structure(key))
+    target = structure(key)
+    cached = _USER_RESOLVERS.get(key)
+    if cached is None or cached[0] is not target:
+        cached = _USER_RESOLVERS[key] = target, NameResolver(target)
+    return cached[1]
 
 
 @lru_cache(maxsize=None)
@@ -162,10 +173,10 @@ def units_named_in(text: str, key: str = "63", *, after_marker: bool = False) ->
     """
     tokens = tuple(fold(text).split())
     found: set[str] = set()
-    for name, codes in resolver(key)._exact.items():
-        size = len(name)
-        for start in range(len(tokens) - size + 1):
-            if tokens[start:start + size] != name:
+    by_first = resolver(key).by_first_token
+    for start, token in enumerate(tokens):
+        for name, codes in by_first.get(token, ()):
+            if tokens[start:start + len(name)] != name:
                 continue
             if not after_marker or any(tokens[max(0, start - len(m)):start] == m for m in _UNIT_MARKERS):
                 found |= codes

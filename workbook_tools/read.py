@@ -117,6 +117,12 @@ class Return:
         """Record a problem of this file."""
         self.problems.append(problem(code, self.file, self.unit, **where))
 
+    def share_keys(self, known: dict[tuple[str, str], tuple[str, str]]) -> None:
+        """Hold the figures under key objects shared by every return of a folder (a return that came
+        back from a worker has its own copy of each key: 3,300 copies of the same few hundred)."""
+        self.actuals = {known.setdefault(k, k): v for k, v in self.actuals.items()}
+        self.tasks = {known.setdefault(k, k): v for k, v in self.tasks.items()}
+
 
 def custom_properties(archive: zipfile.ZipFile) -> dict[str, str]:
     """The document's custom properties (identity fallback when `_meta` is gone)."""
@@ -485,30 +491,33 @@ class _Reader:
 
     def cell(self, sheet: Sheet, row_key: str, col_key: str, *, whole: bool, period: str, text: bool = False) -> Parsed | str | None:
         """One input by key: a clean number, None (empty or unusable) or text for a note row."""
-        raw, where = sheet.raw(row_key, col_key)
-        place = {"sheet": sheet.name, "indicator": row_key, "period": period}
+        where = sheet.index.cell(row_key, col_key)
         if where is None:
             missing = row_key if row_key not in sheet.index.rows else col_key
-            self.ret.add("key_missing", **place, found=missing)
+            self.ret.add("key_missing", sheet=sheet.name, indicator=row_key, period=period, found=missing)
             return None
-        place["cell"] = cell_ref(*where)
-        fact = sheet.facts.get(where)
+        raw, fact = sheet.cells.value_and_fact(*where)  # one lookup; where a problem is told only when there is one
         self.typed = self.typed or fact is not None or raw not in (None, "")
         if fact and fact[0] == "formula":
-            self.ret.add("formula_in_input", **place, found=fact[1])
+            self.ret.add("formula_in_input", **self._place(sheet, row_key, period, where), found=fact[1])
             return None
         if fact and fact[0] == "error":
-            self.ret.add("excel_error", **place, found=fact[1])
+            self.ret.add("excel_error", **self._place(sheet, row_key, period, where), found=fact[1])
             return None
         if text:
             return None if raw in (None, "") else str(raw)
         parsed = parse_number(raw, whole=whole)
         if parsed.code == TEXT_NUMBER:
-            self.ret.add("text_number", **place, found=raw, expected=vn_number(parsed.value))
+            self.ret.add("text_number", **self._place(sheet, row_key, period, where), found=raw, expected=vn_number(parsed.value))
         elif parsed.code not in ("", EMPTY):
             shown = vn_exact(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else raw
-            self.ret.add(parsed.code, **place, found=shown)
+            self.ret.add(parsed.code, **self._place(sheet, row_key, period, where), found=shown)
         return parsed
+
+    @staticmethod
+    def _place(sheet: Sheet, row_key: str, period: str, where: tuple[int, int]) -> dict[str, str]:
+        """Where a problem of one input cell is, as problems name it."""
+        return {"sheet": sheet.name, "indicator": row_key, "period": period, "cell": cell_ref(*where)}
 
     def date_window(self) -> tuple[date, date]:
         """Report dates a return of this plan can carry: its first day to a month after its last."""
@@ -533,10 +542,19 @@ class _Reader:
 
     def scale_slips(self, sheet: Sheet, typed: dict[tuple[str, str], Any], columns: dict[str, str], *, with_targets: bool) -> None:
         """A figure about 1000x smaller than the row's other months (or its target): '4.650' read as 4.65."""
+        months = set(self.months)
+        by_row: dict[str, dict[str, Any]] = {}
         for (row_key, month), value in typed.items():
-            if month not in self.months or not value or value <= 0:
+            if month in months:
+                by_row.setdefault(row_key, {})[month] = value
+        positives = {k: [v for v in row.values() if isinstance(v, (int, float)) and v > 0] for k, row in by_row.items()}
+        for (row_key, month), value in typed.items():
+            if month not in months or not value or value <= 0:
                 continue
-            basis = _slip_basis(value, [v for (k, m), v in typed.items() if k == row_key and m != month and m in self.months],
+            row = positives[row_key]
+            if len(row) > 1 and value * 250 > max(row):
+                continue  # other months hold positive figures, none 250x this one: their median cannot be (see _slip_basis)
+            basis = _slip_basis(value, [v for m, v in by_row[row_key].items() if m != month],
                                 self.data.value(self.ret.unit, row_key, month) if with_targets else None)
             if basis is None:
                 continue

@@ -121,14 +121,39 @@ def structure(key: str) -> Structure:
     return user
 
 
+_USER_STRUCTURES: dict[str, tuple[tuple[object, ...], Structure]] = {}
+
+
+def _stamp(*paths: Path) -> tuple[object, ...]:
+    """What tells a changed file from the one read before: path, inode, size and modification time."""
+    stamp: list[object] = []
+    for path in paths:
+        try:
+            info = path.stat()
+        except OSError:
+            stamp.append((str(path), None))
+            continue
+        stamp.append((str(path), info.st_ino, info.st_size, info.st_mtime_ns))
+    return tuple(stamp)
+
+
 def user_structure(key: str) -> Structure | None:
-    """A structure stored by `targets split` as units/KEY.csv (+ KEY.json) in a data folder."""
+    """A structure stored by `targets split` as units/KEY.csv (+ KEY.json) in a data folder.
+
+    Read once while its files are unchanged: every return of a commune folder asks for it.
+    """
     for folder in data_dirs():
         path = folder / "units" / f"{key}.csv"
         if path.exists():
             meta_path = path.with_suffix(".json")
+            stamp = _stamp(path, meta_path)
+            cached = _USER_STRUCTURES.get(key)
+            if cached is not None and cached[0] == stamp:
+                return cached[1]
             meta = read_json(meta_path) if meta_path.exists() else {}
-            return Structure(key, meta.get("label", key), None, None, meta.get("basis", ""), load_units_file(path, key))
+            found = Structure(key, meta.get("label", key), None, None, meta.get("basis", ""), load_units_file(path, key))
+            _USER_STRUCTURES[key] = stamp, found
+            return found
     return None
 
 

@@ -249,3 +249,20 @@ def test_one_province_split_to_thirty_districts_end_to_end(tmp_path):
     national = next(v for v in payload["national"] if v["indicator"] == "hoi_nghi" and v["period"] == "2021-09")
     assert national["actual"] == 15 and national["target"] == province.value("01", "hoi_nghi", "2021-09")
     assert openpyxl.load_workbook(tmp_path / "hn.xlsx")["Tổng hợp"]["C6"].value == "Quận/huyện số 1"
+
+
+def test_a_second_split_never_changes_the_districts_under_a_plan_split_earlier(tmp_path):
+    data_dir = tmp_path / "data"
+    _shares(tmp_path / "shares.csv", 30)
+    assert _invoke("targets", "split", "2800-2021", "--unit", "01", "--by", str(tmp_path / "shares.csv"), data_dir=data_dir).exit_code == 0
+    structure_file = data_dir / "units" / "huyen-63-01.csv"
+    before = structure_file.read_bytes()
+    _shares(tmp_path / "fewer.csv", 29)  # a district merged before the next split
+    again = ["targets", "split", "2800-2021", "--unit", "01", "--by", str(tmp_path / "fewer.csv"), "--plan-id", "hn-moi"]
+    refused = _invoke(*again, data_dir=data_dir)
+    assert refused.exit_code == 2 and "đang dùng cho kế hoạch 2800-2021-01" in refused.output, refused.output
+    assert structure_file.read_bytes() == before and not (data_dir / "plans" / "hn-moi.json").exists()
+    assert len(load_plan("2800-2021-01", [data_dir]).unit_codes()) == 30
+    same = _invoke("targets", "split", "2800-2021", "--unit", "01", "--by", str(tmp_path / "shares.csv"), "--plan-id", "hn-lai", data_dir=data_dir)
+    assert same.exit_code == 0, same.output  # the same districts again: nothing changes under the first plan
+    assert structure_file.read_bytes() == before

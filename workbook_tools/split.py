@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .errors import WorkbookToolsError
+from .errors import OutputError, WorkbookToolsError
 from .importer import read_grid
 from .names import fold
 from .outputs import check_target, dumps_json, locked, make_folder, write_atomic
@@ -133,8 +133,10 @@ def is_split_structure(path: Path) -> bool:
         return False
 
 
-def store_structure(folder: Path, key: str, label: str, shares: list[Share], region: str, *, force: bool = False) -> Path:
-    """Write units/KEY.csv and KEY.json so every command knows the districts (replacing only our own)."""
+def store_structure(folder: Path, key: str, label: str, shares: list[Share], region: str, *, force: bool = False,
+                    for_plan: str = "") -> Path:
+    """Write units/KEY.csv and KEY.json so every command knows the districts (replacing only our own, and never
+    silently changing the districts under a plan split earlier)."""
     target = folder / "units"
     make_folder(target)
     path = target / f"{key}.csv"
@@ -143,9 +145,29 @@ def store_structure(folder: Path, key: str, label: str, shares: list[Share], reg
     meta = dumps_json({"label": label, "basis": STRUCTURE_BASIS}, indent=2) + "\n"
     with locked(path):
         check_target(path, ours=is_split_structure, force=force)
+        others = plans_on_structure(folder, key, but=for_plan)
+        if not force and others and path.is_file() and path.read_text(encoding="utf-8") != text:
+            raise OutputError(
+                f"Cơ cấu {key} ({path}) đã có danh sách huyện khác, đang dùng cho kế hoạch {', '.join(others)}; "
+                "ghi danh sách mới sẽ đổi đơn vị của các kế hoạch đó. Hãy dùng cùng danh sách huyện như lần chia trước, "
+                "hoặc thêm --force nếu chắc chắn muốn thay (các kế hoạch trên sẽ theo danh sách mới)."
+            )
         write_atomic(path, lambda temporary: temporary.write_text(text, encoding="utf-8", newline=""))
         write_atomic(path.with_suffix(".json"), lambda temporary: temporary.write_text(meta, encoding="utf-8"))
     return path
+
+
+def plans_on_structure(folder: Path, key: str, *, but: str = "") -> list[str]:
+    """The plans stored in a user data folder that are laid out on a structure (other than `but`)."""
+    found = []
+    for meta in sorted((folder / "plans").glob("*.json")):
+        try:
+            payload = json.loads(meta.read_text(encoding="utf-8-sig"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(payload, dict) and payload.get("structure") == key and meta.stem != but:
+            found.append(meta.stem)
+    return found
 
 
 def _csv_cell(value: str) -> str:

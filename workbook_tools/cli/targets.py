@@ -236,7 +236,7 @@ def targets_split(obj: dict[str, Any], plan_id: str, unit_text: str, shares_file
     key = f"huyen-{data.plan.structure}-{province}"
     split = split_plan(data, province, shares, new_id or f"{plan_id}-{province}", key)
     check_plan_free(split.plan.id, writable_data_dir(), force=force)
-    store_structure(writable_data_dir(), key, f"Các huyện của {unit.name}", shares, unit.name, force=force)
+    store_structure(writable_data_dir(), key, f"Các huyện của {unit.name}", shares, unit.name, force=force, for_plan=split.plan.id)
     path = store_plan(split, writable_data_dir(), data.plan.document.citation(), force=force)
     click.echo(f"Đã chia chỉ tiêu kế hoạch {plan_id} của {province} {unit.name} cho {len(shares)} huyện: kế hoạch {split.plan.id} "
                f"(cơ cấu {key}), lưu ở {path}")

@@ -20,6 +20,7 @@ from .outputs import write_json, write_output
 from .plans import PlanTargets
 from .indicators import indicator
 from .intake import calamine_book
+from .paper import a4_page
 from .render import BASE, FONT, PlainFormulas, escape_header
 from .spec import KEY_MARK, cell_ref, col_letter
 from .summary import STATUS_VI, SummaryBook
@@ -63,13 +64,7 @@ def _title(doc: SummaryBook, name: str, title: str, result: DailyConsolidation, 
     for row, text, style, size in ((1, title, "title", 14), (2, subtitle, "subtitle", 11), (3, RULE_NOTE, "note", 9)):
         ws.merge_range(row, start, row, width, text, wrap.get(style, s[style]))
         ws.set_row(row, max(22.0 if row == 1 else 0.0, (size + 4) * wrapped_lines(text, chars * 11 / size)))
-    if landscape:
-        ws.set_landscape()
-    else:
-        ws.set_portrait()
-    ws.set_paper(9)
-    ws.set_print_scale(SCALE)
-    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    a4_page(ws, landscape=landscape, scale=SCALE)
     header, footer = daily_header_footer("BHXH Việt Nam – Ban Quản lý Thu – Sổ, Thẻ", plan.document.citation(), result.campaign)
     ws.set_header(header.replace("&R", f"&C&\"Times New Roman,Bold\"&9{escape_header(name)}&R", 1))
     ws.set_footer(footer)

@@ -16,7 +16,7 @@ import xlsxwriter
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from .paper import MARGIN_SIDE_IN, MARGIN_TOP_IN
+from .paper import a4_page
 from .spec import SheetSpec, WorkbookSpec, cell_ref
 
 FONT = "Times New Roman"
@@ -171,13 +171,7 @@ def _validate(sheet: Worksheet, cell: Any, date_range: tuple[date, date]) -> Non
 def _page_setup(sheet: Worksheet, spec: SheetSpec, header: str, footer: str) -> None:
     """A4 at a readable scale (never shrunk to one page width): wide tables continue on further pages
     with their label columns and header rows repeated; header and footer name the unit and document."""
-    if spec.landscape:
-        sheet.set_landscape()
-    else:
-        sheet.set_portrait()
-    sheet.set_paper(9)
-    sheet.set_print_scale(spec.print_scale)
-    sheet.set_margins(left=MARGIN_SIDE_IN, right=MARGIN_SIDE_IN, top=MARGIN_TOP_IN, bottom=MARGIN_TOP_IN)
+    a4_page(sheet, landscape=spec.landscape, scale=spec.print_scale)
     if spec.print_area:
         sheet.print_area(*spec.print_area)
     if spec.repeat_rows:

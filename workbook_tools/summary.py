@@ -22,7 +22,7 @@ from .held import DATA_COLUMNS, DATA_SHEET, FIGURES_ROW, NATIONAL_KIND, figures_
 from .indicators import indicator
 from .outputs import write_output
 from .plans import TOTAL
-from .paper import MARGIN_SIDE_IN, MARGIN_TOP_IN, PRINT_SCALE, column_breaks, column_points, merged_width, printable_height, row_height
+from .paper import a4_page, column_breaks, column_points, merged_width, printable_height, row_height
 from .render import BASE, COMPLETION_RULES, PlainFormulas, Styles, escape_header
 from .spec import cell_ref, col_letter, month_label
 
@@ -54,13 +54,7 @@ class SummaryBook:
         span = merged_width(widths[: last + 1])
         ws.set_row(0, row_height(title, span, 13, True, 22))
         ws.set_row(1, row_height(subtitle, span, 11, False))
-        if landscape:
-            ws.set_landscape()
-        else:
-            ws.set_portrait()
-        ws.set_paper(9)
-        ws.set_print_scale(PRINT_SCALE)
-        ws.set_margins(left=MARGIN_SIDE_IN, right=MARGIN_SIDE_IN, top=MARGIN_TOP_IN, bottom=MARGIN_TOP_IN)
+        a4_page(ws, landscape=landscape)
         font = '&"Times New Roman,Regular"&9'
         ws.set_header(f"&L{font}BẢO HIỂM XÃ HỘI VIỆT NAM&R{font}{escape_header(self.document)}")
         ws.set_footer(f"&L{font}{escape_header(self.document)} · &A&R{font}Trang &P/&N")

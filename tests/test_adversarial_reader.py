@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import resource
 import re
 import shutil
 import subprocess
@@ -58,14 +59,19 @@ def _rezip(source: Path, target: Path, edit: Callable[[str, bytes], bytes]) -> P
 
 @pytest.fixture(scope="module")
 def libreoffice_returns(blank, tmp_path_factory) -> dict[str, Path]:
-    """A return saved by LibreOffice as .ods, and one with a formula typed over the October bhyt input
-    saved by LibreOffice as .xlsx (it stores the formula's result, 300)."""
+    """Returns saved by LibreOffice (own styles, shared strings, cached formula results) and as .ods.
+
+    `formula.xlsx` has a formula typed over the October bhyt input; LibreOffice stores its result, 300.
+    """
     root = tmp_path_factory.mktemp("lo")
-    typed = _return(blank, "01", root / "typed" / "01-ha-noi.xlsx", {("mau01", "thu", "actual:2021-10"): 56.5})
+    typed = _return(blank, "01", root / "typed" / "01-ha-noi.xlsx", {
+        ("mau01", "thu", "actual:2021-10"): 56.5,
+        ("mau02", "ghi_chu", "value:2021-09"): "Ghi chú 😀 עברית \u200f dài " + "x" * 5_000,
+    })
     formula = _return(blank, "01", root / "typed" / "formula.xlsx", {("mau01", "bhyt", f"actual:{FORMULA_MONTH}"): "=SUM(100,200)"})
-    saved = convert([formula], root / "xlsx", "xlsx", force=True)
+    saved = convert([typed, formula], root / "xlsx", "xlsx", force=True)
     ods = convert([typed], root / "ods", "ods", force=False)
-    return {"formula": saved[0], "ods": ods[0]}
+    return {"xlsx": saved[0], "formula": saved[1], "ods": ods[0]}
 
 
 def test_a_return_saved_as_ods_is_read_or_told_to_be_saved_as_xlsx(libreoffice_returns, tmp_path):
@@ -180,10 +186,13 @@ def test_a_blank_workbook_sent_back_by_mistake_is_not_counted_as_a_return(blank,
     assert [p for p in _problems(payload, "02-ha-giang.xlsx") if p["severity"] == "error"]
 
 
-def _check_subprocess(folder: Path, json_path: Path, *extra: str, timeout: int = 120) -> subprocess.CompletedProcess:
-    """check in its own process (a hang must not take the test run with it)."""
+def _check_subprocess(folder: Path, json_path: Path, *extra: str, limit_mb: int = 0, timeout: int = 120) -> subprocess.CompletedProcess:
+    """check in its own process (a hang or a memory blow-up must not take the test run with it)."""
+    def limit() -> None:
+        if limit_mb:
+            resource.setrlimit(resource.RLIMIT_AS, (limit_mb << 20, limit_mb << 20))
     command = [str(Path(sys.executable).parent / "workbook-tools"), "check", str(folder), "--plan", PLAN, "--json", str(json_path), *extra]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, preexec_fn=limit)
 
 
 @pytest.mark.parametrize("kind", ["folder", "dangling link"])

@@ -99,15 +99,35 @@ def _pct(actual: str, target: str) -> str:
     return f'=IF(OR({actual}="",{target}=""),"",IFERROR({actual}/{target},""))'
 
 
-def _write_figure(doc: SummaryBook, ws: Any, r: int, c: int, figure: Figure | None) -> None:
-    """Target and achievement as values (kept in `doc.shown`, to find hand edits later), completion as a
-    live formula, in three adjacent cells."""
-    s = doc.styles
-    target, actual = _number(figure.target if figure else None), _number(figure.actual if figure else None)
-    ws.write(r, c, target, s["target.count"])
-    ws.write(r, c + 1, actual, s["formula.count"])
-    doc.shown.setdefault((ws.name, r + 1), []).extend([(c, target), (c + 1, actual)])
-    ws.write_formula(r, c + 2, _pct(cell_ref(r, c + 1), cell_ref(r, c)), s["formula.percent"], "")
+class FigureWriter:
+    """Writes target / achievement / completion triples into one sheet, with its formats, column letters
+    and cell methods looked up once (the national summary writes tens of thousands of them)."""
+
+    def __init__(self, doc: SummaryBook, ws: Any) -> None:
+        s = doc.styles
+        self.target, self.count, self.percent = s["target.count"], s["formula.count"], s["formula.percent"]
+        self.number, self.blank, self.formula = ws.write_number, ws.write_blank, ws.write_formula
+        self.shown, self.name = doc.shown, ws.name
+        self.letters: dict[int, tuple[str, str]] = {}
+
+    def row(self, r: int, cells: Sequence[tuple[int, Figure | None]]) -> None:
+        """Figures at (first column, figure) of one row: values kept in `doc.shown`, to find hand edits later."""
+        row_text, written = str(r + 1), []
+        for c, figure in cells:
+            target, actual = (figure.target, figure.actual) if figure else (None, None)
+            self._value(r, c, target, self.target)
+            self._value(r, c + 1, actual, self.count)
+            written += ((c, _number(target)), (c + 1, _number(actual)))
+            letters = self.letters.get(c) or self.letters.setdefault(c, (col_letter(c), col_letter(c + 1)))
+            self.formula(r, c + 2, _pct(letters[1] + row_text, letters[0] + row_text), self.percent, "")
+        self.shown.setdefault((self.name, r + 1), []).extend(written)
+
+    def _value(self, r: int, c: int, value: float | None, style: Any) -> None:
+        """A figure, or a formatted blank when nothing was reported."""
+        if value is None:
+            self.blank(r, c, None, style)
+        else:
+            self.number(r, c, value, style)
 
 
 def _write_sum(doc: SummaryBook, ws: Any, r: int, c: int, total: Callable[[str], str]) -> None:
@@ -176,13 +196,14 @@ def write_totals(doc: SummaryBook, result: Consolidation) -> None:
     _headers(doc, ws, top, UNIT_FIXED,
              [(f"{indicator(code).short_label} ({indicator(code).unit})", measures) for code in indicators], widths)
     last = first + len(result.units) - 1
+    figures = FigureWriter(doc, ws)
     for i, unit in enumerate(result.units):
         r = first + i
         _unit_columns(doc, ws, r, i + 1, unit)
         ws.set_row(r, row_height(unit.name, UNIT_WIDTHS[2]))
         for n, code in enumerate(indicators):
             c = 4 + 4 * n
-            _write_figure(doc, ws, r, c, unit.figure(code, TOTAL))
+            figures.row(r, [(c, unit.figure(code, TOTAL))])
             pct_range = f"{col_letter(c + 2)}${first + 1}:{col_letter(c + 2)}${last + 1}"
             ws.write_formula(r, c + 3, f'=IF(ISNUMBER({cell_ref(r, c + 2)}),RANK({cell_ref(r, c + 2)},{pct_range}),"")', s["stt"], "")
     total_row = last + 1
@@ -254,6 +275,7 @@ def write_months(doc: SummaryBook, result: Consolidation) -> None:
     rows = [(u, code) for u in result.units for code in result.plan.indicators]
     last = first + len(rows) - 1
     heights = []
+    figures = FigureWriter(doc, ws)
     for i, (unit, code) in enumerate(rows):
         r = first + i
         heights.append(max(row_height(unit.name, fixed[1]), row_height(indicator(code).short_label, fixed[2])))
@@ -262,8 +284,7 @@ def write_months(doc: SummaryBook, result: Consolidation) -> None:
         ws.write(r, 1, unit.name, s["label"])
         ws.write(r, 2, indicator(code).short_label, s["label"])
         ws.write(r, 3, code, s["uom"])
-        for n, period in enumerate(periods):
-            _write_figure(doc, ws, r, 4 + 3 * n, unit.figure(code, period))
+        figures.row(r, [(4 + 3 * n, unit.figure(code, period)) for n, period in enumerate(periods)])
     keys = f"$D${first + 1}:$D${last + 1}"
     sums_first = last + 1
     for j, code in enumerate(result.plan.indicators):

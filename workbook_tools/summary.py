@@ -34,6 +34,18 @@ HEADLINE, TOTALS, MONTHS, TASKS, REPORTING, PROBLEMS, CHARTS = (
 SHEETS = (HEADLINE, TOTALS, MONTHS, TASKS, REPORTING, PROBLEMS, CHARTS)
 
 
+class RowOrderSheet(PlainFormulas):
+    """A sheet written strictly top to bottom, so xlsxwriter streams each finished row to a temporary file
+    (its constant_memory mode, for this sheet alone) instead of keeping every cell until the book closes.
+
+    A cell or row height written to a row above the last one written is silently dropped: only
+    sheets whose writers go row by row (headers and merged rows included) use it.
+    """
+
+    def _initialize(self, init_data: dict[str, Any]) -> None:
+        super()._initialize({**init_data, "constant_memory": True})
+
+
 class SummaryBook:
     """An xlsxwriter workbook with the tool's styles and a few shortcuts."""
 
@@ -596,7 +608,7 @@ def write_hidden(doc: SummaryBook, result: Consolidation, sources: Mapping[str, 
         meta.write_string(r, 0, key)
         meta.write_string(r, 1, value)
     meta.hide()
-    data = doc.book.add_worksheet(DATA_SHEET)
+    data = doc.book.add_worksheet(DATA_SHEET, worksheet_class=RowOrderSheet)
     data.write_row(0, 0, DATA_COLUMNS)
     r = 1
     for unit, source in sorted(sources.items()):
@@ -605,7 +617,7 @@ def write_hidden(doc: SummaryBook, result: Consolidation, sources: Mapping[str, 
             data.write_row(r, 0, [*base, FIGURES_ROW, "", chunk])
             r += 1
     data.hide()
-    write_shown(doc.book, doc.shown)
+    write_shown(doc.book, doc.shown, RowOrderSheet)
     meta.write_string(len(rows), 0, "data_rows")
     meta.write_number(len(rows), 1, r)
     for name, value in (("kind", NATIONAL_KIND), ("plan_id", result.plan.id), ("structure", result.structure)):

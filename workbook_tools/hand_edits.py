@@ -34,9 +34,10 @@ class HandEdit:
     written: Any
 
 
-def write_shown(book: Any, shown: Mapping[tuple[str, int], list[tuple[int, Any]]]) -> None:
-    """The hidden sheet of the figures written: one row per sheet row, its cells as JSON [[column, value], …]."""
-    ws = book.add_worksheet(SHOWN_SHEET)
+def write_shown(book: Any, shown: Mapping[tuple[str, int], list[tuple[int, Any]]], worksheet_class: Any = None) -> None:
+    """The hidden sheet of the figures written: one row per sheet row, its cells as JSON [[column, value], …]
+    (written top to bottom, so a streaming `worksheet_class` may be given)."""
+    ws = book.add_worksheet(SHOWN_SHEET, worksheet_class=worksheet_class)
     ws.write_row(0, 0, SHOWN_COLUMNS)
     for n, ((sheet, row), cells) in enumerate(sorted(shown.items()), start=1):
         ws.write_string(n, 0, sheet)

@@ -34,6 +34,18 @@ HEADLINE, TOTALS, MONTHS, TASKS, REPORTING, PROBLEMS, CHARTS = (
 SHEETS = (HEADLINE, TOTALS, MONTHS, TASKS, REPORTING, PROBLEMS, CHARTS)
 
 
+class RowOrderSheet(PlainFormulas):
+    """A sheet written strictly top to bottom, so xlsxwriter streams each finished row to a temporary file
+    (its constant_memory mode, for this sheet alone) instead of keeping every cell until the book closes.
+
+    A cell or row height written to a row above the last one written is silently dropped: only
+    sheets whose writers go row by row (headers and merged rows included) use it.
+    """
+
+    def _initialize(self, init_data: dict[str, Any]) -> None:
+        super()._initialize({**init_data, "constant_memory": True})
+
+
 class SummaryBook:
     """An xlsxwriter workbook with the tool's styles and a few shortcuts."""
 
@@ -99,15 +111,35 @@ def _pct(actual: str, target: str) -> str:
     return f'=IF(OR({actual}="",{target}=""),"",IFERROR({actual}/{target},""))'
 
 
-def _write_figure(doc: SummaryBook, ws: Any, r: int, c: int, figure: Figure | None) -> None:
-    """Target and achievement as values (kept in `doc.shown`, to find hand edits later), completion as a
-    live formula, in three adjacent cells."""
-    s = doc.styles
-    target, actual = _number(figure.target if figure else None), _number(figure.actual if figure else None)
-    ws.write(r, c, target, s["target.count"])
-    ws.write(r, c + 1, actual, s["formula.count"])
-    doc.shown.setdefault((ws.name, r + 1), []).extend([(c, target), (c + 1, actual)])
-    ws.write_formula(r, c + 2, _pct(cell_ref(r, c + 1), cell_ref(r, c)), s["formula.percent"], "")
+class FigureWriter:
+    """Writes target / achievement / completion triples into one sheet, with its formats, column letters
+    and cell methods looked up once (the national summary writes tens of thousands of them)."""
+
+    def __init__(self, doc: SummaryBook, ws: Any) -> None:
+        s = doc.styles
+        self.target, self.count, self.percent = s["target.count"], s["formula.count"], s["formula.percent"]
+        self.number, self.blank, self.formula = ws.write_number, ws.write_blank, ws.write_formula
+        self.shown, self.name = doc.shown, ws.name
+        self.letters: dict[int, tuple[str, str]] = {}
+
+    def row(self, r: int, cells: Sequence[tuple[int, Figure | None]]) -> None:
+        """Figures at (first column, figure) of one row: values kept in `doc.shown`, to find hand edits later."""
+        row_text, written = str(r + 1), []
+        for c, figure in cells:
+            target, actual = (figure.target, figure.actual) if figure else (None, None)
+            self._value(r, c, target, self.target)
+            self._value(r, c + 1, actual, self.count)
+            written += ((c, _number(target)), (c + 1, _number(actual)))
+            letters = self.letters.get(c) or self.letters.setdefault(c, (col_letter(c), col_letter(c + 1)))
+            self.formula(r, c + 2, _pct(letters[1] + row_text, letters[0] + row_text), self.percent, "")
+        self.shown.setdefault((self.name, r + 1), []).extend(written)
+
+    def _value(self, r: int, c: int, value: float | None, style: Any) -> None:
+        """A figure, or a formatted blank when nothing was reported."""
+        if value is None:
+            self.blank(r, c, None, style)
+        else:
+            self.number(r, c, value, style)
 
 
 def _write_sum(doc: SummaryBook, ws: Any, r: int, c: int, total: Callable[[str], str]) -> None:
@@ -176,13 +208,14 @@ def write_totals(doc: SummaryBook, result: Consolidation) -> None:
     _headers(doc, ws, top, UNIT_FIXED,
              [(f"{indicator(code).short_label} ({indicator(code).unit})", measures) for code in indicators], widths)
     last = first + len(result.units) - 1
+    figures = FigureWriter(doc, ws)
     for i, unit in enumerate(result.units):
         r = first + i
         _unit_columns(doc, ws, r, i + 1, unit)
         ws.set_row(r, row_height(unit.name, UNIT_WIDTHS[2]))
         for n, code in enumerate(indicators):
             c = 4 + 4 * n
-            _write_figure(doc, ws, r, c, unit.figure(code, TOTAL))
+            figures.row(r, [(c, unit.figure(code, TOTAL))])
             pct_range = f"{col_letter(c + 2)}${first + 1}:{col_letter(c + 2)}${last + 1}"
             ws.write_formula(r, c + 3, f'=IF(ISNUMBER({cell_ref(r, c + 2)}),RANK({cell_ref(r, c + 2)},{pct_range}),"")', s["stt"], "")
     total_row = last + 1
@@ -254,6 +287,7 @@ def write_months(doc: SummaryBook, result: Consolidation) -> None:
     rows = [(u, code) for u in result.units for code in result.plan.indicators]
     last = first + len(rows) - 1
     heights = []
+    figures = FigureWriter(doc, ws)
     for i, (unit, code) in enumerate(rows):
         r = first + i
         heights.append(max(row_height(unit.name, fixed[1]), row_height(indicator(code).short_label, fixed[2])))
@@ -262,8 +296,7 @@ def write_months(doc: SummaryBook, result: Consolidation) -> None:
         ws.write(r, 1, unit.name, s["label"])
         ws.write(r, 2, indicator(code).short_label, s["label"])
         ws.write(r, 3, code, s["uom"])
-        for n, period in enumerate(periods):
-            _write_figure(doc, ws, r, 4 + 3 * n, unit.figure(code, period))
+        figures.row(r, [(4 + 3 * n, unit.figure(code, period)) for n, period in enumerate(periods)])
     keys = f"$D${first + 1}:$D${last + 1}"
     sums_first = last + 1
     for j, code in enumerate(result.plan.indicators):
@@ -575,7 +608,7 @@ def write_hidden(doc: SummaryBook, result: Consolidation, sources: Mapping[str, 
         meta.write_string(r, 0, key)
         meta.write_string(r, 1, value)
     meta.hide()
-    data = doc.book.add_worksheet(DATA_SHEET)
+    data = doc.book.add_worksheet(DATA_SHEET, worksheet_class=RowOrderSheet)
     data.write_row(0, 0, DATA_COLUMNS)
     r = 1
     for unit, source in sorted(sources.items()):
@@ -584,7 +617,7 @@ def write_hidden(doc: SummaryBook, result: Consolidation, sources: Mapping[str, 
             data.write_row(r, 0, [*base, FIGURES_ROW, "", chunk])
             r += 1
     data.hide()
-    write_shown(doc.book, doc.shown)
+    write_shown(doc.book, doc.shown, RowOrderSheet)
     meta.write_string(len(rows), 0, "data_rows")
     meta.write_number(len(rows), 1, r)
     for name, value in (("kind", NATIONAL_KIND), ("plan_id", result.plan.id), ("structure", result.structure)):

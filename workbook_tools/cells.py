@@ -393,9 +393,9 @@ class SheetCells:
         return self._cell(r, c)[1]
 
     def _decode(self, attrs: bytes, body: bytes) -> tuple[Any, tuple[str, str] | None]:
-        if body[:3] == b"<v>" and body[-4:] == b"</v>" and b' t="' not in attrs and b"<" not in body[3:-4]:
-            return self._number(attrs, body[3:-4])  # the common cell: a plain number, no formula
         at = attrs.find(b' t="')
+        if (at < 0 or attrs[at + 4:at + 6] == b'n"') and body[:3] == b"<v>" and body[-4:] == b"</v>" and b"<" not in body[3:-4]:
+            return self._number(attrs, body[3:-4])  # the common cell: a plain number (t="n" or no type), no formula
         kind = attrs[at + 4:attrs.find(b'"', at + 4)] if at >= 0 else b"n"
         fact = None
         if b"<f" in body:

@@ -394,6 +394,8 @@ class SheetCells:
 
     def _decode(self, attrs: bytes, body: bytes) -> tuple[Any, tuple[str, str] | None]:
         at = attrs.find(b' t="')
+        if (at < 0 or attrs[at + 4:at + 6] == b'n"') and body[:3] == b"<v>" and body[-4:] == b"</v>" and b"<" not in body[3:-4]:
+            return self._number(attrs, body[3:-4])  # the common cell: a plain number (t="n" or no type), no formula
         kind = attrs[at + 4:attrs.find(b'"', at + 4)] if at >= 0 else b"n"
         fact = None
         if b"<f" in body:
@@ -421,13 +423,19 @@ class SheetCells:
             return unescape(raw.decode("utf-8")), fact
         if kind == b"b":
             return raw.strip() != b"0", fact
+        return self._number(attrs, raw)[0], fact
+
+    def _number(self, attrs: bytes, raw: bytes) -> tuple[Any, None]:
+        """A number cell's value: a date or time when its style shows it as one."""
+        if not raw.strip():
+            return _ABSENT
         number = float(raw)
         at = attrs.find(b' s="')
         if at < 0:
-            return number, fact
+            return number, None
         style = attrs[at + 4:attrs.find(b'"', at + 4)]
         kind_ = self.package.date_style(int(style)) if style.isdigit() else ""
-        return (excel_date(number, kind_, self.package.date1904) if kind_ else number), fact
+        return (excel_date(number, kind_, self.package.date1904) if kind_ else number), None
 
     def facts(self) -> Iterator[tuple[tuple[int, int], tuple[str, str]]]:
         """Every formula and error cell of the sheet."""

@@ -6,6 +6,7 @@ import csv
 import json
 import os
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,9 @@ def first_existing(*candidates: Path) -> Path:
     raise DataFileError(f"data folder not found; looked in: {', '.join(map(str, candidates))}")
 
 
+@lru_cache(maxsize=1)
 def shipped_data_dir() -> Path:
-    """The read-only `data/` folder shipped with the tool."""
+    """The read-only `data/` folder shipped with the tool (looked for once: each return read asks)."""
     return first_existing(_PACKAGE / "_data", _PACKAGE.parent / "data")
 
 

@@ -72,6 +72,15 @@ def _tidy(number: float, whole: bool) -> float | int:
 
 def parse_number(raw: object, *, whole: bool) -> Parsed:
     """Convert a cell value to a number for a count (whole) or an amount (decimals allowed)."""
+    kind = type(raw)
+    if (kind is float or kind is int) and 0 <= raw < math.inf:  # type: ignore[operator]
+        # the common cell, a clean typed figure: the same result as below without its tests
+        if kind is int:
+            return Parsed(raw, "")  # type: ignore[arg-type]
+        if raw.is_integer():  # type: ignore[union-attr]
+            return Parsed(int(raw), "")  # type: ignore[call-overload]
+        if not whole:
+            return Parsed(raw, "")  # type: ignore[arg-type]
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return Parsed(None, EMPTY)
     if isinstance(raw, bool) or isinstance(raw, (date, datetime)):

@@ -17,7 +17,7 @@ from .names import fold, resolver
 from .parallel import run_jobs
 from .plans import PlanTargets
 from .problems import Problem, problem
-from .read import Return, read_failed, read_return
+from .read import Return, identity_of, read_failed, read_return
 
 ACCEPTED, REJECTED, MISSING = "accepted", "rejected", "missing"
 
@@ -218,6 +218,17 @@ def replacements(replace: Sequence[str], files: Sequence[Path], data: PlanTarget
         except WorkbookToolsError as exc:
             raise DataFileError(f"--replace {entry}: neither a file of the returns folder nor a unit ({exc})") from exc
     return chosen_files, units
+
+
+def named_most(folder: Path, fields: Sequence[str], *, form: str | None = None) -> tuple[str, ...] | None:
+    """The identity (plan, and any other `fields`) most files of a returns folder carry inside them, never in their
+    names; only files of `form` when given. None when no file names a plan."""
+    seen: Counter[tuple[str, ...]] = Counter()
+    for path in candidate_files(folder):
+        found = identity_of(path)
+        if found and found.get("plan_id") and (form is None or found.get("form") == form):
+            seen[tuple(found.get(name, "") for name in fields)] += 1
+    return seen.most_common(1)[0][0] if seen else None
 
 
 def check_folder(

@@ -8,7 +8,6 @@ level reported before (levels are cumulative, so a missing report never makes th
 
 from __future__ import annotations
 
-import zipfile
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -19,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 
-from . import intake
-from .check import MISSING, REJECTED, Manifest, choose_returns, refuse_other_manifest
+from .check import MISSING, REJECTED, Manifest, choose_returns, named_most, refuse_other_manifest
 from .daily_form import DAILY_FORM, TARGET_ROW, Campaign, daily_column_key, daily_forms, daily_indicators, day_key
 from .errors import DataFileError, WorkbookToolsError
 from .forms import FormSet
@@ -30,7 +28,7 @@ from .intake import candidate_files
 from .parallel import run_jobs
 from .plans import TOTAL, PlanTargets
 from .problems import Problem, problem
-from .read import INFO_COLUMN, Return, Sheet, _identify, _Reader, _sheet_present, custom_properties, opened_return, read_failed
+from .read import INFO_COLUMN, Return, Sheet, _identify, _Reader, _sheet_present, opened_return, read_failed
 from .spec import cell_ref
 from .units import structure
 from .values import Parsed, parse_date, parse_number, parse_time, vn_number
@@ -219,19 +217,13 @@ def read_daily_folder(folder: Path, data: PlanTargets, *, workers: int = 0, prog
 
 
 def plan_of_returns(folder: Path) -> tuple[str | None, str | None]:
-    """The plan id and structure most returned daily workbooks carry in their properties."""
-    seen: Counter[tuple[str, str]] = Counter()
+    """The plan id and structure most returned daily workbooks carry inside them."""
     if not folder.is_dir():
         raise DataFileError(f"không tìm thấy thư mục báo cáo: {folder}")
-    for path in candidate_files(folder):
-        if intake.classify(path).kind == intake.WORKBOOK:
-            with zipfile.ZipFile(path) as archive:
-                found = custom_properties(archive)
-            if found.get("plan_id") and found.get("form") == DAILY_FORM:
-                seen[(found["plan_id"], found.get("structure", ""))] += 1
-    if not seen:
+    found = named_most(folder, ("plan_id", "structure"), form=DAILY_FORM)
+    if found is None:
         return None, None
-    plan, key = seen.most_common(1)[0][0]
+    plan, key = found
     return plan, key or None
 
 

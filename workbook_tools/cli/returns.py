@@ -32,24 +32,13 @@ def _plan_of_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | Non
 
 
 def _plan_named_by_returns(folder: Path) -> str | None:
-    """The plan id most returned workbooks carry in their properties (or, when those were removed, in `_meta`)."""
-    from collections import Counter
-
-    from ..intake import candidate_files
+    """The plan id most returned workbooks carry (in their properties, or in `_meta` when those were removed)."""
+    from ..check import named_most
 
     if not folder.is_dir():
         raise ToolError(f"Không thấy thư mục báo cáo {folder}: hãy kiểm tra đường dẫn.")
-    seen = Counter(plan for plan in map(_plan_of_return, candidate_files(folder)) if plan)
-    return seen.most_common(1)[0][0] if seen else None
-
-
-def _plan_of_return(path: Path) -> str | None:
-    """The plan one returned file names: its document properties, else its `_meta` sheet (Excel's Document
-    Inspector removes the properties); None when the file cannot be read (the check itself reports it)."""
-    from ..read import Return, opened_return
-
-    with opened_return(Return(path), ("_meta",)) as opened:
-        return (opened.props.get("plan_id") or opened.meta.get("plan_id")) if opened else None
+    found = named_most(folder, ("plan_id",))
+    return found[0] if found else None
 
 
 def _read_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | None, plan_id: str | None,

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-SCALE = 90
+from .paper import PRINT_SCALE as SCALE
+
 SMALLEST_TYPE = 9
 MIN_PRINTED_TYPE = 8
 LANDSCAPE_WIDTH_IN, PORTRAIT_WIDTH_IN = 11.69, 8.27

@@ -26,10 +26,10 @@ from .consolidate import consolidate, regroup_results
 from .datafiles import data_dirs
 from .errors import OutputError, WorkbookToolsError
 from .generate import GenerateOptions, generate, in_structure, select_units
-from .hand_edits import refuse_hand_edits
-from .held import NATIONAL_KIND, held_for, is_ours, load_held
+from .held import NATIONAL_KIND, is_ours, load_held, prior_figures
 from .names import resolver
 from .outputs import check_target, locked, same_or_inside, write_output
+from .parallel import alongside
 from .plans import load_plan
 from .summary import PROBLEMS, SummaryBook, write_summary
 from .units import mapping_63_to_34
@@ -227,33 +227,33 @@ def _plan(settings: Settings) -> Any:
     return load_plan(settings.text("plan"), data_dirs())
 
 
-def _report(settings: Settings) -> Any:
+def _report(settings: Settings, data: Any = None, progress: Any = None) -> Any:
     """Read the returns folder set on `Cấu hình`, as `workbook-tools check` does (with --as-of and --replace)."""
-    data = _plan(settings)
+    data = data or _plan(settings)
     manifest = load_manifest(setting_path(settings.text("manifest"), "Tệp manifest.json")) if settings.text("manifest") else None
     replace = [part.strip() for part in settings.text("replace").split(";") if part.strip()]
     return check_folder(settings.folder("returns_dir", "Thư mục chứa báo cáo"), data, manifest=manifest,
-                        replace=replace, as_of=_as_of(settings))
+                        replace=replace, as_of=_as_of(settings), progress=progress)
 
 
 def consolidate_action(book: Any, settings: Settings) -> str:
     """Write the national workbook as `workbook-tools consolidate --out` does (same function), then open it."""
-    report = _report(settings)
-    data = report.data
+    data = _plan(settings)
     out = national_path(book, settings, data.plan.id)
     baseline = load_plan(data.plan.previous_plan, data_dirs()) if data.plan.is_stock and data.plan.previous_plan else None
     key = settings.text("structure")
     check_target(out, ours=is_ours, keep_out=[settings.folder("returns_dir", "Thư mục chứa báo cáo")])
     _refuse_if_open(book, out, "Tổng hợp")
     discard = _yes(settings, "discard_hand_edits")
+    hint = f"gõ «có» vào dòng «discard_hand_edits» trên sheet {CONFIG_SHEET} rồi bấm «Tổng hợp» lại"
     with locked(out):
-        if not discard and out.is_file() and is_ours(out):
-            refuse_hand_edits(out, discard=f"gõ «có» vào dòng «discard_hand_edits» trên sheet {CONFIG_SHEET} rồi bấm «Tổng hợp» lại")
-        held = held_for(out, data.plan.id, key or data.plan.structure, force=False)
+        with alongside(prior_figures, out, data.plan.id, key or data.plan.structure, keep_hand_edits=discard, discard=hint) as prior:
+            report = _report(settings, data, progress=lambda _ret: prior.check())  # the national workbook is read meanwhile
+            held = prior.result()
         result = consolidate(report, held=held, as_of=_as_of(settings), baseline=baseline)
         if key and key != data.plan.structure:
             result = regroup_results(result, mapping_63_to_34(), in_structure(data, key))
-        write_summary(result, out, discard_hand_edits=discard)
+        write_summary(result, out, discard_hand_edits=discard, hand_edits_checked=True)
     if discard:
         write_setting(book, "discard_hand_edits", "")  # once: later hand edits are caught again
     book.app.books.open(str(out))

@@ -96,7 +96,8 @@ def unit_notes(source: Source | None) -> dict[str, str]:
     """A unit's Mẫu 02 notes (difficulties, requests to the centre) by month."""
     if source is None:
         return {}
-    return {period: value.strip() for (key, period), value in sorted(source.tasks.items()) if isinstance(value, str) and value.strip()}
+    notes = [(key, period, value.strip()) for (key, period), value in source.tasks.items() if isinstance(value, str) and value.strip()]
+    return {period: value for _key, period, value in sorted(notes)}
 
 
 def sum_tasks(parts: Sequence[Mapping[str, float | None]]) -> dict[str, float | None]:
@@ -181,12 +182,16 @@ class Consolidation:
 
     def reporting_figures(self) -> list[Figure]:
         """Σ achieved ÷ Σ target of the units that reported each figure (beside the whole country's)."""
+        return [figure for figure, _count in self.reporting_counts()]
+
+    def reporting_counts(self) -> list[tuple[Figure, int]]:
+        """Each of `reporting_figures` with how many units reported it (one pass over the units for both)."""
         result = []
         for position, first in enumerate(self.national):
             parts = [u.values[position] for u in self.units if u.values[position].actual is not None]
             targets = [p.target for p in parts if p.target is not None]
-            result.append(Figure(first.indicator, first.period, sum(targets) if parts and targets else None,
-                                 sum(p.actual for p in parts) if parts else None))
+            result.append((Figure(first.indicator, first.period, sum(targets) if parts and targets else None,
+                                  sum(p.actual for p in parts) if parts else None), len(parts)))
         return result
 
     def reported_count(self, indicator: str, period: str = TOTAL) -> int:
@@ -204,8 +209,7 @@ class Consolidation:
             "summary": {s: self.count(s) for s in (ACCEPTED, REJECTED, MISSING)},
             "units": [u.as_dict() for u in self.units],
             "national": [f.as_dict() for f in self.national],
-            "reporting_units": [{**f.as_dict(), "units": self.reported_count(f.indicator, f.period), "of": len(self.units)}
-                                for f in self.reporting_figures()],
+            "reporting_units": [{**f.as_dict(), "units": count, "of": len(self.units)} for f, count in self.reporting_counts()],
             "central": [f.as_dict() for f in self.central],
             "published_national": [f.as_dict() for f in self.published],
             "problems": [p.as_dict() for p in self.problems],
@@ -262,6 +266,8 @@ def sum_figures(groups: Sequence[Sequence[Figure]]) -> list[Figure]:
 
 def _sane(figures: Mapping[tuple[str, str], Any], unit: str, notices: list[str]) -> dict[tuple[str, str], Any]:
     """Held figures that can enter a sum: numbers, finite, within the forms' maximum (an edited `_data` may hold others)."""
+    if all(type(v) in _PLAIN and -CEILING <= v <= CEILING for v in figures.values()):  # NaN and ±inf fail the range
+        return dict(figures)  # the usual case, checked in one pass: every held figure is a plain number in range
     kept = {}
     for key, value in figures.items():
         if isinstance(value, str) or value is None:
@@ -271,6 +277,9 @@ def _sane(figures: Mapping[tuple[str, str], Any], unit: str, notices: list[str])
         else:
             notices.append(f"{unit}: held figure {key[0]} {key[1]} = {value!r} is not a usable number; left out")
     return kept
+
+
+_PLAIN = frozenset({int, float})
 
 
 def sources_of(report: CheckReport, held: Mapping[str, Source]) -> tuple[dict[str, Source], list[Problem], list[str]]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from .consolidate import Source
 from .errors import HeldStateError
+from .hand_edits import refuse_hand_edits
 from .intake import calamine_book
 from .read import custom_properties
 from .values import parse_date
@@ -112,9 +113,26 @@ def held_for(path: Path, plan_id: str, structure: str, *, force: bool = False) -
     )
 
 
+def prior_figures(path: Path, plan_id: str, structure: str, *, force: bool = False, keep_hand_edits: bool = False,
+                  discard: str | None = None) -> dict[str, Source]:
+    """Everything a consolidation must know of the national workbook it will replace, before it reads a return:
+    the figures it holds for this plan (another plan's is refused, see `held_for`) and that none of its figures
+    was changed by hand (refused unless `force` or `keep_hand_edits`; `discard` says how to discard them)."""
+    held = held_for(path, plan_id, structure, force=force)
+    if not (force or keep_hand_edits) and path.is_file() and is_ours(path):
+        refuse_hand_edits(path, **({"discard": discard} if discard else {}))
+    return held
+
+
 def _as_written(value: Any) -> Any:
     """A whole number back as int: other spreadsheet programs store 1234 so that it reads back as 1234.0."""
     return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _float_as_written(text: str) -> float | int:
+    """`_as_written` for a JSON number with a fraction or exponent, as the JSON is decoded (integers come back as int already)."""
+    value = float(text)
+    return int(value) if value.is_integer() else value
 
 
 def held_from_rows(rows: Sequence[Sequence[Any]]) -> dict[str, Source]:
@@ -127,9 +145,12 @@ def held_from_rows(rows: Sequence[Sequence[Any]]) -> dict[str, Source]:
         entry = grouped.setdefault(str(record["unit"]), {"meta": record, "actuals": {}, "tasks": {}})
         name = str(record["indicator"] or "")
         if name == FIGURES_ROW:
-            for code, period, value in json.loads(str(record["actual"] or "[]")):
-                into, key = (entry["tasks"], code[len(TASK_PREFIX):]) if code.startswith(TASK_PREFIX) else (entry["actuals"], code)
-                into[(key, period)] = _as_written(value)
+            actuals, tasks = entry["actuals"], entry["tasks"]
+            for code, period, value in json.loads(str(record["actual"] or "[]"), parse_float=_float_as_written):
+                if code.startswith(TASK_PREFIX):
+                    tasks[(code[len(TASK_PREFIX):], period)] = value
+                else:
+                    actuals[(code, period)] = value
         elif name.startswith(TASK_PREFIX):
             entry["tasks"][(name[len(TASK_PREFIX):], record["period"])] = _as_written(record["actual"])
         elif name:

@@ -325,6 +325,9 @@ def write_json(path: Path, payload: dict[str, Any], *, force: bool = False, keep
     write_output(path, write, ours=is_our_json, force=force, keep_out=keep_out)
 
 
+_OUR_START = ("{\n  " + json.dumps(TOOL_KEY) + ": " + json.dumps(TOOL) + ",\n").encode()
+
+
 def json_pieces(payload: dict[str, Any]) -> Iterator[str]:
     """Strict JSON, one top-level key a line and one list item (a unit, a figure, a problem) a line.
 
@@ -356,6 +359,9 @@ def _iso_date(value: Any) -> Any:
 def is_our_json(path: Path) -> bool:
     """A JSON object this tool wrote (it carries the tool marker)."""
     try:
+        with path.open("rb") as handle:
+            if handle.read(len(_OUR_START)) == _OUR_START:
+                return True  # as `json_pieces` starts it: no need to parse megabytes of figures to know
         with path.open(encoding="utf-8-sig") as handle:  # also after a save in Notepad (BOM)
             payload = json.load(handle)
     except (OSError, ValueError):

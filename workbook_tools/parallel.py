@@ -15,8 +15,9 @@ import signal
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Generic, TypeVar
 
 Result = TypeVar("Result")
 SERIAL_BELOW = 8
@@ -236,3 +237,32 @@ def _exit_text(code: int | None) -> str:
         except ValueError:
             return f"signal {-code}"
     return f"exit {code}"
+
+
+class Alongside(Generic[Result]):
+    """Work running in a thread of this process while the workers read files (see `alongside`)."""
+
+    def __init__(self, future: Any) -> None:
+        self.future = future
+
+    def check(self) -> None:
+        """Raise its exception as soon as it has failed (call from a progress callback: the run then stops)."""
+        if self.future.done() and self.future.exception() is not None:
+            raise self.future.exception()
+
+    def result(self) -> Result:
+        """Its result, once it is done (its exception, if it failed)."""
+        return self.future.result()
+
+
+@contextmanager
+def alongside(func: Callable[..., Result], *args: Any, **kwargs: Any) -> Iterator[Alongside[Result]]:
+    """Run `func` in a thread while the caller goes on: this process mostly waits on its workers, so the
+    two cores stay busy and work that does not need the files (the previous national workbook) costs no time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    side = ThreadPoolExecutor(1, thread_name_prefix="alongside")
+    try:
+        yield Alongside(side.submit(func, *args, **kwargs))
+    finally:
+        side.shutdown(wait=True, cancel_futures=True)

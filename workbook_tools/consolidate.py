@@ -17,7 +17,7 @@ from .check import round_bounds as round_bounds  # re-exported: it lived here be
 from .forms import FormSet, shipped_forms
 from .plans import NATIONAL_CODE, PROVINCES_TOTAL_CODE, TOTAL, Plan, PlanTargets
 from .problems import Problem, problem
-from .targets import completion, to_date, to_date_of_kind, unit_targets
+from .targets import completion, to_date_of_kind, unit_targets
 from .units import CENTRAL_CODE, central_unit, structure
 from .values import CEILING
 
@@ -83,12 +83,11 @@ def unit_tasks(plan: Plan, tasks: Sequence[Task], source: Source | None) -> dict
     if source is None:
         return {t.key: None for t in tasks}
     result = {}
+    months, last = plan.months, plan.months[-1]
     for task in tasks:
-        if task.indicator:
-            monthly = {m: source.actuals.get((task.indicator, m)) for m in plan.months}
-        else:
-            monthly = {m: source.tasks.get((task.key, m)) for m in plan.months}
-        result[task.key] = to_date_of_kind(task.kind, monthly, plan.months[-1])
+        figures, key = (source.actuals, task.indicator) if task.indicator else (source.tasks, task.key)
+        monthly = {m: v for m in months if (v := figures.get((key, m))) is not None}
+        result[task.key] = to_date_of_kind(task.kind, monthly, last)
     return result
 
 
@@ -240,13 +239,15 @@ def timeliness(round_date: date | None, bounds: tuple[date, date] | None) -> str
 def unit_values(data: PlanTargets, unit: str, actuals: Mapping[tuple[str, str], float], baseline: PlanTargets | None) -> list[Figure]:
     """A unit's figures: each month as reported, and the whole plan to date (flow sum, stock latest)."""
     targets, _, _ = unit_targets(data, unit, None, baseline)
-    figures = []
+    months, kind, figures = data.plan.months, data.plan.kind, []
     for code in data.plan.indicators:
-        monthly = {m: actuals.get((code, m)) for m in data.plan.months}
-        for month in data.plan.months:
-            figures.append(Figure(code, month, targets.get((code, month)), monthly[month]))
-        reported = {m: v for m, v in monthly.items() if v is not None}
-        total = to_date(data.plan, reported, data.plan.months[-1]) if reported else None
+        reported = {}
+        for month in months:
+            value = actuals.get((code, month))
+            figures.append(Figure(code, month, targets.get((code, month)), value))
+            if value is not None:
+                reported[month] = value
+        total = to_date_of_kind(kind, reported, months[-1]) if reported else None
         figures.append(Figure(code, TOTAL, targets.get((code, TOTAL)), total))
     return figures
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from operator import itemgetter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ def figures_cells(source: Source) -> list[str]:
     summary of thousands of communes stays small and quick to write, copy into Excel and read back.
     """
     tasks = [(TASK_PREFIX + key, period, value) for (key, period), value in source.tasks.items()]
-    figures = sorted([(code, period, value) for (code, period), value in source.actuals.items()] + tasks, key=lambda f: f[:2])
+    figures = sorted([(code, period, value) for (code, period), value in source.actuals.items()] + tasks, key=itemgetter(0, 1))
     whole = json.dumps(figures, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     if len(whole) <= CELL_TEXT_LIMIT:
         return [whole]

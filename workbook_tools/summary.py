@@ -23,7 +23,7 @@ from .outputs import write_output
 from .plans import TOTAL
 from .paper import a4_page, column_breaks, column_points, merged_width, printable_height, row_height
 from .render import BASE, COMPLETION_RULES, Styles, escape_header
-from .bulk_xlsx import Formula, LightZipBook, RowSheet
+from .bulk_xlsx import Formula, LightZipBook, RowSheet, collector_paused
 from .spec import cell_ref, col_letter, month_label
 
 STATUS_VI = {ACCEPTED: "Đã nhận", REJECTED: "Bị từ chối", MISSING: "Chưa nộp"}
@@ -119,20 +119,26 @@ class FigureWriter:
         s = doc.styles
         self.target, self.count, self.percent = s["target.count"], s["formula.count"], s["formula.percent"]
         self.shown, self.name = doc.shown, ws.name
-        self.letters: dict[int, tuple[str, str]] = {}
+        self.completions: dict[int, list[str]] = {}
 
     def cells(self, r: int, figures: Sequence[tuple[int, Figure | None]]) -> list[tuple[int, Any, Any]]:
         """The cells of figures at (first column, figure) of one row (a blank for nothing reported); the values
         are kept in `doc.shown`, to find hand edits later."""
         row_text, written, cells = str(r + 1), [], []
+        target_look, count_look, percent_look = self.target, self.count, self.percent
         for c, figure in figures:
             target, actual = (figure.target, figure.actual) if figure else (None, None)
-            letters = self.letters.get(c) or self.letters.setdefault(c, (col_letter(c), col_letter(c + 1)))
-            cells += ((c, target, self.target), (c + 1, actual, self.count),
-                      (c + 2, Formula(_pct(letters[1] + row_text, letters[0] + row_text)), self.percent))
-            written += ((c, _number(target)), (c + 1, _number(actual)))
+            pieces = self.completions.get(c) or self._completion(c)
+            cells += ((c, target, target_look), (c + 1, actual, count_look), (c + 2, Formula(row_text.join(pieces)), percent_look))
+            written += ((c, "" if target is None else target), (c + 1, "" if actual is None else actual))
         self.shown.setdefault((self.name, r + 1), []).extend(written)
         return cells
+
+    def _completion(self, c: int) -> list[str]:
+        """The completion formula of column c + 2 cut where the row number goes, so a row's is one join."""
+        marker = "\x00"
+        self.completions[c] = _pct(col_letter(c + 1) + marker, col_letter(c) + marker).split(marker)
+        return self.completions[c]
 
 
 def _write_sum(doc: SummaryBook, ws: Any, r: int, c: int, total: Callable[[str], str]) -> None:
@@ -613,17 +619,18 @@ def write_summary(result: Consolidation, path: Path, *, force: bool = False, dis
     stamp = generated_at or datetime.now().replace(microsecond=0)
 
     def write(temporary: Path) -> None:
-        doc = SummaryBook(temporary, result.plan.document.citation())
-        doc.book.set_properties({"title": f"Tổng hợp {result.plan.id}", "author": "BHXH Việt Nam – Ban Quản lý Thu – Sổ, Thẻ", "created": stamp})
-        write_headline(doc, result)
-        write_totals(doc, result)
-        write_months(doc, result)
-        write_tasks(doc, result)
-        write_reporting(doc, result)
-        write_problems(doc, result)
-        write_charts(doc, result)
-        write_hidden(doc, result, result.sources, stamp)
-        doc.book.close()
+        with collector_paused():
+            doc = SummaryBook(temporary, result.plan.document.citation())
+            doc.book.set_properties({"title": f"Tổng hợp {result.plan.id}", "author": "BHXH Việt Nam – Ban Quản lý Thu – Sổ, Thẻ", "created": stamp})
+            write_headline(doc, result)
+            write_totals(doc, result)
+            write_months(doc, result)
+            write_tasks(doc, result)
+            write_reporting(doc, result)
+            write_problems(doc, result)
+            write_charts(doc, result)
+            write_hidden(doc, result, result.sources, stamp)
+            doc.book.close()
 
     if not (force or discard_hand_edits) and path.is_file() and is_ours(path):
         refuse_hand_edits(path)

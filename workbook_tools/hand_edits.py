@@ -34,14 +34,15 @@ class HandEdit:
     written: Any
 
 
-def write_shown(book: Any, shown: Mapping[tuple[str, int], list[tuple[int, Any]]], worksheet_class: Any = None) -> None:
-    """The hidden sheet of the figures written: one row per sheet row, its cells as JSON [[column, value], …]
+def write_shown(book: Any, shown: Mapping[tuple[str, int], list[Any]], worksheet_class: Any = None) -> None:
+    """The hidden sheet of the figures written, given as (sheet, row) → [column, value, column, value, …] (flat: a
+    pair's tuple would cost more memory than the figures): one row per sheet row, its cells as JSON [[column, value], …]
     (written top to bottom, so a streaming `worksheet_class` may be given; one with `write_cells` gets whole rows)."""
     ws = book.add_worksheet(SHOWN_SHEET, worksheet_class=worksheet_class)
     ws.write_row(0, 0, SHOWN_COLUMNS)
     whole_rows = getattr(ws, "write_cells", None)
     for n, ((sheet, row), cells) in enumerate(sorted(shown.items()), start=1):
-        text = json.dumps(cells, separators=(",", ":"))
+        text = json.dumps(list(zip(cells[::2], cells[1::2])), separators=(",", ":"))
         if whole_rows:
             whole_rows(n, ((0, sheet, None), (1, row, None), (2, text, None)))
         else:

@@ -53,7 +53,7 @@ class SummaryBook:
         self.book = LightZipBook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
         self.styles = Styles(self.book)
         self.document = document
-        self.shown: dict[tuple[str, int], list[tuple[int, Any]]] = {}
+        self.shown: dict[tuple[str, int], list[Any]] = {}  # (sheet, row) → [column, value, column, value, …] (`write_shown`)
 
     def sheet(self, name: str, title: str, subtitle: str, widths: Sequence[float], fixed: int = 0, landscape: bool = True) -> Any:
         """A sheet with its column widths and a title block, A4 at a readable scale; the title sits over
@@ -130,7 +130,7 @@ class FigureWriter:
             target, actual = (figure.target, figure.actual) if figure else (None, None)
             pieces = self.completions.get(c) or self._completion(c)
             cells += ((c, target, target_look), (c + 1, actual, count_look), (c + 2, Formula(row_text.join(pieces)), percent_look))
-            written += ((c, "" if target is None else target), (c + 1, "" if actual is None else actual))
+            written += (c, "" if target is None else target, c + 1, "" if actual is None else actual)
         self.shown.setdefault((self.name, r + 1), []).extend(written)
         return cells
 

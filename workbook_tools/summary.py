@@ -286,11 +286,16 @@ def write_months(doc: SummaryBook, result: Consolidation) -> None:
     last = first + len(rows) - 1
     heights = []
     figures = FigureWriter(doc, ws)
+    labels = {code: indicator(code).short_label for code in result.plan.indicators}
+    label_heights = {code: row_height(label, fixed[2]) for code, label in labels.items()}
+    name_heights: dict[str, float] = {}
+    code_look, label_look, uom_look = s["stt"], s["label"], s["uom"]
     for i, (unit, code) in enumerate(rows):
         r = first + i
-        heights.append(max(row_height(unit.name, fixed[1]), row_height(indicator(code).short_label, fixed[2])))
+        name_height = name_heights.get(unit.name) or name_heights.setdefault(unit.name, row_height(unit.name, fixed[1]))
+        heights.append(max(name_height, label_heights[code]))
         ws.set_row(r, heights[-1])
-        ws.write_cells(r, [(0, unit.code, s["stt"]), (1, unit.name, s["label"]), (2, indicator(code).short_label, s["label"]), (3, code, s["uom"]),
+        ws.write_cells(r, [(0, unit.code, code_look), (1, unit.name, label_look), (2, labels[code], label_look), (3, code, uom_look),
                            *figures.cells(r, [(4 + 3 * n, unit.figure(code, period)) for n, period in enumerate(periods)])])
     keys = f"$D${first + 1}:$D${last + 1}"
     sums_first = last + 1

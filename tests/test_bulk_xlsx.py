@@ -45,7 +45,7 @@ def cell_by_cell(sheet: RowSheet, row: int, cells: Any) -> None:
 @pytest.fixture(scope="module")
 def result(tmp_path_factory) -> Consolidation:
     """Four provinces report (one with nothing done, so zero achievements), 59 are missing; one unit's name and
-    one return's file name carry characters XML and Excel escape (&, <, a leading space, a control character)."""
+    one return's file name carry characters XML, Excel and the row writer escape (&, <, a leading space, a control character, %)."""
     root = tmp_path_factory.mktemp("bulk")
     data = load_plan("2800-2021")
     (root / "returns").mkdir()
@@ -60,7 +60,7 @@ def result(tmp_path_factory) -> Consolidation:
     found = consolidate(report, as_of=dt.date(2021, 10, 31))
     found.units[0] = dataclasses.replace(found.units[0], name=" Hà Nội & <Thủ đô>")
     code, source = next(iter(found.sources.items()))
-    found.sources[code] = dataclasses.replace(source, file=" bản\x01sửa _x0041_ & <1>.xlsx ")
+    found.sources[code] = dataclasses.replace(source, file=" bản\x01sửa _x0041_ & <1> %(0)s 5%.xlsx ")
     return found
 
 

@@ -44,7 +44,7 @@ class _Letters(dict[int, str]):
 
 
 _LETTERS = _Letters()
-_STYLE = "\x1f{}\x1f"  # a cell's style until the book closes: xlsxwriter numbers styles in the order it first writes them
+_STYLE = "%({})s"  # a cell's style until the book closes (xlsxwriter numbers styles in the order it first writes them): a row is one `%`
 
 
 class Formula(str):
@@ -59,7 +59,7 @@ class _Chunk:
 
     __slots__ = ("offset", "length", "styles", "xml")
 
-    def __init__(self, offset: int, length: int, styles: tuple[int, ...], xml: str | None = None) -> None:
+    def __init__(self, offset: int, length: int, styles: tuple[str, ...], xml: str | None = None) -> None:
         self.offset, self.length, self.styles, self.xml = offset, length, styles, xml
 
 
@@ -67,10 +67,10 @@ _END = object()  # marks a row's last column in xlsxwriter's table, so the row s
 
 
 def _escape(text: str) -> str:
-    """XML text escaping as xlsxwriter does it (quotes stay as they are)."""
+    """XML text escaping as xlsxwriter does it (quotes stay as they are), and % doubled for the row's `%` formatting."""
     if "&" in text or "<" in text or ">" in text:
-        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("%", "%%") if "%" in text else text
 
 
 class RowSheet(PlainFormulas):
@@ -86,7 +86,8 @@ class RowSheet(PlainFormulas):
         self._read_at = -1
         self._styles: dict[Format | None, str] = {None: ""}
         self._style_formats: list[Format] = []
-        self._style_orders: dict[tuple[int, ...], tuple[int, ...]] = {}
+        self._style_orders: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._xf_numbers: dict[str, str] = {}  # a style's number in this sheet → its xf index, once xlsxwriter has given it
 
     def _style(self, fmt: Format) -> str:
         """A format's style attribute in this sheet until the book closes (the format kept alive in a list)."""
@@ -133,7 +134,7 @@ class RowSheet(PlainFormulas):
             self._write_single_row(row)
         if self.table.get(row):
             raise ValueError(f"write_cells: row {row + 1} already has cells")
-        numbers = tuple(self._style_formats.index(fmt) for fmt in used)
+        numbers = tuple(str(self._style_formats.index(fmt)) for fmt in used)
         self.table[row][first] = self._store("".join(parts), self._style_orders.setdefault(numbers, numbers))
         if last != first:
             self.table[row][last] = _END
@@ -159,7 +160,7 @@ class RowSheet(PlainFormulas):
         space = ' xml:space="preserve"' if value[0].isspace() or value[-1].isspace() else ""  # xlsxwriter's ^\s|\s$
         return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{_escape(value)}</t></is></c>'
 
-    def _store(self, xml: str, styles: tuple[int, ...]) -> _Chunk:
+    def _store(self, xml: str, styles: tuple[str, ...]) -> _Chunk:
         """Append a row's XML to the temporary file (a constant_memory sheet writes it out with the next row)."""
         if self.constant_memory:
             return _Chunk(-1, 0, styles, xml)
@@ -178,9 +179,11 @@ class RowSheet(PlainFormulas):
         """A stored row's XML, with its styles numbered now; xlsxwriter's own cells as usual."""
         if cell.__class__ is _Chunk:
             xml = cell.xml if cell.xml is not None else self._stored(cell)
+            numbers = self._xf_numbers
             for number in cell.styles:
-                xml = xml.replace(_STYLE.format(number), str(self._style_formats[number]._get_xf_index()))
-            self.fh.write(xml)
+                if number not in numbers:
+                    numbers[number] = str(self._style_formats[int(number)]._get_xf_index())
+            self.fh.write(xml % numbers)
         elif cell is not _END:
             super()._write_cell(row, col, cell)
 

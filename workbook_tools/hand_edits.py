@@ -21,6 +21,7 @@ from .values import vn_number
 SHOWN_SHEET = "_shown"
 SHOWN_COLUMNS = ("sheet", "row", "cells")
 LISTED = 10
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode  # made once: json.dumps makes one a call
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ def write_shown(book: Any, shown: Mapping[tuple[str, int], list[Any]], worksheet
     ws.write_row(0, 0, SHOWN_COLUMNS)
     whole_rows = getattr(ws, "write_cells", None)
     for n, ((sheet, row), cells) in enumerate(sorted(shown.items()), start=1):
-        text = json.dumps(list(zip(cells[::2], cells[1::2])), separators=(",", ":"))
+        text = _compact_json(list(zip(cells[::2], cells[1::2])))
         if whole_rows:
             whole_rows(n, ((0, sheet, None), (1, row, None), (2, text, None)))
         else:

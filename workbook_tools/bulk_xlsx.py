@@ -22,17 +22,16 @@ import gc
 import sys
 import tempfile
 import zipfile
-from datetime import datetime
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import IO, Any
 
 from xlsxwriter.format import Format
-from xlsxwriter.workbook import Workbook
 from xlsxwriter.utility import _utf16_len, _utf16_truncate, xl_col_to_name
+from xlsxwriter.workbook import Workbook
 
 from .render import PlainFormulas
-
 
 
 class _Letters(dict[int, str]):
@@ -86,12 +85,15 @@ class RowSheet(PlainFormulas):
         self._read_at = -1
         self._styles: dict[Format | None, str] = {None: ""}
         self._style_formats: list[Format] = []
+        self._style_numbers: dict[str, str] = {}  # style attribute → the style's number in this sheet
         self._style_orders: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._xf_numbers: dict[str, str] = {}  # a style's number in this sheet → its xf index, once xlsxwriter has given it
 
     def _style(self, fmt: Format) -> str:
         """A format's style attribute in this sheet until the book closes (the format kept alive in a list)."""
-        self._styles[fmt] = f' s="{_STYLE.format(len(self._style_formats))}"'
+        number = str(len(self._style_formats))
+        self._styles[fmt] = f' s="{_STYLE.format(number)}"'
+        self._style_numbers[self._styles[fmt]] = number  # each format's attribute differs, by its number
         self._style_formats.append(fmt)
         return self._styles[fmt]
 
@@ -100,15 +102,15 @@ class RowSheet(PlainFormulas):
         (a blank that shows its format). Empty text is a blank, as with `write`."""
         row_text = str(row + 1)
         parts: list[str] = []
-        used: list[Format] = []
+        used: list[str] = []
         first = last = -1
         styles, letters = self._styles, _LETTERS
         for col, value, fmt in cells:
             style = styles.get(fmt)
             if style is None:
                 style = self._style(fmt)
-            if style and fmt not in used:
-                used.append(fmt)
+            if style and style not in used:
+                used.append(style)
             kind = value.__class__
             if kind is float or kind is int:
                 parts.append(f'<c r="{letters[col]}{row_text}"{style}><v>{value:.16G}</v></c>')
@@ -134,7 +136,7 @@ class RowSheet(PlainFormulas):
             self._write_single_row(row)
         if self.table.get(row):
             raise ValueError(f"write_cells: row {row + 1} already has cells")
-        numbers = tuple(str(self._style_formats.index(fmt)) for fmt in used)
+        numbers = tuple(self._style_numbers[style] for style in used)
         self.table[row][first] = self._store("".join(parts), self._style_orders.setdefault(numbers, numbers))
         if last != first:
             self.table[row][last] = _END
@@ -212,7 +214,11 @@ class _LightZip(zipfile.ZipFile):
 
 
 class LightZipBook(Workbook):
-    """An xlsxwriter workbook whose parts are deflated at level 1: the same parts, packed about three times faster."""
+    """An xlsxwriter workbook whose parts are deflated at level 1: the same parts, packed about three times faster.
+
+    xlsxwriter names its zip class at module level, so it is swapped there while this book is stored: two
+    threads storing books at the same moment could swap each other's level (never the parts themselves).
+    """
 
     def _store_workbook(self) -> None:
         module = sys.modules[Workbook.__module__]

@@ -44,7 +44,7 @@ def cell_by_cell(sheet: RowSheet, row: int, cells: Any) -> None:
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory) -> Consolidation:
-    """Four provinces report (one with nothing done, so zero achievements), 59 are missing; one unit's name and
+    """Four provinces report (one with nothing done, so zero achievements), 59 are missing, a stray file is a problem; one unit's name and
     one return's file name carry characters XML, Excel and the row writer escape (&, <, a leading space, a control character, %)."""
     root = tmp_path_factory.mktemp("bulk")
     data = load_plan("2800-2021")
@@ -56,8 +56,10 @@ def result(tmp_path_factory) -> Consolidation:
                 values[("mau01", ind, f"actual:{month}")] = round((data.value(code, ind, month) or 0) * SHARES[code])
         values[("mau02", "ghi_chu", "value:2021-10")] = f"Ghi chú của {code} & <đề nghị>"
         fill(path, values, root / "returns" / path.name)
+    (root / "returns" / "ghi chú 5% & <nháp>.txt").write_text("không phải báo cáo", encoding="utf-8")  # a stray file: one problem row
     report = check_folder(root / "returns", data, as_of=dt.date(2021, 10, 31))
     found = consolidate(report, as_of=dt.date(2021, 10, 31))
+    assert found.problems, "the problems table is written by rows too"
     found.units[0] = dataclasses.replace(found.units[0], name=" Hà Nội & <Thủ đô>")
     code, source = next(iter(found.sources.items()))
     found.sources[code] = dataclasses.replace(source, file=" bản\x01sửa _x0041_ & <1> %(0)s 5%.xlsx ")

@@ -404,8 +404,7 @@ def write_problems(doc: SummaryBook, result: Consolidation) -> None:
         ws.write_string(3, col, text, doc.styles["header"])  # the table's style does not print in LibreOffice
     wrapped = doc.styles["problem"]
     for i, row in enumerate(rows, start=4):
-        for col, value in enumerate(row):
-            ws.write(i, col, value, wrapped)
+        ws.write_cells(i, [(col, value, wrapped) for col, value in enumerate(row)])
         ws.set_row(i, max(row_height(str(v or ""), w, 10) for v, w in zip(row, widths)))
     if not rows:
         ws.merge_range(5, 0, 5, 8, "Không có lỗi hay cảnh báo nào.", doc.styles["note"])

@@ -21,6 +21,7 @@ from .values import vn_number
 SHOWN_SHEET = "_shown"
 SHOWN_COLUMNS = ("sheet", "row", "cells")
 LISTED = 10
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode  # made once: json.dumps makes one a call
 
 
 @dataclass(frozen=True)
@@ -34,15 +35,21 @@ class HandEdit:
     written: Any
 
 
-def write_shown(book: Any, shown: Mapping[tuple[str, int], list[tuple[int, Any]]], worksheet_class: Any = None) -> None:
-    """The hidden sheet of the figures written: one row per sheet row, its cells as JSON [[column, value], …]
-    (written top to bottom, so a streaming `worksheet_class` may be given)."""
+def write_shown(book: Any, shown: Mapping[tuple[str, int], list[Any]], worksheet_class: Any = None) -> None:
+    """The hidden sheet of the figures written, given as (sheet, row) → [column, value, column, value, …] (flat: a
+    pair's tuple would cost more memory than the figures): one row per sheet row, its cells as JSON [[column, value], …]
+    (written top to bottom, so a streaming `worksheet_class` may be given; one with `write_cells` gets whole rows)."""
     ws = book.add_worksheet(SHOWN_SHEET, worksheet_class=worksheet_class)
     ws.write_row(0, 0, SHOWN_COLUMNS)
+    whole_rows = getattr(ws, "write_cells", None)
     for n, ((sheet, row), cells) in enumerate(sorted(shown.items()), start=1):
-        ws.write_string(n, 0, sheet)
-        ws.write_number(n, 1, row)
-        ws.write_string(n, 2, json.dumps(cells, separators=(",", ":")))
+        text = _compact_json(list(zip(cells[::2], cells[1::2])))
+        if whole_rows:
+            whole_rows(n, ((0, sheet, None), (1, row, None), (2, text, None)))
+        else:
+            ws.write_string(n, 0, sheet)
+            ws.write_number(n, 1, row)
+            ws.write_string(n, 2, text)
     ws.hide()
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from operator import itemgetter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ TASK_PREFIX = "mau02:"
 DATA_COLUMNS = ("unit", "round_date", "file", "sha256", "indicator", "period", "actual")
 FIGURES_ROW = "*figures"
 CELL_TEXT_LIMIT = 32_000
+_strict_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode  # made once: json.dumps makes one a call
 
 
 def figures_cells(source: Source) -> list[str]:
@@ -35,12 +37,12 @@ def figures_cells(source: Source) -> list[str]:
     summary of thousands of communes stays small and quick to write, copy into Excel and read back.
     """
     tasks = [(TASK_PREFIX + key, period, value) for (key, period), value in source.tasks.items()]
-    figures = sorted([(code, period, value) for (code, period), value in source.actuals.items()] + tasks, key=lambda f: f[:2])
-    whole = json.dumps(figures, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    figures = sorted([(code, period, value) for (code, period), value in source.actuals.items()] + tasks, key=itemgetter(0, 1))
+    whole = _strict_json(figures)
     if len(whole) <= CELL_TEXT_LIMIT:
         return [whole]
     cells, part, size = [], [], 2
-    for item in (json.dumps(f, ensure_ascii=False, separators=(",", ":"), allow_nan=False) for f in figures):
+    for item in map(_strict_json, figures):
         if part and size + len(item) + 1 > CELL_TEXT_LIMIT:
             cells.append("[" + ",".join(part) + "]")
             part, size = [], 2

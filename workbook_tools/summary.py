@@ -12,7 +12,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
 
 from . import __version__
 from .check import ACCEPTED, MISSING, REJECTED
@@ -23,7 +22,8 @@ from .indicators import indicator
 from .outputs import write_output
 from .plans import TOTAL
 from .paper import a4_page, column_breaks, column_points, merged_width, printable_height, row_height
-from .render import BASE, COMPLETION_RULES, PlainFormulas, Styles, escape_header
+from .render import BASE, COMPLETION_RULES, Styles, escape_header
+from .bulk_xlsx import Formula, LightZipBook, RowSheet, collector_paused
 from .spec import cell_ref, col_letter, month_label
 
 STATUS_VI = {ACCEPTED: "Đã nhận", REJECTED: "Bị từ chối", MISSING: "Chưa nộp"}
@@ -34,7 +34,7 @@ HEADLINE, TOTALS, MONTHS, TASKS, REPORTING, PROBLEMS, CHARTS = (
 SHEETS = (HEADLINE, TOTALS, MONTHS, TASKS, REPORTING, PROBLEMS, CHARTS)
 
 
-class RowOrderSheet(PlainFormulas):
+class RowOrderSheet(RowSheet):
     """A sheet written strictly top to bottom, so xlsxwriter streams each finished row to a temporary file
     (its constant_memory mode, for this sheet alone) instead of keeping every cell until the book closes.
 
@@ -50,15 +50,15 @@ class SummaryBook:
     """An xlsxwriter workbook with the tool's styles and a few shortcuts."""
 
     def __init__(self, path: Path, document: str = "") -> None:
-        self.book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
+        self.book = LightZipBook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
         self.styles = Styles(self.book)
         self.document = document
-        self.shown: dict[tuple[str, int], list[tuple[int, Any]]] = {}
+        self.shown: dict[tuple[str, int], list[Any]] = {}  # (sheet, row) → [column, value, column, value, …] (`write_shown`)
 
     def sheet(self, name: str, title: str, subtitle: str, widths: Sequence[float], fixed: int = 0, landscape: bool = True) -> Any:
         """A sheet with its column widths and a title block, A4 at a readable scale; the title sits over
         the `fixed` label columns when they repeat on every printed page, else over the whole width."""
-        ws = self.book.add_worksheet(name, worksheet_class=PlainFormulas)
+        ws = self.book.add_worksheet(name, worksheet_class=RowSheet)
         set_widths(ws, widths)
         last = (fixed or len(widths)) - 1
         ws.merge_range(0, 0, 0, last, title, self.styles["title"])
@@ -112,34 +112,33 @@ def _pct(actual: str, target: str) -> str:
 
 
 class FigureWriter:
-    """Writes target / achievement / completion triples into one sheet, with its formats, column letters
-    and cell methods looked up once (the national summary writes tens of thousands of them)."""
+    """Target / achievement / completion triples for the rows of one sheet, with its formats and column letters
+    looked up once (the national summary writes tens of thousands of them)."""
 
     def __init__(self, doc: SummaryBook, ws: Any) -> None:
         s = doc.styles
         self.target, self.count, self.percent = s["target.count"], s["formula.count"], s["formula.percent"]
-        self.number, self.blank, self.formula = ws.write_number, ws.write_blank, ws.write_formula
         self.shown, self.name = doc.shown, ws.name
-        self.letters: dict[int, tuple[str, str]] = {}
+        self.completions: dict[int, list[str]] = {}
 
-    def row(self, r: int, cells: Sequence[tuple[int, Figure | None]]) -> None:
-        """Figures at (first column, figure) of one row: values kept in `doc.shown`, to find hand edits later."""
-        row_text, written = str(r + 1), []
-        for c, figure in cells:
+    def cells(self, r: int, figures: Sequence[tuple[int, Figure | None]]) -> list[tuple[int, Any, Any]]:
+        """The cells of figures at (first column, figure) of one row (a blank for nothing reported); the values
+        are kept in `doc.shown`, to find hand edits later."""
+        row_text, written, cells = str(r + 1), [], []
+        target_look, count_look, percent_look = self.target, self.count, self.percent
+        for c, figure in figures:
             target, actual = (figure.target, figure.actual) if figure else (None, None)
-            self._value(r, c, target, self.target)
-            self._value(r, c + 1, actual, self.count)
-            written += ((c, _number(target)), (c + 1, _number(actual)))
-            letters = self.letters.get(c) or self.letters.setdefault(c, (col_letter(c), col_letter(c + 1)))
-            self.formula(r, c + 2, _pct(letters[1] + row_text, letters[0] + row_text), self.percent, "")
+            pieces = self.completions.get(c) or self._completion(c)
+            cells += ((c, target, target_look), (c + 1, actual, count_look), (c + 2, Formula(row_text.join(pieces)), percent_look))
+            written += (c, "" if target is None else target, c + 1, "" if actual is None else actual)
         self.shown.setdefault((self.name, r + 1), []).extend(written)
+        return cells
 
-    def _value(self, r: int, c: int, value: float | None, style: Any) -> None:
-        """A figure, or a formatted blank when nothing was reported."""
-        if value is None:
-            self.blank(r, c, None, style)
-        else:
-            self.number(r, c, value, style)
+    def _completion(self, c: int) -> list[str]:
+        """The completion formula of column c + 2 cut where the row number goes, so a row's is one join."""
+        marker = "\x00"
+        self.completions[c] = _pct(col_letter(c + 1) + marker, col_letter(c) + marker).split(marker)
+        return self.completions[c]
 
 
 def _write_sum(doc: SummaryBook, ws: Any, r: int, c: int, total: Callable[[str], str]) -> None:
@@ -167,13 +166,10 @@ def _headers(doc: SummaryBook, ws: Any, top: int, fixed: Sequence[str], groups: 
     ws.set_row(top + 1, max(lines[1], 18))
 
 
-def _unit_columns(doc: SummaryBook, ws: Any, r: int, number: int, unit: UnitResult) -> None:
+def _unit_cells(doc: SummaryBook, number: int, unit: UnitResult) -> list[tuple[int, Any, Any]]:
     """STT, code, name and status: the first four columns of every per-unit table."""
     s = doc.styles
-    ws.write(r, 0, number, s["stt"])
-    ws.write_string(r, 1, unit.code, s["stt"])
-    ws.write(r, 2, unit.name, s["label"])
-    ws.write(r, 3, STATUS_VI[unit.status], s["uom"])
+    return [(0, number, s["stt"]), (1, unit.code, s["stt"]), (2, unit.name, s["label"]), (3, STATUS_VI[unit.status], s["uom"])]
 
 
 def _subtitle(result: Consolidation) -> str:
@@ -209,15 +205,17 @@ def write_totals(doc: SummaryBook, result: Consolidation) -> None:
              [(f"{indicator(code).short_label} ({indicator(code).unit})", measures) for code in indicators], widths)
     last = first + len(result.units) - 1
     figures = FigureWriter(doc, ws)
+    pct_ranges = [f"{col_letter(4 + 4 * n + 2)}${first + 1}:{col_letter(4 + 4 * n + 2)}${last + 1}" for n in range(len(indicators))]
     for i, unit in enumerate(result.units):
         r = first + i
-        _unit_columns(doc, ws, r, i + 1, unit)
         ws.set_row(r, row_height(unit.name, UNIT_WIDTHS[2]))
+        cells = _unit_cells(doc, i + 1, unit)
         for n, code in enumerate(indicators):
             c = 4 + 4 * n
-            figures.row(r, [(c, unit.figure(code, TOTAL))])
-            pct_range = f"{col_letter(c + 2)}${first + 1}:{col_letter(c + 2)}${last + 1}"
-            ws.write_formula(r, c + 3, f'=IF(ISNUMBER({cell_ref(r, c + 2)}),RANK({cell_ref(r, c + 2)},{pct_range}),"")', s["stt"], "")
+            pct = cell_ref(r, c + 2)
+            cells += figures.cells(r, [(c, unit.figure(code, TOTAL))])
+            cells.append((c + 3, Formula(f'=IF(ISNUMBER({pct}),RANK({pct},{pct_ranges[n]}),"")'), s["stt"]))
+        ws.write_cells(r, cells)
     total_row = last + 1
     ws.merge_range(total_row, 0, total_row, 3, f"Cộng các tỉnh – cả nước, {len(result.units)} đơn vị (Σ thực hiện ÷ Σ chỉ tiêu)", s["section"])
     ws.set_row(total_row, row_height("Cộng các tỉnh – cả nước, 63 đơn vị (Σ thực hiện ÷ Σ chỉ tiêu)", merged_width(UNIT_WIDTHS), 11, True))
@@ -288,15 +286,17 @@ def write_months(doc: SummaryBook, result: Consolidation) -> None:
     last = first + len(rows) - 1
     heights = []
     figures = FigureWriter(doc, ws)
+    labels = {code: indicator(code).short_label for code in result.plan.indicators}
+    label_heights = {code: row_height(label, fixed[2]) for code, label in labels.items()}
+    name_heights: dict[str, float] = {}
+    code_look, label_look, uom_look = s["stt"], s["label"], s["uom"]
     for i, (unit, code) in enumerate(rows):
         r = first + i
-        heights.append(max(row_height(unit.name, fixed[1]), row_height(indicator(code).short_label, fixed[2])))
+        name_height = name_heights.get(unit.name) or name_heights.setdefault(unit.name, row_height(unit.name, fixed[1]))
+        heights.append(max(name_height, label_heights[code]))
         ws.set_row(r, heights[-1])
-        ws.write_string(r, 0, unit.code, s["stt"])
-        ws.write(r, 1, unit.name, s["label"])
-        ws.write(r, 2, indicator(code).short_label, s["label"])
-        ws.write(r, 3, code, s["uom"])
-        figures.row(r, [(4 + 3 * n, unit.figure(code, period)) for n, period in enumerate(periods)])
+        ws.write_cells(r, [(0, unit.code, code_look), (1, unit.name, label_look), (2, labels[code], label_look), (3, code, uom_look),
+                           *figures.cells(r, [(4 + 3 * n, unit.figure(code, period)) for n, period in enumerate(periods)])])
     keys = f"$D${first + 1}:$D${last + 1}"
     sums_first = last + 1
     for j, code in enumerate(result.plan.indicators):
@@ -331,11 +331,10 @@ def write_tasks(doc: SummaryBook, result: Consolidation) -> None:
     s = doc.styles
     top, first = 3, 5
     _headers(doc, ws, top, [*UNIT_FIXED, *(f"{t.label} ({t.uom})" for t in tasks)], [], widths)
+    looks = [s[f"formula.{_task_format(task)}"] for task in tasks]
     for i, unit in enumerate(result.units):
-        _unit_columns(doc, ws, first + i, i + 1, unit)
         ws.set_row(first + i, row_height(unit.name, UNIT_WIDTHS[2]))
-        for k, task in enumerate(tasks):
-            ws.write(first + i, 4 + k, _number(unit.tasks.get(task.key)), s[f"formula.{_task_format(task)}"])
+        ws.write_cells(first + i, [*_unit_cells(doc, i + 1, unit), *((4 + k, unit.tasks.get(task.key), looks[k]) for k, task in enumerate(tasks))])
     last = first + len(result.units) - 1
     ws.merge_range(last + 1, 0, last + 1, 3, "Cộng các tỉnh", s["section"])
     for k, task in enumerate(tasks):
@@ -383,18 +382,11 @@ def write_reporting(doc: SummaryBook, result: Consolidation) -> None:
     date_style = doc.book.add_format({**BASE["stt"], "num_format": "dd/mm/yyyy", "font_name": "Times New Roman"})
     for i, unit in enumerate(result.units):
         r = first + i
-        _unit_columns(doc, ws, r, i + 1, unit)
         ws.set_row(r, max(row_height(unit.name, 20), row_height(unit.file, 30)))
-        if unit.round_date:
-            ws.write_datetime(r, 4, datetime.combine(unit.round_date, datetime.min.time()), date_style)
-        else:
-            ws.write_blank(r, 4, None, s["stt"])
-        ws.write(r, 5, TIMELINESS_VI[unit.timeliness], s["uom"])
-        ws.write(r, 6, unit.file, s["label"])
+        day = (datetime.combine(unit.round_date, datetime.min.time()), date_style) if unit.round_date else (None, s["stt"])
         shown = unit.status != MISSING or unit.errors or unit.warnings
-        ws.write(r, 7, unit.errors if shown else "", s["stt"])
-        ws.write(r, 8, unit.warnings if shown else "", s["stt"])
-        ws.write(r, 9, unit.sha256, s["key"])
+        ws.write_cells(r, [*_unit_cells(doc, i + 1, unit), (4, *day), (5, TIMELINESS_VI[unit.timeliness], s["uom"]), (6, unit.file, s["label"]),
+                           (7, unit.errors if shown else "", s["stt"]), (8, unit.warnings if shown else "", s["stt"]), (9, unit.sha256, s["key"])])
     ws.repeat_rows(first - 1)
     ws.print_area(0, 0, last, 8)
     ws.autofilter(first - 1, 0, last, 9)
@@ -412,8 +404,7 @@ def write_problems(doc: SummaryBook, result: Consolidation) -> None:
         ws.write_string(3, col, text, doc.styles["header"])  # the table's style does not print in LibreOffice
     wrapped = doc.styles["problem"]
     for i, row in enumerate(rows, start=4):
-        for col, value in enumerate(row):
-            ws.write(i, col, value, wrapped)
+        ws.write_cells(i, [(col, value, wrapped) for col, value in enumerate(row)])
         ws.set_row(i, max(row_height(str(v or ""), w, 10) for v, w in zip(row, widths)))
     if not rows:
         ws.merge_range(5, 0, 5, 8, "Không có lỗi hay cảnh báo nào.", doc.styles["note"])
@@ -609,12 +600,13 @@ def write_hidden(doc: SummaryBook, result: Consolidation, sources: Mapping[str, 
         meta.write_string(r, 1, value)
     meta.hide()
     data = doc.book.add_worksheet(DATA_SHEET, worksheet_class=RowOrderSheet)
-    data.write_row(0, 0, DATA_COLUMNS)
+    data.write_cells(0, [(col, name, None) for col, name in enumerate(DATA_COLUMNS)])
     r = 1
     for unit, source in sorted(sources.items()):
-        base = [unit, source.round_date.isoformat() if source.round_date else "", source.file, source.sha256]
+        base = [unit, source.round_date.isoformat() if source.round_date else "", source.file, source.sha256, FIGURES_ROW, "", None]
         for chunk in figures_cells(source):
-            data.write_row(r, 0, [*base, FIGURES_ROW, "", chunk])
+            base[6] = chunk
+            data.write_cells(r, [(col, value, None) for col, value in enumerate(base)])
             r += 1
     data.hide()
     write_shown(doc.book, doc.shown, RowOrderSheet)
@@ -631,17 +623,18 @@ def write_summary(result: Consolidation, path: Path, *, force: bool = False, dis
     stamp = generated_at or datetime.now().replace(microsecond=0)
 
     def write(temporary: Path) -> None:
-        doc = SummaryBook(temporary, result.plan.document.citation())
-        doc.book.set_properties({"title": f"Tổng hợp {result.plan.id}", "author": "BHXH Việt Nam – Ban Quản lý Thu – Sổ, Thẻ", "created": stamp})
-        write_headline(doc, result)
-        write_totals(doc, result)
-        write_months(doc, result)
-        write_tasks(doc, result)
-        write_reporting(doc, result)
-        write_problems(doc, result)
-        write_charts(doc, result)
-        write_hidden(doc, result, result.sources, stamp)
-        doc.book.close()
+        with collector_paused():
+            doc = SummaryBook(temporary, result.plan.document.citation())
+            doc.book.set_properties({"title": f"Tổng hợp {result.plan.id}", "author": "BHXH Việt Nam – Ban Quản lý Thu – Sổ, Thẻ", "created": stamp})
+            write_headline(doc, result)
+            write_totals(doc, result)
+            write_months(doc, result)
+            write_tasks(doc, result)
+            write_reporting(doc, result)
+            write_problems(doc, result)
+            write_charts(doc, result)
+            write_hidden(doc, result, result.sources, stamp)
+            doc.book.close()
 
     if not (force or discard_hand_edits or hand_edits_checked) and path.is_file() and is_ours(path):
         refuse_hand_edits(path)  # unless the caller did, under the same lock (`held.prior_figures`)

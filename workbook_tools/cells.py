@@ -299,7 +299,8 @@ class SheetCells:
     def __init__(self, package: Package, xml: bytes) -> None:
         self.package = package
         self.xml = xml
-        found = _rows_by_reference(xml)
+        end = xml.find(b"</sheetData>")  # what follows (validations, formatting rules) holds no cell
+        found = _rows_by_reference(xml[:end] if end > 0 else xml)
         self.rows = found if found is not None else _rows_without_references(xml.decode("utf-8"))
         self._cells: dict[tuple[int, int], tuple[Any, tuple[str, str] | None]] = {}
         self._masters: dict[str, tuple[str, str]] | None = None

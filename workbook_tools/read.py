@@ -27,7 +27,7 @@ from .keys import KeyIndex, index_keys
 from .plans import TOTAL, PlanTargets
 from .problems import Problem, is_file_level, problem
 from .spec import KEY_MARK, cell_ref, column_key
-from .names import resolver, units_named_in
+from .names import NameResolver, resolver
 from .units import NATIONAL_CODE, structure
 from .values import CEILING, EMPTY, TEXT_NUMBER, Parsed, parse_date, parse_number, vn_exact, vn_number
 
@@ -267,14 +267,15 @@ def read_failed(job: tuple[Any, ...], reason: str, detail: str, kind: type[Retur
 def _read_keyed(ret: Return, opened: Opened, data: PlanTargets, forms: FormSet) -> Return:
     """Identity first, then the forms' sheets, then their keyed cells."""
     keyed = opened.keyed
-    if not _identify(ret, opened.meta, data, forms, opened.props):
+    names = resolver(data.plan.structure)
+    if not _identify(ret, opened.meta, data, forms, opened.props, names):
         return ret
     for form in forms.forms:
         if form.kind == "table" and form.key in ("mau01", "mau02", "chi_tieu") and not _sheet_present(ret, keyed, form, opened.names):
             return ret
     if _keys_in_doubt(ret, keyed, opened.twice, data, forms):
         return ret
-    reader = _Reader(ret, data, forms)
+    reader = _Reader(ret, data, forms, names)
     reader.read_mau01(keyed["mau01"])
     reader.read_mau02(keyed["mau02"])
     reader.check_targets(keyed["chi_tieu"], keyed["mau01"])
@@ -361,7 +362,8 @@ def _moved_rows(ret: Return, sheet: Sheet, form: Form, data: PlanTargets) -> Non
                     found=key, expected=labels[owner[found]])
 
 
-def _identify(ret: Return, meta: dict[str, str], data: PlanTargets, forms: FormSet, props: dict[str, str] | None = None) -> bool:
+def _identify(ret: Return, meta: dict[str, str], data: PlanTargets, forms: FormSet, props: dict[str, str] | None = None,
+              names: NameResolver | None = None) -> bool:
     """Trust the identity written in the file, if everything else in it agrees; refuse another plan's file."""
     if not meta.get("plan_id") or not meta.get("unit_code"):
         ret.add("no_identity")
@@ -373,7 +375,7 @@ def _identify(ret: Return, meta: dict[str, str], data: PlanTargets, forms: FormS
     if not data.has(ret.unit):
         ret.add("unknown_unit", found=ret.unit, expected=data.plan.id)
         return False
-    if not _identity_agrees(ret, meta, props or meta, data):
+    if not _identity_agrees(ret, meta, props or meta, data, names or resolver(data.plan.structure)):
         return False
     if meta.get("form_version") and meta["form_version"] != forms.version:
         ret.add("form_version", found=meta["form_version"], expected=forms.version)
@@ -394,7 +396,7 @@ def conflict(ret: Return, data: PlanTargets, source: str, other: str, **where: A
             expected=f"sheet _meta ghi {unit_label(data, ret.unit)}")
 
 
-def _identity_agrees(ret: Return, meta: dict[str, str], props: dict[str, str], data: PlanTargets) -> bool:
+def _identity_agrees(ret: Return, meta: dict[str, str], props: dict[str, str], data: PlanTargets, names: NameResolver) -> bool:
     """`_meta`, the document properties, the unit name in `_meta` and the file name must name one unit."""
     claims: list[tuple[str, str]] = []
     if props.get("unit_code") and props["unit_code"] != ret.unit:
@@ -402,10 +404,10 @@ def _identity_agrees(ret: Return, meta: dict[str, str], props: dict[str, str], d
     if props.get("plan_id") and props["plan_id"] != ret.plan:
         ret.add("other_plan", found=props["plan_id"], expected=ret.plan)
         return False
-    named = set(resolver(data.plan.structure).candidates(meta.get("unit_name", ""))) if meta.get("unit_name") else set()
+    named = set(names.candidates(meta.get("unit_name", ""))) if meta.get("unit_name") else set()
     if named and ret.unit not in named:
         claims.append((f"tên đơn vị trong sheet _meta «{meta['unit_name']}» là", min(named)))
-    in_name = units_named_in(ret.path.stem, data.plan.structure)
+    in_name = names.named_in(ret.path.stem)
     if in_name and ret.unit not in in_name:
         claims.append((f"tên tệp «{ret.file}» ghi", min(in_name)))
     for source, other in claims:
@@ -468,8 +470,9 @@ def _input_columns(form: Form, plan_kind: str) -> tuple[list[str], list[str]]:
 class _Reader:
     """Reads the keyed inputs of one identified return into numbers, noting every problem."""
 
-    def __init__(self, ret: Return, data: PlanTargets, forms: FormSet) -> None:
+    def __init__(self, ret: Return, data: PlanTargets, forms: FormSet, names: NameResolver | None = None) -> None:
         self.ret, self.data, self.forms = ret, data, forms
+        self.names = names
         self.months = data.plan.months
         self._ceilings: dict[str, float] = {}
         self.typed = False
@@ -589,7 +592,7 @@ class _Reader:
             value, _ = sheet.raw(key, INFO_COLUMN)
             setattr(self.ret, key, "" if value is None else str(value))
             self.typed = self.typed or value not in (None, "")
-        named = units_named_in(self.ret.reporter, self.data.plan.structure, after_marker=True)
+        named = (self.names or resolver(self.data.plan.structure)).named_in(self.ret.reporter, after_marker=True)
         if named and self.ret.unit not in named:
             _, where = sheet.raw("reporter", INFO_COLUMN)
             conflict(self.ret, self.data, f"người lập biểu «{self.ret.reporter}» thuộc", min(named), sheet=sheet.name,

@@ -202,6 +202,7 @@ class Package:
         self._string_bodies: list[bytes] = []
         self._string_text = b""
         self.decoded: dict[tuple[bytes, bytes], tuple[Any, tuple[str, str] | None]] = {}
+        self.number_kinds: dict[bytes, object] = {}
         self._styles: dict[int, str] | None = None
         self.date1904 = False
         self.sheet_names: tuple[str, ...] = ()
@@ -291,6 +292,16 @@ class Package:
 
 
 _ABSENT: tuple[Any, None] = ("", None)
+_PLAIN, _OTHER = object(), object()
+_TAGS: dict[tuple[int, int], bytes] = {}
+
+
+def _tag(r: int, c: int) -> bytes:
+    """b'<c r="E12"': how a cell starts in its row's XML (kept: every return asks for the same cells)."""
+    if len(_TAGS) > 200_000:
+        _TAGS.clear()
+    tag = _TAGS[(r, c)] = b'<c r="%b"' % _ref(r, c)
+    return tag
 
 
 class SheetCells:
@@ -321,10 +332,7 @@ class SheetCells:
         piece = self.rows.get(r)
         found = _ABSENT
         if piece is not None:
-            letters = _LETTERS.get(c)
-            if letters is None:
-                letters = _LETTERS[c] = col_letter(c).encode()
-            tag = b'<c r="%b%d"' % (letters, r + 1)
+            tag = _TAGS.get((r, c)) or _tag(r, c)
             start = piece.find(tag)
             if start >= 0:
                 start += len(tag)
@@ -333,14 +341,42 @@ class SheetCells:
                     attrs, body = piece[start:end - 1], b""
                 else:
                     attrs, body = piece[start:end], piece[end + 1:piece.find(b"</c>", end)]
-                same = self.package.decoded.get((attrs, body))
-                if same is None:
-                    same = self.package.decoded[(attrs, body)] = self._decode(attrs, body)
-                found = same
-                if found[1] is not None and found[1][0] == SHARED:
-                    found = found[0], ("formula", self._shared_formula(found[1][1], r, c))
+                found = self._plain_number(attrs, body)
+                if found is None:
+                    found = self.package.decoded.get((attrs, body))
+                    if found is None:
+                        found = self.package.decoded[(attrs, body)] = self._decode(attrs, body)
+                    if found[1] is not None and found[1][0] == SHARED:
+                        found = found[0], ("formula", self._shared_formula(found[1][1], r, c))
         self._cells[(r, c)] = found
         return found
+
+    def _plain_number(self, attrs: bytes, body: bytes) -> tuple[Any, None] | None:
+        """The common cell, a typed number (no type or t="n", no formula, a style that shows no date),
+        decoded here; None for any other cell, which `_decode` reads (the same value, by the general way)."""
+        if body[:3] != b"<v>" or body[-4:] != b"</v>":
+            return None
+        kinds = self.package.number_kinds
+        kind = kinds.get(attrs)
+        if kind is None:
+            kind = kinds[attrs] = self._number_kind(attrs)
+        if kind is not _PLAIN:
+            return None
+        text = body[3:-4]
+        if b"<" in text or not text.strip():
+            return None
+        return float(text), None
+
+    def _number_kind(self, attrs: bytes) -> object:
+        """_PLAIN for the attributes of a number cell whose style shows no date or time; _OTHER otherwise."""
+        at = attrs.find(b' t="')
+        if at >= 0 and attrs[at + 4:at + 6] != b'n"':
+            return _OTHER
+        at = attrs.find(b' s="')
+        if at < 0:
+            return _PLAIN
+        style = attrs[at + 4:attrs.find(b'"', at + 4)]
+        return _OTHER if style.isdigit() and self.package.date_style(int(style)) else _PLAIN
 
     def typed_over(self, r: int, c: int) -> bool:
         """True when a cell holds a value but no formula (a formula cell typed over), without decoding it."""

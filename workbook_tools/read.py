@@ -460,6 +460,23 @@ def _slip_basis(value: float, others: list[Any], target: float | None) -> str | 
     return None
 
 
+_INPUTS: dict[tuple[Any, ...], list[tuple[str, str, str]]] = {}
+
+
+def _keyed_inputs(monthly: tuple[str, ...], once: tuple[str, ...], months: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """(column key, period, what the figure is kept under) of a row's inputs, in reading order: each monthly
+    column by month (kept by month), then each once-per-plan column (kept by column). Worked out once per form."""
+    key = monthly, once, months
+    found = _INPUTS.get(key)
+    if found is None:
+        found = [(column_key(column, month), month, month) for column in monthly for month in months]
+        found += [(column_key(column, TOTAL), TOTAL, column) for column in once]
+        if len(_INPUTS) > 64:
+            _INPUTS.clear()
+        _INPUTS[key] = found
+    return found
+
+
 def _input_columns(form: Form, plan_kind: str) -> tuple[list[str], list[str]]:
     """Input column keys of a form: repeated per month, and once for the plan."""
     monthly = [c.key for g in form.groups if g.repeat == "months" and g.applies(plan_kind) for c in g.columns if c.cell == "input"]
@@ -603,13 +620,11 @@ class _Reader:
         self.read_info(sheet)
         form = self.forms.form("mau01")
         monthly, once = _input_columns(form, self.data.plan.kind)
+        inputs = _keyed_inputs(tuple(monthly), tuple(once), self.months)
         for code in self.data.plan.indicators:
             whole = not indicator(code).is_money
-            for column in monthly:
-                for month in self.months:
-                    self._store(sheet, code, column_key(column, month), month, whole, self.ret.actuals, (code, month))
-            for column in once:
-                self._store(sheet, code, column_key(column, TOTAL), TOTAL, whole, self.ret.actuals, (code, column))
+            for col_key, period, second in inputs:
+                self._store(sheet, code, col_key, period, whole, self.ret.actuals, (code, second))
             self._missing_months(sheet, code)
         if monthly:
             columns = dict.fromkeys(self.data.plan.indicators, monthly[0])
@@ -618,16 +633,37 @@ class _Reader:
 
     def _store(self, sheet: Sheet, row_key: str, col_key: str, period: str, whole: bool, into: dict, key: tuple[str, str]) -> None:
         """Keep a usable value; flag one far above its target."""
+        value = self.number(sheet, row_key, col_key, whole=whole, period=period, measure=row_key)
+        if value is None:
+            return
+        into[key] = value
+        target = self.data.value(self.ret.unit, row_key, period) if key[1] == period else None
+        if target and value > max(10 * target, 100):
+            self.ret.add("absurd_value", sheet=sheet.name, cell=_ref(sheet, row_key, col_key), indicator=row_key,
+                         period=period, found=vn_number(value), expected=vn_number(target))
+
+    def number(self, sheet: Sheet, row_key: str, col_key: str, *, whole: bool, period: str, measure: str) -> float | int | None:
+        """A usable figure of one input by key, None when empty or unusable (the problem recorded): a clean
+        typed number below the ceiling is taken on a short path, any other cell goes through `cell` and `plausible`."""
+        index = sheet.index
+        r, c = index.rows.get(row_key), index.cols.get(col_key)
+        if r is not None and c is not None:
+            raw, fact = sheet.cells.value_and_fact(r, c)
+            if fact is None:
+                if type(raw) is float and 0 <= raw <= self.ceiling(measure):  # the same figure as parse_number's
+                    self.typed = True
+                    if raw.is_integer():
+                        return int(raw)
+                    if not whole:
+                        return raw
+                elif raw == "":
+                    return None
         parsed = self.cell(sheet, row_key, col_key, whole=whole, period=period)
         if not isinstance(parsed, Parsed) or not parsed.usable or parsed.value is None:
-            return
-        if not self.plausible(sheet, row_key, col_key, period, parsed.value, row_key):
-            return
-        into[key] = parsed.value
-        target = self.data.value(self.ret.unit, row_key, period) if key[1] == period else None
-        if target and parsed.value > max(10 * target, 100):
-            self.ret.add("absurd_value", sheet=sheet.name, cell=_ref(sheet, row_key, col_key), indicator=row_key,
-                         period=period, found=vn_number(parsed.value), expected=vn_number(target))
+            return None
+        if not self.plausible(sheet, row_key, col_key, period, parsed.value, measure):
+            return None
+        return parsed.value
 
     def _missing_months(self, sheet: Sheet, code: str) -> None:
         """Months up to the report date left empty: one warning per indicator."""
@@ -635,8 +671,9 @@ class _Reader:
             return
         due = [m for m in self.months if m <= self.ret.round_date.isoformat()[:7]]
         empty = [m for m in due if (code, m) not in self.ret.actuals]
-        reported_problem = {(p.indicator, p.period) for p in self.ret.problems}
-        empty = [m for m in empty if (code, m) not in reported_problem]
+        if empty:
+            reported_problem = {(p.indicator, p.period) for p in self.ret.problems if p.indicator == code}
+            empty = [m for m in empty if (code, m) not in reported_problem]
         if empty:
             self.ret.add("missing_value", sheet=sheet.name, indicator=code, period=empty[0], found=", ".join(empty))
 
@@ -644,23 +681,23 @@ class _Reader:
         """Task results by row key and month; notes kept as text, computed rows skipped."""
         form = self.forms.form("mau02")
         monthly, _ = _input_columns(form, self.data.plan.kind)
+        inputs = _keyed_inputs(tuple(monthly), (), self.months)
+        tasks = self.ret.tasks
         for row in form.listed_rows:
             if row.key and row.same_as and row.target in self.data.plan.indicators:
                 self.linked_cells(sheet, row.key, row.target, monthly)
             if not row.key or row.formula or (row.same_as and row.target in self.data.plan.indicators):
                 continue
-            for column in monthly:
-                for month in self.months:
-                    col_key = column_key(column, month)
-                    if row.type == "text":
-                        note = self.cell(sheet, row.key, col_key, whole=False, period=month, text=True)
-                        if isinstance(note, str):
-                            self.ret.tasks[(row.key, month)] = note
-                        continue
-                    parsed = self.cell(sheet, row.key, col_key, whole=row.type == "count", period=month)
-                    if (isinstance(parsed, Parsed) and parsed.usable and parsed.value is not None
-                            and self.plausible(sheet, row.key, col_key, month, parsed.value, row.target or row.key)):
-                        self.ret.tasks[(row.key, month)] = parsed.value
+            whole, measure = row.type == "count", row.target or row.key
+            for col_key, month, _ in inputs:
+                if row.type == "text":
+                    note = self.cell(sheet, row.key, col_key, whole=False, period=month, text=True)
+                    if isinstance(note, str):
+                        tasks[(row.key, month)] = note
+                    continue
+                value = self.number(sheet, row.key, col_key, whole=whole, period=month, measure=measure)
+                if value is not None:
+                    tasks[(row.key, month)] = value
         if monthly:
             numbers = {k: v for k, v in self.ret.tasks.items() if not isinstance(v, str)}
             columns = {key: monthly[0] for key, _ in numbers}
@@ -671,20 +708,19 @@ class _Reader:
         """A Mẫu 02 row that shows a Mẫu 01 figure by formula, typed over: the typed figure is not
         used (Mẫu 01's is), so say where it is and where it belongs rather than drop it silently."""
         mau01 = self.ret.meta.get("sheet:mau01", self.forms.form("mau01").sheet)
-        for column in monthly:
-            for month in self.months:
-                where = sheet.index.cell(row_key, column_key(column, month))
-                if where is None or not sheet.cells.typed_over(*where):
-                    continue
-                raw = sheet.at(*where)
-                if raw in (None, "") or sheet.facts.get(where) is not None:
-                    continue
-                self.typed = True
-                if parse_number(raw, whole=False).value == self.ret.actuals.get((code, month)):
-                    continue  # values pasted over the formulas: the same figure, nothing lost
-                shown = vn_exact(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else raw
-                self.ret.add("linked_cell_typed", sheet=sheet.name, cell=cell_ref(*where), indicator=row_key, period=month,
-                             found=shown, expected=f"sheet «{mau01}», dòng «{indicator(code).label}», tháng {month[5:]}/{month[:4]}")
+        for col_key, month, _ in _keyed_inputs(tuple(monthly), (), self.months):
+            where = sheet.index.cell(row_key, col_key)
+            if where is None or not sheet.cells.typed_over(*where):
+                continue
+            raw = sheet.at(*where)
+            if raw in (None, "") or sheet.facts.get(where) is not None:
+                continue
+            self.typed = True
+            if parse_number(raw, whole=False).value == self.ret.actuals.get((code, month)):
+                continue  # values pasted over the formulas: the same figure, nothing lost
+            shown = vn_exact(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else raw
+            self.ret.add("linked_cell_typed", sheet=sheet.name, cell=cell_ref(*where), indicator=row_key, period=month,
+                         found=shown, expected=f"sheet «{mau01}», dòng «{indicator(code).label}», tháng {month[5:]}/{month[:4]}")
 
     def check_targets(self, *sheets: Sheet) -> None:
         """Targets are the centre's: an edited one is a warning, and the centre's figure is used.

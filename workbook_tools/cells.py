@@ -21,7 +21,6 @@ from typing import Any
 from .spec import col_letter
 
 MAX_PART = 32 * 1024 * 1024
-_ROW_CELLS = re.compile(rb'<c r="([A-Z]{1,3})[0-9]+"')
 _VALUE = re.compile(rb"<v(?:\s[^>]*)?>([^<]*)</v>")
 _FORMULA = re.compile(rb"<f(\s[^>]*?)?(?:/>|>(.*?)</f>)", re.S)
 _SHARED_MASTER = re.compile(rb'<f\b([^>]*\bt="shared"[^>/]*)>([^<]+)</f>')
@@ -294,6 +293,7 @@ class Package:
 _ABSENT: tuple[Any, None] = ("", None)
 _PLAIN, _OTHER = object(), object()
 _TAGS: dict[tuple[int, int], bytes] = {}
+_INLINE: dict[tuple[bytes, bytes], tuple[Any, tuple[str, str] | None]] = {}
 
 
 def _tag(r: int, c: int) -> bytes:
@@ -324,8 +324,9 @@ class SheetCells:
         again.rows = _rows_without_references(self.xml.decode("utf-8"))
         return again
 
-    def _cell(self, r: int, c: int) -> tuple[Any, tuple[str, str] | None]:
-        """(value, fact) of a cell, decoded once; ('', None) when it is absent."""
+    def value_and_fact(self, r: int, c: int) -> tuple[Any, tuple[str, str] | None]:
+        """Both at once, decoded once: the value as `value` shows it ('' when absent) and the formula or
+        error as `fact` does."""
         found = self._cells.get((r, c))
         if found is not None:
             return found
@@ -341,14 +342,25 @@ class SheetCells:
                     attrs, body = piece[start:end - 1], b""
                 else:
                     attrs, body = piece[start:end], piece[end + 1:piece.find(b"</c>", end)]
-                found = self._plain_number(attrs, body)
-                if found is None:
-                    found = self.package.decoded.get((attrs, body))
-                    if found is None:
-                        found = self.package.decoded[(attrs, body)] = self._decode(attrs, body)
-                    if found[1] is not None and found[1][0] == SHARED:
-                        found = found[0], ("formula", self._shared_formula(found[1][1], r, c))
+                found = self._decoded(attrs, body, r, c)
         self._cells[(r, c)] = found
+        return found
+
+    _cell = value_and_fact
+
+    def _decoded(self, attrs: bytes, body: bytes, r: int, c: int) -> tuple[Any, tuple[str, str] | None]:
+        """(value, fact) of the cell at (r, c) written as `attrs` and `body` (a cell written alike in the same
+        package is decoded once)."""
+        found = self._plain_number(attrs, body)
+        if found is None:
+            known = _INLINE if b' t="inlineStr"' in attrs else self.package.decoded  # text written in the cell: any package's
+            found = known.get((attrs, body))
+            if found is None:
+                if len(_INLINE) > 50_000:
+                    _INLINE.clear()
+                found = known[(attrs, body)] = self._decode(attrs, body)
+            if found[1] is not None and found[1][0] == SHARED:
+                found = found[0], ("formula", self._shared_formula(found[1][1], r, c))
         return found
 
     def _plain_number(self, attrs: bytes, body: bytes) -> tuple[Any, None] | None:
@@ -421,9 +433,6 @@ class SheetCells:
         """The value at a 0-based position, as calamine shows it ('' when empty or absent)."""
         return self._cell(r, c)[0]
 
-    def value_and_fact(self, r: int, c: int) -> tuple[Any, tuple[str, str] | None]:
-        """Both at once: the value as `value` shows it and the formula or error as `fact` does."""
-        return self._cell(r, c)
 
     def fact(self, r: int, c: int) -> tuple[str, str] | None:
         """('formula', '=…') or ('error', '#DIV/0!') for such a cell, None otherwise."""
@@ -487,7 +496,34 @@ class SheetCells:
         piece = self.rows.get(r)
         if piece is None:
             return []
-        return [(c, self.value(r, c)) for c in dict.fromkeys(map(_column, _ROW_CELLS.findall(piece)))]
+        return list(self._row_pass(r, piece).items())
+
+    def _row_pass(self, r: int, piece: bytes) -> dict[int, Any]:
+        """Column → value of every cell of a row, in one pass over its XML (the same values `value` gives one by
+        one: the first cell written under a reference wins, a cell that names another row is not this row's)."""
+        number = b"%d" % (r + 1)
+        found: dict[int, Any] = {}
+        for chunk in piece.split(b'<c r="')[1:]:
+            q = chunk.find(b'"')
+            letters = chunk[:q - len(number)] if chunk[:q].endswith(number) else b""
+            if not (0 < len(letters) <= 3 and letters.isalpha() and letters.isupper()):
+                continue
+            c = _column(letters)
+            if c in found:
+                continue
+            cell = self._cells.get((r, c))
+            if cell is None:
+                end = chunk.find(b">", q)
+                close = chunk.find(b"</c>", end)
+                if end > 0 and chunk[end - 1] == 47:  # "/": an empty cell
+                    cell = self._decoded(chunk[q + 1:end - 1], b"", r, c)
+                elif end > 0 and close > 0:
+                    cell = self._decoded(chunk[q + 1:end], chunk[end + 1:close], r, c)
+                else:
+                    cell = self._cell(r, c)  # not well formed: read the general way
+                self._cells[(r, c)] = cell
+            found[c] = cell[0]
+        return found
 
     def column(self, c: int) -> list[tuple[int, Any]]:
         """(row, value) of the non-empty cells of one column, top to bottom."""

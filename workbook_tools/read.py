@@ -8,6 +8,7 @@ asked for become values, with the formula or Excel error behind each one.
 from __future__ import annotations
 
 import hashlib
+import math
 import unicodedata
 import zipfile
 from collections.abc import Collection, Iterator
@@ -346,9 +347,19 @@ def _label_owners(form: Form, data: PlanTargets) -> tuple[dict[str, str], dict[s
     return _OWNERS[cache_key]
 
 
+_PLAIN: dict[str, str] = {}
+
+
 def _plain(text: Any) -> str:
-    """A label compared without case or spacing differences."""
-    return " ".join(str(text).split()).casefold() if isinstance(text, str) else ""
+    """A label compared without case or spacing differences (kept: every return carries the same labels)."""
+    if not isinstance(text, str):
+        return ""
+    found = _PLAIN.get(text)
+    if found is None:
+        if len(_PLAIN) > 10_000:
+            _PLAIN.clear()
+        found = _PLAIN[text] = " ".join(text.split()).casefold()
+    return found
 
 
 def _moved_rows(ret: Return, sheet: Sheet, form: Form, data: PlanTargets) -> None:
@@ -575,11 +586,11 @@ class _Reader:
             if month in months:
                 by_row.setdefault(row_key, {})[month] = value
         positives = {k: [v for v in row.values() if isinstance(v, (int, float)) and v > 0] for k, row in by_row.items()}
+        largest = {k: max(row) if len(row) > 1 else math.inf for k, row in positives.items()}
         for (row_key, month), value in typed.items():
             if month not in months or not value or value <= 0:
                 continue
-            row = positives[row_key]
-            if len(row) > 1 and value * 250 > max(row):
+            if value * 250 > largest[row_key]:
                 continue  # other months hold positive figures, none 250x this one: their median cannot be (see _slip_basis)
             basis = _slip_basis(value, [v for m, v in by_row[row_key].items() if m != month],
                                 self.data.value(self.ret.unit, row_key, month) if with_targets else None)
@@ -650,7 +661,7 @@ class _Reader:
         if r is not None and c is not None:
             raw, fact = sheet.cells.value_and_fact(r, c)
             if fact is None:
-                if type(raw) is float and 0 <= raw <= self.ceiling(measure):  # the same figure as parse_number's
+                if type(raw) is float and 0 <= raw <= (self._ceilings.get(measure) or self.ceiling(measure)):  # parse_number's figure
                     self.typed = True
                     if raw.is_integer():
                         return int(raw)
@@ -731,14 +742,16 @@ class _Reader:
         periods = (TOTAL, *self.months) if self.data.plan.published_months else (TOTAL,)
         edited: list[dict[str, Any]] = []
         seen: dict[tuple[str, str], float | None] = {}
+        columns = [(column_key("target", period), period) for period in periods]
         for sheet in sheets:
             for code in self.data.plan.indicators:
-                for period in periods:
+                for col_key, period in columns:
                     expected = self.data.value(self.ret.unit, code, period)
-                    raw, where = sheet.raw(code, column_key("target", period))
+                    raw, where = sheet.raw(code, col_key)
                     if where is None or expected is None:
                         continue
-                    value = parse_number(raw, whole=False).value
+                    # a finite number is its own figure (parse_number gives the same, as int when whole)
+                    value = raw if type(raw) is float and math.isfinite(raw) else parse_number(raw, whole=False).value
                     seen[(code, period)] = value
                     if value != expected:
                         edited.append({"sheet": sheet.name, "cell": cell_ref(*where), "indicator": code, "period": period,

@@ -200,6 +200,7 @@ class Package:
         self._strings: list[str | None] | None = None
         self._string_bodies: list[bytes] = []
         self._string_text = b""
+        self._run_on = False
         self.decoded: dict[tuple[bytes, bytes], tuple[Any, tuple[str, str] | None]] = {}
         self.number_kinds: dict[bytes, object] = {}
         self._styles: dict[int, str] | None = None
@@ -261,7 +262,7 @@ class Package:
         if self._strings is None:
             name = "xl/sharedStrings.xml"
             self._string_text = self.read(name) if self.has(name) else b""
-            self._string_bodies = _STRING_ITEM.findall(self._string_text)
+            self._string_bodies, self._run_on = _string_items(self._string_text)
             self._strings = [None] * len(self._string_bodies)
         return self._strings
 
@@ -270,7 +271,8 @@ class Package:
         strings = self._load_strings()
         found = strings[index]
         if found is None:
-            found = strings[index] = _rich_text(self._string_bodies[index])
+            body = self._string_bodies[index]
+            found = strings[index] = _rich_text(body[:body.find(b"</si>")] if self._run_on else body)
         return found
 
     def strings_contain(self, text: bytes) -> bool:
@@ -291,9 +293,10 @@ class Package:
 
 
 _ABSENT: tuple[Any, None] = ("", None)
-_PLAIN, _OTHER = object(), object()
+_PLAIN, _SHARED_TEXT, _OTHER = object(), object(), object()
 _TAGS: dict[tuple[int, int], bytes] = {}
 _INLINE: dict[tuple[bytes, bytes], tuple[Any, tuple[str, str] | None]] = {}
+_TEXT_ROWS: dict[tuple[int, bytes], tuple[tuple[int, Any], ...]] = {}
 
 
 def _tag(r: int, c: int) -> bytes:
@@ -364,26 +367,35 @@ class SheetCells:
         return found
 
     def _plain_number(self, attrs: bytes, body: bytes) -> tuple[Any, None] | None:
-        """The common cell, a typed number (no type or t="n", no formula, a style that shows no date),
-        decoded here; None for any other cell, which `_decode` reads (the same value, by the general way)."""
+        """The common cells, a typed number (no type or t="n", no formula, a style that shows no date) or a
+        shared string by its index, decoded here; None for any other cell, which `_decode` reads (the same
+        value, by the general way)."""
         if body[:3] != b"<v>" or body[-4:] != b"</v>":
             return None
         kinds = self.package.number_kinds
         kind = kinds.get(attrs)
         if kind is None:
             kind = kinds[attrs] = self._number_kind(attrs)
-        if kind is not _PLAIN:
+        if kind is _OTHER:
             return None
         text = body[3:-4]
+        if kind is _SHARED_TEXT:
+            if not text.isdigit():
+                return None
+            try:
+                return self.package.shared_string(int(text)), None
+            except IndexError:
+                return _ABSENT
         if b"<" in text or not text.strip():
             return None
         return float(text), None
 
     def _number_kind(self, attrs: bytes) -> object:
-        """_PLAIN for the attributes of a number cell whose style shows no date or time; _OTHER otherwise."""
+        """_PLAIN for the attributes of a number cell whose style shows no date or time, _SHARED_TEXT for
+        a shared string's; _OTHER otherwise."""
         at = attrs.find(b' t="')
         if at >= 0 and attrs[at + 4:at + 6] != b'n"':
-            return _OTHER
+            return _SHARED_TEXT if attrs[at + 4:at + 6] == b's"' else _OTHER
         at = attrs.find(b' s="')
         if at < 0:
             return _PLAIN
@@ -496,7 +508,15 @@ class SheetCells:
         piece = self.rows.get(r)
         if piece is None:
             return []
-        return list(self._row_pass(r, piece).items())
+        if b"<v" in piece or b"<f" in piece or len(piece) > 65_536:
+            return list(self._row_pass(r, piece).items())
+        # only text written in the cells (a key row as generated): the same values in any package, kept
+        found = _TEXT_ROWS.get((r, piece))
+        if found is None:
+            if len(_TEXT_ROWS) > 1_000:
+                _TEXT_ROWS.clear()
+            found = _TEXT_ROWS[(r, piece)] = tuple(self._row_pass(r, piece).items())
+        return list(found)
 
     def _row_pass(self, r: int, piece: bytes) -> dict[int, Any]:
         """Column → value of every cell of a row, in one pass over its XML (the same values `value` gives one by
@@ -548,6 +568,21 @@ class SheetCells:
                 if c < limit and isinstance(value, str) and value.startswith(mark):
                     return r, c, value[len(mark):].strip()
         return None
+
+
+def _string_items(text: bytes) -> tuple[list[bytes], bool]:
+    """The bodies of a shared strings part's items, and whether each runs on past its closing tag.
+
+    Items written one after another, unprefixed, without attributes (as Excel and LibreOffice write
+    them) are split apart by a plain split and each cut at its end tag when first decoded; anything
+    else goes through the regular expression. Both give the same bodies for such a part.
+    """
+    count = text.count(b"<si>")
+    if (count and b":si" not in text and text.count(b"<si") == count == text.count(b"</si>")
+            and text.count(b"</si><si>") == count - 1 and text.find(b"<si>") < text.find(b"</si>")
+            and text.rfind(b"<si>") < text.rfind(b"</si>")):
+        return text.split(b"<si>")[1:], True  # open, close, open, close …: each part holds its item, then its end tag
+    return _STRING_ITEM.findall(text), False
 
 
 def _formula_fact(attrs: bytes, text: bytes) -> tuple[str, str]:

@@ -167,7 +167,7 @@ def open_sheets(package: Package, forms: tuple[str, ...] = READ_FORMS) -> tuple[
         if not package.has(part):
             continue
         xml = package.read(part)
-        if KEY_MARK.encode() not in xml and not package.strings_contain(KEY_MARK.encode()):
+        if not package.strings_contain(KEY_MARK.encode()) and KEY_MARK.encode() not in xml:  # strings first: looked at once
             continue
         cells = SheetCells(package, xml)
         found = cells.find_mark(KEY_MARK)

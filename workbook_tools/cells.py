@@ -178,8 +178,17 @@ def _date_styles(styles: bytes) -> dict[int, str]:
     return kinds
 
 
-def excel_date(serial: float, kind: str, date1904: bool) -> date | datetime | time | timedelta:
-    """A date-formatted number as python-calamine shows it."""
+def excel_date(serial: float, kind: str, date1904: bool) -> date | datetime | time | timedelta | float:
+    """A date-formatted number as python-calamine shows it; the number itself when no date or time is that far
+    (calamine raises: 1e308 formatted as a date is one wrong cell, not an unreadable file)."""
+    try:
+        return _excel_date(serial, kind, date1904)
+    except (OverflowError, ValueError):
+        return serial
+
+
+def _excel_date(serial: float, kind: str, date1904: bool) -> date | datetime | time | timedelta:
+    """A date-formatted number as a date, datetime, time or duration (see `excel_date`)."""
     if kind == DURATION:
         return timedelta(days=serial)
     if serial < 1.0:

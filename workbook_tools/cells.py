@@ -340,22 +340,35 @@ class SheetCells:
         """Both at once, decoded once: the value as `value` shows it ('' when absent) and the formula or
         error as `fact` does."""
         found = self._cells.get((r, c))
-        if found is not None:
-            return found
+        if found is None:
+            piece = self.rows.get(r)
+            written = _written_as(piece, _TAGS.get((r, c)) or _tag(r, c)) if piece is not None else None
+            found = self._cells[(r, c)] = _ABSENT if written is None else self._decoded(*written, r, c)
+        return found
+
+    def row_values(self, r: int, cols: list[int]) -> list[tuple[Any, tuple[str, str] | None]]:
+        """`value_and_fact` of several cells of one row (the inputs of a keyed row), the common ones (a clean
+        number, an empty or absent cell) read here without the per-cell machinery."""
         piece = self.rows.get(r)
-        found = _ABSENT
-        if piece is not None:
-            tag = _TAGS.get((r, c)) or _tag(r, c)
-            start = piece.find(tag)
-            if start >= 0:
-                start += len(tag)
-                end = piece.find(b">", start)
-                if piece[end - 1] == 47:  # "/": an empty cell
-                    attrs, body = piece[start:end - 1], b""
+        if piece is None:
+            return [_ABSENT] * len(cols)
+        kinds, cached, found = self.package.number_kinds, self._cells, []
+        for c in cols:
+            cell = cached.get((r, c))
+            if cell is None:
+                written = _written_as(piece, _TAGS.get((r, c)) or _tag(r, c))
+                if written is None:
+                    cell = _ABSENT
                 else:
-                    attrs, body = piece[start:end], piece[end + 1:piece.find(b"</c>", end)]
-                found = self._decoded(attrs, body, r, c)
-        self._cells[(r, c)] = found
+                    attrs, body = written
+                    kind = kinds.get(attrs) or kinds.setdefault(attrs, self._number_kind(attrs))
+                    if kind is _PLAIN and not body:
+                        cell = _ABSENT  # an empty number cell: what `_decode` makes of it, whatever its style
+                    elif kind is _PLAIN and body[:3] == b"<v>" and body[-4:] == b"</v>" and b"<" not in body[3:-4] and body[3:-4].strip():
+                        cell = float(body[3:-4]), None
+                    else:
+                        cell = self._decoded(attrs, body, r, c)
+            found.append(cell)
         return found
 
     _cell = value_and_fact
@@ -592,6 +605,18 @@ def _string_items(text: bytes) -> tuple[list[bytes], bool]:
             and text.rfind(b"<si>") < text.rfind(b"</si>")):
         return text.split(b"<si>")[1:], True  # open, close, open, close …: each part holds its item, then its end tag
     return _STRING_ITEM.findall(text), False
+
+
+def _written_as(piece: bytes, tag: bytes) -> tuple[bytes, bytes] | None:
+    """(attributes, body) of the cell that starts with `tag` in a row's XML; None when there is none."""
+    start = piece.find(tag)
+    if start < 0:
+        return None
+    start += len(tag)
+    end = piece.find(b">", start)
+    if piece[end - 1] == 47:  # "/": an empty cell
+        return piece[start:end - 1], b""
+    return piece[start:end], piece[end + 1:piece.find(b"</c>", end)]
 
 
 def _formula_fact(attrs: bytes, text: bytes) -> tuple[str, str]:

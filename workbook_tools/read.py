@@ -33,6 +33,7 @@ from .units import NATIONAL_CODE, structure
 from .values import CEILING, EMPTY, TEXT_NUMBER, Parsed, parse_date, parse_number, vn_exact, vn_number
 
 INFO_COLUMN = "uom"
+_ASK = ("formula", "")  # not a fact: makes `_Reader.numbers` read the cell the general way
 READ_FORMS = ("_meta", "chi_tieu", "mau01", "mau02")
 
 
@@ -632,26 +633,48 @@ class _Reader:
         form = self.forms.form("mau01")
         monthly, once = _input_columns(form, self.data.plan.kind)
         inputs = _keyed_inputs(tuple(monthly), tuple(once), self.months)
+        cols = [sheet.index.cols.get(col_key) for col_key, _, _ in inputs]
         for code in self.data.plan.indicators:
             whole = not indicator(code).is_money
-            for col_key, period, second in inputs:
-                self._store(sheet, code, col_key, period, whole, self.ret.actuals, (code, second))
+            for col_key, period, kept, value in self.numbers(sheet, code, inputs, cols, whole=whole, measure=code):
+                if value is not None:
+                    self._keep(sheet, code, col_key, period, value, (code, kept))
             self._missing_months(sheet, code)
         if monthly:
             columns = dict.fromkeys(self.data.plan.indicators, monthly[0])
             self.figures_after_date(sheet, self.ret.actuals, columns)
             self.scale_slips(sheet, self.ret.actuals, columns, with_targets=True)
 
-    def _store(self, sheet: Sheet, row_key: str, col_key: str, period: str, whole: bool, into: dict, key: tuple[str, str]) -> None:
-        """Keep a usable value; flag one far above its target."""
-        value = self.number(sheet, row_key, col_key, whole=whole, period=period, measure=row_key)
-        if value is None:
-            return
-        into[key] = value
+    def _keep(self, sheet: Sheet, row_key: str, col_key: str, period: str, value: float | int, key: tuple[str, str]) -> None:
+        """Keep a usable achieved figure; flag one far above its target."""
+        self.ret.actuals[key] = value
         target = self.data.value(self.ret.unit, row_key, period) if key[1] == period else None
         if target and value > max(10 * target, 100):
             self.ret.add("absurd_value", sheet=sheet.name, cell=_ref(sheet, row_key, col_key), indicator=row_key,
                          period=period, found=vn_number(value), expected=vn_number(target))
+
+    def numbers(self, sheet: Sheet, row_key: str, inputs: list[tuple[str, str, str]], cols: list[int | None], *, whole: bool,
+                measure: str) -> Iterator[tuple[str, str, str, float | int | None]]:
+        """(column key, period, kept under, usable figure or None) of each input of a keyed row, in order: the
+        row's cells fetched together (`cols`: their columns), a clean number below the ceiling and an empty cell
+        taken here, any other cell read by `number` (its problem recorded when it is read, in order)."""
+        r = sheet.index.rows.get(row_key)
+        values = sheet.cells.row_values(r, cols) if r is not None and None not in cols else [(None, _ASK)] * len(cols)
+        limit = self._ceilings.get(measure) or self.ceiling(measure)
+        for (col_key, period, kept), (raw, fact) in zip(inputs, values):
+            if fact is None:
+                if type(raw) is float and 0 <= raw <= limit:  # parse_number's figure, and plausible
+                    self.typed = True
+                    if raw.is_integer():
+                        yield col_key, period, kept, int(raw)
+                        continue
+                    if not whole:
+                        yield col_key, period, kept, raw
+                        continue
+                elif raw == "":
+                    yield col_key, period, kept, None
+                    continue
+            yield col_key, period, kept, self.number(sheet, row_key, col_key, whole=whole, period=period, measure=measure)
 
     def number(self, sheet: Sheet, row_key: str, col_key: str, *, whole: bool, period: str, measure: str) -> float | int | None:
         """A usable figure of one input by key, None when empty or unusable (the problem recorded): a clean
@@ -693,20 +716,20 @@ class _Reader:
         form = self.forms.form("mau02")
         monthly, _ = _input_columns(form, self.data.plan.kind)
         inputs = _keyed_inputs(tuple(monthly), (), self.months)
+        cols = [sheet.index.cols.get(col_key) for col_key, _, _ in inputs]
         tasks = self.ret.tasks
         for row in form.listed_rows:
             if row.key and row.same_as and row.target in self.data.plan.indicators:
                 self.linked_cells(sheet, row.key, row.target, monthly)
             if not row.key or row.formula or (row.same_as and row.target in self.data.plan.indicators):
                 continue
-            whole, measure = row.type == "count", row.target or row.key
-            for col_key, month, _ in inputs:
-                if row.type == "text":
+            if row.type == "text":
+                for col_key, month, _ in inputs:
                     note = self.cell(sheet, row.key, col_key, whole=False, period=month, text=True)
                     if isinstance(note, str):
                         tasks[(row.key, month)] = note
-                    continue
-                value = self.number(sheet, row.key, col_key, whole=whole, period=month, measure=measure)
+                continue
+            for _, month, _, value in self.numbers(sheet, row.key, inputs, cols, whole=row.type == "count", measure=row.target or row.key):
                 if value is not None:
                     tasks[(row.key, month)] = value
         if monthly:

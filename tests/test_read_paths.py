@@ -38,7 +38,8 @@ _CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"')
 @pytest.fixture(scope="module")
 def odd_books(tmp_path_factory) -> list[Path]:
     """A sheet of every kind of cell, in every number format, as openpyxl writes it and as LibreOffice saves it;
-    a copy with a shared formula filled over two cells, and one whose XML carries a namespace prefix."""
+    a copy with a shared formula filled over two cells and empty cells typed as an error and styled, and one
+    whose XML carries a namespace prefix."""
     folder = tmp_path_factory.mktemp("odd")
     book = openpyxl.Workbook()
     ws = book.active
@@ -55,7 +56,7 @@ def odd_books(tmp_path_factory) -> list[Path]:
     saved = convert([path], folder / "lo")
     shared = folder / "shared.xlsx"
     _rezip(path, shared, lambda name, data: data.replace(b'<c r="B3"', b'<c r="B3" t="n"><f t="shared" ref="B3:C3" si="0">B2*2</f>'
-                                                         b'<v>4</v></c><c r="ZZ3"', 1).replace(
+                                                         b'<v>4</v></c><c r="ZX3" t="e"/><c r="ZW3" s="1"/><c r="ZZ3"', 1).replace(
         b'<c r="C3"', b'<c r="C3" t="n"><f t="shared" si="0"/><v>8</v></c><c r="ZY3"', 1) if name.endswith("sheet1.xml") else data)
     prefixed = folder / "prefixed.xlsx"
     _rezip(path, prefixed, lambda name, data: re.sub(rb"<(/?)(worksheet|sheetData|row|c|v|f|is|t)\b", rb"<\1x:\2",
@@ -111,6 +112,10 @@ def test_short_paths_read_every_kind_of_cell_as_the_general_decoder_does(odd_boo
             by_rows = _sheet(archive)
             in_rows = {(r, c): value for r in by_rows.rows for c, value in by_rows.row(r)}
             assert in_rows == {where: value for where, (value, _) in expected.items() if value != ""}, path.name
+            together = _sheet(archive)
+            columns = list(range(max(c for _, c in written) + 2))  # absent cells too
+            fetched = {(r, c): cell for r in together.rows for c, cell in zip(columns, together.row_values(r, columns))}
+            assert fetched == {(r, c): expected.get((r, c), ("", None)) for r in together.rows for c in columns}, path.name
             assert {type(v) for v, _ in found.values()} >= {str, float, bool, datetime.date, datetime.datetime, datetime.time}
             kinds |= {fact[0] for _, fact in found.values() if fact}
     assert kinds == {"error", "formula"}

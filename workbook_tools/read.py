@@ -324,7 +324,7 @@ def _places(sheet: Sheet, cells: list[str]) -> str:
     return f"«{sheet.name}», ô " + " và ô ".join(cells)
 
 
-_OWNERS: dict[tuple[Any, ...], tuple[dict[str, str], dict[str, str]]] = {}
+_OWNERS: dict[tuple[Any, ...], tuple[Form, dict[str, str], dict[str, str]]] = {}
 
 
 def expected_labels(form: Form, data: PlanTargets) -> dict[str, str]:
@@ -339,13 +339,13 @@ def expected_labels(form: Form, data: PlanTargets) -> dict[str, str]:
 
 def _label_owners(form: Form, data: PlanTargets) -> tuple[dict[str, str], dict[str, str]]:
     """Expected labels, and the key that owns each distinct label (once per form and plan, not per file)."""
-    cache_key = (form.key, form.rows, form.info, form.listed_rows, tuple(data.plan.indicators))
+    cache_key = (id(form), tuple(data.plan.indicators))  # the form is kept with its entry, so its id stays its own
     if cache_key not in _OWNERS:
         labels = expected_labels(form, data)
         plain = [_plain(label) for label in labels.values()]
         owner = {_plain(label): key for key, label in labels.items() if _plain(label) and plain.count(_plain(label)) == 1}
-        _OWNERS[cache_key] = labels, owner
-    return _OWNERS[cache_key]
+        _OWNERS[cache_key] = form, labels, owner
+    return _OWNERS[cache_key][1:]
 
 
 _PLAIN: dict[str, str] = {}
@@ -366,12 +366,15 @@ def _plain(text: Any) -> str:
 def _moved_rows(ret: Return, sheet: Sheet, form: Form, data: PlanTargets) -> None:
     """A row whose label is another key's: rows were sorted or moved without their key (column A)."""
     labels, owner = _label_owners(form, data)
-    for key in sheet.index.rows:
-        found = _plain(sheet.raw(key, "label")[0])
-        if key in labels and found in owner and owner[found] != key:
-            where = sheet.index.cell(key, "label")
-            ret.add("row_moved", sheet=sheet.name, cell=cell_ref(*where) if where else "", indicator=key,
-                    found=key, expected=labels[owner[found]])
+    c = sheet.index.cols.get("label")
+    if c is None:
+        return  # no label column: no label can be another row's
+    for key, r in sheet.index.rows.items():
+        if key not in labels:
+            continue
+        found = _plain(sheet.cells.value(r, c))
+        if found in owner and owner[found] != key:
+            ret.add("row_moved", sheet=sheet.name, cell=cell_ref(r, c), indicator=key, found=key, expected=labels[owner[found]])
 
 
 def _identify(ret: Return, meta: dict[str, str], data: PlanTargets, forms: FormSet, props: dict[str, str] | None = None,
@@ -767,17 +770,20 @@ class _Reader:
         seen: dict[tuple[str, str], float | None] = {}
         columns = [(column_key("target", period), period) for period in periods]
         for sheet in sheets:
+            present = [(c, period) for c, period in ((sheet.index.cols.get(k), p) for k, p in columns) if c is not None]
             for code in self.data.plan.indicators:
-                for col_key, period in columns:
+                r = sheet.index.rows.get(code)
+                if r is None:
+                    continue
+                for (c, period), (raw, _) in zip(present, sheet.cells.row_values(r, [c for c, _ in present])):
                     expected = self.data.value(self.ret.unit, code, period)
-                    raw, where = sheet.raw(code, col_key)
-                    if where is None or expected is None:
+                    if expected is None:
                         continue
                     # a finite number is its own figure (parse_number gives the same, as int when whole)
                     value = raw if type(raw) is float and math.isfinite(raw) else parse_number(raw, whole=False).value
                     seen[(code, period)] = value
                     if value != expected:
-                        edited.append({"sheet": sheet.name, "cell": cell_ref(*where), "indicator": code, "period": period,
+                        edited.append({"sheet": sheet.name, "cell": cell_ref(r, c), "indicator": code, "period": period,
                                        "found": vn_number(raw) if isinstance(raw, (int, float)) else raw,
                                        "expected": vn_number(expected)})
         owner = self._owner_of(seen) if edited else None

@@ -126,8 +126,9 @@ class Return:
         self.tasks = {known.setdefault(k, k): v for k, v in self.tasks.items()}
 
 
-def custom_properties(archive: zipfile.ZipFile) -> dict[str, str]:
-    """The document's custom properties (identity fallback when `_meta` is gone)."""
+def custom_properties(archive: zipfile.ZipFile | Package) -> dict[str, str]:
+    """The document's custom properties (identity fallback when `_meta` is gone); from an opened `Package`, the
+    part is inflated its short way, within its size limit."""
     try:
         root = ElementTree.fromstring(archive.read("docProps/custom.xml"))
     except (KeyError, ElementTree.ParseError):
@@ -227,7 +228,7 @@ def opened_return(ret: Return, forms: tuple[str, ...] = READ_FORMS) -> Iterator[
         try:
             package = Package(archive, verdict.content)
             keyed, twice = open_sheets(package, forms)
-            props = custom_properties(archive)
+            props = custom_properties(package)
             meta = _meta_from_sheet(keyed["_meta"]) if "_meta" in keyed else props
         except PartTooLarge:
             ret.add("too_large")

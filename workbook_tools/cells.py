@@ -352,23 +352,20 @@ class SheetCells:
         piece = self.rows.get(r)
         if piece is None:
             return [_ABSENT] * len(cols)
-        kinds, cached, found = self.package.number_kinds, self._cells, []
-        for c in cols:
-            cell = cached.get((r, c))
-            if cell is None:
-                written = _written_as(piece, _TAGS.get((r, c)) or _tag(r, c))
-                if written is None:
-                    cell = _ABSENT
-                else:
-                    attrs, body = written
-                    kind = kinds.get(attrs) or kinds.setdefault(attrs, self._number_kind(attrs))
-                    if kind is _PLAIN and not body:
-                        cell = _ABSENT  # an empty number cell: what `_decode` makes of it, whatever its style
-                    elif kind is _PLAIN and body[:3] == b"<v>" and body[-4:] == b"</v>" and b"<" not in body[3:-4] and body[3:-4].strip():
-                        cell = float(body[3:-4]), None
-                    else:
-                        cell = self._decoded(attrs, body, r, c)
-            found.append(cell)
+        kinds, found = self.package.number_kinds, []
+        for c in cols:  # each cell read from its XML (as `value_and_fact` would the first time), not looked up
+            written = _written_as(piece, _TAGS.get((r, c)) or _tag(r, c))
+            if written is None:
+                found.append(_ABSENT)
+                continue
+            attrs, body = written
+            kind = kinds.get(attrs) or kinds.setdefault(attrs, self._number_kind(attrs))
+            if kind is _PLAIN and not body:
+                found.append(_ABSENT)  # an empty number cell: what `_decode` makes of it, whatever its style
+            elif kind is _PLAIN and body[:3] == b"<v>" and body[-4:] == b"</v>" and b"<" not in body[3:-4] and body[3:-4].strip():
+                found.append((float(body[3:-4]), None))
+            else:
+                found.append(self._decoded(attrs, body, r, c))
         return found
 
     _cell = value_and_fact

@@ -310,7 +310,7 @@ _TEXT_ROWS: dict[tuple[int, bytes], tuple[tuple[int, Any], ...]] = {}
 
 def _tag(r: int, c: int) -> bytes:
     """b'<c r="E12"': how a cell starts in its row's XML (kept: every return asks for the same cells)."""
-    if len(_TAGS) > 200_000:
+    if len(_TAGS) > 50_000:
         _TAGS.clear()
     tag = _TAGS[(r, c)] = b'<c r="%b"' % _ref(r, c)
     return tag
@@ -378,7 +378,7 @@ class SheetCells:
             known = _INLINE if b' t="inlineStr"' in attrs else self.package.decoded  # text written in the cell: any package's
             found = known.get((attrs, body))
             if found is None:
-                if len(_INLINE) > 50_000:
+                if len(_INLINE) > 20_000:
                     _INLINE.clear()
                 found = known[(attrs, body)] = self._decode(attrs, body)
             if found[1] is not None and found[1][0] == SHARED:
@@ -464,7 +464,6 @@ class SheetCells:
         """The value at a 0-based position, as calamine shows it ('' when empty or absent)."""
         return self._cell(r, c)[0]
 
-
     def fact(self, r: int, c: int) -> tuple[str, str] | None:
         """('formula', '=…') or ('error', '#DIV/0!') for such a cell, None otherwise."""
         return self._cell(r, c)[1]
@@ -527,12 +526,12 @@ class SheetCells:
         piece = self.rows.get(r)
         if piece is None:
             return []
-        if b"<v" in piece or b"<f" in piece or len(piece) > 65_536:
+        if b"<v" in piece or b"<f" in piece or len(piece) > 8_192:
             return list(self._row_pass(r, piece).items())
         # only text written in the cells (a key row as generated): the same values in any package, kept
         found = _TEXT_ROWS.get((r, piece))
         if found is None:
-            if len(_TEXT_ROWS) > 1_000:
+            if len(_TEXT_ROWS) > 512:
                 _TEXT_ROWS.clear()
             found = _TEXT_ROWS[(r, piece)] = tuple(self._row_pass(r, piece).items())
         return list(found)

@@ -681,21 +681,8 @@ class _Reader:
             yield col_key, period, kept, self.number(sheet, row_key, col_key, whole=whole, period=period, measure=measure)
 
     def number(self, sheet: Sheet, row_key: str, col_key: str, *, whole: bool, period: str, measure: str) -> float | int | None:
-        """A usable figure of one input by key, None when empty or unusable (the problem recorded): a clean
-        typed number below the ceiling is taken on a short path, any other cell goes through `cell` and `plausible`."""
-        index = sheet.index
-        r, c = index.rows.get(row_key), index.cols.get(col_key)
-        if r is not None and c is not None:
-            raw, fact = sheet.cells.value_and_fact(r, c)
-            if fact is None:
-                if type(raw) is float and 0 <= raw <= (self._ceilings.get(measure) or self.ceiling(measure)):  # parse_number's figure
-                    self.typed = True
-                    if raw.is_integer():
-                        return int(raw)
-                    if not whole:
-                        return raw
-                elif raw == "":
-                    return None
+        """A usable figure of one input by key read the general way (`cell`, then `plausible`), None when empty or
+        unusable (the problem recorded)."""
         parsed = self.cell(sheet, row_key, col_key, whole=whole, period=period)
         if not isinstance(parsed, Parsed) or not parsed.usable or parsed.value is None:
             return None

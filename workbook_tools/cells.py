@@ -21,7 +21,6 @@ from typing import Any
 from .spec import col_letter
 
 MAX_PART = 32 * 1024 * 1024
-_ROW_CELLS = re.compile(rb'<c r="([A-Z]{1,3})[0-9]+"')
 _VALUE = re.compile(rb"<v(?:\s[^>]*)?>([^<]*)</v>")
 _FORMULA = re.compile(rb"<f(\s[^>]*?)?(?:/>|>(.*?)</f>)", re.S)
 _SHARED_MASTER = re.compile(rb'<f\b([^>]*\bt="shared"[^>/]*)>([^<]+)</f>')
@@ -179,8 +178,17 @@ def _date_styles(styles: bytes) -> dict[int, str]:
     return kinds
 
 
-def excel_date(serial: float, kind: str, date1904: bool) -> date | datetime | time | timedelta:
-    """A date-formatted number as python-calamine shows it."""
+def excel_date(serial: float, kind: str, date1904: bool) -> date | datetime | time | timedelta | float:
+    """A date-formatted number as python-calamine shows it; the number itself when no date or time is that far
+    (calamine raises: 1e308 formatted as a date is one wrong cell, not an unreadable file)."""
+    try:
+        return _excel_date(serial, kind, date1904)
+    except (OverflowError, ValueError):
+        return serial
+
+
+def _excel_date(serial: float, kind: str, date1904: bool) -> date | datetime | time | timedelta:
+    """A date-formatted number as a date, datetime, time or duration (see `excel_date`)."""
     if kind == DURATION:
         return timedelta(days=serial)
     if serial < 1.0:
@@ -201,7 +209,9 @@ class Package:
         self._strings: list[str | None] | None = None
         self._string_bodies: list[bytes] = []
         self._string_text = b""
+        self._run_on = False
         self.decoded: dict[tuple[bytes, bytes], tuple[Any, tuple[str, str] | None]] = {}
+        self.number_kinds: dict[bytes, object] = {}
         self._styles: dict[int, str] | None = None
         self.date1904 = False
         self.sheet_names: tuple[str, ...] = ()
@@ -261,7 +271,7 @@ class Package:
         if self._strings is None:
             name = "xl/sharedStrings.xml"
             self._string_text = self.read(name) if self.has(name) else b""
-            self._string_bodies = _STRING_ITEM.findall(self._string_text)
+            self._string_bodies, self._run_on = _string_items(self._string_text)
             self._strings = [None] * len(self._string_bodies)
         return self._strings
 
@@ -270,7 +280,8 @@ class Package:
         strings = self._load_strings()
         found = strings[index]
         if found is None:
-            found = strings[index] = _rich_text(self._string_bodies[index])
+            body = self._string_bodies[index]
+            found = strings[index] = _rich_text(body[:body.find(b"</si>")] if self._run_on else body)
         return found
 
     def strings_contain(self, text: bytes) -> bool:
@@ -291,6 +302,18 @@ class Package:
 
 
 _ABSENT: tuple[Any, None] = ("", None)
+_PLAIN, _SHARED_TEXT, _OTHER = object(), object(), object()
+_TAGS: dict[tuple[int, int], bytes] = {}
+_INLINE: dict[tuple[bytes, bytes], tuple[Any, tuple[str, str] | None]] = {}
+_TEXT_ROWS: dict[tuple[int, bytes], tuple[tuple[int, Any], ...]] = {}
+
+
+def _tag(r: int, c: int) -> bytes:
+    """b'<c r="E12"': how a cell starts in its row's XML (kept: every return asks for the same cells)."""
+    if len(_TAGS) > 50_000:
+        _TAGS.clear()
+    tag = _TAGS[(r, c)] = b'<c r="%b"' % _ref(r, c)
+    return tag
 
 
 class SheetCells:
@@ -299,7 +322,8 @@ class SheetCells:
     def __init__(self, package: Package, xml: bytes) -> None:
         self.package = package
         self.xml = xml
-        found = _rows_by_reference(xml)
+        end = xml.find(b"</sheetData>")  # what follows (validations, formatting rules) holds no cell
+        found = _rows_by_reference(xml[:end] if end > 0 else xml)
         self.rows = found if found is not None else _rows_without_references(xml.decode("utf-8"))
         self._cells: dict[tuple[int, int], tuple[Any, tuple[str, str] | None]] = {}
         self._masters: dict[str, tuple[str, str]] | None = None
@@ -312,34 +336,90 @@ class SheetCells:
         again.rows = _rows_without_references(self.xml.decode("utf-8"))
         return again
 
-    def _cell(self, r: int, c: int) -> tuple[Any, tuple[str, str] | None]:
-        """(value, fact) of a cell, decoded once; ('', None) when it is absent."""
+    def value_and_fact(self, r: int, c: int) -> tuple[Any, tuple[str, str] | None]:
+        """Both at once, decoded once: the value as `value` shows it ('' when absent) and the formula or
+        error as `fact` does."""
         found = self._cells.get((r, c))
-        if found is not None:
-            return found
-        piece = self.rows.get(r)
-        found = _ABSENT
-        if piece is not None:
-            letters = _LETTERS.get(c)
-            if letters is None:
-                letters = _LETTERS[c] = col_letter(c).encode()
-            tag = b'<c r="%b%d"' % (letters, r + 1)
-            start = piece.find(tag)
-            if start >= 0:
-                start += len(tag)
-                end = piece.find(b">", start)
-                if piece[end - 1] == 47:  # "/": an empty cell
-                    attrs, body = piece[start:end - 1], b""
-                else:
-                    attrs, body = piece[start:end], piece[end + 1:piece.find(b"</c>", end)]
-                same = self.package.decoded.get((attrs, body))
-                if same is None:
-                    same = self.package.decoded[(attrs, body)] = self._decode(attrs, body)
-                found = same
-                if found[1] is not None and found[1][0] == SHARED:
-                    found = found[0], ("formula", self._shared_formula(found[1][1], r, c))
-        self._cells[(r, c)] = found
+        if found is None:
+            piece = self.rows.get(r)
+            written = _written_as(piece, _TAGS.get((r, c)) or _tag(r, c)) if piece is not None else None
+            found = self._cells[(r, c)] = _ABSENT if written is None else self._decoded(*written, r, c)
         return found
+
+    def row_values(self, r: int, cols: list[int]) -> list[tuple[Any, tuple[str, str] | None]]:
+        """`value_and_fact` of several cells of one row (the inputs of a keyed row), the common ones (a clean
+        number, an empty or absent cell) read here without the per-cell machinery."""
+        piece = self.rows.get(r)
+        if piece is None:
+            return [_ABSENT] * len(cols)
+        kinds, found = self.package.number_kinds, []
+        for c in cols:  # each cell read from its XML (as `value_and_fact` would the first time), not looked up
+            written = _written_as(piece, _TAGS.get((r, c)) or _tag(r, c))
+            if written is None:
+                found.append(_ABSENT)
+                continue
+            attrs, body = written
+            kind = kinds.get(attrs) or kinds.setdefault(attrs, self._number_kind(attrs))
+            if kind is _PLAIN and not body:
+                found.append(_ABSENT)  # an empty number cell: what `_decode` makes of it, whatever its style
+            elif kind is _PLAIN and body[:3] == b"<v>" and body[-4:] == b"</v>" and b"<" not in body[3:-4] and body[3:-4].strip():
+                found.append((float(body[3:-4]), None))
+            else:
+                found.append(self._decoded(attrs, body, r, c))
+        return found
+
+    _cell = value_and_fact
+
+    def _decoded(self, attrs: bytes, body: bytes, r: int, c: int) -> tuple[Any, tuple[str, str] | None]:
+        """(value, fact) of the cell at (r, c) written as `attrs` and `body` (a cell written alike in the same
+        package is decoded once)."""
+        found = self._plain_number(attrs, body)
+        if found is None:
+            known = _INLINE if b' t="inlineStr"' in attrs else self.package.decoded  # text written in the cell: any package's
+            found = known.get((attrs, body))
+            if found is None:
+                if len(_INLINE) > 20_000:
+                    _INLINE.clear()
+                found = known[(attrs, body)] = self._decode(attrs, body)
+            if found[1] is not None and found[1][0] == SHARED:
+                found = found[0], ("formula", self._shared_formula(found[1][1], r, c))
+        return found
+
+    def _plain_number(self, attrs: bytes, body: bytes) -> tuple[Any, None] | None:
+        """The common cells, a typed number (no type or t="n", no formula, a style that shows no date) or a
+        shared string by its index, decoded here; None for any other cell, which `_decode` reads (the same
+        value, by the general way)."""
+        if body[:3] != b"<v>" or body[-4:] != b"</v>":
+            return None
+        kinds = self.package.number_kinds
+        kind = kinds.get(attrs)
+        if kind is None:
+            kind = kinds[attrs] = self._number_kind(attrs)
+        if kind is _OTHER:
+            return None
+        text = body[3:-4]
+        if kind is _SHARED_TEXT:
+            if not text.isdigit():
+                return None
+            try:
+                return self.package.shared_string(int(text)), None
+            except IndexError:
+                return _ABSENT
+        if b"<" in text or not text.strip():
+            return None
+        return float(text), None
+
+    def _number_kind(self, attrs: bytes) -> object:
+        """_PLAIN for the attributes of a number cell whose style shows no date or time, _SHARED_TEXT for
+        a shared string's; _OTHER otherwise."""
+        at = attrs.find(b' t="')
+        if at >= 0 and attrs[at + 4:at + 6] != b'n"':
+            return _SHARED_TEXT if attrs[at + 4:at + 6] == b's"' else _OTHER
+        at = attrs.find(b' s="')
+        if at < 0:
+            return _PLAIN
+        style = attrs[at + 4:attrs.find(b'"', at + 4)]
+        return _OTHER if style.isdigit() and self.package.date_style(int(style)) else _PLAIN
 
     def typed_over(self, r: int, c: int) -> bool:
         """True when a cell holds a value but no formula (a formula cell typed over), without decoding it."""
@@ -383,10 +463,6 @@ class SheetCells:
     def value(self, r: int, c: int) -> Any:
         """The value at a 0-based position, as calamine shows it ('' when empty or absent)."""
         return self._cell(r, c)[0]
-
-    def value_and_fact(self, r: int, c: int) -> tuple[Any, tuple[str, str] | None]:
-        """Both at once: the value as `value` shows it and the formula or error as `fact` does."""
-        return self._cell(r, c)
 
     def fact(self, r: int, c: int) -> tuple[str, str] | None:
         """('formula', '=…') or ('error', '#DIV/0!') for such a cell, None otherwise."""
@@ -450,7 +526,42 @@ class SheetCells:
         piece = self.rows.get(r)
         if piece is None:
             return []
-        return [(c, self.value(r, c)) for c in dict.fromkeys(map(_column, _ROW_CELLS.findall(piece)))]
+        if b"<v" in piece or b"<f" in piece or len(piece) > 8_192:
+            return list(self._row_pass(r, piece).items())
+        # only text written in the cells (a key row as generated): the same values in any package, kept
+        found = _TEXT_ROWS.get((r, piece))
+        if found is None:
+            if len(_TEXT_ROWS) > 512:
+                _TEXT_ROWS.clear()
+            found = _TEXT_ROWS[(r, piece)] = tuple(self._row_pass(r, piece).items())
+        return list(found)
+
+    def _row_pass(self, r: int, piece: bytes) -> dict[int, Any]:
+        """Column → value of every cell of a row, in one pass over its XML (the same values `value` gives one by
+        one: the first cell written under a reference wins, a cell that names another row is not this row's)."""
+        number = b"%d" % (r + 1)
+        found: dict[int, Any] = {}
+        for chunk in piece.split(b'<c r="')[1:]:
+            q = chunk.find(b'"')
+            letters = chunk[:q - len(number)] if chunk[:q].endswith(number) else b""
+            if not (0 < len(letters) <= 3 and letters.isalpha() and letters.isupper()):
+                continue
+            c = _column(letters)
+            if c in found:
+                continue
+            cell = self._cells.get((r, c))
+            if cell is None:
+                end = chunk.find(b">", q)
+                close = chunk.find(b"</c>", end)
+                if end > 0 and chunk[end - 1] == 47:  # "/": an empty cell
+                    cell = self._decoded(chunk[q + 1:end - 1], b"", r, c)
+                elif end > 0 and close > 0:
+                    cell = self._decoded(chunk[q + 1:end], chunk[end + 1:close], r, c)
+                else:
+                    cell = self._cell(r, c)  # not well formed: read the general way
+                self._cells[(r, c)] = cell
+            found[c] = cell[0]
+        return found
 
     def column(self, c: int) -> list[tuple[int, Any]]:
         """(row, value) of the non-empty cells of one column, top to bottom."""
@@ -475,6 +586,33 @@ class SheetCells:
                 if c < limit and isinstance(value, str) and value.startswith(mark):
                     return r, c, value[len(mark):].strip()
         return None
+
+
+def _string_items(text: bytes) -> tuple[list[bytes], bool]:
+    """The bodies of a shared strings part's items, and whether each runs on past its closing tag.
+
+    Items written one after another, unprefixed, without attributes (as Excel and LibreOffice write
+    them) are split apart by a plain split and each cut at its end tag when first decoded; anything
+    else goes through the regular expression. Both give the same bodies for such a part.
+    """
+    count = text.count(b"<si>")
+    if (count and b":si" not in text and text.count(b"<si") == count == text.count(b"</si>")
+            and text.count(b"</si><si>") == count - 1 and text.find(b"<si>") < text.find(b"</si>")
+            and text.rfind(b"<si>") < text.rfind(b"</si>")):
+        return text.split(b"<si>")[1:], True  # open, close, open, close …: each part holds its item, then its end tag
+    return _STRING_ITEM.findall(text), False
+
+
+def _written_as(piece: bytes, tag: bytes) -> tuple[bytes, bytes] | None:
+    """(attributes, body) of the cell that starts with `tag` in a row's XML; None when there is none."""
+    start = piece.find(tag)
+    if start < 0:
+        return None
+    start += len(tag)
+    end = piece.find(b">", start)
+    if piece[end - 1] == 47:  # "/": an empty cell
+        return piece[start:end - 1], b""
+    return piece[start:end], piece[end + 1:piece.find(b"</c>", end)]
 
 
 def _formula_fact(attrs: bytes, text: bytes) -> tuple[str, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from .spec import KEY_MARK
@@ -32,6 +33,9 @@ class KeyIndex:
         return None
 
 
+_position = itemgetter(0)
+
+
 def find_mark(grid: Sequence[Sequence[Any]], limit: int = 50) -> tuple[int, int, str] | None:
     """Where the '#keys FORM' mark is (normally A1), searched in the top-left corner."""
     for r, row in enumerate(grid[:limit]):
@@ -50,26 +54,21 @@ def index_keys(
     key typed twice is reported rather than silently hiding the second figure.
     """
     index = KeyIndex(form, key_row, key_col)
-    for c, value in _in_order(row_cells):
-        if c != key_col and isinstance(value, str) and value.strip():
-            _place(index.cols, index.repeated_cols, value.strip(), c)
-    for r, value in _in_order(col_cells):
-        if r != key_row and isinstance(value, str) and value.strip():
-            _place(index.rows, index.repeated_rows, value.strip(), r)
+    _index_line(index.cols, index.repeated_cols, row_cells, key_col)
+    _index_line(index.rows, index.repeated_rows, col_cells, key_row)
     return index
 
 
-def _in_order(cells: Iterable[tuple[int, Any]]) -> list[tuple[int, Any]]:
-    """Cells in position order, whatever order the file wrote them in."""
-    return sorted(cells, key=lambda cell: cell[0])
-
-
-def _place(first: dict[str, int], repeated: dict[str, list[int]], key: str, position: int) -> None:
-    """Record a key's position: the first one wins, later ones are listed as repeats."""
-    if key in first:
-        repeated.setdefault(key, []).append(position)
-    else:
-        first[key] = position
+def _index_line(first: dict[str, int], repeated: dict[str, list[int]], cells: Iterable[tuple[int, Any]], skip: int) -> None:
+    """Record the keys along one line (key row or key column) in position order, whatever order the file wrote
+    them in, the cell at `skip` (where the lines cross) left out: the first place wins, later ones are repeats."""
+    for position, value in sorted(cells, key=_position):
+        if position != skip and isinstance(value, str):
+            key = value.strip()
+            if key in first:
+                repeated.setdefault(key, []).append(position)
+            elif key:
+                first[key] = position
 
 
 def index_grid(grid: Sequence[Sequence[Any]]) -> KeyIndex | None:

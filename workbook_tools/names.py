@@ -67,11 +67,10 @@ class NameResolver:
             self._exact.setdefault(name_tokens(unit.name), set()).add(unit.code)
             self._exact.setdefault(tuple(unit.slug.split("-")), set()).add(unit.code)
         self._joined: dict[str, set[str]] = {}
-        self.by_first_token: dict[str, list[tuple[tuple[str, ...], set[str]]]] = {}
+        self._lengths = sorted({len(key) for key in self._exact if key})
+        self._named: dict[tuple[str, bool], frozenset[str]] = {}
         for key, codes in self._exact.items():
             self._joined.setdefault("".join(key), set()).update(codes)
-            if key:
-                self.by_first_token.setdefault(key[0], []).append((key, codes))
 
     def candidates(self, name: str) -> tuple[str, ...]:
         """Every code the name could mean, best evidence first (exact, alias, abbreviation)."""
@@ -91,6 +90,28 @@ class NameResolver:
             for code in codes
         }
         return tuple(sorted(found))
+
+    def named_in(self, text: str, *, after_marker: bool = False) -> set[str]:
+        """Codes of the units a free text names (see `units_named_in`): every run of its words looked up
+        as a whole name, so the cost does not grow with the number of units (communes share first words)."""
+        memo = self._named.get((text, after_marker))
+        if memo is None:
+            if len(self._named) > 4096:
+                self._named.clear()
+            memo = self._named[(text, after_marker)] = frozenset(self._named_in(tuple(fold(text).split()), after_marker))
+        return set(memo)
+
+    def _named_in(self, tokens: tuple[str, ...], after_marker: bool) -> set[str]:
+        """Codes named by the words `tokens` (see `named_in`)."""
+        found: set[str] = set()
+        for start in range(len(tokens)):
+            for length in self._lengths:
+                if start + length > len(tokens):
+                    break
+                codes = self._exact.get(tokens[start:start + length])
+                if codes and (not after_marker or any(tokens[max(0, start - len(m)):start] == m for m in _UNIT_MARKERS)):
+                    found |= codes
+        return found
 
     def resolve(self, name: str, *, where: str = "") -> str:
         """The code for a name, or an error naming the name, where it was read and why."""
@@ -171,13 +192,4 @@ def units_named_in(text: str, key: str = "63", *, after_marker: bool = False) ->
     With `after_marker`, a name counts only after 'BHXH', 'tỉnh', 'TP' or 'thành phố', since
     people's names (Hòa Bình, Long An, Hải Dương) are also province names.
     """
-    tokens = tuple(fold(text).split())
-    found: set[str] = set()
-    by_first = resolver(key).by_first_token
-    for start, token in enumerate(tokens):
-        for name, codes in by_first.get(token, ()):
-            if tokens[start:start + len(name)] != name:
-                continue
-            if not after_marker or any(tokens[max(0, start - len(m)):start] == m for m in _UNIT_MARKERS):
-                found |= codes
-    return found
+    return resolver(key).named_in(text, after_marker=after_marker)

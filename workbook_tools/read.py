@@ -8,6 +8,7 @@ asked for become values, with the formula or Excel error behind each one.
 from __future__ import annotations
 
 import hashlib
+import math
 import unicodedata
 import zipfile
 from collections.abc import Collection, Iterator
@@ -27,11 +28,12 @@ from .keys import KeyIndex, index_keys
 from .plans import TOTAL, PlanTargets
 from .problems import Problem, is_file_level, problem
 from .spec import KEY_MARK, cell_ref, column_key
-from .names import resolver, units_named_in
+from .names import NameResolver, resolver
 from .units import NATIONAL_CODE, structure
 from .values import CEILING, EMPTY, TEXT_NUMBER, Parsed, parse_date, parse_number, vn_exact, vn_number
 
 INFO_COLUMN = "uom"
+_ASK = ("formula", "")  # not a fact: makes `_Reader.numbers` read the cell the general way
 READ_FORMS = ("_meta", "chi_tieu", "mau01", "mau02")
 
 
@@ -124,8 +126,9 @@ class Return:
         self.tasks = {known.setdefault(k, k): v for k, v in self.tasks.items()}
 
 
-def custom_properties(archive: zipfile.ZipFile) -> dict[str, str]:
-    """The document's custom properties (identity fallback when `_meta` is gone)."""
+def custom_properties(archive: zipfile.ZipFile | Package) -> dict[str, str]:
+    """The document's custom properties (identity fallback when `_meta` is gone); from an opened `Package`, the
+    part is inflated its short way, within its size limit."""
     try:
         root = ElementTree.fromstring(archive.read("docProps/custom.xml"))
     except (KeyError, ElementTree.ParseError):
@@ -166,7 +169,7 @@ def open_sheets(package: Package, forms: tuple[str, ...] = READ_FORMS) -> tuple[
         if not package.has(part):
             continue
         xml = package.read(part)
-        if KEY_MARK.encode() not in xml and not package.strings_contain(KEY_MARK.encode()):
+        if not package.strings_contain(KEY_MARK.encode()) and KEY_MARK.encode() not in xml:  # strings first: looked at once
             continue
         cells = SheetCells(package, xml)
         found = cells.find_mark(KEY_MARK)
@@ -225,7 +228,7 @@ def opened_return(ret: Return, forms: tuple[str, ...] = READ_FORMS) -> Iterator[
         try:
             package = Package(archive, verdict.content)
             keyed, twice = open_sheets(package, forms)
-            props = custom_properties(archive)
+            props = custom_properties(package)
             meta = _meta_from_sheet(keyed["_meta"]) if "_meta" in keyed else props
         except PartTooLarge:
             ret.add("too_large")
@@ -267,14 +270,15 @@ def read_failed(job: tuple[Any, ...], reason: str, detail: str, kind: type[Retur
 def _read_keyed(ret: Return, opened: Opened, data: PlanTargets, forms: FormSet) -> Return:
     """Identity first, then the forms' sheets, then their keyed cells."""
     keyed = opened.keyed
-    if not _identify(ret, opened.meta, data, forms, opened.props):
+    names = resolver(data.plan.structure)
+    if not _identify(ret, opened.meta, data, forms, opened.props, names):
         return ret
     for form in forms.forms:
         if form.kind == "table" and form.key in ("mau01", "mau02", "chi_tieu") and not _sheet_present(ret, keyed, form, opened.names):
             return ret
     if _keys_in_doubt(ret, keyed, opened.twice, data, forms):
         return ret
-    reader = _Reader(ret, data, forms)
+    reader = _Reader(ret, data, forms, names)
     reader.read_mau01(keyed["mau01"])
     reader.read_mau02(keyed["mau02"])
     reader.check_targets(keyed["chi_tieu"], keyed["mau01"])
@@ -321,7 +325,7 @@ def _places(sheet: Sheet, cells: list[str]) -> str:
     return f"«{sheet.name}», ô " + " và ô ".join(cells)
 
 
-_OWNERS: dict[tuple[Any, ...], tuple[dict[str, str], dict[str, str]]] = {}
+_OWNERS: dict[tuple[Any, ...], tuple[Form, dict[str, str], dict[str, str]]] = {}
 
 
 def expected_labels(form: Form, data: PlanTargets) -> dict[str, str]:
@@ -336,32 +340,46 @@ def expected_labels(form: Form, data: PlanTargets) -> dict[str, str]:
 
 def _label_owners(form: Form, data: PlanTargets) -> tuple[dict[str, str], dict[str, str]]:
     """Expected labels, and the key that owns each distinct label (once per form and plan, not per file)."""
-    cache_key = (form.key, form.rows, form.info, form.listed_rows, tuple(data.plan.indicators))
+    cache_key = (id(form), tuple(data.plan.indicators))  # the form is kept with its entry, so its id stays its own
     if cache_key not in _OWNERS:
         labels = expected_labels(form, data)
         plain = [_plain(label) for label in labels.values()]
         owner = {_plain(label): key for key, label in labels.items() if _plain(label) and plain.count(_plain(label)) == 1}
-        _OWNERS[cache_key] = labels, owner
-    return _OWNERS[cache_key]
+        _OWNERS[cache_key] = form, labels, owner
+    return _OWNERS[cache_key][1:]
+
+
+_PLAIN: dict[str, str] = {}
 
 
 def _plain(text: Any) -> str:
-    """A label compared without case or spacing differences."""
-    return " ".join(str(text).split()).casefold() if isinstance(text, str) else ""
+    """A label compared without case or spacing differences (kept: every return carries the same labels)."""
+    if not isinstance(text, str):
+        return ""
+    found = _PLAIN.get(text)
+    if found is None:
+        if len(_PLAIN) > 10_000:
+            _PLAIN.clear()
+        found = _PLAIN[text] = " ".join(text.split()).casefold()
+    return found
 
 
 def _moved_rows(ret: Return, sheet: Sheet, form: Form, data: PlanTargets) -> None:
     """A row whose label is another key's: rows were sorted or moved without their key (column A)."""
     labels, owner = _label_owners(form, data)
-    for key in sheet.index.rows:
-        found = _plain(sheet.raw(key, "label")[0])
-        if key in labels and found in owner and owner[found] != key:
-            where = sheet.index.cell(key, "label")
-            ret.add("row_moved", sheet=sheet.name, cell=cell_ref(*where) if where else "", indicator=key,
-                    found=key, expected=labels[owner[found]])
+    c = sheet.index.cols.get("label")
+    if c is None:
+        return  # no label column: no label can be another row's
+    for key, r in sheet.index.rows.items():
+        if key not in labels:
+            continue
+        found = _plain(sheet.cells.value(r, c))
+        if found in owner and owner[found] != key:
+            ret.add("row_moved", sheet=sheet.name, cell=cell_ref(r, c), indicator=key, found=key, expected=labels[owner[found]])
 
 
-def _identify(ret: Return, meta: dict[str, str], data: PlanTargets, forms: FormSet, props: dict[str, str] | None = None) -> bool:
+def _identify(ret: Return, meta: dict[str, str], data: PlanTargets, forms: FormSet, props: dict[str, str] | None = None,
+              names: NameResolver | None = None) -> bool:
     """Trust the identity written in the file, if everything else in it agrees; refuse another plan's file."""
     if not meta.get("plan_id") or not meta.get("unit_code"):
         ret.add("no_identity")
@@ -373,7 +391,7 @@ def _identify(ret: Return, meta: dict[str, str], data: PlanTargets, forms: FormS
     if not data.has(ret.unit):
         ret.add("unknown_unit", found=ret.unit, expected=data.plan.id)
         return False
-    if not _identity_agrees(ret, meta, props or meta, data):
+    if not _identity_agrees(ret, meta, props or meta, data, names or resolver(data.plan.structure)):
         return False
     if meta.get("form_version") and meta["form_version"] != forms.version:
         ret.add("form_version", found=meta["form_version"], expected=forms.version)
@@ -394,7 +412,7 @@ def conflict(ret: Return, data: PlanTargets, source: str, other: str, **where: A
             expected=f"sheet _meta ghi {unit_label(data, ret.unit)}")
 
 
-def _identity_agrees(ret: Return, meta: dict[str, str], props: dict[str, str], data: PlanTargets) -> bool:
+def _identity_agrees(ret: Return, meta: dict[str, str], props: dict[str, str], data: PlanTargets, names: NameResolver) -> bool:
     """`_meta`, the document properties, the unit name in `_meta` and the file name must name one unit."""
     claims: list[tuple[str, str]] = []
     if props.get("unit_code") and props["unit_code"] != ret.unit:
@@ -402,10 +420,10 @@ def _identity_agrees(ret: Return, meta: dict[str, str], props: dict[str, str], d
     if props.get("plan_id") and props["plan_id"] != ret.plan:
         ret.add("other_plan", found=props["plan_id"], expected=ret.plan)
         return False
-    named = set(resolver(data.plan.structure).candidates(meta.get("unit_name", ""))) if meta.get("unit_name") else set()
+    named = set(names.candidates(meta.get("unit_name", ""))) if meta.get("unit_name") else set()
     if named and ret.unit not in named:
         claims.append((f"tên đơn vị trong sheet _meta «{meta['unit_name']}» là", min(named)))
-    in_name = units_named_in(ret.path.stem, data.plan.structure)
+    in_name = names.named_in(ret.path.stem)
     if in_name and ret.unit not in in_name:
         claims.append((f"tên tệp «{ret.file}» ghi", min(in_name)))
     for source, other in claims:
@@ -458,6 +476,23 @@ def _slip_basis(value: float, others: list[Any], target: float | None) -> str | 
     return None
 
 
+_INPUTS: dict[tuple[Any, ...], list[tuple[str, str, str]]] = {}
+
+
+def _keyed_inputs(monthly: tuple[str, ...], once: tuple[str, ...], months: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """(column key, period, what the figure is kept under) of a row's inputs, in reading order: each monthly
+    column by month (kept by month), then each once-per-plan column (kept by column). Worked out once per form."""
+    key = monthly, once, months
+    found = _INPUTS.get(key)
+    if found is None:
+        found = [(column_key(column, month), month, month) for column in monthly for month in months]
+        found += [(column_key(column, TOTAL), TOTAL, column) for column in once]
+        if len(_INPUTS) > 64:
+            _INPUTS.clear()
+        _INPUTS[key] = found
+    return found
+
+
 def _input_columns(form: Form, plan_kind: str) -> tuple[list[str], list[str]]:
     """Input column keys of a form: repeated per month, and once for the plan."""
     monthly = [c.key for g in form.groups if g.repeat == "months" and g.applies(plan_kind) for c in g.columns if c.cell == "input"]
@@ -468,8 +503,9 @@ def _input_columns(form: Form, plan_kind: str) -> tuple[list[str], list[str]]:
 class _Reader:
     """Reads the keyed inputs of one identified return into numbers, noting every problem."""
 
-    def __init__(self, ret: Return, data: PlanTargets, forms: FormSet) -> None:
+    def __init__(self, ret: Return, data: PlanTargets, forms: FormSet, names: NameResolver | None = None) -> None:
         self.ret, self.data, self.forms = ret, data, forms
+        self.names = names
         self.months = data.plan.months
         self._ceilings: dict[str, float] = {}
         self.typed = False
@@ -555,11 +591,11 @@ class _Reader:
             if month in months:
                 by_row.setdefault(row_key, {})[month] = value
         positives = {k: [v for v in row.values() if isinstance(v, (int, float)) and v > 0] for k, row in by_row.items()}
+        largest = {k: max(row) if len(row) > 1 else math.inf for k, row in positives.items()}
         for (row_key, month), value in typed.items():
             if month not in months or not value or value <= 0:
                 continue
-            row = positives[row_key]
-            if len(row) > 1 and value * 250 > max(row):
+            if value * 250 > largest[row_key]:
                 continue  # other months hold positive figures, none 250x this one: their median cannot be (see _slip_basis)
             basis = _slip_basis(value, [v for m, v in by_row[row_key].items() if m != month],
                                 self.data.value(self.ret.unit, row_key, month) if with_targets else None)
@@ -589,7 +625,7 @@ class _Reader:
             value, _ = sheet.raw(key, INFO_COLUMN)
             setattr(self.ret, key, "" if value is None else str(value))
             self.typed = self.typed or value not in (None, "")
-        named = units_named_in(self.ret.reporter, self.data.plan.structure, after_marker=True)
+        named = (self.names or resolver(self.data.plan.structure)).named_in(self.ret.reporter, after_marker=True)
         if named and self.ret.unit not in named:
             _, where = sheet.raw("reporter", INFO_COLUMN)
             conflict(self.ret, self.data, f"người lập biểu «{self.ret.reporter}» thuộc", min(named), sheet=sheet.name,
@@ -600,31 +636,59 @@ class _Reader:
         self.read_info(sheet)
         form = self.forms.form("mau01")
         monthly, once = _input_columns(form, self.data.plan.kind)
+        inputs = _keyed_inputs(tuple(monthly), tuple(once), self.months)
+        cols = [sheet.index.cols.get(col_key) for col_key, _, _ in inputs]
         for code in self.data.plan.indicators:
             whole = not indicator(code).is_money
-            for column in monthly:
-                for month in self.months:
-                    self._store(sheet, code, column_key(column, month), month, whole, self.ret.actuals, (code, month))
-            for column in once:
-                self._store(sheet, code, column_key(column, TOTAL), TOTAL, whole, self.ret.actuals, (code, column))
+            for col_key, period, kept, value in self.numbers(sheet, code, inputs, cols, whole=whole, measure=code):
+                if value is not None:
+                    self._keep(sheet, code, col_key, period, value, (code, kept))
             self._missing_months(sheet, code)
         if monthly:
             columns = dict.fromkeys(self.data.plan.indicators, monthly[0])
             self.figures_after_date(sheet, self.ret.actuals, columns)
             self.scale_slips(sheet, self.ret.actuals, columns, with_targets=True)
 
-    def _store(self, sheet: Sheet, row_key: str, col_key: str, period: str, whole: bool, into: dict, key: tuple[str, str]) -> None:
-        """Keep a usable value; flag one far above its target."""
+    def _keep(self, sheet: Sheet, row_key: str, col_key: str, period: str, value: float | int, key: tuple[str, str]) -> None:
+        """Keep a usable achieved figure; flag one far above its target."""
+        self.ret.actuals[key] = value
+        target = self.data.value(self.ret.unit, row_key, period) if key[1] == period else None
+        if target and value > max(10 * target, 100):
+            self.ret.add("absurd_value", sheet=sheet.name, cell=_ref(sheet, row_key, col_key), indicator=row_key,
+                         period=period, found=vn_number(value), expected=vn_number(target))
+
+    def numbers(self, sheet: Sheet, row_key: str, inputs: list[tuple[str, str, str]], cols: list[int | None], *, whole: bool,
+                measure: str) -> Iterator[tuple[str, str, str, float | int | None]]:
+        """(column key, period, kept under, usable figure or None) of each input of a keyed row, in order: the
+        row's cells fetched together (`cols`: their columns), a clean number below the ceiling and an empty cell
+        taken here, any other cell read by `number` (its problem recorded when it is read, in order)."""
+        r = sheet.index.rows.get(row_key)
+        values = sheet.cells.row_values(r, cols) if r is not None and None not in cols else [(None, _ASK)] * len(cols)
+        limit = self._ceilings.get(measure) or self.ceiling(measure)
+        for (col_key, period, kept), (raw, fact) in zip(inputs, values):
+            if fact is None:
+                if type(raw) is float and 0 <= raw <= limit:  # parse_number's figure, and plausible
+                    self.typed = True
+                    if raw.is_integer():
+                        yield col_key, period, kept, int(raw)
+                        continue
+                    if not whole:
+                        yield col_key, period, kept, raw
+                        continue
+                elif raw == "":
+                    yield col_key, period, kept, None
+                    continue
+            yield col_key, period, kept, self.number(sheet, row_key, col_key, whole=whole, period=period, measure=measure)
+
+    def number(self, sheet: Sheet, row_key: str, col_key: str, *, whole: bool, period: str, measure: str) -> float | int | None:
+        """A usable figure of one input by key read the general way (`cell`, then `plausible`), None when empty or
+        unusable (the problem recorded)."""
         parsed = self.cell(sheet, row_key, col_key, whole=whole, period=period)
         if not isinstance(parsed, Parsed) or not parsed.usable or parsed.value is None:
-            return
-        if not self.plausible(sheet, row_key, col_key, period, parsed.value, row_key):
-            return
-        into[key] = parsed.value
-        target = self.data.value(self.ret.unit, row_key, period) if key[1] == period else None
-        if target and parsed.value > max(10 * target, 100):
-            self.ret.add("absurd_value", sheet=sheet.name, cell=_ref(sheet, row_key, col_key), indicator=row_key,
-                         period=period, found=vn_number(parsed.value), expected=vn_number(target))
+            return None
+        if not self.plausible(sheet, row_key, col_key, period, parsed.value, measure):
+            return None
+        return parsed.value
 
     def _missing_months(self, sheet: Sheet, code: str) -> None:
         """Months up to the report date left empty: one warning per indicator."""
@@ -632,8 +696,9 @@ class _Reader:
             return
         due = [m for m in self.months if m <= self.ret.round_date.isoformat()[:7]]
         empty = [m for m in due if (code, m) not in self.ret.actuals]
-        reported_problem = {(p.indicator, p.period) for p in self.ret.problems}
-        empty = [m for m in empty if (code, m) not in reported_problem]
+        if empty:
+            reported_problem = {(p.indicator, p.period) for p in self.ret.problems if p.indicator == code}
+            empty = [m for m in empty if (code, m) not in reported_problem]
         if empty:
             self.ret.add("missing_value", sheet=sheet.name, indicator=code, period=empty[0], found=", ".join(empty))
 
@@ -641,23 +706,23 @@ class _Reader:
         """Task results by row key and month; notes kept as text, computed rows skipped."""
         form = self.forms.form("mau02")
         monthly, _ = _input_columns(form, self.data.plan.kind)
+        inputs = _keyed_inputs(tuple(monthly), (), self.months)
+        cols = [sheet.index.cols.get(col_key) for col_key, _, _ in inputs]
+        tasks = self.ret.tasks
         for row in form.listed_rows:
             if row.key and row.same_as and row.target in self.data.plan.indicators:
                 self.linked_cells(sheet, row.key, row.target, monthly)
             if not row.key or row.formula or (row.same_as and row.target in self.data.plan.indicators):
                 continue
-            for column in monthly:
-                for month in self.months:
-                    col_key = column_key(column, month)
-                    if row.type == "text":
-                        note = self.cell(sheet, row.key, col_key, whole=False, period=month, text=True)
-                        if isinstance(note, str):
-                            self.ret.tasks[(row.key, month)] = note
-                        continue
-                    parsed = self.cell(sheet, row.key, col_key, whole=row.type == "count", period=month)
-                    if (isinstance(parsed, Parsed) and parsed.usable and parsed.value is not None
-                            and self.plausible(sheet, row.key, col_key, month, parsed.value, row.target or row.key)):
-                        self.ret.tasks[(row.key, month)] = parsed.value
+            if row.type == "text":
+                for col_key, month, _ in inputs:
+                    note = self.cell(sheet, row.key, col_key, whole=False, period=month, text=True)
+                    if isinstance(note, str):
+                        tasks[(row.key, month)] = note
+                continue
+            for _, month, _, value in self.numbers(sheet, row.key, inputs, cols, whole=row.type == "count", measure=row.target or row.key):
+                if value is not None:
+                    tasks[(row.key, month)] = value
         if monthly:
             numbers = {k: v for k, v in self.ret.tasks.items() if not isinstance(v, str)}
             columns = {key: monthly[0] for key, _ in numbers}
@@ -668,20 +733,19 @@ class _Reader:
         """A Mẫu 02 row that shows a Mẫu 01 figure by formula, typed over: the typed figure is not
         used (Mẫu 01's is), so say where it is and where it belongs rather than drop it silently."""
         mau01 = self.ret.meta.get("sheet:mau01", self.forms.form("mau01").sheet)
-        for column in monthly:
-            for month in self.months:
-                where = sheet.index.cell(row_key, column_key(column, month))
-                if where is None or not sheet.cells.typed_over(*where):
-                    continue
-                raw = sheet.at(*where)
-                if raw in (None, "") or sheet.facts.get(where) is not None:
-                    continue
-                self.typed = True
-                if parse_number(raw, whole=False).value == self.ret.actuals.get((code, month)):
-                    continue  # values pasted over the formulas: the same figure, nothing lost
-                shown = vn_exact(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else raw
-                self.ret.add("linked_cell_typed", sheet=sheet.name, cell=cell_ref(*where), indicator=row_key, period=month,
-                             found=shown, expected=f"sheet «{mau01}», dòng «{indicator(code).label}», tháng {month[5:]}/{month[:4]}")
+        for col_key, month, _ in _keyed_inputs(tuple(monthly), (), self.months):
+            where = sheet.index.cell(row_key, col_key)
+            if where is None or not sheet.cells.typed_over(*where):
+                continue
+            raw = sheet.at(*where)
+            if raw in (None, "") or sheet.facts.get(where) is not None:
+                continue
+            self.typed = True
+            if parse_number(raw, whole=False).value == self.ret.actuals.get((code, month)):
+                continue  # values pasted over the formulas: the same figure, nothing lost
+            shown = vn_exact(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else raw
+            self.ret.add("linked_cell_typed", sheet=sheet.name, cell=cell_ref(*where), indicator=row_key, period=month,
+                         found=shown, expected=f"sheet «{mau01}», dòng «{indicator(code).label}», tháng {month[5:]}/{month[:4]}")
 
     def check_targets(self, *sheets: Sheet) -> None:
         """Targets are the centre's: an edited one is a warning, and the centre's figure is used.
@@ -692,17 +756,22 @@ class _Reader:
         periods = (TOTAL, *self.months) if self.data.plan.published_months else (TOTAL,)
         edited: list[dict[str, Any]] = []
         seen: dict[tuple[str, str], float | None] = {}
+        columns = [(column_key("target", period), period) for period in periods]
         for sheet in sheets:
+            present = [(c, period) for c, period in ((sheet.index.cols.get(k), p) for k, p in columns) if c is not None]
             for code in self.data.plan.indicators:
-                for period in periods:
+                r = sheet.index.rows.get(code)
+                if r is None:
+                    continue
+                for (c, period), (raw, _) in zip(present, sheet.cells.row_values(r, [c for c, _ in present])):
                     expected = self.data.value(self.ret.unit, code, period)
-                    raw, where = sheet.raw(code, column_key("target", period))
-                    if where is None or expected is None:
+                    if expected is None:
                         continue
-                    value = parse_number(raw, whole=False).value
+                    # a finite number is its own figure (parse_number gives the same, as int when whole)
+                    value = raw if type(raw) is float and math.isfinite(raw) else parse_number(raw, whole=False).value
                     seen[(code, period)] = value
                     if value != expected:
-                        edited.append({"sheet": sheet.name, "cell": cell_ref(*where), "indicator": code, "period": period,
+                        edited.append({"sheet": sheet.name, "cell": cell_ref(r, c), "indicator": code, "period": period,
                                        "found": vn_number(raw) if isinstance(raw, (int, float)) else raw,
                                        "expected": vn_number(expected)})
         owner = self._owner_of(seen) if edited else None

@@ -1,0 +1,210 @@
+"""The reader's short paths (a clean number, a shared string, a row of keys decoded in one pass, rows
+kept across returns) give exactly what the general decoder gives, cell by cell; and a commune's return,
+filled as a commune fills it, reads back the very figures typed."""
+
+from __future__ import annotations
+
+import datetime
+import random
+import re
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
+
+from workbook_tools import datafiles
+from workbook_tools.cells import Package, SheetCells, _string_items, ref_to_rc
+from workbook_tools.cli import main
+from workbook_tools.forms import shipped_forms
+from workbook_tools.indicators import indicator
+from workbook_tools.plans import load_plan
+from workbook_tools.read import read_return
+from workbook_tools.spec import cell_ref
+
+from .libreoffice import convert
+from .workbooks import fill
+
+ODD = [1, 2.5, 0, -7, 1e308, 0.1 + 0.2, 12345678901234567, True, False, "text", "  spaced  ", "a & b < c > d \"q\"",
+       "Bảo hiểm y tế", "1.234", "1,234", " 12 ", "=1/0", '="a"', "=SUM(1,2)", "#DIV/0!", "#N/A", datetime.date(2021, 11, 10),
+       datetime.datetime(2021, 11, 10, 13, 30), datetime.time(13, 30), "dòng 1\ndòng 2", "", None, 4.65, 1e9 + 1]
+FORMATS = ["General", "dd/mm/yyyy", "#,##0", "hh:mm", "[h]:mm", "0.00%", "@", "#,##0.000"]
+_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"')
+
+
+@pytest.fixture(scope="module")
+def odd_books(tmp_path_factory) -> list[Path]:
+    """A sheet of every kind of cell, in every number format, as openpyxl writes it and as LibreOffice saves it;
+    a copy with a shared formula filled over two cells and empty cells typed as an error and styled, and one
+    whose XML carries a namespace prefix."""
+    folder = tmp_path_factory.mktemp("odd")
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "Odd"
+    for r, value in enumerate(ODD, 2):
+        for c, fmt in enumerate(FORMATS, 2):
+            cell = ws.cell(r, c, value)
+            cell.number_format = fmt
+            if value in ("#DIV/0!", "#N/A"):
+                cell.data_type = "e"
+    ws.cell(1, 1).value = CellRichText("Báo ", TextBlock(InlineFont(b=True), "cáo"), " tháng")
+    path = folder / "odd.xlsx"
+    book.save(path)
+    saved = convert([path], folder / "lo")
+    shared = folder / "shared.xlsx"
+    _rezip(path, shared, lambda name, data: data.replace(b'<c r="B3"', b'<c r="B3" t="n"><f t="shared" ref="B3:C3" si="0">B2*2</f>'
+                                                         b'<v>4</v></c><c r="ZX3" t="e"/><c r="ZW3" s="1"/><c r="ZZ3"', 1).replace(
+        b'<c r="C3"', b'<c r="C3" t="n"><f t="shared" si="0"/><v>8</v></c><c r="ZY3"', 1) if name.endswith("sheet1.xml") else data)
+    prefixed = folder / "prefixed.xlsx"
+    _rezip(path, prefixed, lambda name, data: re.sub(rb"<(/?)(worksheet|sheetData|row|c|v|f|is|t)\b", rb"<\1x:\2",
+                                                     data.replace(b"<worksheet ", b'<worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" ', 1))
+           if name.endswith("sheet1.xml") else data)
+    return [path, *saved, shared, prefixed]
+
+
+def _rezip(source: Path, target: Path, edit) -> None:
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            new.writestr(info, edit(info.filename, old.read(info.filename)))
+
+
+def _general(cells: SheetCells, r: int, c: int) -> tuple[object, object]:
+    """A cell decoded the general way only: found by its tag, read by `_decode` (no short path, no cache)."""
+    piece = cells.rows.get(r, b"")
+    tag = f'<c r="{cell_ref(r, c)}"'.encode()
+    start = piece.find(tag)
+    if start < 0:
+        return "", None
+    start += len(tag)
+    end = piece.find(b">", start)
+    attrs, body = (piece[start:end - 1], b"") if piece[end - 1] == 47 else (piece[start:end], piece[end + 1:piece.find(b"</c>", end)])
+    value, fact = cells._decode(attrs, body)
+    if fact is not None and fact[0] == "shared":
+        fact = "formula", cells._shared_formula(fact[1], r, c)
+    return value, fact
+
+
+def _written_cells(cells: SheetCells) -> list[tuple[int, int]]:
+    return sorted({ref_to_rc(m.group(1).decode()) for r, piece in cells.rows.items() for m in _CELL.finditer(piece)
+                   if ref_to_rc(m.group(1).decode())[0] == r})
+
+
+def _sheet(archive: zipfile.ZipFile, name: str = "Odd") -> SheetCells:
+    package = Package(archive, b"")
+    cells = package.sheet(package.sheet_parts()[name])
+    return cells.general() or cells
+
+
+def test_short_paths_read_every_kind_of_cell_as_the_general_decoder_does(odd_books):
+    kinds = set()
+    for path in odd_books:
+        with zipfile.ZipFile(path) as archive:
+            written = _written_cells(_sheet(archive))
+            assert len(written) >= len(ODD) * len(FORMATS) - 2 * len(FORMATS), path.name
+            one_by_one = _sheet(archive)
+            found = {where: one_by_one.value_and_fact(*where) for where in written}
+            general = _sheet(archive)
+            expected = {where: _general(general, *where) for where in written}
+            assert found == expected, path.name
+            by_rows = _sheet(archive)
+            in_rows = {(r, c): value for r in by_rows.rows for c, value in by_rows.row(r)}
+            assert in_rows == {where: value for where, (value, _) in expected.items() if value != ""}, path.name
+            together = _sheet(archive)
+            columns = list(range(max(c for _, c in written) + 2))  # absent cells too
+            fetched = {(r, c): cell for r in together.rows for c, cell in zip(columns, together.row_values(r, columns))}
+            assert fetched == {(r, c): expected.get((r, c), ("", None)) for r in together.rows for c in columns}, path.name
+            assert {type(v) for v, _ in found.values()} >= {str, float, bool, datetime.date, datetime.datetime, datetime.time}
+            kinds |= {fact[0] for _, fact in found.values() if fact}
+    assert kinds == {"error", "formula"}
+
+
+def test_a_shared_formula_read_on_any_path_names_its_own_cells(odd_books):
+    with zipfile.ZipFile(odd_books[-2]) as archive:
+        cells = _sheet(archive)
+        cells.row(2)  # the row pass first, then the cell itself
+        assert cells.fact(2, 1) == ("formula", "=B2*2")
+        assert cells.fact(2, 2) == ("formula", "=C2*2")
+        assert cells.value(2, 2) == 8.0
+
+
+def test_text_rows_kept_across_returns_do_not_leak_from_one_package_into_another(tmp_path):
+    """Two books whose key rows differ only in their text: each reads its own row (the kept rows are per XML)."""
+    paths = []
+    for word in ("một", "hai"):
+        book = openpyxl.Workbook()
+        book.active.title = "Odd"
+        book.active.append(["#keys mau01", word, "label"])
+        paths.append(tmp_path / f"{word}.xlsx")
+        book.save(paths[-1])
+    rows = []
+    for path in paths * 2:
+        with zipfile.ZipFile(path) as archive:
+            rows.append(_sheet(archive).row(0))
+    assert rows[0] == rows[2] == [(0, "#keys mau01"), (1, "một"), (2, "label")]
+    assert rows[1] == rows[3] == [(0, "#keys mau01"), (1, "hai"), (2, "label")]
+
+
+def test_shared_strings_split_plainly_give_the_items_the_expression_gives():
+    random.seed(13)
+    atoms = [b"<si><t>a</t></si>", b'<si><r><t xml:space="preserve">b </t></r><rPh sb="0"><t>x</t></rPh></si>', b"<si>",
+             b"</si>", b"<t>c</t>", b"<si/>", b"<si />", b"\n", b"<x:si><x:t>d</x:t></x:si>"]
+    plain = 0
+    for _ in range(20_000):
+        text = b"<sst>" + b"".join(random.choices(atoms, weights=[30, 6, 1, 1, 1, 1, 1, 1, 1], k=random.randint(0, 8))) + b"</sst>"
+        bodies, run_on = _string_items(text)
+        got = [body[:body.find(b"</si>")] if run_on else body for body in bodies]
+        expected = [m.group(1) or b"" for m in re.finditer(rb"<(?:\w+:)?si>(.*?)</(?:\w+:)?si>|<(?:\w+:)?si\s*/>", text, re.S)]
+        assert got == expected, text
+        plain += run_on
+    assert plain > 5_000  # the plain split is what most parts take
+
+
+# --- a commune's return, filled as a commune fills it ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def commune(tmp_path_factory) -> tuple[Path, str, Path]:
+    """Hà Nội's 1813-2025 targets split over three communes, their workbooks generated: (data dir, plan, blanks)."""
+    root = tmp_path_factory.mktemp("commune")
+    shares = root / "shares.csv"
+    shares.write_text("Mã,Tên đơn vị,Tỷ lệ\n0001,Xã Một,1\n0002,Xã Hai,2.5\n0003,Xã Ba,0.7\n", encoding="utf-8")
+    data_dir = root / "data"
+    runner = CliRunner()
+    for args in (["targets", "split", "1813-2025", "--unit", "Hà Nội", "--by", str(shares), "--plan-id", "hn-xa3"],
+                 ["generate", "--plan", "hn-xa3", "--out", str(root / "blank")]):
+        result = runner.invoke(main, ["--data-dir", str(data_dir), *args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    return data_dir, "hn-xa3", root / "blank"
+
+
+def test_a_filled_commune_return_reads_back_the_figures_typed(commune, tmp_path):
+    data_dir, plan_id, blank = commune
+    datafiles.use_data_dirs((data_dir,))
+    data = load_plan(plan_id, [data_dir])
+    forms = shipped_forms()
+    rng = random.Random(13)
+    months = [m for m in data.plan.months if m <= "2025-10"]
+    typed: dict[tuple[str, str, str], object] = {("mau01", "round_date", "uom"): datetime.date(2025, 10, 31)}
+    actuals, tasks = {}, {}
+    for code in data.plan.indicators:
+        for month in months:
+            target = data.value("0002", code, month) or 100
+            value = round(target * rng.uniform(0.6, 1.05), 1) if indicator(code).is_money else int(target * rng.uniform(0.6, 1.05))
+            typed[("mau01", code, f"actual:{month}")] = actuals[(code, month)] = value
+    for row in forms.form("mau02").listed_rows:
+        if row.key and not row.formula and not row.same_as and row.type in ("count", "money"):
+            for month in months:
+                value = rng.randint(0, 40) * 1000 if row.type == "count" else round(rng.uniform(0, 500), 2)
+                typed[("mau02", row.key, f"value:{month}")] = tasks[(row.key, month)] = value
+    source = next(blank.glob("0002-*.xlsx"))
+    filled = fill(source, typed, tmp_path / source.name)
+    saved = convert([filled], tmp_path / "lo")[0]  # shared strings, as an office suite saves it
+    for path in (filled, saved):
+        ret = read_return(path, data, forms)
+        assert [p for p in ret.problems if p.is_error] == [], (path, ret.problems)
+        assert ret.unit == "0002" and ret.round_date == datetime.date(2025, 10, 31)
+        assert ret.actuals == actuals, path
+        assert ret.tasks == tasks, path

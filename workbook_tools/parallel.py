@@ -161,9 +161,8 @@ class _Workers:
 
     def run(self, jobs: Sequence[tuple[Any, ...]], progress: Callable[[Any], None] | None, failed: Failed | None) -> list[Any]:
         """Every job's result, in job order."""
-        from multiprocessing.connection import wait
-
         results: dict[int, Any] = {}
+        waiter = _Waiter()
         queue: deque[int] = deque(range(len(jobs)))
         chunk = max(1, min(CHUNK, len(jobs) // (self.count * 4) or 1))
 
@@ -194,7 +193,7 @@ class _Workers:
                 self._give(self._start(), [queue.popleft() for _ in range(min(chunk, len(queue)))], jobs)
             busy = [s for s in self.slots if s.held]
             deadline = min(s.since for s in busy) + self.timeout
-            ready = wait([s.conn for s in busy] + [s.process.sentinel for s in busy], max(0.0, deadline - time.monotonic()))
+            ready = waiter.wait([s.conn for s in busy] + [s.process.sentinel for s in busy], max(0.0, deadline - time.monotonic()))
             for slot in busy:
                 if slot.conn in ready or slot.process.sentinel in ready:
                     self._collect(slot, finish, fail, give_up)
@@ -227,6 +226,34 @@ class _Workers:
         if slot.held and not slot.process.is_alive():
             slot.process.join()
             give_up(slot, CRASHED, _exit_text(slot.process.exitcode))
+
+
+class _Waiter:
+    """Waits for the first of the workers' pipes and process ends, with one poll object for the whole run where
+    the system has poll (`multiprocessing.connection.wait` builds a new one at each of thousands of wake-ups)."""
+
+    def __init__(self) -> None:
+        import select
+
+        self.poll = select.poll() if hasattr(select, "poll") else None
+        self.registered: set[int] = set()
+
+    def wait(self, objects: list[Any], timeout: float) -> list[Any]:
+        """The objects ready to read (a pipe with a message, or a worker that ended) within `timeout` seconds."""
+        if self.poll is None:  # Windows
+            from multiprocessing.connection import wait
+
+            return wait(objects, timeout)
+        by_fd = {obj if isinstance(obj, int) else obj.fileno(): obj for obj in objects}
+        for fd in self.registered - by_fd.keys():
+            self.poll.unregister(fd)
+        for fd in by_fd.keys() - self.registered:
+            self.poll.register(fd, _READABLE)
+        self.registered = set(by_fd)
+        return [by_fd[fd] for fd, _event in self.poll.poll(timeout * 1000) if fd in by_fd]
+
+
+_READABLE = 0x001 | 0x008 | 0x010  # POLLIN | POLLERR | POLLHUP: a message, or the other end gone
 
 
 def _exit_text(code: int | None) -> str:

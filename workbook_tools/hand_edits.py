@@ -78,9 +78,10 @@ def hand_edits(path: Path) -> list[HandEdit]:
             if sheet not in grids:
                 grids[sheet] = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
             grid, r = grids[sheet], int(row) - 1
+            line = grid[r] if r < len(grid) else []
             for c, written in json.loads(cells):
-                found = grid[r][c] if r < len(grid) and c < len(grid[r]) else ""
-                if not _same(found, written):
+                found = line[c] if c < len(line) else ""
+                if found != written and not _same(found, written):  # an untouched figure reads back exactly as written
                     edits.append(HandEdit(sheet, cell_ref(r, c), _label(grid, r, c), found, written))
         return edits
     except (ValueError, TypeError):

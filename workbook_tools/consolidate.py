@@ -265,10 +265,10 @@ def sum_figures(groups: Sequence[Sequence[Figure]]) -> list[Figure]:
     return result
 
 
-def _sane(figures: Mapping[tuple[str, str], Any], unit: str, notices: list[str]) -> dict[tuple[str, str], Any]:
+def _sane(figures: Mapping[tuple[str, str], Any], unit: str, notices: list[str]) -> Mapping[tuple[str, str], Any]:
     """Held figures that can enter a sum: numbers, finite, within the forms' maximum (an edited `_data` may hold others)."""
     if all(type(v) in _PLAIN and -CEILING <= v <= CEILING for v in figures.values()):  # NaN and ±inf fail the range
-        return dict(figures)  # the usual case, checked in one pass: every held figure is a plain number in range
+        return figures  # the usual case, checked in one pass: every held figure is a plain number in range (kept, not copied)
     kept = {}
     for key, value in figures.items():
         if isinstance(value, str) or value is None:
@@ -291,7 +291,7 @@ def sources_of(report: CheckReport, held: Mapping[str, Source]) -> tuple[dict[st
     sources = dict(held)
     for unit, ret in report.chosen.items():
         numbers = {k: v for k, v in ret.tasks.items() if isinstance(v, (int, float)) or (isinstance(v, str) and v.strip())}
-        fresh = Source(unit, ret.round_date, ret.file, ret.sha256, dict(ret.actuals), tasks=numbers)
+        fresh = Source(unit, ret.round_date, ret.file, ret.sha256, ret.actuals, tasks=numbers)  # shared, not copied: read-only from here
         old = held.get(unit)
         if old and old.sha256 == fresh.sha256:
             sources[unit] = fresh

@@ -420,45 +420,83 @@ def _chart_scale_max(completions: Sequence[float]) -> float:
 
 
 CHART_UNITS = 35  # names a chart can show on one A4 page at 8 pt or more
+CHART_PARTS = 3  # beyond this many charts an indicator shows only its lowest and highest units
+
+
+def _count(n: int) -> str:
+    """A count as Vietnamese print writes it: 1.000, not 1,000."""
+    return f"{n:,}".replace(",", ".")
+
+
+def _chart_parts(reported: Sequence[tuple[UnitResult, float]], units: int) -> list[tuple[list[tuple[UnitResult, float]], str]]:
+    """The charts of one indicator, each (units in drawn order, title end): every reporting unit, high to low,
+    when they fit on `CHART_PARTS` charts; else the `CHART_UNITS` lowest (lowest first) and the highest,
+    as no one reads hundreds of charts and every unit's rank is in `Tổng hợp`. Ties go by unit code."""
+    ranked = sorted(reported, key=lambda item: (-item[1], item[0].code))
+    of = f"{_count(len(ranked))}/{_count(units)} đơn vị đã báo cáo (vạch đỏ: 100 %)"
+    if len(ranked) > CHART_PARTS * CHART_UNITS:
+        lowest = sorted(reported, key=lambda item: (item[1], item[0].code))[:CHART_UNITS]
+        return [(lowest, f"{CHART_UNITS} đơn vị thấp nhất trong {of}"), (ranked[:CHART_UNITS], f"{CHART_UNITS} đơn vị cao nhất trong {of}")]
+    parts = max(1, math.ceil(len(ranked) / CHART_UNITS))
+    size = math.ceil(len(ranked) / parts)
+    chunks = [ranked[part * size:(part + 1) * size] for part in range(parts)]
+    return [(chunk, of + (f" – phần {part + 1}/{parts}" if parts > 1 else "")) for part, chunk in enumerate(chunks)]
+
+
+def _chart_order(every: bool, some: bool) -> str:
+    """The sheet's subtitle end: how the units on its charts were chosen and sorted."""
+    pick = f"{CHART_UNITS} đơn vị thấp nhất (từ thấp lên cao) và {CHART_UNITS} đơn vị cao nhất (từ cao xuống thấp)"
+    if every:
+        return "mỗi chỉ tiêu: " + pick
+    if some:
+        return f"sắp xếp từ cao xuống thấp; chỉ tiêu có trên {CHART_PARTS * CHART_UNITS} đơn vị báo cáo: " + pick
+    return "sắp xếp từ cao xuống thấp"
+
+
+def _reported(result: Consolidation, code: str) -> list[tuple[UnitResult, float]]:
+    """The units that reported an indicator, with their completion over the whole period."""
+    return [(u, f.completion) for u in result.units if (f := u.figure(code, TOTAL)) and f.completion is not None]
 
 
 def write_charts(doc: SummaryBook, result: Consolidation) -> None:
     """`Biểu đồ`: per indicator, the units that reported, sorted, every name shown, a red line at 100 %;
     one chart per printed page (A4 portrait), never cut by a page break; more units than a page holds
-    continue on a second chart."""
+    continue on a second chart; past `CHART_PARTS` charts, only the lowest and the highest units are drawn.
+    Only the drawn units' names and values are written beside the charts."""
     widths = [9.0] * 8
-    ws = doc.sheet(CHARTS, "BIỂU ĐỒ TỶ LỆ HOÀN THÀNH THEO ĐƠN VỊ", _subtitle(result) + " – chỉ các đơn vị đã báo cáo, sắp xếp từ cao xuống thấp", widths, landscape=False)
+    reported = {code: _reported(result, code) for code in result.plan.indicators}
+    many = [len(r) > CHART_PARTS * CHART_UNITS for r in reported.values()]
+    selected = any(many)
+    order = _chart_order(all(many) and selected, selected)
+    ws = doc.sheet(CHARTS, "BIỂU ĐỒ TỶ LỆ HOÀN THÀNH THEO ĐƠN VỊ", _subtitle(result) + " – chỉ các đơn vị đã báo cáo, " + order, widths, landscape=False)
     s = doc.styles
+    if selected:
+        ws.merge_range(2, 0, 2, 7, f"Thứ hạng đầy đủ của cả {_count(len(result.units))} đơn vị: xem sheet «{TOTALS}».", s["note"])
     breaks, row = [], 3
     for n, code in enumerate(result.plan.indicators):
         col = CHART_DATA_COL + 2 * n
-        reported = [(u, f.completion) for u in result.units if (f := u.figure(code, TOTAL)) and f.completion is not None]
-        ranked = sorted(reported, key=lambda item: (-item[1], item[0].code))
-        ws.write(3, col, indicator(code).short_label, s["header"])
-        ws.write(3, col + 1, "%", s["header"])
-        for i, (unit, value) in enumerate(ranked):
-            ws.write(4 + i, col, unit.name)
-            ws.write(4 + i, col + 1, value, s["formula.percent"])
         label = indicator(code).short_label
-        if not ranked:
+        ws.write(3, col, label, s["header"])
+        ws.write(3, col + 1, "%", s["header"])
+        if not reported[code]:
             if n:
                 breaks.append(row)
                 row += 1
             ws.merge_range(row, 0, row, 7, f"{label}: chưa đơn vị nào báo cáo.", s["note"])
             row += 2
             continue
-        parts = math.ceil(len(ranked) / CHART_UNITS)
-        size = math.ceil(len(ranked) / parts)
-        top = _chart_scale_max([v for _, v in ranked])
-        for part in range(parts):
+        top = _chart_scale_max([v for _, v in reported[code]])
+        first = 4
+        for part, (drawn, end) in enumerate(_chart_parts(reported[code], len(result.units))):
+            for i, (unit, value) in enumerate(drawn):
+                ws.write(first + i, col, unit.name)
+                ws.write(first + i, col + 1, value, s["formula.percent"])
             if n or part:
                 breaks.append(row)
                 row += 1  # a chart starting right at a page break bleeds onto the page before
-            first, last = part * size, min(len(ranked), (part + 1) * size) - 1
-            title = f"{label}: % hoàn thành cả kỳ – {len(ranked)}/{len(result.units)} đơn vị đã báo cáo (vạch đỏ: 100 %)"
-            if parts > 1:
-                title += f" – phần {part + 1}/{parts}"
-            row = _bar_chart(doc, ws, row, title, label, (4 + first, 4 + last, col), top, last - first + 1)
+            title = f"{label}: % hoàn thành cả kỳ – {end}"
+            row = _bar_chart(doc, ws, row, title, label, (first, first + len(drawn) - 1, col), top, len(drawn))
+            first += len(drawn)
     for r in range(3, row + 1):
         ws.set_row(r, 15)
     if breaks:

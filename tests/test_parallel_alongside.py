@@ -1,15 +1,19 @@
-"""Work done in a thread while the workers read (the previous national workbook): its result arrives, and its
-failure stops the reading at once with every worker ended."""
+"""Work done beside the main job: in a thread while the workers read (the previous national workbook), its result
+arrives and its failure stops the reading at once with every worker ended; in a forked child while the national
+workbook is written (the JSON), its file is used only when the child made it whole."""
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from workbook_tools.errors import HeldStateError
-from workbook_tools.parallel import alongside, run_jobs
+from workbook_tools.parallel import alongside, made_in_child, run_jobs
 
 JOB_SECONDS = 0.02
 
@@ -47,3 +51,49 @@ def test_side_work_failure_stops_the_jobs_and_ends_the_workers() -> None:
         run_jobs(slow_job, jobs, workers=2, progress=lambda _r: side.check())
     assert time.monotonic() - started < len(jobs) * JOB_SECONDS / 4
     assert multiprocessing.active_children() == []
+
+
+def made_whole(file: Path) -> None:
+    """A child's work that succeeds."""
+    file.write_text('{"tool": "workbook-tools"}\n', encoding="utf-8")
+
+
+def raises_midway(file: Path) -> None:
+    """A child's work that fails after writing half a file (a value the strict JSON refuses)."""
+    file.write_text('{"tool": ', encoding="utf-8")
+    raise ValueError("Out of range float values are not JSON compliant")
+
+
+def dies_midway(file: Path) -> None:
+    """A child that dies without a word (a crash in a native library)."""
+    file.write_text('{"tool": ', encoding="utf-8")
+    os._exit(3)
+
+
+def never_ends(file: Path) -> None:
+    """A child still working when the parent stops."""
+    file.write_text("…", encoding="utf-8")
+    time.sleep(60)
+
+
+def test_a_file_made_in_a_child_is_given_whole() -> None:
+    with made_in_child(made_whole, ".json") as made:
+        path = made.take()
+        assert path is not None and path.read_text(encoding="utf-8") == '{"tool": "workbook-tools"}\n'
+    assert not path.exists()  # the scratch file goes with the block
+
+
+@pytest.mark.parametrize("make", [raises_midway, dies_midway], ids=["raises", "dies"])
+def test_a_child_that_fails_gives_nothing_so_the_caller_makes_the_file_itself(make: Callable[[Path], None]) -> None:
+    with made_in_child(make, ".json") as made:
+        assert made.take() is None
+
+
+def test_an_error_in_the_parent_ends_the_child_and_removes_its_file() -> None:
+    with pytest.raises(KeyboardInterrupt), made_in_child(never_ends, ".json") as made:
+        pid, path = made.pid, made.path
+        time.sleep(0.2)
+        raise KeyboardInterrupt
+    assert not path.exists()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # ended and reaped, not a zombie left behind

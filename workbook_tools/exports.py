@@ -12,9 +12,16 @@ from .consolidate import Consolidation
 CSV_HEADER = ("code", "name", "status", "indicator", "period", "target", "actual", "completion", "note")
 
 
-def write_json(result: Consolidation, path: Path, *, force: bool = False, keep_out: Sequence[Path] = ()) -> None:
-    """The same figures for scripts (DESIGN §8), strict JSON, replacing only a JSON this tool wrote."""
-    outputs.write_json(path, result.as_dict(), force=force, keep_out=keep_out)
+def write_json(result: Consolidation, path: Path, *, force: bool = False, keep_out: Sequence[Path] = (),
+               encoded: Path | None = None) -> None:
+    """The same figures for scripts (docs/json.md), strict JSON, replacing only a JSON this tool wrote
+    (`encoded`: the text `encode_json` made of the same result, so it is not encoded twice)."""
+    outputs.write_json(path, {} if encoded else result.as_dict(), force=force, keep_out=keep_out, encoded=encoded)
+
+
+def encode_json(result: Consolidation, file: Path) -> None:
+    """The JSON text of a result into a scratch file (made while the national workbook is written)."""
+    outputs.encode_json(result.as_dict(), file)
 
 
 def csv_rows(result: Consolidation) -> Iterator[list[Any]]:

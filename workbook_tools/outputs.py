@@ -17,6 +17,7 @@ import io
 import json
 import math
 import os
+import shutil
 import sys
 import tempfile
 import traceback
@@ -310,19 +311,28 @@ def _non_finite_path(value: Any, where: str = "$") -> str | None:
     return None
 
 
-def write_json(path: Path, payload: dict[str, Any], *, force: bool = False, keep_out: Sequence[Path] = ()) -> None:
+def write_json(path: Path, payload: dict[str, Any], *, force: bool = False, keep_out: Sequence[Path] = (),
+               encoded: Path | None = None) -> None:
     """JSON for scripts, marked with {"tool": "workbook-tools"} so a later run knows it may replace it;
-    streamed to the file a piece at a time (thousands of units never held as one text)."""
-    marked = {TOOL_KEY: TOOL, **payload}
-
+    streamed to the file a piece at a time (thousands of units never held as one text). `encoded`: the
+    same payload already written by `encode_json` (in a child process), copied instead of encoded again."""
     def write(temporary: Path) -> None:
-        try:
-            with temporary.open("w", encoding="utf-8") as handle:
-                handle.writelines(json_pieces(marked))
-        except ValueError as exc:
-            raise _not_finite(marked) from exc
+        if encoded is not None:
+            shutil.copyfile(encoded, temporary)
+        else:
+            encode_json(payload, temporary)
 
     write_output(path, write, ours=is_our_json, force=force, keep_out=keep_out)
+
+
+def encode_json(payload: dict[str, Any], file: Path) -> None:
+    """The text `write_json` writes, into a file of no importance (a temporary one): strict, or OutputError."""
+    marked = {TOOL_KEY: TOOL, **payload}
+    try:
+        with file.open("w", encoding="utf-8") as handle:
+            handle.writelines(json_pieces(marked))
+    except ValueError as exc:
+        raise _not_finite(marked) from exc
 
 
 _OUR_START = ("{\n  " + json.dumps(TOOL_KEY) + ": " + json.dumps(TOOL) + ",\n").encode()

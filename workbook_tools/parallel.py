@@ -293,3 +293,66 @@ def alongside(func: Callable[..., Result], *args: Any, **kwargs: Any) -> Iterato
         yield Alongside(side.submit(func, *args, **kwargs))
     finally:
         side.shutdown(wait=True, cancel_futures=True)
+
+
+class Made:
+    """A file a forked child process is making while this process goes on (see `made_in_child`)."""
+
+    def __init__(self, path: Any = None, pid: int = 0) -> None:
+        self.path, self.pid = path, pid
+
+    def take(self) -> Any:
+        """The file, once the child has made it whole; None when it could not (the caller then makes it itself)."""
+        if not self.pid:
+            return None
+        _pid, status = os.waitpid(self.pid, 0)
+        self.pid = 0
+        return self.path if os.waitstatus_to_exitcode(status) == 0 else None
+
+    def end(self) -> None:
+        """Stop the child if it still runs (an error or Ctrl-C in this process)."""
+        if self.pid:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+            self.pid = 0
+
+
+@contextmanager
+def made_in_child(make: Callable[[Any], None], suffix: str = "") -> Iterator[Made]:
+    """Let a forked child run `make(path)` into a temporary file while this process does other work (the two
+    cores each write one output). Where there is no fork (Windows), or the child fails in any way, `take()`
+    gives None and the caller does the work itself: the child only ever saves time, it decides nothing."""
+    import tempfile
+    from pathlib import Path
+
+    if not hasattr(os, "fork"):
+        yield Made()
+        return
+    try:
+        fd, name = tempfile.mkstemp(prefix="workbook-tools-", suffix=suffix)
+        os.close(fd)
+    except OSError:
+        yield Made()
+        return
+    parent = os.getpid()
+    made = Made(Path(name))
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        made.pid = os.fork()
+        if made.pid == 0:  # the child: make the file, say nothing, leave without running the parent's clean-up
+            code = 1
+            try:
+                _die_with_parent(parent)
+                make(made.path)
+                code = 0
+            except BaseException:  # noqa: BLE001 - the parent makes the file itself
+                pass
+            os._exit(code)
+        yield made
+    finally:
+        made.end()
+        made.path.unlink(missing_ok=True)

@@ -6,6 +6,7 @@ import sys
 from datetime import date
 from pathlib import Path
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -146,11 +147,11 @@ def consolidate_command(
     """Consolidate the returns into a national summary (exit 1 when units are missing or rejected)."""
     from ..check import ACCEPTED, MISSING, REJECTED
     from ..consolidate import consolidate, regroup_results
-    from ..exports import CSV_HEADER, write_csv, write_json
+    from ..exports import CSV_HEADER, encode_json, write_csv, write_json
     from ..generate import in_structure
     from ..held import is_ours, prior_figures
     from ..outputs import check_target, csv_with_header, distinct, is_our_json, locked
-    from ..parallel import alongside
+    from ..parallel import Made, alongside, made_in_child
     from ..plans import load_plan
     from ..summary import write_summary
     from ..units import mapping_63_to_34
@@ -173,9 +174,10 @@ def consolidate_command(
         del report  # every file read is summed into result: free them before the summary is written
         if structure_key and structure_key != data.plan.structure:
             result = regroup_results(result, mapping_63_to_34(), in_structure(data, structure_key))
-        write_summary(result, out_path, force=force, hand_edits_checked=True)
-    if json_path:
-        write_json(result, json_path, force=force, keep_out=keep_out)
+        with made_in_child(lambda file: encode_json(result, file), ".json") if json_path else nullcontext(Made()) as json_text:
+            write_summary(result, out_path, force=force, hand_edits_checked=True)  # while a child encodes the JSON
+            if json_path:
+                write_json(result, json_path, force=force, keep_out=keep_out, encoded=json_text.take())
     if csv_path:
         write_csv(result, csv_path, force=force, keep_out=keep_out)
     for notice in result.notices:

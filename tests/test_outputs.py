@@ -23,6 +23,7 @@ from workbook_tools import outputs
 from workbook_tools.cli import main
 from workbook_tools.errors import OutputError
 
+from .processes import children
 from .workbooks import fill
 
 DATE = date(2021, 11, 10)
@@ -191,21 +192,23 @@ def test_a_second_run_at_the_same_moment_stops_with_a_message(cycle):
     assert _sha(paths["out"]) == before
 
 
+SLOW_WRITE = (  # the CLI, its summary writer slowed down once the temporary file exists
+    "import time\n"
+    "import workbook_tools.summary as s\n"
+    "original = s.write_hidden\n"
+    "def slow(*a, **k):\n"
+    "    print('writing', flush=True); time.sleep(60); return original(*a, **k)\n"
+    "s.write_hidden = slow\n"
+    "from workbook_tools.cli import main\n"
+    "main()\n"
+)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_stop_signal_mid_write_leaves_the_previous_file_and_exits_2(cycle, signum):
     paths = _first_run(cycle, f"signal-{signum}")
     before = _sha(paths["out"])
-    # The summary writer is slowed down once the temporary file exists, so the signal lands mid-write.
-    script = (
-        "import sys, time\n"
-        "import workbook_tools.summary as s\n"
-        "original = s.write_hidden\n"
-        "def slow(*a, **k):\n"
-        "    print('writing', flush=True); time.sleep(60); return original(*a, **k)\n"
-        "s.write_hidden = slow\n"
-        "from workbook_tools.cli import main\n"
-        "main()\n"
-    )
+    script = SLOW_WRITE  # the signal lands mid-write
     args = ["consolidate", str(cycle["returns"]), "--manifest", str(cycle["manifest"]), "--out", str(paths["out"])]
     process = subprocess.Popen([sys.executable, "-c", script, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert process.stdout.readline().strip() == "writing"
@@ -217,6 +220,32 @@ def test_a_stop_signal_mid_write_leaves_the_previous_file_and_exits_2(cycle, sig
     assert process.returncode == 2, err
     assert "Đã dừng theo yêu cầu" in err and "Traceback" not in err
     assert _sha(paths["out"]) == before and _leftovers(paths["out"].parent) == []
+
+
+@pytest.mark.parametrize("how", ["SIGTERM to the command", "Ctrl-C in the terminal"])
+def test_a_stop_while_a_child_encodes_the_json_leaves_both_files_and_no_child(cycle, tmp_path, how):
+    paths = _first_run(cycle, f"child-{how[:6]}")
+    before = {k: _sha(p) for k, p in paths.items()}
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    script = SLOW_WRITE  # by then a child is at work on the JSON: the stop lands while it may still run
+    args = ["consolidate", str(cycle["returns"]), "--manifest", str(cycle["manifest"]),
+            "--out", str(paths["out"]), "--json", str(paths["json"])]
+    process = subprocess.Popen([sys.executable, "-c", script, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "TMPDIR": str(scratch)}, start_new_session=True)
+    assert process.stdout.readline().strip() == "writing"
+    pids = children(process.pid)
+    assert [p.name for p in scratch.iterdir() if p.name.startswith("workbook-tools-")], "no child at work on the JSON"
+    if how.startswith("SIGTERM"):
+        process.send_signal(signal.SIGTERM)
+    else:
+        os.killpg(process.pid, signal.SIGINT)
+    _out, err = process.communicate(timeout=30)
+    assert process.returncode == 2, err
+    assert "Đã dừng theo yêu cầu" in err and "Traceback" not in err
+    assert {k: _sha(p) for k, p in paths.items()} == before
+    assert list(scratch.iterdir()) == [] and _leftovers(paths["out"].parent) == []
+    assert all(not Path(f"/proc/{pid}").exists() for pid in pids)
 
 
 def test_an_unexpected_exception_is_one_line_and_a_log_with_the_traceback(cycle, monkeypatch, tmp_path):

@@ -31,6 +31,7 @@ from workbook_tools import parallel
 from workbook_tools.cli import main
 from workbook_tools.read import read_return
 
+from .processes import alive, children
 from .workbooks import fill, openpyxl_indexes
 
 UNITS = ("01", "02", "04", "06", "08", "10", "11", "12", "14")
@@ -171,33 +172,6 @@ def _hostile_read(path: Path, data, forms):
     return read_return(path, data, forms)
 
 
-def _children(pid: int) -> set[int]:
-    """Processes whose parent is `pid` (from /proc)."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.add(int(entry.name))
-    return found
-
-
-def _alive(pids: set[int]) -> set[int]:
-    """Those of `pids` still running (zombies count as gone)."""
-    alive = set()
-    for pid in pids:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state != "Z":
-            alive.add(pid)
-    return alive
-
-
 def test_a_worker_that_crashes_or_hangs_costs_only_its_file(blank, filled, tmp_path, monkeypatch):
     returns = _returns(filled, tmp_path / "returns")
     monkeypatch.setattr("workbook_tools.check.read_return", _hostile_read)
@@ -221,7 +195,7 @@ def test_a_worker_that_crashes_or_hangs_costs_only_its_file(blank, filled, tmp_p
         assert found[0]["severity"] == "error"
     for unit in set(UNITS) - set(expected):
         assert _bhyt(payload, unit) == ("accepted", _value(unit))
-    assert _alive(_children(os.getpid())) == set()
+    assert alive(children(os.getpid())) == set()
 
 
 @pytest.mark.parametrize("how", ["SIGTERM to the command", "Ctrl-C in the terminal"])
@@ -236,7 +210,7 @@ def test_no_worker_outlives_an_interrupted_command(filled, tmp_path, how):
     workers: set[int] = set()
     deadline = time.monotonic() + 60
     while len(workers) < 2 and command.poll() is None and time.monotonic() < deadline:
-        workers |= _children(command.pid)
+        workers |= children(command.pid)
         time.sleep(0.01)
     assert workers, "the command ended before its workers were seen"
     if how.startswith("SIGTERM"):
@@ -247,9 +221,9 @@ def test_no_worker_outlives_an_interrupted_command(filled, tmp_path, how):
     stderr = command.stderr.read().decode("utf-8", "replace")
     command.stderr.close()
     deadline = time.monotonic() + 10
-    while _alive(workers) and time.monotonic() < deadline:
+    while alive(workers) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _alive(workers) == set(), stderr
+    assert alive(workers) == set(), stderr
     assert "BrokenProcessPool" not in stderr
 
 

@@ -251,6 +251,7 @@ def consolidate_action(book: Any, settings: Settings) -> str:
             report = _report(settings, data, progress=lambda _ret: prior.check())  # the national workbook is read meanwhile
             held = prior.result()
         result = consolidate(report, held=held, as_of=_as_of(settings), baseline=baseline)
+        del report, held  # summed into result (which keeps the sources it uses): free the rest before the summary is written
         if key and key != data.plan.structure:
             result = regroup_results(result, mapping_63_to_34(), in_structure(data, key))
         write_summary(result, out, discard_hand_edits=discard, hand_edits_checked=True)

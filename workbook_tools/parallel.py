@@ -278,8 +278,13 @@ class Alongside(Generic[Result]):
             raise self.future.exception()
 
     def result(self) -> Result:
-        """Its result, once it is done (its exception, if it failed)."""
-        return self.future.result()
+        """Its result, once it is done (its exception, if it failed); handed over, not kept here (it may be big)."""
+        from concurrent.futures import Future
+
+        found = self.future.result()
+        self.future = Future()
+        self.future.set_result(None)
+        return found
 
 
 @contextmanager

@@ -171,7 +171,7 @@ def consolidate_command(
             held = prior.result()
         baseline = load_plan(data.plan.previous_plan, obj["dirs"]) if data.plan.is_stock and data.plan.previous_plan else None
         result = consolidate(report, held=held, as_of=as_of, baseline=baseline)
-        del report  # every file read is summed into result: free them before the summary is written
+        del report, held  # summed into result (which keeps the sources it uses): free the rest before the summary is written
         if structure_key and structure_key != data.plan.structure:
             result = regroup_results(result, mapping_63_to_34(), in_structure(data, structure_key))
         with made_in_child(lambda file: encode_json(result, file), ".json") if json_path else nullcontext(Made()) as json_text:

@@ -28,17 +28,18 @@ from datetime import datetime
 from typing import IO, Any
 
 from xlsxwriter.format import Format
-from xlsxwriter.utility import _utf16_len, _utf16_truncate, xl_col_to_name
+from xlsxwriter.utility import _utf16_len, _utf16_truncate
 from xlsxwriter.workbook import Workbook
 
 from .render import PlainFormulas
+from .spec import col_letter
 
 
 class _Letters(dict[int, str]):
     """Column letters by column number, each computed once."""
 
     def __missing__(self, col: int) -> str:
-        self[col] = xl_col_to_name(col)
+        self[col] = col_letter(col)
         return self[col]
 
 

@@ -368,8 +368,6 @@ class SheetCells:
                 found.append(self._decoded(attrs, body, r, c))
         return found
 
-    _cell = value_and_fact
-
     def _decoded(self, attrs: bytes, body: bytes, r: int, c: int) -> tuple[Any, tuple[str, str] | None]:
         """(value, fact) of the cell at (r, c) written as `attrs` and `body` (a cell written alike in the same
         package is decoded once)."""
@@ -462,11 +460,11 @@ class SheetCells:
 
     def value(self, r: int, c: int) -> Any:
         """The value at a 0-based position, as calamine shows it ('' when empty or absent)."""
-        return self._cell(r, c)[0]
+        return self.value_and_fact(r, c)[0]
 
     def fact(self, r: int, c: int) -> tuple[str, str] | None:
         """('formula', '=…') or ('error', '#DIV/0!') for such a cell, None otherwise."""
-        return self._cell(r, c)[1]
+        return self.value_and_fact(r, c)[1]
 
     def _decode(self, attrs: bytes, body: bytes) -> tuple[Any, tuple[str, str] | None]:
         at = attrs.find(b' t="')
@@ -558,7 +556,7 @@ class SheetCells:
                 elif end > 0 and close > 0:
                     cell = self._decoded(chunk[q + 1:end], chunk[end + 1:close], r, c)
                 else:
-                    cell = self._cell(r, c)  # not well formed: read the general way
+                    cell = self.value_and_fact(r, c)  # not well formed: read the general way
                 self._cells[(r, c)] = cell
             found[c] = cell[0]
         return found

@@ -179,12 +179,9 @@ class Consolidation:
         """How many units have a status."""
         return sum(1 for u in self.units if u.status == status)
 
-    def reporting_figures(self) -> list[Figure]:
-        """Σ achieved ÷ Σ target of the units that reported each figure (beside the whole country's)."""
-        return [figure for figure, _count in self.reporting_counts()]
-
     def reporting_counts(self) -> list[tuple[Figure, int]]:
-        """Each of `reporting_figures` with how many units reported it (one pass over the units for both)."""
+        """Σ achieved ÷ Σ target of the units that reported each figure (beside the whole country's), with how many
+        units reported it."""
         result = []
         for position, first in enumerate(self.national):
             parts = [u.values[position] for u in self.units if u.values[position].actual is not None]
@@ -192,10 +189,6 @@ class Consolidation:
             result.append((Figure(first.indicator, first.period, sum(targets) if parts and targets else None,
                                   sum(p.actual for p in parts) if parts else None), len(parts)))
         return result
-
-    def reported_count(self, indicator: str, period: str = TOTAL) -> int:
-        """How many units reported a figure."""
-        return sum(1 for u in self.units if (f := u.figure(indicator, period)) and f.actual is not None)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON written by `consolidate --json`."""

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import zipfile
-from operator import itemgetter
 from collections.abc import Sequence
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -131,10 +131,9 @@ def _as_written(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def _float_as_written(text: str) -> float | int:
+def _float_as_written(text: str) -> Any:
     """`_as_written` for a JSON number with a fraction or exponent, as the JSON is decoded (integers come back as int already)."""
-    value = float(text)
-    return int(value) if value.is_integer() else value
+    return _as_written(float(text))
 
 
 def held_from_rows(rows: Sequence[Sequence[Any]]) -> dict[str, Source]:
@@ -150,9 +149,11 @@ def held_from_rows(rows: Sequence[Sequence[Any]]) -> dict[str, Source]:
         if name == FIGURES_ROW:
             actuals, tasks = entry["actuals"], entry["tasks"]
             for code, period, value in json.loads(str(record["actual"] or "[]"), parse_float=_float_as_written):
-                key = (code, period)
-                key = known.get(key) or known.setdefault(key, (code[len(TASK_PREFIX):], period) if code.startswith(TASK_PREFIX) else key)
-                (tasks if code.startswith(TASK_PREFIX) else actuals)[key] = value
+                task = code.startswith(TASK_PREFIX)
+                key = known.get((code, period))
+                if key is None:
+                    key = known[(code, period)] = (code[len(TASK_PREFIX):], period) if task else (code, period)
+                (tasks if task else actuals)[key] = value
         elif name.startswith(TASK_PREFIX):
             entry["tasks"][(name[len(TASK_PREFIX):], record["period"])] = _as_written(record["actual"])
         elif name:

@@ -11,6 +11,7 @@ Arguments common to every job (the plan, the forms) reach each worker once, at i
 from __future__ import annotations
 
 import os
+import select
 import signal
 import sys
 import time
@@ -233,8 +234,6 @@ class _Waiter:
     the system has poll (`multiprocessing.connection.wait` builds a new one at each of thousands of wake-ups)."""
 
     def __init__(self) -> None:
-        import select
-
         self.poll = select.poll() if hasattr(select, "poll") else None
         self.registered: set[int] = set()
 
@@ -248,12 +247,10 @@ class _Waiter:
         for fd in self.registered - by_fd.keys():
             self.poll.unregister(fd)
         for fd in by_fd.keys() - self.registered:
-            self.poll.register(fd, _READABLE)
+            self.poll.register(fd, select.POLLIN | select.POLLERR | select.POLLHUP)  # a message, or the other end gone
         self.registered = set(by_fd)
         return [by_fd[fd] for fd, _event in self.poll.poll(timeout * 1000) if fd in by_fd]
 
-
-_READABLE = 0x001 | 0x008 | 0x010  # POLLIN | POLLERR | POLLHUP: a message, or the other end gone
 
 
 def _exit_text(code: int | None) -> str:
@@ -274,16 +271,12 @@ class Alongside(Generic[Result]):
 
     def check(self) -> None:
         """Raise its exception as soon as it has failed (call from a progress callback: the run then stops)."""
-        if self.future.done() and self.future.exception() is not None:
-            raise self.future.exception()
+        if self.future is not None and self.future.done() and (error := self.future.exception()) is not None:
+            raise error
 
     def result(self) -> Result:
         """Its result, once it is done (its exception, if it failed); handed over, not kept here (it may be big)."""
-        from concurrent.futures import Future
-
-        found = self.future.result()
-        self.future = Future()
-        self.future.set_result(None)
+        found, self.future = self.future.result(), None
         return found
 
 

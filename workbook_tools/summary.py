@@ -12,8 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-
 from . import __version__
+from .bulk_xlsx import Formula, LightZipBook, RowSheet, collector_paused
 from .check import ACCEPTED, MISSING, REJECTED
 from .consolidate import LATE, ON_TIME, Consolidation, Figure, Source, UnitResult, central_name
 from .hand_edits import refuse_hand_edits, write_shown
@@ -23,7 +23,6 @@ from .outputs import write_output
 from .plans import TOTAL
 from .paper import a4_page, column_breaks, column_points, merged_width, printable_height, row_height
 from .render import BASE, COMPLETION_RULES, Styles, escape_header
-from .bulk_xlsx import Formula, LightZipBook, RowSheet, collector_paused
 from .spec import cell_ref, col_letter, month_label
 
 STATUS_VI = {ACCEPTED: "Đã nhận", REJECTED: "Bị từ chối", MISSING: "Chưa nộp"}

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
-from pathlib import Path
 from collections.abc import Callable
 from contextlib import nullcontext
+from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click

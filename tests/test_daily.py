@@ -111,6 +111,10 @@ class Campaign:
         """The file of that day is used (the one with a date outside the campaign is not)."""
         return self.sends(unit, day) and not (unit == self.outside and day == 9)
 
+    def filled_late(self, unit: str, k: int) -> bool:
+        """A row first taken in a run after its day's run (the centre runs every day): late whatever its time says."""
+        return min(d for d in range(k, DAYS + 1) if self.accepted(unit, d)) > k
+
     def held_after(self, day: int) -> dict[tuple[int, str], tuple[time, dict[str, float]]]:
         """What the national workbook should hold after the run of `day`: later files replace rows."""
         held: dict[tuple[int, str], tuple[time, dict[str, float]]] = {}
@@ -193,9 +197,9 @@ def test_each_day_adds_one_day_and_every_national_figure_is_the_sum_of_the_units
         assert {i["code"]: i["target"] for i in payload["indicators"]} == national_target
         for k, row in enumerate(payload["days"], start=1):
             on_day = [held[(k, u)] for u in units if (k, u) in held]
+            late = [held[(k, u)][0] > CUTOFF or plan.filled_late(u, k) for u in units if (k, u) in held]
             assert row["reported"] == len(on_day)
-            assert row["on_time"] == sum(t <= CUTOFF for t, _ in on_day)
-            assert row["late"] == sum(t > CUTOFF for t, _ in on_day)
+            assert (row["on_time"], row["late"]) == (late.count(False), late.count(True)), (day, k)
             assert row["days_left"] == (PLAN_END - _day(k)).days
             for code in CODES:
                 expected = national(held, units, code, k)
@@ -495,3 +499,48 @@ def test_a_formula_or_an_error_value_in_a_level_cell_is_reported_with_its_cell(c
     assert result.exit_code == 1
     problems = {(p["code"], p["indicator"], p["cell"]) for p in _strict_json(tmp_path / "n.json")["problems"]}
     assert {("formula_in_input", "bhyt", formula_ref), ("excel_error", "bhxh_tn", error_ref)} <= problems
+
+
+def test_a_row_typed_after_its_day_was_consolidated_without_it_counts_late_whatever_time_it_carries(campaign_run, runner, tmp_path):
+    first, second = campaign_run["units"][20], campaign_run["units"][21]
+    fillers = {u: DailyFiller(campaign_run["blanks"][u]) for u in (first, second)}
+    national, manifest = tmp_path / "ngay.xlsx", campaign_run["root"] / "blank" / "manifest.json"
+
+    def row(k: int, typed: time, level: int) -> dict[tuple[str, str], object]:
+        return {(_key(k), "time"): typed, (_key(k), "level:bhxh_bb"): level}
+
+    def run(day: int, files: dict[str, dict]) -> dict:
+        folder = tmp_path / f"d{day}"
+        folder.mkdir()
+        for unit, values in files.items():
+            fillers[unit].write({("report_date", "uom"): _day(day), **values}, folder / campaign_run["blanks"][unit].name)
+        result = runner.invoke(main, ["daily", "consolidate", str(folder), "--manifest", str(manifest), "--out", str(national),
+                                      "--json", str(tmp_path / f"d{day}.json"), "--day", _day(day).isoformat()], catch_exceptions=False)
+        assert result.exit_code in (0, 1), result.output
+        return _strict_json(tmp_path / f"d{day}.json")
+
+    day1 = run(1, {first: row(1, time(10, 0), 100)})  # `second` misses day 1
+    assert day1["days"][0]["on_time"] == 1 and day1["days"][0]["late"] == 0
+    # next morning `second` fills the row of day 1 it missed, with a time before 16:00, and its row of day 2
+    day2 = run(2, {first: {**row(1, time(10, 0), 100), **row(2, time(11, 0), 110)},
+                   second: {**row(1, time(9, 0), 50), **row(2, time(15, 0), 60)}})
+    late = [p for p in day2["problems"] if p["code"] == "daily_filled_late"]
+    assert [(p["unit"], p["period"], p["severity"]) for p in late] == [(second, _day(1).isoformat(), "warning")]
+    assert "01/12/2021" in late[0]["message"] and "09:00" in late[0]["message"]
+    assert (day2["days"][0]["on_time"], day2["days"][0]["late"]) == (1, 1)
+    assert (day2["days"][1]["on_time"], day2["days"][1]["late"]) == (2, 0)  # its row of the day itself is judged by its time
+    assert day2["days"][0]["national"]["bhxh_bb"] == 150  # the figures are used
+    # the next day the late fill is still held as late (read back from the national workbook), without a new warning
+    day3 = run(3, {first: row(3, time(10, 0), 120), second: row(3, time(10, 0), 70)})
+    assert (day3["days"][0]["on_time"], day3["days"][0]["late"]) == (1, 1)
+    assert not [p for p in day3["problems"] if p["code"] == "daily_filled_late"]
+
+
+def test_held_days_of_a_national_workbook_written_before_filled_late_existed_read_as_before():
+    from workbook_tools.daily_book import held_days_from_rows
+
+    rows = [["day", "unit", "time", "file", "sha256", "note", "bhxh_bb", "thu"],
+            ["2021-12-01", "01", "15:30", "a.xlsx", "ab", "", 100.0, 2.5]]
+    held = held_days_from_rows(rows)[(date(2021, 12, 1), "01")]
+    assert held.levels == {"bhxh_bb": 100, "thu": 2.5} and held.time == time(15, 30)
+    assert not held.filled_late and held.timeliness == "on_time"

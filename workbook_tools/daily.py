@@ -37,7 +37,8 @@ CUTOFF = time(16, 0)
 _TIME_EPOCH = date(1899, 12, 30)  # the date part of a time of day stored as a datetime (serial below 1)
 ON_TIME, LATE, UNKNOWN = "on_time", "late", "unknown"
 REPORTED = "reported"
-TIMELINESS_RULE = "giờ gửi ghi trên dòng của ngày trong báo cáo so với 16:00 của ngày đó (không theo ngày giờ của tệp)"
+TIMELINESS_RULE = ("giờ gửi ghi trên dòng của ngày trong báo cáo so với 16:00 của ngày đó (không theo ngày giờ của tệp); "
+                   "dòng của một ngày đã tổng hợp mà chưa có, nhập bổ sung sau đó, tính là trễ")
 
 
 @dataclass(frozen=True)
@@ -51,10 +52,14 @@ class UnitDay:
     file: str = ""
     sha256: str = ""
     note: str = ""
+    filled_late: bool = False
 
     @property
     def timeliness(self) -> str:
-        """on_time when the typed time is 16:00 or earlier, late after, unknown when no time was typed."""
+        """on_time when the typed time is 16:00 or earlier, late after, unknown when no time was typed; late whatever
+        the time when the row was typed after its day had been consolidated without it (`filled_late`)."""
+        if self.filled_late:
+            return LATE
         if self.time is None:
             return UNKNOWN
         return ON_TIME if self.time <= CUTOFF else LATE
@@ -407,6 +412,7 @@ def merge_days(
     entries = dict(held)
     problems: list[Problem] = []
     notices: list[str] = []
+    consolidated = max((d for d, _ in held), default=None)  # the last day a previous run took rows of
     for unit, ret in chosen.items():
         for d, fresh in ret.days.items():
             if d > day:
@@ -415,8 +421,21 @@ def merge_days(
             if old is not None and not old.same_figures(fresh):
                 notices.append(f"{unit}: số liệu ngày {d:%d/%m/%Y} được sửa trong {ret.file}; dùng số mới")
                 problems.append(problem("daily_corrected", ret.file, unit, period=d.isoformat(), found=f"{d:%d/%m/%Y}", expected=ret.file))
+            if old is not None:
+                fresh = replace(fresh, filled_late=old.filled_late)  # a correction keeps the day's timeliness
+            elif consolidated is not None and d < day and d <= consolidated:
+                fresh = replace(fresh, filled_late=True)
+                problems.append(_filled_late(ret, fresh))
             entries[(d, unit)] = fresh
     return entries, problems, notices
+
+
+def _filled_late(ret: DailyReturn, entry: UnitDay) -> Problem:
+    """A row of a day already consolidated without it, typed since: late whatever time it carries (else a unit
+    that missed a day could fill the row the next morning, type 10:00 and count as on time)."""
+    typed = entry.time.strftime("%H:%M") if entry.time else "không ghi giờ"
+    return problem("daily_filled_late", ret.file, entry.unit, period=entry.day.isoformat(), indicator="time",
+                   found=f"{entry.day:%d/%m/%Y}", expected=typed)
 
 
 def _in_campaign(ret: DailyReturn, campaign: Campaign) -> DailyReturn:

@@ -32,7 +32,7 @@ DAYS, UNITS, BEHIND, CHART, PROBLEMS = (
 )
 HELD_SHEET, META_SHEET = "_daily", "_daily_meta"
 SHEETS = (DAYS, UNITS, BEHIND, CHART, PROBLEMS, META_SHEET, HELD_SHEET)
-HELD_COLUMNS = ("day", "unit", "time", "file", "sha256", "note")
+HELD_COLUMNS = ("day", "unit", "time", "file", "sha256", "note", "filled_late")  # read back by header: older workbooks lack filled_late
 TIMELINESS_VI = {ON_TIME: "Đúng hạn", LATE: "Trễ hạn", UNKNOWN: "Không rõ giờ", "": ""}
 UNIT_STATUS_VI = {REPORTED: "Đã báo cáo", **STATUS_VI}
 PORTRAIT_ROOM_PT = (11.69 - 1.2) * 72 * 100 / SCALE - 40  # printable height of a portrait page at SCALE, less header and footer
@@ -362,7 +362,8 @@ def write_held(doc: SummaryBook, result: DailyConsolidation, generated_at: datet
     r = 1
     for (day, unit), entry in sorted(result.entries.items()):
         levels = [entry.levels.get(code, "") for code in codes]
-        held.write_row(r, 0, [day.isoformat(), unit, entry.time.strftime("%H:%M") if entry.time else "", entry.file, entry.sha256, entry.note, *levels])
+        held.write_row(r, 0, [day.isoformat(), unit, entry.time.strftime("%H:%M") if entry.time else "", entry.file, entry.sha256, entry.note,
+                             "x" if entry.filled_late else "", *levels])
         r += 1
     rows = [(f"{KEY_MARK} {META_SHEET}", ""), ("tool", "workbook-tools"), ("tool_version", __version__), ("kind", DAILY_KIND),
             ("plan_id", result.data.plan.id), ("structure", result.data.plan.structure), ("generated_at", generated_at.isoformat(timespec="seconds")),
@@ -406,17 +407,19 @@ def held_days_from_rows(rows: list[list[Any]]) -> dict[tuple[date, str], UnitDay
     if not rows:
         return {}
     header = [str(h).lstrip("'") if h is not None else "" for h in rows[0]]
-    codes = [(n, code) for n, code in enumerate(header) if n >= len(HELD_COLUMNS) and code]
+    fixed = {name: n for n, name in enumerate(header) if name in HELD_COLUMNS}
+    codes = [(n, code) for n, code in enumerate(header) if n > max(fixed.values(), default=-1) and code]
     held = {}
     for row in rows[1:]:
-        record = dict(zip(HELD_COLUMNS, row))
+        record = {name: row[n] for name, n in fixed.items() if n < len(row)}
         day = parse_date(record.get("day"))
         if day is None or not record.get("unit"):
             continue
         levels = {code: _whole(row[n]) for n, code in codes if n < len(row) and isinstance(row[n], (int, float))}
         held[(day, str(record["unit"]))] = UnitDay(
             str(record["unit"]), day, parse_time(record["time"]) if record.get("time") else None, levels,
-            str(record.get("file") or ""), str(record.get("sha256") or ""), str(record.get("note") or ""))
+            str(record.get("file") or ""), str(record.get("sha256") or ""), str(record.get("note") or ""),
+            filled_late=bool(record.get("filled_late")))
     return held
 
 

@@ -64,6 +64,7 @@ CATALOGUE: dict[str, tuple[str, bool, str]] = {
     "daily_other_campaign": (ERROR, True, "Sổ báo cáo ngày của đợt {found}, không phải đợt {expected} đang tổng hợp; sổ này không được dùng. Đơn vị nhập số liệu vào đúng sổ của đợt {expected} rồi gửi lại."),
     "daily_row_repeated": (WARNING, False, "Dòng ngày {found} giống hệt dòng ngày {expected} (cùng giờ gửi, cùng mọi số lũy kế): có thể dòng đã được sao chép; số liệu vẫn được dùng, đề nghị kiểm tra lại số liệu ngày {found}."),
     "daily_only_later_rows": (WARNING, False, "Sổ không có số liệu ngày {expected} nhưng có số liệu ở dòng ngày {found}, sau ngày tổng hợp: có thể đã nhập nhầm dòng. Số đó không được tính cho ngày {expected}; đơn vị kiểm tra lại và nhập vào đúng dòng của ngày báo cáo."),
+    "daily_filled_late": (WARNING, False, "Dòng ngày {found} được nhập bổ sung sau khi ngày đó đã được tổng hợp mà chưa có số liệu của đơn vị; số liệu vẫn được dùng nhưng ngày {found} tính là nộp trễ, dù giờ ghi trên dòng là {expected}."),
     "daily_corrected": (WARNING, True, "Số liệu ngày {found} đã được đơn vị sửa lại; dùng số mới ({expected})."),
     "duplicate_conflict": (ERROR, True, "Có nhiều sổ cùng nhận là của đơn vị này, số liệu khác nhau, {found} (các sổ: {expected}); không biết sổ nào đúng nên chưa dùng sổ nào. Xác định sổ đúng rồi tổng hợp lại với tuỳ chọn --replace TÊN_TỆP, hoặc bỏ sổ sai khỏi thư mục."),
     "set_aside": (WARNING, True, "Đơn vị gửi nhiều sổ; theo chỉ định của người tổng hợp (--replace), dùng sổ {expected}, bỏ qua sổ này."),

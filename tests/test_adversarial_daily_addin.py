@@ -75,17 +75,36 @@ def test_times_as_clerks_type_them_are_read_or_refused_never_misread(blanks, tmp
     assert len(found) == 1 and found[0]["unit"] == "01" and "«15/01/1900 12:00» không hợp lệ" in found[0]["message"]
 
 
-def test_times_in_twelve_hour_or_without_separator_are_errors_naming_the_cell(blanks, tmp_path):
+def test_times_with_a_half_of_the_day_are_read_contradictions_and_missing_separators_are_errors_naming_the_cell(blanks, tmp_path):
+    read, found = {}, {}
+    for n, typed in enumerate(({"01": "3:30 PM", "79": "1530", "48": "4h30 chiều"}, {"01": "15:30 PM", "79": "9:05 SA", "48": "3:30 CH"})):
+        returns = tmp_path / f"r{n}"
+        returns.mkdir()
+        for code, value in typed.items():
+            DailyFiller(blanks[code]).write({(_key(1), "time"): value, (_key(1), "level:bhyt"): 50}, returns / blanks[code].name)
+        result, payload = _consolidate(returns, tmp_path / f"n{n}.xlsx")
+        assert result.exit_code == 1 and payload is not None
+        read.update({typed[c]: (_unit(payload, c)["time"], _unit(payload, c)["timeliness"]) for c in typed})
+        found.update({typed[p["unit"]]: p for p in payload["problems"] if p["code"] == "daily_time_invalid"})
+        assert all(_unit(payload, c)["values"]["bhyt"]["level"] == 50 for c in typed)
+    assert read == {"3:30 PM": ("15:30", "on_time"), "1530": (None, "unknown"), "4h30 chiều": ("16:30", "late"),
+                    "15:30 PM": (None, "unknown"), "9:05 SA": ("09:05", "on_time"), "3:30 CH": ("15:30", "on_time")}
+    assert set(found) == {"1530", "15:30 PM"} and "«15:30 PM»" in found["15:30 PM"]["message"]
+    assert found["1530"]["cell"] == DailyFiller(blanks["79"]).ref(_key(1), "time")
+
+
+def test_a_time_before_six_in_the_morning_is_a_warning_it_may_mean_the_afternoon(blanks, tmp_path):
     returns = tmp_path / "r"
     returns.mkdir()
-    for code, value in (("01", "3:30 PM"), ("79", "1530")):
+    for code, value in (("01", "4:30"), ("79", time(5, 10)), ("48", "6:00")):
         DailyFiller(blanks[code]).write({(_key(1), "time"): value, (_key(1), "level:bhyt"): 50}, returns / blanks[code].name)
     result, payload = _consolidate(returns, tmp_path / "n.xlsx")
-    assert result.exit_code == 1 and payload is not None
-    cell = DailyFiller(blanks["01"]).ref(_key(1), "time")
-    found = {p["unit"]: p for p in payload["problems"] if p["code"] == "daily_time_invalid"}
-    assert set(found) == {"01", "79"} and found["01"]["cell"] == cell and "«3:30 PM»" in found["01"]["message"]
-    assert all(_unit(payload, c)["values"]["bhyt"]["level"] == 50 for c in ("01", "79"))
+    assert payload is not None
+    early = {p["unit"]: p for p in payload["problems"] if p["code"] == "daily_time_early"}
+    assert set(early) == {"01", "79"} and all(p["severity"] == "warning" for p in early.values())
+    assert "«4:30»" in early["01"]["message"] and "16:30" in early["01"]["message"] and "17:10" in early["79"]["message"]
+    assert early["01"]["cell"] == DailyFiller(blanks["01"]).ref(_key(1), "time")
+    assert _unit(payload, "01")["time"] == "04:30" and _unit(payload, "01")["values"]["bhyt"]["level"] == 50
 
 
 def test_a_row_copied_onto_the_next_day_is_a_warning_and_still_counts(blanks, tmp_path):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
+from datetime import time
 
 import pytest
 
-from workbook_tools.values import parse_date, parse_number, vn_number
+from workbook_tools.values import parse_date, parse_number, parse_time, vn_number
 
 
 @pytest.mark.parametrize(
@@ -38,3 +40,14 @@ def test_report_dates_in_the_forms_staff_type(raw, day):
 def test_vietnamese_number_display():
     assert vn_number(1_234_567) == "1.234.567" and vn_number(1234.5) == "1.234,5" and vn_number(-5.0) == "-5"
     assert vn_number(58.321) == "58,321" and vn_number(float("nan")) == "NaN" and vn_number(float("-inf")) == "-INF"
+
+
+@pytest.mark.parametrize(("typed", "meant"), [
+    ("15:30", time(15, 30)), ("15h30", time(15, 30)), ("15G30", time(15, 30)), ("15 giờ 30 phút", time(15, 30)),
+    (unicodedata.normalize("NFD", "15 giờ 30"), time(15, 30)), ("3:30 PM", time(15, 30)), ("3:30pm", time(15, 30)),
+    ("3h30 chiều", time(15, 30)), ("12:10 AM", time(0, 10)), ("12:10 PM", time(12, 10)), ("9:05 SA", time(9, 5)),
+    ("8 giờ tối", time(20, 0)), ("11:30 trưa", time(11, 30)), ("16:00:00", time(16, 0)),
+    ("15:30 PM", None), ("0:30 sáng", None), ("7:00 trưa", None), ("25:70", None), ("1530", None), ("3.30", None), ("", None),
+])
+def test_typed_times_are_read_on_a_24_hour_clock_or_with_the_half_of_the_day_named(typed, meant):
+    assert parse_time(typed) == meant

@@ -34,6 +34,7 @@ from .units import structure
 from .values import Parsed, parse_date, parse_number, parse_time, vn_number
 
 CUTOFF = time(16, 0)
+EARLIEST = time(6, 0)  # a report sent before 6 in the morning is more likely '4:30' typed for 16:30
 _TIME_EPOCH = date(1899, 12, 30)  # the date part of a time of day stored as a datetime (serial below 1)
 ON_TIME, LATE, UNKNOWN = "on_time", "late", "unknown"
 REPORTED = "reported"
@@ -198,6 +199,9 @@ class _DailyReader:
             self.ret.add("daily_time_missing", **place, found=f"{day:%d/%m/%Y}")
         elif typed is None:
             self.ret.add("daily_time_invalid", **place, found=raw_time)
+        elif typed < EARLIEST:
+            self.ret.add("daily_time_early", **place, found=raw_time if isinstance(raw_time, str) else f"{typed:%H:%M}",
+                         expected=f"{typed.hour + 12}:{typed:%M}")
         for code, value in levels.items():
             if code in previous and value < previous[code]:
                 where_level = self.sheet.index.cell(key, daily_column_key("level", code))

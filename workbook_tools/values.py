@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -156,7 +157,24 @@ def parse_time(raw: object) -> time | None:
         minutes = round(raw * 24 * 60)
         return time(*divmod(minutes, 60)) if minutes < 24 * 60 else None
     if isinstance(raw, str):
-        match = re.match(r"^(\d{1,2})\s*[:hgHG]\s*(\d{2})?(?::\d{2})?\s*(?:phút)?$", raw.strip())
-        if match and int(match.group(1)) < 24 and int(match.group(2) or 0) < 60:
-            return time(int(match.group(1)), int(match.group(2) or 0))
+        match = _TYPED_TIME.match(_SPACES.sub(" ", unicodedata.normalize("NFC", raw)).strip())
+        if match:
+            return _clock(int(match["hour"]), int(match["minute"] or 0), (match["half"] or "").lower().replace(".", ""))
     return None
+
+
+# '15:30', '15h30', '15g30', '15 giờ 30 phút', '3:30 PM', '3h30 chiều', '9:05 SA' (Vietnamese Windows' AM/PM are SA/CH)
+_TYPED_TIME = re.compile(r"^(?P<hour>\d{1,2}) ?(?::|h|g|giờ) ?(?P<minute>\d{2})?(?::\d{2})? ?(?:phút|p)?"
+                         r" ?(?P<half>am|pm|a\.m\.|p\.m\.|sa|ch|sáng|trưa|chiều|tối)?$", re.IGNORECASE)
+_AFTERNOON, _MORNING = {"pm", "ch", "chiều", "tối"}, {"am", "sa", "sáng"}
+
+
+def _clock(hour: int, minute: int, half: str) -> time | None:
+    """A typed hour of a 24-hour clock, or of a 12-hour one when a half of the day is named (3:30 chiều is 15:30)."""
+    if half in _AFTERNOON | _MORNING:
+        if not 1 <= hour <= 12:
+            return None  # '15:30 PM' or '0:30 sáng' says two things: ask
+        hour = hour % 12 + (12 if half in _AFTERNOON else 0)
+    elif half == "trưa" and not 11 <= hour <= 13:
+        return None
+    return time(hour, minute) if hour < 24 and minute < 60 else None

@@ -26,9 +26,10 @@ def data_dir() -> Path:
 
 @pytest.fixture(autouse=True)
 def isolated_user_data(tmp_path_factory, monkeypatch):
-    """Imports and splits never reach the real user data folder, and --data-dir never leaks between tests."""
+    """Imports, splits and the read cache never reach the real user folders, and --data-dir never leaks between tests."""
     from workbook_tools import datafiles
 
     monkeypatch.setenv(datafiles.DATA_DIR_ENV, str(tmp_path_factory.mktemp("user-data")))
+    monkeypatch.setenv("WORKBOOK_TOOLS_CACHE", str(tmp_path_factory.mktemp("read-cache")))  # never the user's cache
     yield
     datafiles.use_data_dirs(())

@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -397,3 +398,32 @@ def test_no_cache_reads_every_file_and_writes_nothing(blank, returns, tmp_path, 
 
     assert reads == [len(UNITS)] * 4
     assert [p.name for p in cache.iterdir()] == [file.name] and (file.read_bytes(), file.stat().st_mtime_ns) == kept
+
+
+def test_a_cache_folder_inside_the_returns_folder_is_never_written(blank, returns, tmp_path, reads, monkeypatch):
+    clean = _check(blank, returns, tmp_path / "0.json", "--no-cache")
+    before = _hashes(returns)
+    monkeypatch.setenv(read_cache.CACHE_ENV, str(returns))
+
+    assert _check(blank, returns, tmp_path / "1.json") == clean
+    assert _check(blank, returns, tmp_path / "2.json") == clean
+    assert reads == [len(UNITS)] * 3 and _hashes(returns) == before
+
+
+def test_cache_files_unused_for_long_and_leftovers_of_killed_runs_are_removed(blank, returns, tmp_path, reads):
+    cache = _cache()
+    days = 86400
+    planted = {"reads-0123456789abcdef01234567-aaaa.pickle": 8 * days,  # another namespace, a week unused: removed
+               "reads-89abcdef0123456789abcdef-bbbb.pickle": 1 * days,  # another namespace, used yesterday: kept
+               ".reads-x1y2z3.tmp": 2 * days,  # a run killed while writing: removed
+               ".reads-recent.tmp": 60,  # maybe a run writing right now: kept
+               "notes.txt": 100 * days}  # not ours: kept
+    for name, age in planted.items():
+        (cache / name).write_bytes(b"x")
+        os.utime(cache / name, (time.time() - age, time.time() - age))
+
+    _check(blank, returns, tmp_path / "1.json")
+
+    (ours,) = set(p.name for p in cache.glob("reads-*.pickle")) - set(planted)
+    assert sorted(p.name for p in cache.iterdir()) == sorted([ours, "reads-89abcdef0123456789abcdef-bbbb.pickle", ".reads-recent.tmp",
+                                                              "notes.txt"])

@@ -25,7 +25,9 @@ import pytest
 from click.testing import CliRunner
 
 from workbook_tools import read, read_cache
+from workbook_tools.check import check_folder
 from workbook_tools.cli import main
+from workbook_tools.plans import load_plan
 from workbook_tools.read import read_return
 
 from . import test_reader_robustness as robustness
@@ -132,6 +134,12 @@ def test_a_file_changed_under_the_same_name_size_and_time_is_read_again(blank, f
     assert reads == [len(UNITS), 1]
     assert _bhyt(payload, "06") == ("accepted", figure)
     assert _bhyt(payload, "04") == ("accepted", _value("04"))
+    fill(filled["06"], _typed("06", 7_777), target)
+    arrived = []
+    report = check_folder(returns, load_plan("2800-2021"), progress=lambda ret: arrived.append(ret.file))
+    assert [r.file for r in report.returns] == sorted(p.name for p in returns.iterdir())  # hits and the one read, in file order
+    assert sorted(arrived) == sorted(r.file for r in report.returns) and reads[-1] == 1  # progress for every file, hits too
+    assert report.chosen["06"].actuals[("bhyt", "2021-09")] == 7_777
 
 
 def test_a_renamed_file_is_read_again_and_named_by_its_new_name(blank, filled, returns, tmp_path, reads):

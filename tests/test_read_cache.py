@@ -435,3 +435,38 @@ def test_cache_files_unused_for_long_and_leftovers_of_killed_runs_are_removed(bl
     (ours,) = set(p.name for p in cache.glob("reads-*.pickle")) - set(planted)
     assert sorted(p.name for p in cache.iterdir()) == sorted([ours, "reads-89abcdef0123456789abcdef-bbbb.pickle", ".reads-recent.tmp",
                                                               "notes.txt"])
+
+
+@pytest.fixture
+def opened(monkeypatch) -> list[str]:
+    """The files opened to learn what they are (which plan a folder is for, when neither --plan nor --manifest says)."""
+    names: list[str] = []
+    real = read_cache.opened_return
+
+    def counting(ret, *args, **kwargs):
+        names.append(ret.path.name)
+        return real(ret, *args, **kwargs)
+
+    monkeypatch.setattr(read_cache, "opened_return", counting)
+    return names
+
+
+def test_the_plan_named_by_the_files_is_learnt_again_only_from_changed_files(blank, filled, returns, tmp_path, reads, opened):
+    args = ["check", str(returns), "--json"]
+    first = CliRunner().invoke(main, [*args, str(tmp_path / "1.json")], catch_exceptions=False)
+    assert "kế hoạch 2800-2021" in first.output and len(opened) == len(UNITS)
+    second = CliRunner().invoke(main, [*args, str(tmp_path / "2.json")], catch_exceptions=False)
+    assert second.output == first.output and len(opened) == len(UNITS) and reads == [len(UNITS), 0]
+    other = tmp_path / "other"
+    CliRunner().invoke(main, ["generate", "--plan", "1813-2025", "--out", str(other), *(a for u in UNITS for a in ("--unit", u))],
+                       catch_exceptions=False)
+    for path in returns.iterdir():  # the same names, another plan's workbooks
+        shutil.copy(other / path.name, path)
+
+    third = CliRunner().invoke(main, [*args, str(tmp_path / "3.json")], catch_exceptions=False)
+
+    assert "kế hoạch 1813-2025" in third.output and len(opened) == 2 * len(UNITS)
+    payload = json.loads((tmp_path / "3.json").read_text(encoding="utf-8"))
+    assert payload["plan"] == "1813-2025" and "other_plan" not in {p["code"] for p in payload["problems"]}
+    CliRunner().invoke(main, [*args, str(tmp_path / "4.json"), "--no-cache"], catch_exceptions=False)
+    assert len(opened) == 3 * len(UNITS) and (tmp_path / "4.json").read_bytes() == (tmp_path / "3.json").read_bytes()

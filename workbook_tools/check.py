@@ -16,8 +16,8 @@ from .intake import candidate_files
 from .names import fold, resolver
 from .plans import PlanTargets
 from .problems import Problem, problem
-from .read import Return, identity_of, read_failed, read_return
-from .read_cache import read_files
+from .read import Return, read_failed, read_return
+from .read_cache import identities, read_files
 
 ACCEPTED, REJECTED, MISSING = "accepted", "rejected", "missing"
 
@@ -220,12 +220,12 @@ def replacements(replace: Sequence[str], files: Sequence[Path], data: PlanTarget
     return chosen_files, units
 
 
-def named_most(folder: Path, fields: Sequence[str], *, form: str | None = None) -> tuple[str, ...] | None:
+def named_most(folder: Path, fields: Sequence[str], *, form: str | None = None, cache: bool = True) -> tuple[str, ...] | None:
     """The identity (plan, and any other `fields`) most files of a returns folder carry inside them, never in their
-    names; only files of `form` when given. None when no file names a plan."""
+    names; only files of `form` when given. None when no file names a plan. With `cache`, files unchanged since the
+    last run on the folder are not opened again (see `read_cache.identities`)."""
     seen: Counter[tuple[str, ...]] = Counter()
-    for path in candidate_files(folder):
-        found = identity_of(path)
+    for found in identities(folder, candidate_files(folder), cache):
         if found and found.get("plan_id") and (form is None or found.get("form") == form):
             seen[tuple(found.get(name, "") for name in fields)] += 1
     return seen.most_common(1)[0][0] if seen else None

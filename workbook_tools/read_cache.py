@@ -7,6 +7,8 @@ version, the forms, the plan's figures, the structure its names resolve in, the 
 data, the reading function) makes the namespace: one cache file per namespace and returns folder,
 rewritten at the end of each run with that run's entries only, so it never grows and never mixes
 two plans. The path and modification time of a file are not kept: they are taken from the file.
+The identities that tell which plan a folder is for (`identities`) are kept the same way, in a
+namespace of the code alone.
 
 The cache only ever saves time: a cache file missing, truncated, damaged (its checksum is
 checked), of another format or unwritable, a cache folder that is a file or read-only, a full disk
@@ -40,13 +42,14 @@ from .intake import MAX_FILE
 from .parallel import run_jobs
 from .plans import PlanTargets
 from .problems import Problem
-from .read import Return
+from .read import Return, opened_return
 
 CACHE_ENV = "WORKBOOK_TOOLS_CACHE"
 OFF = frozenset({"off", "no", "none", "false", "0"})
 FORMAT = 1
 MAGIC = b"workbook-tools read cache\n"
 PREFIX = "reads-"
+IDENTITIES = "ids-"  # the identities files carry (see `identities`): keyed by bytes and name alone
 MAX_CACHE = 256 * 1024 * 1024  # about 80,000 returns; a bigger file is not ours to load
 NEVER_KEPT = frozenset({"read_crashed", "read_timeout", "read_failed", "corrupt", "encrypted"})
 OTHER_NAMESPACE_DAYS = 7  # a cache file of another version, plan or data unused this long is removed
@@ -122,12 +125,15 @@ class ReadCache:
 
     @classmethod
     def of(cls, folder: Path, func: Callable[..., Any], data: PlanTargets, forms: FormSet) -> ReadCache | None:
-        """The cache of a returns folder; None when the cache is off, cannot be keyed, or would sit in the folder."""
+        """The cache of a returns folder's readings; None when the cache is off, cannot be keyed, or would sit in the folder."""
+        space = namespace(func, data, forms) if cache_dir() is not None else None
+        return cls.at(folder, space, PREFIX) if space else None
+
+    @classmethod
+    def at(cls, folder: Path, space: str, prefix: str) -> ReadCache | None:
+        """The cache file of a returns folder under a namespace; None when the cache is off or would sit in the folder."""
         where = cache_dir()
         if where is None:
-            return None
-        space = namespace(func, data, forms)
-        if space is None:
             return None
         try:
             resolved = str(folder.resolve())
@@ -136,7 +142,7 @@ class ReadCache:
         except (OSError, RuntimeError):
             return None
         place = hashlib.sha256(os.fsencode(resolved)).hexdigest()[:24]
-        return cls(where / f"{PREFIX}{space[:24]}-{place}.pickle", space, resolved)
+        return cls(where / f"{prefix}{space[:24]}-{place}.pickle", space, resolved)
 
     def load(self) -> dict[Key, State]:
         """The entries of the last run on this folder under this namespace; {} on any failure."""
@@ -156,13 +162,13 @@ class ReadCache:
         except Exception:  # noqa: BLE001 - missing, unreadable or damaged: the files are read instead
             return {}
 
-    def save(self, results: Sequence[Return], unchanged: bool = False) -> None:
-        """Keep this run's entries (only them) in place of the last run's; a failure loses the cache, never the run."""
+    def save(self, entries: dict[Key, Any] | None) -> None:
+        """Keep this run's entries (only them) in place of the last run's (None: the same as loaded); a failure loses
+        the cache, never the run."""
         try:
-            if unchanged:
+            if entries is None:
                 os.utime(self.file)  # still in use: not pruned
             else:
-                entries = {_key(ret): _state(ret) for ret in results if keepable(ret)}
                 self._write(pickle.dumps((FORMAT, self.namespace, self.folder, entries), protocol=pickle.HIGHEST_PROTOCOL))
         except Exception:  # noqa: BLE001 - full disk, read-only folder, a folder that is a file: uncached next time
             return
@@ -171,7 +177,7 @@ class ReadCache:
     def _write(self, payload: bytes) -> None:
         """Write the file under a temporary name beside it, then rename it over (two runs at once: the last one wins)."""
         self.file.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=self.file.parent, prefix=f".{PREFIX}", suffix=".tmp")
+        fd, name = tempfile.mkstemp(dir=self.file.parent, prefix=f".{self.file.name.split('-')[0]}-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n")
@@ -184,18 +190,18 @@ class ReadCache:
     def _prune(self) -> None:
         """Remove cache files no run has used for long, and temporary files of runs killed while writing."""
         now = time.time()
-        mine = self.file.name[len(PREFIX):].split("-")[0]
+        kind, mine = self.file.name.split("-")[:2]
         try:
             entries = list(os.scandir(self.file.parent))
         except OSError:
             return
         for entry in entries:
-            if entry.name == self.file.name or not entry.name.startswith((PREFIX, f".{PREFIX}")):
+            if entry.name == self.file.name or not entry.name.lstrip(".").startswith((PREFIX, IDENTITIES)):
                 continue
             try:
                 age = now - entry.stat(follow_symlinks=False).st_mtime
                 leftover = entry.name.startswith(".") and age > LEFTOVER_SECONDS
-                other = not entry.name.startswith(".") and not entry.name[len(PREFIX):].startswith(mine) and age > OTHER_NAMESPACE_DAYS * 86400
+                other = not entry.name.startswith(".") and entry.name.split("-")[:2] != [kind, mine] and age > OTHER_NAMESPACE_DAYS * 86400
                 if leftover or other or age > ANY_DAYS * 86400:
                     os.unlink(entry.path)
             except OSError:
@@ -227,11 +233,21 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def cached_result(path: Path, entries: dict[Key, State]) -> Return | None:
-    """The kept result of a file whose bytes and name are unchanged (its entry taken out of `entries`), else None.
+    """The kept result of a file whose bytes and name are unchanged (its entry taken out of `entries`), else None."""
+    key = _content_key(path)
+    state = entries.pop(key, None) if key else None
+    if not isinstance(state, dict) or state.get("sha256") != key[1]:
+        return None
+    try:
+        modified = datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)  # as the reader takes it
+        return Return(path, modified=modified, **state)
+    except (OSError, TypeError, ValueError, OverflowError):
+        return None
 
-    The file is hashed here; what is not a regular file (a pipe would wait, a device never end),
-    a lock file or a file too large is left to the reader.
-    """
+
+def _content_key(path: Path) -> Key | None:
+    """A file's name as stored and the SHA-256 of its bytes; None for what is left to the reader: a lock file, a file
+    too large, what is not a regular file (a pipe would wait, a device never end), or a file that cannot be read."""
     if path.name.startswith("~$"):
         return None
     try:
@@ -239,13 +255,8 @@ def cached_result(path: Path, entries: dict[Key, State]) -> Return | None:
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE:
             return None
         with path.open("rb") as handle:
-            digest = hashlib.file_digest(handle, "sha256").hexdigest()
-        state = entries.pop((os.fsencode(path.name), digest), None)
-        if state is None or state.get("sha256") != digest:
-            return None
-        modified = datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)  # as the reader takes it
-        return Return(path, modified=modified, **state)
-    except (OSError, TypeError, ValueError, OverflowError):
+            return os.fsencode(path.name), hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
         return None
 
 
@@ -278,5 +289,40 @@ def read_files(
     for number, ret in zip(misses, read):
         results[number] = ret
     done: list[Return] = results  # type: ignore[assignment] - every slot is filled
-    store.save(done, unchanged=unchanged)
+    store.save(None if unchanged else {_key(ret): _state(ret) for ret in done if keepable(ret)})
     return done
+
+
+def identities(folder: Path, files: Sequence[Path], cache: bool = True) -> list[dict[str, str] | None]:
+    """What each file says it is (its `_meta`, overridden by its document properties; see `read.identity_of`), in
+    order; with the cache, a file whose bytes and name are unchanged since the last run on the folder is not opened.
+
+    An identity depends on nothing but the bytes, the name and the tool's code, so its namespace is the code's;
+    a file that cannot be read (None) is never kept.
+    """
+    space = hashlib.sha256(f"{FORMAT}|{__version__}|{sys.version}|identities".encode() + _code_digest()).hexdigest()
+    store = ReadCache.at(folder, space, IDENTITIES) if cache else None
+    entries = store.load() if store else {}
+    loaded, kept, found = len(entries), {}, []
+    for path in files:
+        hit = _identity_kept(path, entries) if entries else None
+        if hit is not None:
+            kept[hit[0]] = hit[1]
+            found.append(hit[1])
+            continue
+        ret = Return(path)
+        with opened_return(ret, ("_meta",)) as opened:
+            identity = {**opened.meta, **opened.props} if opened else None
+        if identity is not None and ret.sha256:
+            kept[(os.fsencode(path.name), ret.sha256)] = identity
+        found.append(identity)
+    if store:
+        store.save(None if not entries and loaded == len(kept) == len(files) else kept)
+    return found
+
+
+def _identity_kept(path: Path, entries: dict[Key, Any]) -> tuple[Key, dict[str, str]] | None:
+    """The kept identity of a file whose bytes and name are unchanged (taken out of `entries`), with its key."""
+    key = _content_key(path)
+    identity = entries.pop(key, None) if key else None
+    return (key, identity) if isinstance(identity, dict) else None

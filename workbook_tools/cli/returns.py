@@ -19,7 +19,8 @@ if TYPE_CHECKING:  # the core modules load inside the commands, so `--help` star
     from ..problems import Problem
 
 
-def _plan_of_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | None, plan_id: str | None) -> tuple[PlanTargets, Any]:
+def _plan_of_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | None, plan_id: str | None,
+                    cache: bool = True) -> tuple[PlanTargets, Any]:
     """The plan to check against: --plan, else the manifest's, else the one the returns name."""
     from ..check import load_manifest
     from ..plans import load_plan
@@ -27,33 +28,34 @@ def _plan_of_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | Non
     manifest = load_manifest(manifest_path) if manifest_path else None
     if manifest is None and (folder / "manifest.json").exists():
         manifest = load_manifest(folder / "manifest.json")
-    chosen = plan_id or (manifest.plan if manifest else None) or _plan_named_by_returns(folder)
+    chosen = plan_id or (manifest.plan if manifest else None) or _plan_named_by_returns(folder, cache)
     if not chosen:
         raise ToolError(f"Không biết các báo cáo trong {folder} thuộc kế hoạch nào: hãy thêm --plan hoặc --manifest.")
     return load_plan(chosen, obj["dirs"]), manifest
 
 
-def _plan_named_by_returns(folder: Path) -> str | None:
+def _plan_named_by_returns(folder: Path, cache: bool = True) -> str | None:
     """The plan id most returned workbooks carry (in their properties, or in `_meta` when those were removed)."""
     from ..check import named_most
 
     if not folder.is_dir():
         raise ToolError(f"Không thấy thư mục báo cáo {folder}: hãy kiểm tra đường dẫn.")
-    found = named_most(folder, ("plan_id",))
+    found = named_most(folder, ("plan_id",), cache=cache)
     return found[0] if found else None
 
 
 def _read_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | None, plan_id: str | None, cache: bool = True) -> CheckReport:
     """Check every returned file of the plan the folder is for."""
-    data, manifest = _folder_plan(obj, folder, manifest_path, plan_id)
+    data, manifest = _folder_plan(obj, folder, manifest_path, plan_id, cache)
     return _read_files(folder, data, manifest, cache=cache)
 
 
-def _folder_plan(obj: dict[str, Any], folder: Path, manifest_path: Path | None, plan_id: str | None) -> tuple[PlanTargets, Any]:
+def _folder_plan(obj: dict[str, Any], folder: Path, manifest_path: Path | None, plan_id: str | None,
+                 cache: bool = True) -> tuple[PlanTargets, Any]:
     """The returns folder's plan (and manifest), or why there is none."""
     if not folder.is_dir():
         raise ToolError(f"Không thấy thư mục báo cáo {folder} (hoặc đó không phải thư mục): hãy kiểm tra đường dẫn.")
-    return _plan_of_folder(obj, folder, manifest_path, plan_id)
+    return _plan_of_folder(obj, folder, manifest_path, plan_id, cache)
 
 
 def _read_files(folder: Path, data: PlanTargets, manifest: Any, replace: tuple[str, ...] = (), as_of: date | None = None,
@@ -168,7 +170,7 @@ def consolidate_command(
     if csv_path:
         check_target(csv_path, ours=csv_with_header(CSV_HEADER), force=force, keep_out=keep_out)
     with locked(out_path):
-        data, manifest = _folder_plan(obj, returns_dir, manifest_path, plan_id)
+        data, manifest = _folder_plan(obj, returns_dir, manifest_path, plan_id, not no_cache)
         shown = structure_key or data.plan.structure
         with alongside(prior_figures, out_path, data.plan.id, shown, force=force) as prior:  # read while the files are
             report = _read_files(returns_dir, data, manifest, replace, as_of, check=prior.check, cache=not no_cache)

@@ -3,7 +3,9 @@
 Jobs (default: all of them, at sizes 63, 300, 1,000 and 3,300):
 - startup: `workbook-tools --help` and `workbook-tools units` against a bare `python -c pass`;
 - generate: one worker (no parallelism) against the default (one worker per core);
-- consolidate: the whole `workbook-tools consolidate` process on realistic returns, against a
+- consolidate: the whole `workbook-tools consolidate` process on realistic returns, cold (its read cache
+  emptied before each run, so every file is read) and warm (the same folder again, the cache kept: no
+  file read), with `check` cold and warm alongside, against a
   pandas + calamine loop that computes the same national totals (checked equal to our JSON) and
   against the parse floor: inflating and parsing just the sheets we read (`_meta`, `Chỉ tiêu`,
   `Mẫu 01`, `Mẫu 02`) with calamine ("floor", the fastest parser here) and into ElementTree trees
@@ -79,9 +81,14 @@ def timed(argv: list[str], env: dict[str, str] | None = None, ok: tuple[int, ...
     return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, text
 
 
-def median_of(runs: int, argv: list[str], env: dict[str, str] | None = None, ok: tuple[int, ...] = (0,)) -> dict[str, Any]:
-    """Median wall and CPU seconds, and the largest peak memory, over `runs` whole processes."""
-    results = [timed(argv, env, ok) for _ in range(runs)]
+def median_of(runs: int, argv: list[str], env: dict[str, str] | None = None, ok: tuple[int, ...] = (0,),
+              before: Any = None) -> dict[str, Any]:
+    """Median wall and CPU seconds, and the largest peak memory, over `runs` whole processes (`before()` ahead of each)."""
+    results = []
+    for _ in range(runs):
+        if before:
+            before()
+        results.append(timed(argv, env, ok))
     return {"seconds": statistics.median(r[0] for r in results), "peak_mib": max(r[1] for r in results),
             "cpu": statistics.median(r[2] for r in results), "stdout": results[-1][3]}
 
@@ -306,17 +313,29 @@ def compare(ours: dict[str, Any], theirs: dict[str, Any]) -> str:
     return f"equal ({checked} figures)" if not wrong and checked else f"DIFFERENT: {wrong[:4]}"
 
 
+def cold_and_warm(runs: int, argv: list[str], env: dict[str, str], cache: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A command cold (its read cache emptied before every run: every file read) and warm (the cache the
+    last cold run left, on the unchanged folder: no file read), each the median of `runs` whole processes."""
+    env = {**env, "WORKBOOK_TOOLS_CACHE": str(cache)}
+    cold = median_of(runs, argv, env, ok=(0, 1), before=lambda: shutil.rmtree(cache, ignore_errors=True))
+    return cold, median_of(runs, argv, env, ok=(0, 1))
+
+
 def bench_consolidate(args: argparse.Namespace) -> None:
-    """Ours against pandas + calamine and against the parse floor, size by size."""
-    print(f"{'consolidate (median of ' + str(args.runs) + ')':22} {'files':>6} {'ours s':>7} {'cpu s':>6} {'MiB':>5} {'pandas s':>8} {'MiB':>5} "
-          f"{'floor s':>7} {'MiB':>5} {'xml s':>6} {'ms/file':>7} {'pandas/ours':>11} {'ours/floor':>10} {'ours/xml':>8}  totals")
+    """Ours (cold and warm read cache) against pandas + calamine and against the parse floor, size by size;
+    `check` cold and warm alongside."""
+    print(f"{'consolidate (median of ' + str(args.runs) + ')':22} {'files':>6} {'cold s':>7} {'cpu s':>6} {'MiB':>5} {'warm s':>7} {'MiB':>5} "
+          f"{'pandas s':>8} {'MiB':>5} {'floor s':>7} {'MiB':>5} {'xml s':>6} {'ms/file':>7} {'pandas/ours':>11} {'ours/floor':>10} "
+          f"{'ours/xml':>8} {'check cold s':>12} {'warm s':>7} {'MiB':>5}  totals")
     for size in args.sizes:
         returns, manifest, env = returns_set(size)
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp)
-            ours = median_of(args.runs, [tool(), "consolidate", str(returns), "--manifest", str(manifest),
-                                         "--out", str(out / "national.xlsx"), "--json", str(out / "national.json")], env, ok=(0, 1))
+            ours, warm = cold_and_warm(args.runs, [tool(), "consolidate", str(returns), "--manifest", str(manifest), "--out",
+                                                   str(out / "national.xlsx"), "--json", str(out / "national.json")], env, out / "cache")
             result = json.loads((out / "national.json").read_text(encoding="utf-8"))
+            check, check_warm = cold_and_warm(args.runs, [tool(), "check", str(returns), "--manifest", str(manifest), "--json",
+                                                          str(out / "check.json")], env, out / "check-cache")
         kinds = {i: result["kind"] for i in {f["indicator"] for f in result["national"]}}
         kinds.update({t["key"]: t["kind"] for t in result["tasks"] if not t["indicator"]})
         theirs = yardstick("pandas_totals", returns, args.runs, {"BENCH_KINDS": json.dumps(kinds)})
@@ -324,9 +343,11 @@ def bench_consolidate(args: argparse.Namespace) -> None:
         xml = yardstick("parse_floor", returns, args.runs)
         files = len(list(returns.glob("*.xlsx")))
         name = f"{'province' if size == 63 else 'commune'}-{size}"
-        print(f"{name:22} {files:>6} {ours['seconds']:>7.2f} {ours['cpu']:>6.2f} {ours['peak_mib']:>5.0f} {theirs['seconds']:>8.2f} {theirs['peak_mib']:>5.0f} "
+        print(f"{name:22} {files:>6} {ours['seconds']:>7.2f} {ours['cpu']:>6.2f} {ours['peak_mib']:>5.0f} {warm['seconds']:>7.2f} "
+              f"{warm['peak_mib']:>5.0f} {theirs['seconds']:>8.2f} {theirs['peak_mib']:>5.0f} "
               f"{floor['seconds']:>7.2f} {floor['peak_mib']:>5.0f} {xml['seconds']:>6.2f} {1000 * ours['seconds'] / files:>7.2f} "
-              f"{theirs['seconds'] / ours['seconds']:>10.2f}x {ours['seconds'] / floor['seconds']:>9.2f}x {ours['seconds'] / xml['seconds']:>7.2f}x  "
+              f"{theirs['seconds'] / ours['seconds']:>10.2f}x {ours['seconds'] / floor['seconds']:>9.2f}x {ours['seconds'] / xml['seconds']:>7.2f}x "
+              f"{check['seconds']:>12.2f} {check_warm['seconds']:>7.2f} {max(check['peak_mib'], check_warm['peak_mib']):>5.0f}  "
               f"{compare(result, json.loads(theirs['stdout']))}", flush=True)
 
 

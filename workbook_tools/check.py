@@ -14,10 +14,10 @@ from .errors import DataFileError, WorkbookToolsError
 from .forms import FormSet, shipped_forms
 from .intake import candidate_files
 from .names import fold, resolver
-from .parallel import run_jobs
 from .plans import PlanTargets
 from .problems import Problem, problem
-from .read import Return, identity_of, read_failed, read_return
+from .read import Return, read_failed, read_return
+from .read_cache import identities, read_files
 
 ACCEPTED, REJECTED, MISSING = "accepted", "rejected", "missing"
 
@@ -220,12 +220,12 @@ def replacements(replace: Sequence[str], files: Sequence[Path], data: PlanTarget
     return chosen_files, units
 
 
-def named_most(folder: Path, fields: Sequence[str], *, form: str | None = None) -> tuple[str, ...] | None:
+def named_most(folder: Path, fields: Sequence[str], *, form: str | None = None, cache: bool = True) -> tuple[str, ...] | None:
     """The identity (plan, and any other `fields`) most files of a returns folder carry inside them, never in their
-    names; only files of `form` when given. None when no file names a plan."""
+    names; only files of `form` when given. None when no file names a plan. With `cache`, files unchanged since the
+    last run on the folder are not opened again (see `read_cache.identities`)."""
     seen: Counter[tuple[str, ...]] = Counter()
-    for path in candidate_files(folder):
-        found = identity_of(path)
+    for found in identities(folder, candidate_files(folder), cache):
         if found and found.get("plan_id") and (form is None or found.get("form") == form):
             seen[tuple(found.get(name, "") for name in fields)] += 1
     return seen.most_common(1)[0][0] if seen else None
@@ -234,7 +234,7 @@ def named_most(folder: Path, fields: Sequence[str], *, form: str | None = None) 
 def check_folder(
     folder: Path, data: PlanTargets, *, manifest: Manifest | None = None, forms: FormSet | None = None,
     workers: int = 0, progress: Callable[[Return], None] | None = None, replace: Sequence[str] = (),
-    as_of: date | None = None,
+    as_of: date | None = None, cache: bool = True,
 ) -> CheckReport:
     """Read every file of a returns folder (never writing to any) and decide what is usable.
 
@@ -243,6 +243,9 @@ def check_folder(
 
     `replace` lists files (or units) staff say replace what a national workbook holds, whatever
     their report date: a file named there is also the one used when its unit sent several.
+
+    With `cache`, a file whose bytes and name are those of the last run on this folder is not read
+    again: its result is the one kept then (see `read_cache`).
     """
     if not folder.is_dir():
         raise DataFileError(f"returns folder not found or not a folder: {folder}")
@@ -250,7 +253,6 @@ def check_folder(
     forms = forms or shipped_forms()
     files = candidate_files(folder)
     chosen_files, replacing = replacements(replace, files, data)
-    jobs = [(path,) for path in files]
     known: dict[tuple[str, str], tuple[str, str]] = {}
 
     def arrived(ret: Return) -> None:
@@ -258,7 +260,8 @@ def check_folder(
         if progress:
             progress(ret)
 
-    returns = run_jobs(read_return, jobs, workers, arrived, shared=(data, forms), failed=read_failed)
+    returns = read_files(read_return, files, data, forms, folder=folder, workers=workers, progress=arrived, failed=read_failed,
+                         cache=cache)
     undate_future(returns, as_of)
     report = CheckReport(data, returns)
     report.chosen = choose_returns(returns, chosen_files)

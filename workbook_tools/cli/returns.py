@@ -19,7 +19,8 @@ if TYPE_CHECKING:  # the core modules load inside the commands, so `--help` star
     from ..problems import Problem
 
 
-def _plan_of_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | None, plan_id: str | None) -> tuple[PlanTargets, Any]:
+def _plan_of_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | None, plan_id: str | None,
+                    cache: bool = True) -> tuple[PlanTargets, Any]:
     """The plan to check against: --plan, else the manifest's, else the one the returns name."""
     from ..check import load_manifest
     from ..plans import load_plan
@@ -27,37 +28,38 @@ def _plan_of_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | Non
     manifest = load_manifest(manifest_path) if manifest_path else None
     if manifest is None and (folder / "manifest.json").exists():
         manifest = load_manifest(folder / "manifest.json")
-    chosen = plan_id or (manifest.plan if manifest else None) or _plan_named_by_returns(folder)
+    chosen = plan_id or (manifest.plan if manifest else None) or _plan_named_by_returns(folder, cache)
     if not chosen:
         raise ToolError(f"Không biết các báo cáo trong {folder} thuộc kế hoạch nào: hãy thêm --plan hoặc --manifest.")
     return load_plan(chosen, obj["dirs"]), manifest
 
 
-def _plan_named_by_returns(folder: Path) -> str | None:
+def _plan_named_by_returns(folder: Path, cache: bool = True) -> str | None:
     """The plan id most returned workbooks carry (in their properties, or in `_meta` when those were removed)."""
     from ..check import named_most
 
     if not folder.is_dir():
         raise ToolError(f"Không thấy thư mục báo cáo {folder}: hãy kiểm tra đường dẫn.")
-    found = named_most(folder, ("plan_id",))
+    found = named_most(folder, ("plan_id",), cache=cache)
     return found[0] if found else None
 
 
-def _read_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | None, plan_id: str | None) -> CheckReport:
+def _read_folder(obj: dict[str, Any], folder: Path, manifest_path: Path | None, plan_id: str | None, cache: bool = True) -> CheckReport:
     """Check every returned file of the plan the folder is for."""
-    data, manifest = _folder_plan(obj, folder, manifest_path, plan_id)
-    return _read_files(folder, data, manifest)
+    data, manifest = _folder_plan(obj, folder, manifest_path, plan_id, cache)
+    return _read_files(folder, data, manifest, cache=cache)
 
 
-def _folder_plan(obj: dict[str, Any], folder: Path, manifest_path: Path | None, plan_id: str | None) -> tuple[PlanTargets, Any]:
+def _folder_plan(obj: dict[str, Any], folder: Path, manifest_path: Path | None, plan_id: str | None,
+                 cache: bool = True) -> tuple[PlanTargets, Any]:
     """The returns folder's plan (and manifest), or why there is none."""
     if not folder.is_dir():
         raise ToolError(f"Không thấy thư mục báo cáo {folder} (hoặc đó không phải thư mục): hãy kiểm tra đường dẫn.")
-    return _plan_of_folder(obj, folder, manifest_path, plan_id)
+    return _plan_of_folder(obj, folder, manifest_path, plan_id, cache)
 
 
 def _read_files(folder: Path, data: PlanTargets, manifest: Any, replace: tuple[str, ...] = (), as_of: date | None = None,
-                check: Callable[[], None] = lambda: None) -> CheckReport:
+                check: Callable[[], None] = lambda: None, cache: bool = True) -> CheckReport:
     """Check every returned file with a progress bar on stderr; `check` may stop the reading by raising."""
     from ..check import check_folder
 
@@ -67,7 +69,7 @@ def _read_files(folder: Path, data: PlanTargets, manifest: Any, replace: tuple[s
 
     files = [p for p in folder.iterdir() if p.is_file()]
     with click.progressbar(length=len(files), label="Đọc báo cáo", file=sys.stderr) as bar:
-        return check_folder(folder, data, manifest=manifest, progress=arrived, replace=replace, as_of=as_of)
+        return check_folder(folder, data, manifest=manifest, progress=arrived, replace=replace, as_of=as_of, cache=cache)
 
 
 def _problem_rows(problems: list[Problem]) -> list[list[str]]:
@@ -86,6 +88,9 @@ returns_options = [
     click.argument("returns_dir", type=click.Path(path_type=Path)),
     click.option("--manifest", "manifest_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="manifest.json written by generate (expected units)."),
     click.option("--plan", "plan_id", help="Plan id (default: the manifest's, else the one the returns carry)."),
+    click.option("--no-cache", "no_cache", is_flag=True,
+                 help="Read every file again, ignoring and not updating the cache of the last run's readings "
+                      "(also WORKBOOK_TOOLS_CACHE=off)."),
 ]
 
 
@@ -100,7 +105,8 @@ def with_returns_options(func: Any) -> Any:
 @with_returns_options
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the problems as JSON to this file.")
 @click.pass_obj
-def check_command(obj: dict[str, Any], returns_dir: Path, manifest_path: Path | None, plan_id: str | None, json_path: Path | None) -> None:
+def check_command(obj: dict[str, Any], returns_dir: Path, manifest_path: Path | None, plan_id: str | None, no_cache: bool,
+                  json_path: Path | None) -> None:
     """Read every returned workbook and list every problem (exit 1 when a file or unit is unusable)."""
     from ..check import ACCEPTED, MISSING, REJECTED
     from ..outputs import check_target, is_our_json
@@ -108,7 +114,7 @@ def check_command(obj: dict[str, Any], returns_dir: Path, manifest_path: Path | 
 
     if json_path:
         check_target(json_path, ours=is_our_json, keep_out=[returns_dir])
-    report = _read_folder(obj, returns_dir, manifest_path, plan_id)
+    report = _read_folder(obj, returns_dir, manifest_path, plan_id, cache=not no_cache)
     problems = report.problems
     _print_problems(problems)
     statuses = {u: report.status(u) for u in report.units}
@@ -140,7 +146,7 @@ def check_command(obj: dict[str, Any], returns_dir: Path, manifest_path: Path | 
 @click.option("--force", is_flag=True, help="Replace --out even if workbook-tools did not write it, or if figures in it were changed by hand (they are replaced by the returns' figures).")
 @click.pass_obj
 def consolidate_command(
-    obj: dict[str, Any], returns_dir: Path, manifest_path: Path | None, plan_id: str | None, out_path: Path,
+    obj: dict[str, Any], returns_dir: Path, manifest_path: Path | None, plan_id: str | None, no_cache: bool, out_path: Path,
     json_path: Path | None, csv_path: Path | None, structure_key: str | None, as_of: date | None,
     replace: tuple[str, ...], force: bool,
 ) -> None:
@@ -164,10 +170,10 @@ def consolidate_command(
     if csv_path:
         check_target(csv_path, ours=csv_with_header(CSV_HEADER), force=force, keep_out=keep_out)
     with locked(out_path):
-        data, manifest = _folder_plan(obj, returns_dir, manifest_path, plan_id)
+        data, manifest = _folder_plan(obj, returns_dir, manifest_path, plan_id, not no_cache)
         shown = structure_key or data.plan.structure
         with alongside(prior_figures, out_path, data.plan.id, shown, force=force) as prior:  # read while the files are
-            report = _read_files(returns_dir, data, manifest, replace, as_of, check=prior.check)
+            report = _read_files(returns_dir, data, manifest, replace, as_of, check=prior.check, cache=not no_cache)
             held = prior.result()
         baseline = load_plan(data.plan.previous_plan, obj["dirs"]) if data.plan.is_stock and data.plan.previous_plan else None
         result = consolidate(report, held=held, as_of=as_of, baseline=baseline)

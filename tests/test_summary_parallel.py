@@ -19,7 +19,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 import workbook_tools.summary as summary
-from workbook_tools.bulk_xlsx import RowSheet
+from workbook_tools.bulk_xlsx import LightZipBook, RowSheet
 from workbook_tools.check import check_folder
 from workbook_tools.consolidate import Consolidation, consolidate
 from workbook_tools.hand_edits import SHOWN_SHEET, hand_edits
@@ -56,13 +56,13 @@ def scratch(tmp_path, monkeypatch) -> Path:
 def _adoptions(monkeypatch) -> list[bool]:
     """Whether the parent took the child's sheets, each time a book is written."""
     seen: list[bool] = []
-    adopt = summary.adopted_sheets
+    adopt = LightZipBook.adopt
 
     def spy(*args: Any) -> bool:
         seen.append(adopt(*args))
         return seen[-1]
 
-    monkeypatch.setattr(summary, "adopted_sheets", spy)
+    monkeypatch.setattr(LightZipBook, "adopt", spy)
     return seen
 
 
@@ -171,3 +171,26 @@ def test_inline_text_reads_as_shared_text_did_in_openpyxl_calamine_libreoffice_a
     months = seen[0][summary.MONTHS]
     assert sum(isinstance(v, float) and 0 < v < 5 for row in months[5:] for v in row[6::3]) > 20  # completion computed
     assert hand_edits(inline) == [] and len(_calamine(inline)[SHOWN_SHEET]) > 63 * 2
+
+
+def _deflated(path: Path) -> dict[str, tuple[bytes, bytes]]:
+    """Each part's bytes as stored in the zip (deflated), with its text."""
+    parts = {}
+    with zipfile.ZipFile(path) as archive, path.open("rb") as raw:
+        for info in archive.infolist():
+            raw.seek(info.header_offset + 26)
+            name_length, extra_length = int.from_bytes(raw.read(2), "little"), int.from_bytes(raw.read(2), "little")
+            raw.seek(info.header_offset + 30 + name_length + extra_length)
+            parts[info.filename] = (raw.read(info.compress_size), archive.read(info))
+    return parts
+
+
+def test_sheets_packed_before_the_book_closes_are_deflated_as_the_zip_deflates_them(result, tmp_path, monkeypatch):
+    packed = _deflated(_written(result, tmp_path / "packed.xlsx"))
+    with monkeypatch.context() as patch:
+        patch.setattr(LightZipBook, "pack", lambda self, sheets: None)
+        patch.setattr(LightZipBook, "adopt", lambda self, file, names: False)
+        plain = _deflated(_written(result, tmp_path / "plain.xlsx"))
+    same_text = [name for name in packed if packed[name][1] == plain[name][1]]
+    assert {"xl/worksheets/sheet2.xml", "xl/worksheets/sheet3.xml", "xl/worksheets/sheet10.xml"} <= set(same_text)
+    assert [name for name in same_text if packed[name][0] != plain[name][0]] == []

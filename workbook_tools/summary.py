@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .bulk_xlsx import Formula, InlineRowSheet, LightZipBook, RowSheet, adopted_sheets, collector_paused, render_sheets
+from .bulk_xlsx import Formula, InlineRowSheet, LightZipBook, RowSheet, collector_paused, render_sheets
 from .check import ACCEPTED, MISSING, REJECTED
 from .consolidate import LATE, ON_TIME, Consolidation, Figure, Source, UnitResult, central_name
 from .hand_edits import SHOWN_SHEET, refuse_hand_edits, write_shown
@@ -666,6 +666,8 @@ def write_hidden(doc: SummaryBook, result: Consolidation, sources: Mapping[str, 
 FIGURE_SHEETS = (TOTALS, MONTHS, SHOWN_SHEET)
 """The sheets of every unit's figures (most of the book), written by a forked child while the parent writes the rest."""
 SHOWN = ((SHOWN_SHEET, InlineRowSheet),)
+PACKED_HERE = (TASKS, REPORTING, DATA_SHEET)
+"""The parent's big sheets whose parts depend on nothing the book prepares when it closes (no chart, table, active tab)."""
 FIGURE_STYLES = ("title", "subtitle", "header", "stt", "label", "uom", "section", "target.count", "formula.count", "formula.percent", "blank.count")
 """Every style the figure sheets use (numbered before the child starts: a child meeting another one gives up)."""
 
@@ -678,7 +680,7 @@ def write_figures(doc: SummaryBook, result: Consolidation) -> None:
 
 
 def render_figures(doc: SummaryBook, result: Consolidation, file: Path) -> None:
-    """In a forked child: the figure sheets, their XML into `file` for the parent's book (`adopted_sheets`)."""
+    """In a forked child: the figure sheets, packed into `file` for the parent's book (`LightZipBook.adopt`)."""
     styles = len(doc.book.formats)
     write_figures(doc, result)
     if len(doc.book.formats) != styles:
@@ -697,9 +699,11 @@ def write_book(doc: SummaryBook, result: Consolidation, stamp: datetime) -> None
             writer(doc, result)
         write_hidden(doc, result, result.sources, stamp)
         doc.reserve(SHOWN)  # last, after `_data` (in the child, after `Biểu đồ`: a sheet's place is not in its XML)
+        doc.book.pack(doc.worksheet(name) for name in PACKED_HERE)  # deflated while the child works, not after
         made = figures.take()
-        if made is None or not adopted_sheets(doc.book, made, FIGURE_SHEETS):
+        if made is None or not doc.book.adopt(made, FIGURE_SHEETS):
             write_figures(doc, result)  # no child, or it failed: the same sheets, here
+            doc.book.pack(doc.worksheet(name) for name in FIGURE_SHEETS)
         doc.book.close()
 
 

@@ -112,29 +112,28 @@ class RowSheet(PlainFormulas):
         (a blank that shows its format). Empty text is a blank, as with `write`."""
         row_text = str(row + 1)
         parts: list[str] = []
-        used: list[str] = []
+        add = parts.append
+        used: dict[str, None] = {}  # the row's styles in the order they first appear (a dict: no search per cell)
         first = last = -1
         styles, letters = self._styles, _LETTERS
         for col, value, fmt in cells:
             style = styles.get(fmt)
             if style is None:
                 style = self._style(fmt)
-            if style and style not in used:
-                used.append(style)
+            used[style] = None
             kind = value.__class__
             if kind is float or kind is int:
-                parts.append(f'<c r="{letters[col]}{row_text}"{style}><v>{value:.16G}</v></c>')
+                add(f'<c r="{letters[col]}{row_text}"{style}><v>{value:.16G}</v></c>')
             elif kind is Formula:
-                text = value[1:] if value.startswith("=") else value
-                parts.append(f'<c r="{letters[col]}{row_text}"{style}><f>{_escape(text)}</f><v></v></c>')
+                add(f'<c r="{letters[col]}{row_text}"{style}><f>{_escape(value[1:] if value[:1] == "=" else value)}</f><v></v></c>')
             elif value is None or value == "":
                 if not style:
                     continue
-                parts.append(f'<c r="{letters[col]}{row_text}"{style}/>')
+                add(f'<c r="{letters[col]}{row_text}"{style}/>')
             elif kind is str:
-                parts.append(self._string(letters[col] + row_text, style, value))
+                add(self._string(letters[col] + row_text, style, value))
             else:
-                parts.append(self._other(letters[col] + row_text, style, value))
+                add(self._other(letters[col] + row_text, style, value))
             if first < 0:
                 first = col
             last = col
@@ -146,6 +145,7 @@ class RowSheet(PlainFormulas):
             self._write_single_row(row)
         if self.table.get(row):
             raise ValueError(f"write_cells: row {row + 1} already has cells")
+        used.pop("", None)
         numbers = tuple(self._style_numbers[style] for style in used)
         self.table[row][first] = self._store("".join(parts), self._style_orders.setdefault(numbers, numbers))
         if last != first:

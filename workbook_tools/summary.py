@@ -693,7 +693,7 @@ def write_book(doc: SummaryBook, result: Consolidation, stamp: datetime) -> None
     doc.book.set_properties({"title": f"Tổng hợp {result.plan.id}", "author": "BHXH Việt Nam – Ban Quản lý Thu – Sổ, Thẻ", "created": stamp})
     doc.reserve([(name, InlineRowSheet if name in FIGURE_SHEETS else RowSheet) for name in SHEETS])  # `_meta`, `_data` when written
     doc.number_styles(FIGURE_STYLES)
-    with made_in_child(lambda file: render_figures(doc, result, file), ".xml") as figures:
+    with made_in_child(lambda file: render_figures(doc, result, file), ".sheets") as figures:
         write_headline(doc, result)
         for writer in (write_tasks, write_reporting, write_problems, write_charts):
             writer(doc, result)

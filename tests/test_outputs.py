@@ -222,13 +222,25 @@ def test_a_stop_signal_mid_write_leaves_the_previous_file_and_exits_2(cycle, sig
     assert _sha(paths["out"]) == before and _leftovers(paths["out"].parent) == []
 
 
+SLOW_FIGURES = (  # the CLI, the child that writes the national workbook's figure sheets slowed down
+    "import time\n"
+    "import workbook_tools.summary as s\n"
+    "def slow(*a, **k):\n"
+    "    print('writing', flush=True); time.sleep(60)\n"
+    "s.render_figures = slow\n"
+    "from workbook_tools.cli import main\n"
+    "main()\n"
+)
+
+
+@pytest.mark.parametrize("script", [SLOW_WRITE, SLOW_FIGURES], ids=["parent writing", "figures child writing"])
 @pytest.mark.parametrize("how", ["SIGTERM to the command", "Ctrl-C in the terminal"])
-def test_a_stop_while_a_child_encodes_the_json_leaves_both_files_and_no_child(cycle, tmp_path, how):
-    paths = _first_run(cycle, f"child-{how[:6]}")
+def test_a_stop_while_a_child_encodes_the_json_leaves_both_files_and_no_child(cycle, tmp_path, how, script):
+    paths = _first_run(cycle, f"child-{how[:6]}-{len(script)}")
     before = {k: _sha(p) for k, p in paths.items()}
     scratch = tmp_path / "tmp"
     scratch.mkdir()
-    script = SLOW_WRITE  # by then a child is at work on the JSON: the stop lands while it may still run
+    # by then a child is at work on the JSON (the stop lands while it may still run), another on the figure sheets
     args = ["consolidate", str(cycle["returns"]), "--manifest", str(cycle["manifest"]),
             "--out", str(paths["out"]), "--json", str(paths["json"])]
     process = subprocess.Popen([sys.executable, "-c", script, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -18,17 +18,25 @@ parts about three times faster for a file a third larger.
 
 from __future__ import annotations
 
+import functools
 import gc
+import io
+import os
+import pickle
+import shutil
 import sys
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import IO, Any
+from pathlib import Path
+from typing import IO, Any, NamedTuple
 
 from xlsxwriter.format import Format
 from xlsxwriter.utility import _utf16_len, _utf16_truncate
+from xlsxwriter.worksheet import CellStringTuple
 from xlsxwriter.workbook import Workbook
 
 from .render import PlainFormulas
@@ -89,6 +97,7 @@ class RowSheet(PlainFormulas):
         self._style_numbers: dict[str, str] = {}  # style attribute → the style's number in this sheet
         self._style_orders: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._xf_numbers: dict[str, str] = {}  # a style's number in this sheet → its xf index, once xlsxwriter has given it
+        self.packed: tuple[IO[bytes], Packed] | None = None  # this sheet's part, deflated already (`pack`, `LightZipBook.adopt`)
 
     def _style(self, fmt: Format) -> str:
         """A format's style attribute in this sheet until the book closes (the format kept alive in a list)."""
@@ -103,29 +112,28 @@ class RowSheet(PlainFormulas):
         (a blank that shows its format). Empty text is a blank, as with `write`."""
         row_text = str(row + 1)
         parts: list[str] = []
-        used: list[str] = []
+        add = parts.append
+        used: dict[str, None] = {}  # the row's styles in the order they first appear (a dict: no search per cell)
         first = last = -1
         styles, letters = self._styles, _LETTERS
         for col, value, fmt in cells:
             style = styles.get(fmt)
             if style is None:
                 style = self._style(fmt)
-            if style and style not in used:
-                used.append(style)
+            used[style] = None
             kind = value.__class__
             if kind is float or kind is int:
-                parts.append(f'<c r="{letters[col]}{row_text}"{style}><v>{value:.16G}</v></c>')
+                add(f'<c r="{letters[col]}{row_text}"{style}><v>{value:.16G}</v></c>')
             elif kind is Formula:
-                text = value[1:] if value.startswith("=") else value
-                parts.append(f'<c r="{letters[col]}{row_text}"{style}><f>{_escape(text)}</f><v></v></c>')
+                add(f'<c r="{letters[col]}{row_text}"{style}><f>{_escape(value[1:] if value[:1] == "=" else value)}</f><v></v></c>')
             elif value is None or value == "":
                 if not style:
                     continue
-                parts.append(f'<c r="{letters[col]}{row_text}"{style}/>')
+                add(f'<c r="{letters[col]}{row_text}"{style}/>')
             elif kind is str:
-                parts.append(self._string(letters[col] + row_text, style, value))
+                add(self._string(letters[col] + row_text, style, value))
             else:
-                parts.append(self._other(letters[col] + row_text, style, value))
+                add(self._other(letters[col] + row_text, style, value))
             if first < 0:
                 first = col
             last = col
@@ -137,6 +145,7 @@ class RowSheet(PlainFormulas):
             self._write_single_row(row)
         if self.table.get(row):
             raise ValueError(f"write_cells: row {row + 1} already has cells")
+        used.pop("", None)
         numbers = tuple(self._style_numbers[style] for style in used)
         self.table[row][first] = self._store("".join(parts), self._style_orders.setdefault(numbers, numbers))
         if last != first:
@@ -156,7 +165,7 @@ class RowSheet(PlainFormulas):
         """A text cell: a shared string, or in constant_memory mode an inline one, as xlsxwriter writes them."""
         if len(value) > self.xls_strmax // 2 and _utf16_len(value) > self.xls_strmax:
             value = _utf16_truncate(value, self.xls_strmax)
-        if not self.constant_memory:
+        if not (self.constant_memory or self.inline_strings):
             return f'<c r="{ref}"{style} t="s"><v>{self.str_table._get_shared_string_index(value)}</v></c>'
         if "_x" in value or not value.isprintable():  # only then can there be a control character or an _xHHHH_ to escape
             value = self._escape_control_characters(value)
@@ -198,37 +207,217 @@ class RowSheet(PlainFormulas):
         self._read_at = cell.offset + cell.length
         return self._rows_file.read(cell.length).decode()
 
+    inline_strings = False  # True: text cells hold their text (`InlineRowSheet`)
+
+    def pack(self, out: IO[bytes]) -> Packed:
+        """Assemble this finished sheet now, deflated into `out` as the book's zip would deflate it: closing the book
+        then only copies it (and a forked child can make a sheet for its parent's book, `render_sheets`)."""
+        start = out.tell()
+        sink = _Deflating(out)
+        text = io.TextIOWrapper(io.BufferedWriter(sink, 1 << 16), encoding="utf-8")  # as xlsxwriter opens a part
+        self.fh, self.internal_fh = text, False
+        self._assemble_xml_file()
+        text.flush()
+        self.packed = (out, sink.finish(start))
+        return self.packed[1]
+
     def _assemble_xml_file(self) -> None:
-        """Write the sheet, then drop the temporary rows."""
+        """Write the sheet (nothing when it is packed already: the zip takes its deflated part), then drop the temporary rows."""
+        if self.packed is not None:
+            self._xml_close()  # the part's file stays empty
+            return
         super()._assemble_xml_file()
         if self._rows_file is not None:
             self._rows_file.close()
             self._rows_file = None
 
 
-class _LightZip(zipfile.ZipFile):
-    """A zip archive deflated at level 1 unless told otherwise."""
+class InlineRowSheet(RowSheet):
+    """A RowSheet whose text cells hold their own text (`t="inlineStr"`), as in constant_memory mode, instead of an
+    index into the book's shared strings: its XML can be made in another process (`render_sheets`) and still fit."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("compresslevel", 1)
+    inline_strings = True
+
+    def _write_string(self, row: int, col: int, string: str, cell_format: Format | None = None) -> int:
+        """xlsxwriter's own text cells (titles, headers, merged labels), kept as text rather than shared."""
+        if self._check_dimensions(row, col):
+            return -1
+        error = 0
+        if len(string) > self.xls_strmax // 2 and _utf16_len(string) > self.xls_strmax:
+            string, error = _utf16_truncate(string, self.xls_strmax), -2
+        self.table[row][col] = CellStringTuple(string, cell_format)
+        return error
+
+    def _write_cell(self, row: int, col: int, cell: Any) -> None:
+        """A text cell written inline, the way xlsxwriter writes one in constant_memory mode."""
+        if cell.__class__ is not CellStringTuple:
+            super()._write_cell(row, col, cell)
+            return
+        self.constant_memory = True  # xlsxwriter's switch between shared and inline text, for this one cell
+        try:
+            super()._write_cell(row, col, cell)
+        finally:
+            self.constant_memory = False
+
+
+class Packed(NamedTuple):
+    """A sheet's part deflated: where it lies in its file, and what the zip's headers say of it."""
+
+    start: int
+    length: int
+    crc: int
+    size: int
+
+
+class _Deflating(io.RawIOBase):
+    """Deflates what is written into a file, at the zip's level, counting its size and CRC as the zip does."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out, self.crc, self.size = out, 0, 0
+        self.deflate = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)  # zipfile's own compressor for ZIP_DEFLATED
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.crc = zlib.crc32(data, self.crc)
+        self.size += len(data)
+        self.out.write(self.deflate.compress(data))
+        return len(data)
+
+    def finish(self, start: int) -> Packed:
+        """The deflated stream ended; where it lies."""
+        self.out.write(self.deflate.flush())
+        return Packed(start, self.out.tell() - start, self.crc, self.size)
+
+
+BOOK_ATTRIBUTES = ("hidden", "selected", "autofilter_area", "print_area_range", "repeat_row_range", "repeat_col_range")
+"""What the book's own parts (workbook.xml, app.xml) read of a sheet: sent along with a sheet packed elsewhere."""
+
+
+def render_sheets(sheets: Iterable[RowSheet], file: Path) -> None:
+    """Whole sheets packed one after another into `file`, then where each one lies and its BOOK_ATTRIBUTES (for
+    `LightZipBook.adopt`): run in a forked child on its copy of the book while the parent writes the other sheets.
+    Only sheets of inline text (`InlineRowSheet`) and of styles numbered before the fork fit the parent's book."""
+    places = []
+    with open(file, "wb") as out:
+        for sheet in sheets:
+            if not sheet.inline_strings:
+                raise ValueError(f"{sheet.name}: its text would be in this process's shared strings")
+            places.append((sheet.name, tuple(sheet.pack(out)), {name: getattr(sheet, name) for name in BOOK_ATTRIBUTES}))
+        index = out.tell()
+        pickle.dump(places, out)
+        out.write(index.to_bytes(8, "little"))
+
+
+LEVEL = 1
+
+
+class _LightZip(zipfile.ZipFile):
+    """A zip archive deflated at level 1 unless told otherwise, taking parts deflated already (`packed`, by their name)."""
+
+    def __init__(self, *args: Any, packed: dict[str, tuple[IO[bytes], Packed]] | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("compresslevel", LEVEL)
         super().__init__(*args, **kwargs)
+        self.packed = packed or {}
+
+    def write(self, filename: Any, arcname: Any = None, compress_type: Any = None, compresslevel: Any = None) -> None:
+        """A part from its file, or its packed bytes copied as `ZipFile.write` would have deflated them."""
+        if arcname not in self.packed:
+            super().write(filename, arcname, compress_type, compresslevel)
+            return
+        source, part = self.packed[arcname]
+        zinfo = zipfile.ZipInfo.from_file(filename, arcname, strict_timestamps=self._strict_timestamps)
+        zinfo.compress_type, zinfo._compresslevel = self.compression, self.compresslevel  # type: ignore[attr-defined]
+        zinfo.flag_bits, zinfo.external_attr = 0, zinfo.external_attr or 0o600 << 16
+        zinfo.file_size, zinfo.compress_size, zinfo.CRC = part.size, part.length, part.crc
+        zip64 = part.size * 1.05 > zipfile.ZIP64_LIMIT
+        if zip64 and not self._allowZip64:  # type: ignore[attr-defined]
+            raise zipfile.LargeZipFile("Filesize would require ZIP64 extensions")
+        self.fp.seek(self.start_dir)  # type: ignore[union-attr]
+        zinfo.header_offset = self.fp.tell()  # type: ignore[union-attr]
+        self._writecheck(zinfo)  # type: ignore[attr-defined]
+        self._didModify = True
+        self.fp.write(zinfo.FileHeader(zip64))  # type: ignore[union-attr]
+        source.seek(part.start)
+        shutil.copyfileobj(_Slice(source, part.length), self.fp, 1 << 20)
+        self.start_dir = self.fp.tell()  # type: ignore[union-attr]
+        self.filelist.append(zinfo)
+        self.NameToInfo[zinfo.filename] = zinfo
+
+
+class _Slice:
+    """The next `length` bytes of a file, as a file."""
+
+    def __init__(self, source: IO[bytes], length: int) -> None:
+        self.source, self.left = source, length
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.source.read(self.left if size < 0 else min(size, self.left))
+        self.left -= len(data)
+        return data
 
 
 class LightZipBook(Workbook):
-    """An xlsxwriter workbook whose parts are deflated at level 1: the same parts, packed about three times faster.
+    """An xlsxwriter workbook whose parts are deflated at level 1 (the same parts, packed about three times faster), and
+    whose finished sheets may be packed before it closes, here (`pack`) or in a forked child (`adopt`).
 
     xlsxwriter names its zip class at module level, so it is swapped there while this book is stored: two
     threads storing books at the same moment could swap each other's level (never the parts themselves).
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pack_file: IO[bytes] | None = None
+        self._opened: list[IO[bytes]] = []  # files the packed sheets lie in, closed once the book is stored
+
+    def pack(self, sheets: Iterable[RowSheet]) -> None:
+        """Pack these finished sheets now (into an unnamed scratch file), so closing the book only copies them."""
+        if self._pack_file is None:
+            self._pack_file = tempfile.TemporaryFile(dir=self.tmpdir)  # noqa: SIM115 - closed when the book is stored
+            self._opened.append(self._pack_file)
+        for sheet in sheets:
+            sheet.pack(self._pack_file)
+
+    def adopt(self, file: Path, names: Iterable[str]) -> bool:
+        """Give the sheets `names` what `render_sheets` packed into `file` (in a child); False, nothing adopted,
+        unless every one is there."""
+        try:
+            source = open(file, "rb")  # noqa: SIM115 - closed when the book is stored
+        except OSError:
+            return False
+        try:
+            source.seek(-8, os.SEEK_END)
+            source.seek(int.from_bytes(source.read(8), "little"))
+            places = {name: (Packed(*part), attributes) for name, part, attributes in pickle.load(source)}
+        except (OSError, ValueError, EOFError, TypeError, pickle.UnpicklingError):
+            source.close()
+            return False
+        wanted = list(names)
+        if sorted(places) != sorted(wanted):
+            source.close()
+            return False
+        self._opened.append(source)
+        for name in wanted:
+            part, attributes = places[name]
+            sheet = self.get_worksheet_by_name(name)
+            for attribute, value in attributes.items():
+                setattr(sheet, attribute, value)
+            sheet.packed = (source, part)
+        return True
+
     def _store_workbook(self) -> None:
         module = sys.modules[Workbook.__module__]
         plain = module.ZipFile  # type: ignore[attr-defined]
-        module.ZipFile = _LightZip  # type: ignore[attr-defined]
+        sheets = [sheet for sheet in self.worksheets() if not sheet.is_chartsheet]
+        packed = {f"xl/worksheets/sheet{n}.xml": sheet.packed for n, sheet in enumerate(sheets, 1) if getattr(sheet, "packed", None)}
+        module.ZipFile = functools.partial(_LightZip, packed=packed)  # type: ignore[attr-defined]
         try:
             super()._store_workbook()
         finally:
             module.ZipFile = plain  # type: ignore[attr-defined]
+            for opened in self._opened:
+                opened.close()
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from .check import round_bounds as round_bounds  # re-exported: it lived here be
 from .forms import FormSet, shipped_forms
 from .plans import NATIONAL_CODE, PROVINCES_TOTAL_CODE, TOTAL, Plan, PlanTargets
 from .problems import Problem, problem
-from .targets import completion, to_date_of_kind, unit_targets
+from .targets import completion, unit_targets
 from .units import CENTRAL_CODE, central_unit, structure
 from .values import CEILING
 
@@ -83,18 +83,27 @@ def unit_tasks(plan: Plan, tasks: Sequence[Task], source: Source | None) -> dict
     if source is None:
         return {t.key: None for t in tasks}
     result = {}
-    months, last = plan.months, plan.months[-1]
+    months = plan.months
     for task in tasks:
         figures, key = (source.actuals, task.indicator) if task.indicator else (source.tasks, task.key)
-        monthly = {m: v for m in months if (v := figures.get((key, m))) is not None}
-        result[task.key] = to_date_of_kind(task.kind, monthly, last)
+        result[task.key] = _whole_plan(task.kind, [v for m in months if (v := figures.get((key, m))) is not None])
     return result
+
+
+def _whole_plan(kind: str, reported: Sequence[Any]) -> Any:
+    """`to_date_of_kind` up to the plan's last month, given the figures reported, month by month in order (then
+    every one counts): stocks the latest, flows their sum (added in the same order), None when nothing was reported."""
+    if not reported:
+        return None
+    return reported[-1] if kind == "stock" else sum(reported)
 
 
 def unit_notes(source: Source | None) -> dict[str, str]:
     """A unit's Mẫu 02 notes (difficulties, requests to the centre) by month."""
     if source is None:
         return {}
+    if not any(issubclass(kind, str) for kind in set(map(type, source.tasks.values()))):
+        return {}  # the usual case, known from the kinds of values alone: figures, no text
     notes = [(key, period, value.strip()) for (key, period), value in source.tasks.items() if isinstance(value, str) and value.strip()]
     return {period: value for _key, period, value in sorted(notes)}
 
@@ -233,15 +242,16 @@ def unit_values(data: PlanTargets, unit: str, actuals: Mapping[tuple[str, str], 
     """A unit's figures: each month as reported, and the whole plan to date (flow sum, stock latest)."""
     targets, _, _ = unit_targets(data, unit, None, baseline)
     months, kind, figures = data.plan.months, data.plan.kind, []
+    target, actual, add = targets.get, actuals.get, figures.append
     for code in data.plan.indicators:
-        reported = {}
+        reported = []
         for month in months:
-            value = actuals.get((code, month))
-            figures.append(Figure(code, month, targets.get((code, month)), value))
+            key = (code, month)
+            value = actual(key)
+            add(Figure(code, month, target(key), value))
             if value is not None:
-                reported[month] = value
-        total = to_date_of_kind(kind, reported, months[-1]) if reported else None
-        figures.append(Figure(code, TOTAL, targets.get((code, TOTAL)), total))
+                reported.append(value)
+        add(Figure(code, TOTAL, target((code, TOTAL)), _whole_plan(kind, reported)))
     return figures
 
 
@@ -274,6 +284,7 @@ def _sane(figures: Mapping[tuple[str, str], Any], unit: str, notices: list[str])
 
 
 _PLAIN = frozenset({int, float})
+_NUMBERS = frozenset({int, float, bool})
 
 
 def sources_of(report: CheckReport, held: Mapping[str, Source]) -> tuple[dict[str, Source], list[Problem], list[str]]:
@@ -283,7 +294,8 @@ def sources_of(report: CheckReport, held: Mapping[str, Source]) -> tuple[dict[st
     held = {u: replace(s, actuals=_sane(s.actuals, u, notices), tasks=_sane(s.tasks, u, notices)) for u, s in held.items()}
     sources = dict(held)
     for unit, ret in report.chosen.items():
-        numbers = {k: v for k, v in ret.tasks.items() if isinstance(v, (int, float)) or (isinstance(v, str) and v.strip())}
+        numbers = ret.tasks if set(map(type, ret.tasks.values())) <= _NUMBERS else {  # all numbers (usual): kept as they are
+            k: v for k, v in ret.tasks.items() if isinstance(v, (int, float)) or (isinstance(v, str) and v.strip())}
         fresh = Source(unit, ret.round_date, ret.file, ret.sha256, ret.actuals, tasks=numbers)  # shared, not copied: read-only from here
         old = held.get(unit)
         if old and old.sha256 == fresh.sha256:

@@ -35,11 +35,10 @@ class HandEdit:
     written: Any
 
 
-def write_shown(book: Any, shown: Mapping[tuple[str, int], list[Any]], worksheet_class: Any = None) -> None:
+def write_shown(ws: Any, shown: Mapping[tuple[str, int], list[Any]]) -> None:
     """The hidden sheet of the figures written, given as (sheet, row) → [column, value, column, value, …] (flat: a
     pair's tuple would cost more memory than the figures): one row per sheet row, its cells as JSON [[column, value], …]
-    (written top to bottom, so a streaming `worksheet_class` may be given; one with `write_cells` gets whole rows)."""
-    ws = book.add_worksheet(SHOWN_SHEET, worksheet_class=worksheet_class)
+    (written top to bottom; a sheet with `write_cells` gets whole rows)."""
     ws.write_row(0, 0, SHOWN_COLUMNS)
     whole_rows = getattr(ws, "write_cells", None)
     for n, ((sheet, row), cells) in enumerate(sorted(shown.items()), start=1):

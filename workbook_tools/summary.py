@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .bulk_xlsx import Formula, LightZipBook, RowSheet, collector_paused
+from .bulk_xlsx import Formula, InlineRowSheet, LightZipBook, RowSheet, collector_paused, render_sheets
 from .check import ACCEPTED, MISSING, REJECTED
 from .consolidate import LATE, ON_TIME, Consolidation, Figure, Source, UnitResult, central_name
-from .hand_edits import refuse_hand_edits, write_shown
+from .hand_edits import SHOWN_SHEET, refuse_hand_edits, write_shown
 from .held import DATA_COLUMNS, DATA_SHEET, FIGURES_ROW, NATIONAL_KIND, figures_cells, is_ours
 from .indicators import indicator
 from .outputs import write_output
+from .parallel import made_in_child
 from .plans import TOTAL
 from .paper import a4_page, column_breaks, column_points, merged_width, printable_height, row_height
 from .render import BASE, COMPLETION_RULES, Styles, escape_header
@@ -33,18 +34,6 @@ HEADLINE, TOTALS, MONTHS, TASKS, REPORTING, PROBLEMS, CHARTS = (
 SHEETS = (HEADLINE, TOTALS, MONTHS, TASKS, REPORTING, PROBLEMS, CHARTS)
 
 
-class RowOrderSheet(RowSheet):
-    """A sheet written strictly top to bottom, so xlsxwriter streams each finished row to a temporary file
-    (its constant_memory mode, for this sheet alone) instead of keeping every cell until the book closes.
-
-    A cell or row height written to a row above the last one written is silently dropped: only
-    sheets whose writers go row by row (headers and merged rows included) use it.
-    """
-
-    def _initialize(self, init_data: dict[str, Any]) -> None:
-        super()._initialize({**init_data, "constant_memory": True})
-
-
 class SummaryBook:
     """An xlsxwriter workbook with the tool's styles and a few shortcuts."""
 
@@ -53,11 +42,35 @@ class SummaryBook:
         self.styles = Styles(self.book)
         self.document = document
         self.shown: dict[tuple[str, int], list[Any]] = {}  # (sheet, row) → [column, value, column, value, …] (`write_shown`)
+        self.sheets: dict[str, Any] = {}  # by name, those added through `reserve` or `worksheet`
+
+    def reserve(self, sheets: Sequence[tuple[str, Any]]) -> None:
+        """Add every sheet now, as (name, worksheet class), so the book's order holds whichever process writes which sheet."""
+        for name, kind in sheets:
+            self.sheets[name] = self.book.add_worksheet(name, worksheet_class=kind)
+
+    def worksheet(self, name: str, kind: Any = RowSheet) -> Any:
+        """The sheet of this name (reserved, or added before), else a new one at the end of the book."""
+        if name not in self.sheets:
+            self.reserve([(name, kind)])
+        return self.sheets[name]
+
+    def number_styles(self, names: Sequence[str]) -> None:
+        """Give these styles and the completion colours their numbers in the book now (xlsxwriter numbers a style when
+        a sheet using it is first assembled), so a sheet made in a forked child uses the numbers the parent's book has."""
+        for name in names:
+            self.styles[name]._get_xf_index()
+        for look in self.completion_looks():
+            look._get_dxf_index()
+
+    def completion_looks(self) -> list[Any]:
+        """The conditional formats' looks: red, amber, green."""
+        return [self.styles.look(f"completion{number}", look) for number, (_rule, look) in enumerate(COMPLETION_RULES)]
 
     def sheet(self, name: str, title: str, subtitle: str, widths: Sequence[float], fixed: int = 0, landscape: bool = True) -> Any:
         """A sheet with its column widths and a title block, A4 at a readable scale; the title sits over
         the `fixed` label columns when they repeat on every printed page, else over the whole width."""
-        ws = self.book.add_worksheet(name, worksheet_class=RowSheet)
+        ws = self.worksheet(name)
         set_widths(ws, widths)
         last = (fixed or len(widths)) - 1
         ws.merge_range(0, 0, 0, last, title, self.styles["title"])
@@ -74,10 +87,8 @@ class SummaryBook:
     def completion_colours(self, ws: Any, first: int, col: int, last: int) -> None:
         """Red under 50 %, amber under 100 %, green from 100 %, as in the province workbooks."""
         ref = cell_ref(first, col)
-        for number, (rule, look) in enumerate(COMPLETION_RULES):
-            ws.conditional_format(first, col, last, col, {
-                "type": "formula", "criteria": "=" + rule.format(ref=ref), "format": self.styles.look(f"completion{number}", look),
-            })
+        for (rule, _look), look in zip(COMPLETION_RULES, self.completion_looks()):
+            ws.conditional_format(first, col, last, col, {"type": "formula", "criteria": "=" + rule.format(ref=ref), "format": look})
 
 
 def print_wide(ws: Any, top: int, fixed: Sequence[float], blocks: Sequence[Sequence[float]]) -> None:
@@ -628,7 +639,7 @@ def _headline_section(ws: Any, s: Any, row: int, text: str, widths: Sequence[flo
 
 def write_hidden(doc: SummaryBook, result: Consolidation, sources: Mapping[str, Source], generated_at: datetime) -> None:
     """`_meta` (identity) and `_data` (the figures used, for the next consolidation)."""
-    meta = doc.book.add_worksheet("_meta")
+    meta = doc.worksheet("_meta", None)
     rows = [("#keys _meta", ""), ("tool", "workbook-tools"), ("tool_version", __version__), ("kind", NATIONAL_KIND),
             ("plan_id", result.plan.id), ("structure", result.structure), ("generated_at", generated_at.isoformat(timespec="seconds")),
             ("round_deadline", result.round_deadline.isoformat() if result.round_deadline else "")]
@@ -636,7 +647,7 @@ def write_hidden(doc: SummaryBook, result: Consolidation, sources: Mapping[str, 
         meta.write_string(r, 0, key)
         meta.write_string(r, 1, value)
     meta.hide()
-    data = doc.book.add_worksheet(DATA_SHEET, worksheet_class=RowOrderSheet)
+    data = doc.worksheet(DATA_SHEET, InlineRowSheet)  # rows in an unnamed file: none left behind by a stop
     data.write_cells(0, [(col, name, None) for col, name in enumerate(DATA_COLUMNS)])
     r = 1
     for unit, source in sorted(sources.items()):
@@ -646,11 +657,54 @@ def write_hidden(doc: SummaryBook, result: Consolidation, sources: Mapping[str, 
             data.write_cells(r, [(col, value, None) for col, value in enumerate(base)])
             r += 1
     data.hide()
-    write_shown(doc.book, doc.shown, RowOrderSheet)
     meta.write_string(len(rows), 0, "data_rows")
     meta.write_number(len(rows), 1, r)
     for name, value in (("kind", NATIONAL_KIND), ("plan_id", result.plan.id), ("structure", result.structure)):
         doc.book.set_custom_property(f"wt_{name}", value)
+
+
+FIGURE_SHEETS = (TOTALS, MONTHS, SHOWN_SHEET)
+"""The sheets of every unit's figures (most of the book), written by a forked child while the parent writes the rest."""
+SHOWN = ((SHOWN_SHEET, InlineRowSheet),)
+PACKED_HERE = (TASKS, REPORTING, DATA_SHEET)
+"""The parent's big sheets whose parts depend on nothing the book prepares when it closes (no chart, table, active tab)."""
+FIGURE_STYLES = ("title", "subtitle", "header", "stt", "label", "uom", "section", "target.count", "formula.count", "formula.percent", "blank.count")
+"""Every style the figure sheets use (numbered before the child starts: a child meeting another one gives up)."""
+
+
+def write_figures(doc: SummaryBook, result: Consolidation) -> None:
+    """`Tổng hợp`, `Theo tháng`, and `_shown`: what they showed, for finding hand edits later."""
+    write_totals(doc, result)
+    write_months(doc, result)
+    write_shown(doc.worksheet(SHOWN_SHEET, InlineRowSheet), doc.shown)
+
+
+def render_figures(doc: SummaryBook, result: Consolidation, file: Path) -> None:
+    """In a forked child: the figure sheets, packed into `file` for the parent's book (`LightZipBook.adopt`)."""
+    styles = len(doc.book.formats)
+    write_figures(doc, result)
+    if len(doc.book.formats) != styles:
+        raise RuntimeError("a style not numbered before the fork (FIGURE_STYLES)")
+    render_sheets([doc.worksheet(name) for name in FIGURE_SHEETS], file)
+
+
+def write_book(doc: SummaryBook, result: Consolidation, stamp: datetime) -> None:
+    """Every sheet, the figure sheets in a forked child when there is one (the other core), then the book closed."""
+    doc.book.set_properties({"title": f"Tổng hợp {result.plan.id}", "author": "BHXH Việt Nam – Ban Quản lý Thu – Sổ, Thẻ", "created": stamp})
+    doc.reserve([(name, InlineRowSheet if name in FIGURE_SHEETS else RowSheet) for name in SHEETS])  # `_meta`, `_data` when written
+    doc.number_styles(FIGURE_STYLES)
+    with made_in_child(lambda file: render_figures(doc, result, file), ".sheets") as figures:
+        write_headline(doc, result)
+        for writer in (write_tasks, write_reporting, write_problems, write_charts):
+            writer(doc, result)
+        write_hidden(doc, result, result.sources, stamp)
+        doc.reserve(SHOWN)  # last, after `_data` (in the child, after `Biểu đồ`: a sheet's place is not in its XML)
+        doc.book.pack(doc.worksheet(name) for name in PACKED_HERE)  # deflated while the child works, not after
+        made = figures.take()
+        if made is None or not doc.book.adopt(made, FIGURE_SHEETS):
+            write_figures(doc, result)  # no child, or it failed: the same sheets, here
+            doc.book.pack(doc.worksheet(name) for name in FIGURE_SHEETS)
+        doc.book.close()
 
 
 def write_summary(result: Consolidation, path: Path, *, force: bool = False, discard_hand_edits: bool = False,
@@ -661,17 +715,7 @@ def write_summary(result: Consolidation, path: Path, *, force: bool = False, dis
 
     def write(temporary: Path) -> None:
         with collector_paused():
-            doc = SummaryBook(temporary, result.plan.document.citation())
-            doc.book.set_properties({"title": f"Tổng hợp {result.plan.id}", "author": "BHXH Việt Nam – Ban Quản lý Thu – Sổ, Thẻ", "created": stamp})
-            write_headline(doc, result)
-            write_totals(doc, result)
-            write_months(doc, result)
-            write_tasks(doc, result)
-            write_reporting(doc, result)
-            write_problems(doc, result)
-            write_charts(doc, result)
-            write_hidden(doc, result, result.sources, stamp)
-            doc.book.close()
+            write_book(SummaryBook(temporary, result.plan.document.citation()), result, stamp)
 
     if not (force or discard_hand_edits or hand_edits_checked) and path.is_file() and is_ours(path):
         refuse_hand_edits(path)  # unless the caller did, under the same lock (`held.prior_figures`)

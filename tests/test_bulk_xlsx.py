@@ -21,7 +21,7 @@ from workbook_tools.plans import TOTAL, load_plan
 from workbook_tools.summary import MONTHS, TOTALS, write_summary
 
 from .libreoffice import convert
-from .workbooks import returned_shares
+from .shares import returned_shares
 
 STAMP = dt.datetime(2021, 11, 15, 9, 30)
 SHARES = {"01": 0.61, "79": 1.07, "48": 0.35, "31": 0.0}

@@ -27,7 +27,7 @@ from workbook_tools.plans import load_plan
 
 from .libreoffice import convert
 from .processes import alive, children
-from .workbooks import returned_shares
+from .shares import returned_shares
 
 STAMP = dt.datetime(2021, 11, 15, 9, 30)
 SHARES = {"01": 0.61, "79": 1.07, "48": 0.35}

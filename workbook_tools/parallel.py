@@ -26,6 +26,7 @@ CHUNK = 16
 JOB_TIMEOUT = 300.0
 CRASHED, TIMED_OUT, RAISED = "crashed", "timeout", "error"
 Failed = Callable[[tuple[Any, ...], str, str], Any]
+FORK_SAFE = sys.platform.startswith("linux")  # macOS system libraries are not safe in a forked child of a process with threads
 
 
 def run_jobs(
@@ -326,7 +327,7 @@ def made_in_child(make: Callable[[Any], None], suffix: str = "") -> Iterator[Mad
     import tempfile
     from pathlib import Path
 
-    if not hasattr(os, "fork"):
+    if not hasattr(os, "fork") or not FORK_SAFE:
         yield Made()
         return
     try:

@@ -338,3 +338,22 @@ def test_a_monthly_figure_corrected_by_hand_is_named_too(national):
     result = CliRunner().invoke(main, ["consolidate", str(empty), "--plan", PLAN, "--out", str(out)], catch_exceptions=False)
     assert result.exit_code == 2 and _sha(out) == before, result.output
     assert "Theo tháng" in result.output and september.coordinate in result.output and "1.500" in result.output, result.output
+
+
+def test_a_task_figure_corrected_by_hand_in_nhiem_vu_is_named_too(national):
+    """A Mẫu 02 result phoned in and typed over Hà Nội's row of `Nhiệm vụ`: refused like a figure of `Tổng hợp`."""
+    out, empty = national
+    book = openpyxl.load_workbook(out)
+    ws = book["Nhiệm vụ"]
+    row = next(r for r in ws.iter_rows(min_row=6) if r[1].value == "01")
+    typed, written = row[4], row[4].value  # the first task (Hà Nội sent no Mẫu 02 figure: the cell is blank)
+    typed.value = 7
+    book.save(out)
+    before = _sha(out)
+    result = CliRunner().invoke(main, ["consolidate", str(empty), "--plan", PLAN, "--out", str(out)], catch_exceptions=False)
+    assert result.exit_code == 2 and _sha(out) == before, result.output
+    assert "Nhiệm vụ" in result.output and typed.coordinate in result.output and "Hà Nội" in result.output, result.output
+    assert "7, sổ đã ghi (trống)" in result.output, result.output
+    forced = CliRunner().invoke(main, ["consolidate", str(empty), "--plan", PLAN, "--out", str(out), "--force"], catch_exceptions=False)
+    assert forced.exit_code == 1, forced.output
+    assert openpyxl.load_workbook(out)["Nhiệm vụ"][typed.coordinate].value == written  # the returns' figure again

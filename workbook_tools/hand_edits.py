@@ -1,4 +1,4 @@
-"""Figures typed by hand over the national workbook: what the tool wrote into `Tổng hợp` and `Theo tháng` is kept in
+"""Figures typed by hand over the national workbook: what the tool wrote into `Tổng hợp`, `Theo tháng` and `Nhiệm vụ` is kept in
 a hidden sheet, so the next consolidation finds every figure changed since and says so before
 replacing it (the national figures come from the returns alone; a figure phoned in and typed over
 the summary would otherwise be lost without a word).

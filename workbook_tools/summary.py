@@ -7,7 +7,7 @@ consolidation can tell a newer round from an older one and never loses a unit's 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -339,12 +339,12 @@ def write_tasks(doc: SummaryBook, result: Consolidation) -> None:
     widths = [*UNIT_WIDTHS, *([13] * len(tasks))]
     ws = doc.sheet(TASKS, "KẾT QUẢ THỰC HIỆN NHIỆM VỤ (MẪU 02)", _subtitle(result) + " – nợ, kinh phí được giao: số mới nhất; các số khác: cộng dồn", widths, fixed=4)
     s = doc.styles
-    top, first = 3, 5
+    top, first = 3, TASKS_FIRST
     _headers(doc, ws, top, [*UNIT_FIXED, *(f"{t.label} ({t.uom})" for t in tasks)], [], widths)
     looks = [s[f"formula.{_task_format(task)}"] for task in tasks]
-    for i, unit in enumerate(result.units):
+    for i, (unit, values) in enumerate(zip(result.units, task_rows(result))):
         ws.set_row(first + i, row_height(unit.name, UNIT_WIDTHS[2]))
-        ws.write_cells(first + i, [*_unit_cells(doc, i + 1, unit), *((4 + k, unit.tasks.get(task.key), looks[k]) for k, task in enumerate(tasks))])
+        ws.write_cells(first + i, [*_unit_cells(doc, i + 1, unit), *((c, v, looks[c - TASKS_COL]) for c, v in values)])
     last = first + len(result.units) - 1
     ws.merge_range(last + 1, 0, last + 1, 3, "Cộng các tỉnh", s["section"])
     for k, task in enumerate(tasks):
@@ -353,6 +353,22 @@ def write_tasks(doc: SummaryBook, result: Consolidation) -> None:
     ws.freeze_panes(first, 4)
     print_wide(ws, top, UNIT_WIDTHS, [(13,)] * len(tasks))
     ws.print_area(0, 0, last + 1, last_col)
+
+
+TASKS_FIRST, TASKS_COL = 5, 4
+
+
+def task_rows(result: Consolidation) -> Iterator[list[tuple[int, float | None]]]:
+    """Each unit's row of `Nhiệm vụ` as (column, figure): one source for the sheet and for `_shown`."""
+    for unit in result.units:
+        yield [(TASKS_COL + k, unit.tasks.get(task.key)) for k, task in enumerate(result.tasks)]
+
+
+def record_tasks_shown(doc: SummaryBook, result: Consolidation) -> None:
+    """What `Nhiệm vụ` shows, kept in `_shown` (before the figure child starts: it writes that sheet) so a task figure
+    typed over by hand is found like one in `Tổng hợp`."""
+    for i, values in enumerate(task_rows(result)):
+        doc.shown[(TASKS, TASKS_FIRST + i + 1)] = [x for c, v in values for x in (c, "" if v is None else v)]
 
 
 def _task_format(task: Any) -> str:
@@ -693,6 +709,7 @@ def write_book(doc: SummaryBook, result: Consolidation, stamp: datetime) -> None
     doc.book.set_properties({"title": f"Tổng hợp {result.plan.id}", "author": "BHXH Việt Nam – Ban Quản lý Thu – Sổ, Thẻ", "created": stamp})
     doc.reserve([(name, InlineRowSheet if name in FIGURE_SHEETS else RowSheet) for name in SHEETS])  # `_meta`, `_data` when written
     doc.number_styles(FIGURE_STYLES)
+    record_tasks_shown(doc, result)
     with made_in_child(lambda file: render_figures(doc, result, file), ".sheets") as figures:
         write_headline(doc, result)
         for writer in (write_tasks, write_reporting, write_problems, write_charts):

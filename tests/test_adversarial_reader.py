@@ -15,6 +15,7 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 import openpyxl
@@ -325,35 +326,42 @@ def test_a_national_workbook_resaved_by_libreoffice_is_not_taken_for_hand_edits(
     assert "sửa tay" not in result.output, result.output
 
 
-def test_a_monthly_figure_corrected_by_hand_is_named_too(national):
-    """The correction typed in `Theo tháng` (Hà Nội, BHYT, September) instead of `Tổng hợp`."""
-    out, empty = national
+def _type_over(out: Path, sheet: str, pick: Callable[[Any], Any], value: float) -> tuple[str, Any]:
+    """Type a value over one cell of a national workbook's sheet and save, as staff would: the cell and what it held."""
     book = openpyxl.load_workbook(out)
-    ws = book["Theo tháng"]
-    row = next(r for r in ws.iter_rows(min_row=6) if r[0].value == "01" and r[3].value == "bhyt")
-    september = next(c for c in row[4:] if c.value == 1_234)  # the first month's Thực hiện (the whole-plan column comes last)
-    september.value = 1_500
+    cell = pick(book[sheet])
+    written, cell.value = cell.value, value
     book.save(out)
+    return cell.coordinate, written
+
+
+def _refused(out: Path, empty: Path) -> str:
+    """The next consolidation onto `out`: refused (exit 2), the workbook untouched; what it said."""
     before = _sha(out)
     result = CliRunner().invoke(main, ["consolidate", str(empty), "--plan", PLAN, "--out", str(out)], catch_exceptions=False)
     assert result.exit_code == 2 and _sha(out) == before, result.output
-    assert "Theo tháng" in result.output and september.coordinate in result.output and "1.500" in result.output, result.output
+    return result.output
+
+
+def test_a_monthly_figure_corrected_by_hand_is_named_too(national):
+    """The correction typed in `Theo tháng` (Hà Nội, BHYT, September) instead of `Tổng hợp`."""
+    out, empty = national
+
+    def september(ws: Any) -> Any:  # the first month's Thực hiện (the whole-plan column comes last)
+        row = next(r for r in ws.iter_rows(min_row=6) if r[0].value == "01" and r[3].value == "bhyt")
+        return next(c for c in row[4:] if c.value == 1_234)
+    cell, _ = _type_over(out, "Theo tháng", september, 1_500)
+    output = _refused(out, empty)
+    assert "Theo tháng" in output and cell in output and "1.500" in output, output
 
 
 def test_a_task_figure_corrected_by_hand_in_nhiem_vu_is_named_too(national):
     """A Mẫu 02 result phoned in and typed over Hà Nội's row of `Nhiệm vụ`: refused like a figure of `Tổng hợp`."""
     out, empty = national
-    book = openpyxl.load_workbook(out)
-    ws = book["Nhiệm vụ"]
-    row = next(r for r in ws.iter_rows(min_row=6) if r[1].value == "01")
-    typed, written = row[4], row[4].value  # the first task (Hà Nội sent no Mẫu 02 figure: the cell is blank)
-    typed.value = 7
-    book.save(out)
-    before = _sha(out)
-    result = CliRunner().invoke(main, ["consolidate", str(empty), "--plan", PLAN, "--out", str(out)], catch_exceptions=False)
-    assert result.exit_code == 2 and _sha(out) == before, result.output
-    assert "Nhiệm vụ" in result.output and typed.coordinate in result.output and "Hà Nội" in result.output, result.output
-    assert "7, sổ đã ghi (trống)" in result.output, result.output
+    # the first task (Hà Nội sent no Mẫu 02 figure: the cell is blank)
+    cell, written = _type_over(out, "Nhiệm vụ", lambda ws: next(r for r in ws.iter_rows(min_row=6) if r[1].value == "01")[4], 7)
+    output = _refused(out, empty)
+    assert "Nhiệm vụ" in output and cell in output and "Hà Nội" in output and "7, sổ đã ghi (trống)" in output, output
     forced = CliRunner().invoke(main, ["consolidate", str(empty), "--plan", PLAN, "--out", str(out), "--force"], catch_exceptions=False)
     assert forced.exit_code == 1, forced.output
-    assert openpyxl.load_workbook(out)["Nhiệm vụ"][typed.coordinate].value == written  # the returns' figure again
+    assert openpyxl.load_workbook(out)["Nhiệm vụ"][cell].value == written  # the returns' figure again

@@ -5,6 +5,7 @@ filled as a commune fills it, reads back the very figures typed."""
 from __future__ import annotations
 
 import datetime
+import io
 import random
 import re
 import zipfile
@@ -208,3 +209,29 @@ def test_a_filled_commune_return_reads_back_the_figures_typed(commune, tmp_path)
         assert ret.unit == "0002" and ret.round_date == datetime.date(2025, 10, 31)
         assert ret.actuals == actuals, path
         assert ret.tasks == tasks, path
+
+
+def _declaring(content: bytes, name: str, size: int) -> bytes:
+    """The package with one part's uncompressed size, as its central directory entry states it, changed (what a
+    careless zip tool or a hand edit leaves)."""
+    at = content.rfind(b"PK\x01\x02", 0, content.rfind(name.encode()))
+    return content[:at + 24] + size.to_bytes(4, "little") + content[at + 28:]
+
+
+@pytest.mark.parametrize("declared", [0, 1, 999, 1000, 1001, 50_000])
+def test_a_part_is_inflated_whole_whatever_size_its_header_declares(declared, monkeypatch):
+    """Parts are inflated into a buffer of their declared size: a part that holds more (or less) than it
+    declares still reads whole, and one that inflates past the limit is still refused."""
+    from workbook_tools import cells
+
+    text = bytes(random.Random(declared).choices(b"<c r=\"A1\"><v>0123456789</v></c>", k=1000))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/part.xml", text)
+    content = _declaring(buffer.getvalue(), "xl/part.xml", declared)
+    package = Package(zipfile.ZipFile(io.BytesIO(content)), content)
+    assert package.archive.getinfo("xl/part.xml").file_size == declared
+    assert package.read("xl/part.xml") == text
+    monkeypatch.setattr(cells, "MAX_PART", 999)
+    with pytest.raises(cells.PartTooLarge):
+        package.read("xl/part.xml")

@@ -240,7 +240,7 @@ class Package:
         if info.compress_type == zipfile.ZIP_STORED:
             data = raw
         elif info.compress_type == zipfile.ZIP_DEFLATED:
-            data = zlib.decompressobj(-15).decompress(raw, MAX_PART + 1)
+            data = _inflated(raw, info.file_size)
         else:
             return None
         if len(data) <= MAX_PART and zlib.crc32(data) != info.CRC:
@@ -301,9 +301,20 @@ class Package:
         return SheetCells(self, self.read(part))
 
 
+def _inflated(raw: bytes, declared: int) -> bytes:
+    """A deflated part, at most MAX_PART + 1 bytes: inflated into a buffer of the size its header declares (zlib's
+    growing buffer costs more than the inflating), again under the limit alone when it holds more than declared."""
+    if declared < MAX_PART:
+        data = zlib.decompressobj(-15).decompress(raw, declared + 1)
+        if len(data) <= declared:
+            return data  # all of it: the same bytes as under the limit alone
+    return zlib.decompressobj(-15).decompress(raw, MAX_PART + 1)
+
+
 _ABSENT: tuple[Any, None] = ("", None)
 _PLAIN, _SHARED_TEXT, _OTHER = object(), object(), object()
 _TAGS: dict[tuple[int, int], bytes] = {}
+_ROW_TAGS: dict[tuple[int, ...], tuple[bytes, ...]] = {}
 _INLINE: dict[tuple[bytes, bytes], tuple[Any, tuple[str, str] | None]] = {}
 _TEXT_ROWS: dict[tuple[int, bytes], tuple[tuple[int, Any], ...]] = {}
 
@@ -314,6 +325,14 @@ def _tag(r: int, c: int) -> bytes:
         _TAGS.clear()
     tag = _TAGS[(r, c)] = b'<c r="%b"' % _ref(r, c)
     return tag
+
+
+def _row_tags(r: int, cols: list[int]) -> tuple[bytes, ...]:
+    """How some cells of one row start in its XML (kept: every return asks for the same rows of inputs)."""
+    if len(_ROW_TAGS) > 4096:
+        _ROW_TAGS.clear()
+    tags = _ROW_TAGS[(r, *cols)] = tuple(b'<c r="%b"' % _ref(r, c) for c in cols)
+    return tags
 
 
 class SheetCells:
@@ -352,20 +371,30 @@ class SheetCells:
         piece = self.rows.get(r)
         if piece is None:
             return [_ABSENT] * len(cols)
+        tags = _ROW_TAGS.get((r, *cols)) or _row_tags(r, cols)
         kinds, found = self.package.number_kinds, []
-        for c in cols:  # each cell read from its XML (as `value_and_fact` would the first time), not looked up
-            written = _written_as(piece, _TAGS.get((r, c)) or _tag(r, c))
-            if written is None:
-                found.append(_ABSENT)
+        find, append = piece.find, found.append
+        for c, tag in zip(cols, tags):  # each cell read from its XML (as `value_and_fact` would the first time), not looked up
+            start = find(tag)  # `_written_as`, inline: it runs for every input of every return
+            if start < 0:
+                append(_ABSENT)
                 continue
-            attrs, body = written
-            kind = kinds.get(attrs) or kinds.setdefault(attrs, self._number_kind(attrs))
-            if kind is _PLAIN and not body:
-                found.append(_ABSENT)  # an empty number cell: what `_decode` makes of it, whatever its style
-            elif kind is _PLAIN and body[:3] == b"<v>" and body[-4:] == b"</v>" and b"<" not in body[3:-4] and body[3:-4].strip():
-                found.append((float(body[3:-4]), None))
+            start += len(tag)
+            end = find(b">", start)
+            if piece[end - 1] == 47:  # "/": an empty cell
+                attrs, body = piece[start:end - 1], b""
             else:
-                found.append(self._decoded(attrs, body, r, c))
+                attrs, body = piece[start:end], piece[end + 1:find(b"</c>", end)]
+            kind = kinds.get(attrs) or kinds.setdefault(attrs, self._number_kind(attrs))
+            if kind is _PLAIN:
+                if not body:
+                    append(_ABSENT)  # an empty number cell: what `_decode` makes of it, whatever its style
+                    continue
+                text = body[3:-4]
+                if body[:3] == b"<v>" and body[-4:] == b"</v>" and b"<" not in text and text.strip():
+                    append((float(text), None))
+                    continue
+            append(self._decoded(attrs, body, r, c))
         return found
 
     def _decoded(self, attrs: bytes, body: bytes, r: int, c: int) -> tuple[Any, tuple[str, str] | None]:

@@ -18,7 +18,7 @@ from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 
 from workbook_tools import datafiles
-from workbook_tools.cells import Package, SheetCells, _string_items, ref_to_rc
+from workbook_tools.cells import Package, SheetCells, _row_tags, _string_items, ref_to_rc
 from workbook_tools.cli import main
 from workbook_tools.forms import shipped_forms
 from workbook_tools.indicators import indicator
@@ -220,8 +220,8 @@ def _declaring(content: bytes, name: str, size: int) -> bytes:
 
 @pytest.mark.parametrize("declared", [0, 1, 999, 1000, 1001, 50_000])
 def test_a_part_is_inflated_whole_whatever_size_its_header_declares(declared, monkeypatch):
-    """Parts are inflated into a buffer of their declared size: a part that holds more (or less) than it
-    declares still reads whole, and one that inflates past the limit is still refused."""
+    """The size a part's header declares is not trusted: a part that holds more (or less) than it declares
+    reads whole, and one that inflates past the limit is refused."""
     from workbook_tools import cells
 
     text = bytes(random.Random(declared).choices(b"<c r=\"A1\"><v>0123456789</v></c>", k=1000))
@@ -235,3 +235,45 @@ def test_a_part_is_inflated_whole_whatever_size_its_header_declares(declared, mo
     monkeypatch.setattr(cells, "MAX_PART", 999)
     with pytest.raises(cells.PartTooLarge):
         package.read("xl/part.xml")
+
+
+def _package_with_a_date_style() -> Package:
+    """A package of styles only: style 1 shows dates, style 0 plain numbers (enough for cells read from bytes)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("xl/styles.xml", '<styleSheet><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs></styleSheet>')
+    return Package(zipfile.ZipFile(buffer), b"")
+
+
+def test_a_row_of_inputs_read_in_one_pass_gives_each_cell_as_found_one_by_one():
+    """Rows of inputs as generated and filled (read in one pass), and rows of every odd make (a cell written
+    twice or before its left neighbour, a tag inside another cell, '>' or no end tag, a date style, an empty
+    <v>, spaces before '/>'): the inputs read together are the cells each found on its own."""
+    rng = random.Random(21)
+    alike = [b'<c r="%s1" s="%y" t="n"><v>%d</v></c>', b'<c r="%s1" s="%y" t="n" />', b'<c r="%s1" s="%y" t="n"/>',
+             b'<c r="%s1" s="%y" t="n"><v>%d.5</v></c>', b'<c r="%s1" s="%y" t="n"><v> %d </v></c>']
+    odd = [b'<c r="%s1" s="1"><v>%d</v></c>', b'<c r="%s1" s="0" t="n"><v></v></c>', b'<c r="%s1" t="s"><v>%d</v></c>',
+           b'<c r="%s1" s="0" t="n"><f>SUM(A1)</f><v>%d</v></c>', b'<c r="%s1" x=">"><v>%d</v></c>', b'<c r="%s1"><v>%d</v>',
+           b'<c r="%s1" s="0" t="n"   />', b'<c r="E1" s="0" t="n"><v>%d</v></c><c r="%s1" s="0" t="n" />',
+           b'<c r="%s1" s="0" t="n" x="&lt;c r=&quot;F1"><v>%d</v></c>', b'<c r="%s1" s="0" t="e"><v>#N/A</v></c>']
+    together_path = 0
+    for _ in range(4_000):
+        letters, style = "EFGHIJ", b"1" if rng.random() < 0.1 else b"0"  # style 1 shows dates
+        cells = []
+        for letter in letters:
+            atom = rng.choice(odd) if rng.random() < 0.04 else rng.choice(alike)
+            cells.append(atom.replace(b"%s", letter.encode()).replace(b"%y", style).replace(b"%d", str(rng.randint(0, 99_999)).encode()))
+        if rng.random() < 0.1:
+            rng.shuffle(cells)
+        if rng.random() < 0.1:  # a cell written twice, with another figure, before or after the first
+            again = b'<c r="%s1" s="0" t="n"><v>%d</v></c>' % (rng.choice(letters).encode(), rng.randint(0, 9))
+            cells.insert(rng.randrange(len(cells) + 1), again)
+        piece = b'r="1"><c r="A1" t="inlineStr"><is><t>key</t></is></c>' + b"".join(cells) + b"</row>"
+        cols = list(range(4, 4 + rng.randint(1, 6))) if rng.random() < 0.8 else rng.sample(range(3, 11), 4)
+        if rng.random() < 0.05:
+            cols.insert(1, cols[0])  # a column asked for twice
+        together = SheetCells(_package_with_a_date_style(), b"<sheetData><row " + piece + b"</sheetData>")
+        one_by_one = SheetCells(together.package, together.xml)
+        assert together.row_values(0, cols) == [one_by_one.value_and_fact(0, c) for c in cols], piece
+        together_path += together._alike_row(piece, _row_tags(0, cols)) is not None
+    assert together_path > 1_500  # rows as generated take the one pass

@@ -240,7 +240,7 @@ class Package:
         if info.compress_type == zipfile.ZIP_STORED:
             data = raw
         elif info.compress_type == zipfile.ZIP_DEFLATED:
-            data = _inflated(raw, info.file_size)
+            data = zlib.decompressobj(-15).decompress(raw, MAX_PART + 1)
         else:
             return None
         if len(data) <= MAX_PART and zlib.crc32(data) != info.CRC:
@@ -301,16 +301,6 @@ class Package:
         return SheetCells(self, self.read(part))
 
 
-def _inflated(raw: bytes, declared: int) -> bytes:
-    """A deflated part, at most MAX_PART + 1 bytes: inflated into a buffer of the size its header declares (zlib's
-    growing buffer costs more than the inflating), again under the limit alone when it holds more than declared."""
-    if declared < MAX_PART:
-        data = zlib.decompressobj(-15).decompress(raw, declared + 1)
-        if len(data) <= declared:
-            return data  # all of it: the same bytes as under the limit alone
-    return zlib.decompressobj(-15).decompress(raw, MAX_PART + 1)
-
-
 _ABSENT: tuple[Any, None] = ("", None)
 _PLAIN, _SHARED_TEXT, _OTHER = object(), object(), object()
 _TAGS: dict[tuple[int, int], bytes] = {}
@@ -333,6 +323,26 @@ def _row_tags(r: int, cols: list[int]) -> tuple[bytes, ...]:
         _ROW_TAGS.clear()
     tags = _ROW_TAGS[(r, *cols)] = tuple(b'<c r="%b"' % _ref(r, c) for c in cols)
     return tags
+
+
+_ALIKE: dict[tuple[tuple[bytes, ...], bytes], tuple[re.Pattern[bytes] | None, re.Pattern[bytes] | None]] = {}
+_PLAIN_ATTRS = re.compile(rb'(?: [a-z]+="[^"<>&]*")*')
+
+
+def _alike_pattern(tags: tuple[bytes, ...], attrs: bytes) -> tuple[re.Pattern[bytes] | None, re.Pattern[bytes] | None]:
+    """The expression that splits a row of cells written alike (see `SheetCells._alike_row`), with the one that finds
+    any of their tags but the first; (None, None) when the cells are not all different or the attributes are not
+    plain (then an empty cell's attributes, spaces and all, might not tell its kind as the others' do)."""
+    if len(_ALIKE) > 2048:
+        _ALIKE.clear()
+    if len(set(tags)) < len(tags) or not _PLAIN_ATTRS.fullmatch(attrs):
+        found: tuple[re.Pattern[bytes] | None, re.Pattern[bytes] | None] = None, None
+    else:
+        cell = re.escape(attrs) + rb"(?: */>|><v>([^<]*)</v></c>)"
+        earlier = re.compile(b"|".join(re.escape(tag) for tag in tags[1:])) if len(tags) > 1 else None
+        found = re.compile(b"".join(re.escape(tag) + cell for tag in tags)), earlier
+    _ALIKE[(tags, attrs)] = found
+    return found
 
 
 class SheetCells:
@@ -361,9 +371,13 @@ class SheetCells:
         found = self._cells.get((r, c))
         if found is None:
             piece = self.rows.get(r)
-            written = _written_as(piece, _TAGS.get((r, c)) or _tag(r, c)) if piece is not None else None
-            found = self._cells[(r, c)] = _ABSENT if written is None else self._decoded(*written, r, c)
+            found = self._cells[(r, c)] = _ABSENT if piece is None else self._cell_in(piece, r, c)
         return found
+
+    def _cell_in(self, piece: bytes, r: int, c: int) -> tuple[Any, tuple[str, str] | None]:
+        """(value, fact) of the cell at (r, c) in its row's XML, `_ABSENT` when the row does not hold it."""
+        written = _written_as(piece, _TAGS.get((r, c)) or _tag(r, c))
+        return _ABSENT if written is None else self._decoded(*written, r, c)
 
     def row_values(self, r: int, cols: list[int]) -> list[tuple[Any, tuple[str, str] | None]]:
         """`value_and_fact` of several cells of one row (the inputs of a keyed row), the common ones (a clean
@@ -372,6 +386,9 @@ class SheetCells:
         if piece is None:
             return [_ABSENT] * len(cols)
         tags = _ROW_TAGS.get((r, *cols)) or _row_tags(r, cols)
+        alike = self._alike_row(piece, tags)
+        if alike is not None:
+            return alike
         kinds, found = self.package.number_kinds, []
         find, append = piece.find, found.append
         for c, tag in zip(cols, tags):  # each cell read from its XML (as `value_and_fact` would the first time), not looked up
@@ -396,6 +413,35 @@ class SheetCells:
                     continue
             append(self._decoded(attrs, body, r, c))
         return found
+
+    def _alike_row(self, piece: bytes, tags: tuple[bytes, ...]) -> list[tuple[Any, None]] | None:
+        """The cells of a row of inputs written one after another, alike (the same attributes, a plain number style,
+        each a number or empty: a row as generated and filled), split by one expression of the C engine; None for
+        any other row, read cell by cell. The first cell's attributes name the expression; the row is taken only
+        when none of its cells' tags is written before the first one or inside the run, so that each cell is the
+        one `_written_as` finds."""
+        start = piece.find(tags[0])
+        if start < 0:
+            return None
+        at = start + len(tags[0])
+        attrs = piece[at:piece.find(b">", at)].rstrip(b"/ ")
+        pattern, earlier = _ALIKE.get((tags, attrs)) or _alike_pattern(tags, attrs)
+        kinds = self.package.number_kinds
+        if pattern is None or (kinds.get(attrs) or kinds.setdefault(attrs, self._number_kind(attrs))) is not _PLAIN:
+            return None
+        found = pattern.match(piece, start)
+        if (found is None or piece.count(b'<c r="', start, found.end()) != len(tags)
+                or (earlier is not None and earlier.search(piece, 0, start) is not None)):
+            return None
+        values: list[tuple[Any, None]] = []
+        for text in found.groups():
+            if text is None:
+                values.append(_ABSENT)  # an empty number cell
+            elif text.strip():
+                values.append((float(text), None))
+            else:
+                return None  # <v></v>: left to the general way
+        return values
 
     def _decoded(self, attrs: bytes, body: bytes, r: int, c: int) -> tuple[Any, tuple[str, str] | None]:
         """(value, fact) of the cell at (r, c) written as `attrs` and `body` (a cell written alike in the same
@@ -592,11 +638,13 @@ class SheetCells:
 
     def column(self, c: int) -> list[tuple[int, Any]]:
         """(row, value) of the non-empty cells of one column, top to bottom."""
-        found = []
-        for r in self.rows:
-            value = self.value(r, c)
-            if value != "":
-                found.append((r, value))
+        found, cells = [], self._cells
+        for r, piece in self.rows.items():  # `value`, inline: a key column is read in every return
+            cell = cells.get((r, c))
+            if cell is None:
+                cell = cells[(r, c)] = self._cell_in(piece, r, c)
+            if cell[0] != "":
+                found.append((r, cell[0]))
         return found
 
     def row(self, r: int) -> list[tuple[int, Any]]:

@@ -277,3 +277,41 @@ def test_a_row_of_inputs_read_in_one_pass_gives_each_cell_as_found_one_by_one():
         assert together.row_values(0, cols) == [one_by_one.value_and_fact(0, c) for c in cols], piece
         together_path += together._alike_row(piece, _row_tags(0, cols)) is not None
     assert together_path > 1_500  # rows as generated take the one pass
+
+
+def _styles_package(date_style: bool, extra: dict[str, bytes] | None = None) -> tuple[Package, bytes]:
+    """A package of styles (style 1 a date or a plain number) and any other parts, with its bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/styles.xml", '<styleSheet><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="%d"/></cellXfs>'
+                                          "</styleSheet>" % (14 if date_style else 0))
+        for name, data in (extra or {}).items():
+            archive.writestr(name, data)
+    content = buffer.getvalue()
+    return Package(zipfile.ZipFile(io.BytesIO(content)), content), content
+
+
+def test_a_part_met_in_an_earlier_return_is_taken_again_only_for_the_same_bytes_and_checksum():
+    """Styles alike in every return are inflated once; a copy whose checksum does not match is still corrupt,
+    and other styles are read as they are."""
+    first, content = _styles_package(True)
+    assert first.date_style(1) == "date"
+    at = content.rfind(b"PK\x01\x02")
+    bad = content[:at + 16] + bytes(4) + content[at + 20:]  # the central directory's CRC-32 of the part zeroed
+    with pytest.raises(zipfile.BadZipFile):
+        Package(zipfile.ZipFile(io.BytesIO(bad)), bad).read("xl/styles.xml")
+    assert _styles_package(False)[0].date_style(1) == ""
+    assert _styles_package(True)[0].date_style(1) == "date"
+
+
+def test_text_of_a_key_cell_kept_across_returns_is_only_text_written_as_text():
+    """A key or label cell is taken from an earlier return's decoding only when it holds written text: a cell
+    typed both as a number and as text, in a date style, reads as each package's styles show it."""
+    row = b'<sheetData><row r="1"><c r="A1" t="n" t="inlineStr" s="1"><v>45000</v></c></row></sheetData>'
+    found = []
+    for date_style in (True, False, True):
+        package, _ = _styles_package(date_style)
+        cells = SheetCells(package, row)
+        found.append(cells.column(0))
+        assert found[-1] == [(0, _general(SheetCells(package, row), 0, 0)[0])]
+    assert [type(cell[0][1]) for cell in found] == [datetime.date, float, datetime.date]

@@ -47,6 +47,8 @@ _DURATION_IDS = frozenset({46})
 DATE, DURATION = "date", "duration"
 SHARED = "shared"
 _STYLE_CACHE: dict[bytes, dict[int, str]] = {}
+_ALIKE_PARTS = frozenset({"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml"})  # the same in most returns
+_INFLATED: dict[tuple[int, int, bytes], bytes] = {}
 
 
 class PartTooLarge(ValueError):
@@ -237,6 +239,9 @@ class Package:
         name_length, extra_length = struct.unpack("<HH", header[26:30])
         start += 30 + name_length + extra_length
         raw = self.content[start:start + info.compress_size]
+        alike = (info.compress_type, info.CRC, raw) if info.filename in _ALIKE_PARTS else None
+        if alike is not None and alike in _INFLATED:
+            return _INFLATED[alike]  # the very bytes inflated and checked before: the same part
         if info.compress_type == zipfile.ZIP_STORED:
             data = raw
         elif info.compress_type == zipfile.ZIP_DEFLATED:
@@ -245,6 +250,10 @@ class Package:
             return None
         if len(data) <= MAX_PART and zlib.crc32(data) != info.CRC:
             raise zipfile.BadZipFile(f"bad CRC in {info.filename}")
+        if alike is not None and len(data) <= MAX_PART:
+            if len(_INFLATED) > 32:
+                _INFLATED.clear()
+            _INFLATED[alike] = data
         return data
 
     def has(self, name: str) -> bool:
@@ -377,7 +386,13 @@ class SheetCells:
     def _cell_in(self, piece: bytes, r: int, c: int) -> tuple[Any, tuple[str, str] | None]:
         """(value, fact) of the cell at (r, c) in its row's XML, `_ABSENT` when the row does not hold it."""
         written = _written_as(piece, _TAGS.get((r, c)) or _tag(r, c))
-        return _ABSENT if written is None else self._decoded(*written, r, c)
+        if written is None:
+            return _ABSENT
+        if written[1][:4] == b"<is>":  # text written in the cell (a key, a label): decoded alike in an earlier return
+            found = _INLINE.get(written)  # (kept only by `_decoded`, past `_plain_number`, which takes no <is> body)
+            if found is not None and (found[1] is None or found[1][0] != SHARED):
+                return found
+        return self._decoded(*written, r, c)
 
     def row_values(self, r: int, cols: list[int]) -> list[tuple[Any, tuple[str, str] | None]]:
         """`value_and_fact` of several cells of one row (the inputs of a keyed row), the common ones (a clean

@@ -315,3 +315,36 @@ def test_text_of_a_key_cell_kept_across_returns_is_only_text_written_as_text():
         found.append(cells.column(0))
         assert found[-1] == [(0, _general(SheetCells(package, row), 0, 0)[0])]
     assert [type(cell[0][1]) for cell in found] == [datetime.date, float, datetime.date]
+
+
+def test_inputs_between_other_cells_read_in_one_pass_give_each_cell_as_found_one_by_one():
+    """Inputs between targets and formulas (as Mẫu 01 lays them out), the layout changing from row to row (a
+    cell left out, a cell written twice, an input's tag written in another cell, a cell without its end tag):
+    the inputs read together are the cells each found on its own."""
+    rng = random.Random(34)
+    inputs = "FILO"
+    others = [b'<c r="%s1" s="2"><f>IF(%s1&lt;&gt;"",1,"")</f><v /></c>', b'<c r="%s1" s="3" t="n"><v>%d</v></c>',
+              b'<c r="%s1" s="3" t="n" />', b'<c r="%s1" t="inlineStr"><is><t>a &amp; b</t></is></c>']
+    odd = [b'<c r="%s1"><v>1</v>', b'<c r="F1" s="0" t="n"><v>%d</v></c>', b'<c r="%s1" x="&lt;c r=&quot;I1"/>',
+           b'<c r="%s1" s="0" t="n"><v>%d</v></c><c r="L1" s="0" t="n"><v>7</v></c>', b'<c r="%s1"></c>']
+    cols = [ref_to_rc(f"{letter}1")[1] for letter in inputs]
+    together_path = 0
+    for _ in range(3_000):
+        cells = []
+        for letter in "EFGHIJKLMNOP":
+            if letter in inputs:
+                atom = rng.choice([b'<c r="%s1" s="0" t="n"><v>%d</v></c>', b'<c r="%s1" s="0" t="n" />',
+                                   b'<c r="%s1" s="0" t="n"><v>%d.25</v></c>'])
+            elif rng.random() < 0.03:
+                atom = rng.choice(odd)
+            elif letter == "M" and rng.random() < 0.3:
+                continue  # a layout without this cell
+            else:
+                atom = others[ord(letter) % len(others)]
+            cells.append(atom.replace(b"%s", letter.encode()).replace(b"%d", str(rng.randint(0, 9_999)).encode()))
+        piece = b'r="1"><c r="A1" t="inlineStr"><is><t>key</t></is></c>' + b"".join(cells) + b"</row>"
+        together = SheetCells(_package_with_a_date_style(), b"<sheetData><row " + piece + b"</sheetData>")
+        one_by_one = SheetCells(together.package, together.xml)
+        assert together.row_values(0, cols) == [one_by_one.value_and_fact(0, c) for c in cols], piece
+        together_path += together._alike_row(piece, _row_tags(0, cols)) is not None
+    assert together_path > 1_500  # rows as generated take the one pass, whichever of their two layouts

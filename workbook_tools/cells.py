@@ -334,22 +334,58 @@ def _row_tags(r: int, cols: list[int]) -> tuple[bytes, ...]:
     return tags
 
 
-_ALIKE: dict[tuple[tuple[bytes, ...], bytes], tuple[re.Pattern[bytes] | None, re.Pattern[bytes] | None]] = {}
 _PLAIN_ATTRS = re.compile(rb'(?: [a-z]+="[^"<>&]*")*')
+_SIMPLE_TAG = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"')
+_OTHER_CELL = rb"[^>]*>(?:(?<=/>)|[^<]*(?:<(?!/c>)[^<]*)*</c>)"  # any cell between inputs: to its first </c>, if not empty
+_LEARNINGS = 8
+_UNSEEN: Any = object()
 
 
-def _alike_pattern(tags: tuple[bytes, ...], attrs: bytes) -> tuple[re.Pattern[bytes] | None, re.Pattern[bytes] | None]:
-    """The expression that splits a row of cells written alike (see `SheetCells._alike_row`), with the one that finds
-    any of their tags but the first; (None, None) when the cells are not all different or the attributes are not
-    plain (then an empty cell's attributes, spaces and all, might not tell its kind as the others' do)."""
+class _Layouts:
+    """The ways one row of inputs was found written (the cells from its first input to its last, in order), each as
+    the expression that splits such a row in one pass of the C engine (see `SheetCells._alike_row`)."""
+
+    def __init__(self, tags: tuple[bytes, ...], attrs: bytes) -> None:
+        self.tags, self.attrs = tags, attrs
+        self.earlier = re.compile(b"|".join(re.escape(tag) for tag in tags[1:])) if len(tags) > 1 else None
+        self.known: dict[tuple[bytes, ...], tuple[re.Pattern[bytes], int]] = {}
+        self.learnings = 0
+
+    def learn(self, piece: bytes, start: int) -> tuple[re.Pattern[bytes], int] | None:
+        """The expression (and its number of cells) for the way this row is written, when it is a new one and its
+        inputs are each written once, in order, among cells of plain references; a few tries per row at most."""
+        if self.learnings >= _LEARNINGS:
+            return None
+        self.learnings += 1
+        last = start
+        for tag in self.tags[1:]:
+            at = piece.find(tag)
+            if at <= last:
+                return None
+            last = at
+        end = last + len(self.tags[-1])
+        refs = _SIMPLE_TAG.findall(piece, start, end)
+        inputs = [tag[6:-1] for tag in self.tags]
+        if len(refs) != piece.count(b'<c r="', start, end) or [ref for ref in refs if ref in inputs] != inputs:
+            return None
+        if tuple(refs) in self.known:
+            return None
+        cell = re.escape(self.attrs) + rb"(?: */>|><v>([^<]*)</v></c>)"
+        pattern = re.compile(b"".join(re.escape(b'<c r="%b"' % ref) + (cell if ref in inputs else _OTHER_CELL) for ref in refs))
+        found = self.known[tuple(refs)] = pattern, len(refs)
+        return found
+
+
+_ALIKE: dict[tuple[tuple[bytes, ...], bytes], _Layouts | None] = {}
+
+
+def _layouts(tags: tuple[bytes, ...], attrs: bytes) -> _Layouts | None:
+    """The ways a row of inputs written alike was found (see `_Layouts`); None when the cells are not all different
+    or the attributes are not plain (then an empty cell's attributes, spaces and all, might not tell its kind as
+    the others' do)."""
     if len(_ALIKE) > 2048:
         _ALIKE.clear()
-    if len(set(tags)) < len(tags) or not _PLAIN_ATTRS.fullmatch(attrs):
-        found: tuple[re.Pattern[bytes] | None, re.Pattern[bytes] | None] = None, None
-    else:
-        cell = re.escape(attrs) + rb"(?: */>|><v>([^<]*)</v></c>)"
-        earlier = re.compile(b"|".join(re.escape(tag) for tag in tags[1:])) if len(tags) > 1 else None
-        found = re.compile(b"".join(re.escape(tag) + cell for tag in tags)), earlier
+    found = _Layouts(tags, attrs) if len(set(tags)) == len(tags) and _PLAIN_ATTRS.fullmatch(attrs) else None
     _ALIKE[(tags, attrs)] = found
     return found
 
@@ -430,23 +466,35 @@ class SheetCells:
         return found
 
     def _alike_row(self, piece: bytes, tags: tuple[bytes, ...]) -> list[tuple[Any, None]] | None:
-        """The cells of a row of inputs written one after another, alike (the same attributes, a plain number style,
-        each a number or empty: a row as generated and filled), split by one expression of the C engine; None for
-        any other row, read cell by cell. The first cell's attributes name the expression; the row is taken only
-        when none of its cells' tags is written before the first one or inside the run, so that each cell is the
-        one `_written_as` finds."""
+        """The inputs of a row written alike (the same attributes, a plain number style, each a number or empty: a row
+        as generated and filled), split by one expression of the C engine for the way the row is laid out (other
+        cells between the inputs, such as targets and formulas, are passed over); None for any other row, read cell
+        by cell. The first input's attributes name the expression; the row is taken only when the run holds no
+        other cell tag than the expression's and no input's tag is written before the first one, so that each
+        input is the cell `_written_as` finds."""
         start = piece.find(tags[0])
         if start < 0:
             return None
         at = start + len(tags[0])
         attrs = piece[at:piece.find(b">", at)].rstrip(b"/ ")
-        pattern, earlier = _ALIKE.get((tags, attrs)) or _alike_pattern(tags, attrs)
+        layouts = _ALIKE.get((tags, attrs), _UNSEEN)
+        if layouts is _UNSEEN:
+            layouts = _layouts(tags, attrs)
         kinds = self.package.number_kinds
-        if pattern is None or (kinds.get(attrs) or kinds.setdefault(attrs, self._number_kind(attrs))) is not _PLAIN:
+        if layouts is None or (kinds.get(attrs) or kinds.setdefault(attrs, self._number_kind(attrs))) is not _PLAIN:
             return None
-        found = pattern.match(piece, start)
-        if (found is None or piece.count(b'<c r="', start, found.end()) != len(tags)
-                or (earlier is not None and earlier.search(piece, 0, start) is not None)):
+        for layout in layouts.known.values():
+            found = layout[0].match(piece, start)
+            if found is not None:
+                break
+        else:
+            layout = layouts.learn(piece, start)
+            if layout is None:
+                return None
+            found = layout[0].match(piece, start)
+        count = layout[1]
+        if (found is None or piece.count(b'<c r="', start, found.end()) != count
+                or (layouts.earlier is not None and layouts.earlier.search(piece, 0, start) is not None)):
             return None
         values: list[tuple[Any, None]] = []
         for text in found.groups():

@@ -483,7 +483,7 @@ class SheetCells:
         kinds = self.package.number_kinds
         if layouts is None or (kinds.get(attrs) or kinds.setdefault(attrs, self._number_kind(attrs))) is not _PLAIN:
             return None
-        for layout in layouts.known.values():
+        for layout in tuple(layouts.known.values()):  # (a copy: another thread may learn a layout meanwhile)
             found = layout[0].match(piece, start)
             if found is not None:
                 break

@@ -5,6 +5,7 @@ filled as a commune fills it, reads back the very figures typed."""
 from __future__ import annotations
 
 import datetime
+import io
 import random
 import re
 import zipfile
@@ -17,7 +18,7 @@ from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 
 from workbook_tools import datafiles
-from workbook_tools.cells import Package, SheetCells, _string_items, ref_to_rc
+from workbook_tools.cells import Package, SheetCells, _row_tags, _string_items, ref_to_rc
 from workbook_tools.cli import main
 from workbook_tools.forms import shipped_forms
 from workbook_tools.indicators import indicator
@@ -208,3 +209,142 @@ def test_a_filled_commune_return_reads_back_the_figures_typed(commune, tmp_path)
         assert ret.unit == "0002" and ret.round_date == datetime.date(2025, 10, 31)
         assert ret.actuals == actuals, path
         assert ret.tasks == tasks, path
+
+
+def _declaring(content: bytes, name: str, size: int) -> bytes:
+    """The package with one part's uncompressed size, as its central directory entry states it, changed (what a
+    careless zip tool or a hand edit leaves)."""
+    at = content.rfind(b"PK\x01\x02", 0, content.rfind(name.encode()))
+    return content[:at + 24] + size.to_bytes(4, "little") + content[at + 28:]
+
+
+@pytest.mark.parametrize("declared", [0, 1, 999, 1000, 1001, 50_000])
+def test_a_part_is_inflated_whole_whatever_size_its_header_declares(declared, monkeypatch):
+    """The size a part's header declares is not trusted: a part that holds more (or less) than it declares
+    reads whole, and one that inflates past the limit is refused."""
+    from workbook_tools import cells
+
+    text = bytes(random.Random(declared).choices(b"<c r=\"A1\"><v>0123456789</v></c>", k=1000))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/part.xml", text)
+    content = _declaring(buffer.getvalue(), "xl/part.xml", declared)
+    package = Package(zipfile.ZipFile(io.BytesIO(content)), content)
+    assert package.archive.getinfo("xl/part.xml").file_size == declared
+    assert package.read("xl/part.xml") == text
+    monkeypatch.setattr(cells, "MAX_PART", 999)
+    with pytest.raises(cells.PartTooLarge):
+        package.read("xl/part.xml")
+
+
+def _package_with_a_date_style() -> Package:
+    """A package of styles only: style 1 shows dates, style 0 plain numbers (enough for cells read from bytes)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("xl/styles.xml", '<styleSheet><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs></styleSheet>')
+    return Package(zipfile.ZipFile(buffer), b"")
+
+
+def test_a_row_of_inputs_read_in_one_pass_gives_each_cell_as_found_one_by_one():
+    """Rows of inputs as generated and filled (read in one pass), and rows of every odd make (a cell written
+    twice or before its left neighbour, a tag inside another cell, '>' or no end tag, a date style, an empty
+    <v>, spaces before '/>'): the inputs read together are the cells each found on its own."""
+    rng = random.Random(21)
+    alike = [b'<c r="%s1" s="%y" t="n"><v>%d</v></c>', b'<c r="%s1" s="%y" t="n" />', b'<c r="%s1" s="%y" t="n"/>',
+             b'<c r="%s1" s="%y" t="n"><v>%d.5</v></c>', b'<c r="%s1" s="%y" t="n"><v> %d </v></c>']
+    odd = [b'<c r="%s1" s="1"><v>%d</v></c>', b'<c r="%s1" s="0" t="n"><v></v></c>', b'<c r="%s1" t="s"><v>%d</v></c>',
+           b'<c r="%s1" s="0" t="n"><f>SUM(A1)</f><v>%d</v></c>', b'<c r="%s1" x=">"><v>%d</v></c>', b'<c r="%s1"><v>%d</v>',
+           b'<c r="%s1" s="0" t="n"   />', b'<c r="E1" s="0" t="n"><v>%d</v></c><c r="%s1" s="0" t="n" />',
+           b'<c r="%s1" s="0" t="n" x="&lt;c r=&quot;F1"><v>%d</v></c>', b'<c r="%s1" s="0" t="e"><v>#N/A</v></c>']
+    together_path = 0
+    for _ in range(4_000):
+        letters, style = "EFGHIJ", b"1" if rng.random() < 0.1 else b"0"  # style 1 shows dates
+        cells = []
+        for letter in letters:
+            atom = rng.choice(odd) if rng.random() < 0.04 else rng.choice(alike)
+            cells.append(atom.replace(b"%s", letter.encode()).replace(b"%y", style).replace(b"%d", str(rng.randint(0, 99_999)).encode()))
+        if rng.random() < 0.1:
+            rng.shuffle(cells)
+        if rng.random() < 0.1:  # a cell written twice, with another figure, before or after the first
+            again = b'<c r="%s1" s="0" t="n"><v>%d</v></c>' % (rng.choice(letters).encode(), rng.randint(0, 9))
+            cells.insert(rng.randrange(len(cells) + 1), again)
+        piece = b'r="1"><c r="A1" t="inlineStr"><is><t>key</t></is></c>' + b"".join(cells) + b"</row>"
+        cols = list(range(4, 4 + rng.randint(1, 6))) if rng.random() < 0.8 else rng.sample(range(3, 11), 4)
+        if rng.random() < 0.05:
+            cols.insert(1, cols[0])  # a column asked for twice
+        together = SheetCells(_package_with_a_date_style(), b"<sheetData><row " + piece + b"</sheetData>")
+        one_by_one = SheetCells(together.package, together.xml)
+        assert together.row_values(0, cols) == [one_by_one.value_and_fact(0, c) for c in cols], piece
+        together_path += together._alike_row(piece, _row_tags(0, cols)) is not None
+    assert together_path > 1_500  # rows as generated take the one pass
+
+
+def _styles_package(date_style: bool, extra: dict[str, bytes] | None = None) -> tuple[Package, bytes]:
+    """A package of styles (style 1 a date or a plain number) and any other parts, with its bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/styles.xml", '<styleSheet><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="%d"/></cellXfs>'
+                                          "</styleSheet>" % (14 if date_style else 0))
+        for name, data in (extra or {}).items():
+            archive.writestr(name, data)
+    content = buffer.getvalue()
+    return Package(zipfile.ZipFile(io.BytesIO(content)), content), content
+
+
+def test_a_part_met_in_an_earlier_return_is_taken_again_only_for_the_same_bytes_and_checksum():
+    """Styles alike in every return are inflated once; a copy whose checksum does not match is still corrupt,
+    and other styles are read as they are."""
+    first, content = _styles_package(True)
+    assert first.date_style(1) == "date"
+    at = content.rfind(b"PK\x01\x02")
+    bad = content[:at + 16] + bytes(4) + content[at + 20:]  # the central directory's CRC-32 of the part zeroed
+    with pytest.raises(zipfile.BadZipFile):
+        Package(zipfile.ZipFile(io.BytesIO(bad)), bad).read("xl/styles.xml")
+    assert _styles_package(False)[0].date_style(1) == ""
+    assert _styles_package(True)[0].date_style(1) == "date"
+
+
+def test_text_of_a_key_cell_kept_across_returns_is_only_text_written_as_text():
+    """A key or label cell is taken from an earlier return's decoding only when it holds written text: a cell
+    typed both as a number and as text, in a date style, reads as each package's styles show it."""
+    row = b'<sheetData><row r="1"><c r="A1" t="n" t="inlineStr" s="1"><v>45000</v></c></row></sheetData>'
+    found = []
+    for date_style in (True, False, True):
+        package, _ = _styles_package(date_style)
+        cells = SheetCells(package, row)
+        found.append(cells.column(0))
+        assert found[-1] == [(0, _general(SheetCells(package, row), 0, 0)[0])]
+    assert [type(cell[0][1]) for cell in found] == [datetime.date, float, datetime.date]
+
+
+def test_inputs_between_other_cells_read_in_one_pass_give_each_cell_as_found_one_by_one():
+    """Inputs between targets and formulas (as Mẫu 01 lays them out), the layout changing from row to row (a
+    cell left out, a cell written twice, an input's tag written in another cell, a cell without its end tag):
+    the inputs read together are the cells each found on its own."""
+    rng = random.Random(34)
+    inputs = "FILO"
+    others = [b'<c r="%s1" s="2"><f>IF(%s1&lt;&gt;"",1,"")</f><v /></c>', b'<c r="%s1" s="3" t="n"><v>%d</v></c>',
+              b'<c r="%s1" s="3" t="n" />', b'<c r="%s1" t="inlineStr"><is><t>a &amp; b</t></is></c>']
+    odd = [b'<c r="%s1"><v>1</v>', b'<c r="F1" s="0" t="n"><v>%d</v></c>', b'<c r="%s1" x="&lt;c r=&quot;I1"/>',
+           b'<c r="%s1" s="0" t="n"><v>%d</v></c><c r="L1" s="0" t="n"><v>7</v></c>', b'<c r="%s1"></c>']
+    cols = [ref_to_rc(f"{letter}1")[1] for letter in inputs]
+    together_path = 0
+    for _ in range(3_000):
+        cells = []
+        for letter in "EFGHIJKLMNOP":
+            if letter in inputs:
+                atom = rng.choice([b'<c r="%s1" s="0" t="n"><v>%d</v></c>', b'<c r="%s1" s="0" t="n" />',
+                                   b'<c r="%s1" s="0" t="n"><v>%d.25</v></c>'])
+            elif rng.random() < 0.03:
+                atom = rng.choice(odd)
+            elif letter == "M" and rng.random() < 0.3:
+                continue  # a layout without this cell
+            else:
+                atom = others[ord(letter) % len(others)]
+            cells.append(atom.replace(b"%s", letter.encode()).replace(b"%d", str(rng.randint(0, 9_999)).encode()))
+        piece = b'r="1"><c r="A1" t="inlineStr"><is><t>key</t></is></c>' + b"".join(cells) + b"</row>"
+        together = SheetCells(_package_with_a_date_style(), b"<sheetData><row " + piece + b"</sheetData>")
+        one_by_one = SheetCells(together.package, together.xml)
+        assert together.row_values(0, cols) == [one_by_one.value_and_fact(0, c) for c in cols], piece
+        together_path += together._alike_row(piece, _row_tags(0, cols)) is not None
+    assert together_path > 1_500  # rows as generated take the one pass, whichever of their two layouts

@@ -63,6 +63,17 @@ def test_ordinary_small_figures_are_not_flagged(blank, tmp_path):
     assert not [p for p in _check(folder, tmp_path) if p["code"] == "thousands_typo"]
 
 
+def test_a_figure_exactly_250_times_smaller_than_the_row_s_largest_is_still_weighed(blank, tmp_path):
+    """The reader passes over rows whose figures are all within 250x of each other; 250x itself is weighed."""
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    fill(blank["10"], {DAY: date(2021, 10, 31), ("mau01", "thu", "actual:2021-09"): 61_000,
+                       ("mau01", "thu", "actual:2021-10"): 244, ("mau01", "hoi_nghi", "actual:2021-09"): 2_000,
+                       ("mau01", "hoi_nghi", "actual:2021-10"): 9}, folder / blank["10"].name)
+    problems = [p for p in _check(folder, tmp_path) if p["code"] == "thousands_typo"]
+    assert [(p["indicator"], p["period"]) for p in problems] == [("thu", "2021-10")]
+
+
 def _examples(text: str) -> list[str]:
     return re.findall(r"ví dụ ([0-9][0-9.,]*[0-9])", text)
 

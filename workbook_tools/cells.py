@@ -47,6 +47,8 @@ _DURATION_IDS = frozenset({46})
 DATE, DURATION = "date", "duration"
 SHARED = "shared"
 _STYLE_CACHE: dict[bytes, dict[int, str]] = {}
+_ALIKE_PARTS = frozenset({"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml"})  # the same in most returns
+_INFLATED: dict[tuple[int, int, bytes], bytes] = {}
 
 
 class PartTooLarge(ValueError):
@@ -237,6 +239,9 @@ class Package:
         name_length, extra_length = struct.unpack("<HH", header[26:30])
         start += 30 + name_length + extra_length
         raw = self.content[start:start + info.compress_size]
+        alike = (info.compress_type, info.CRC, raw) if info.filename in _ALIKE_PARTS else None
+        if alike is not None and alike in _INFLATED:
+            return _INFLATED[alike]  # the very bytes inflated and checked before: the same part
         if info.compress_type == zipfile.ZIP_STORED:
             data = raw
         elif info.compress_type == zipfile.ZIP_DEFLATED:
@@ -245,6 +250,10 @@ class Package:
             return None
         if len(data) <= MAX_PART and zlib.crc32(data) != info.CRC:
             raise zipfile.BadZipFile(f"bad CRC in {info.filename}")
+        if alike is not None and len(data) <= MAX_PART:
+            if len(_INFLATED) > 32:
+                _INFLATED.clear()
+            _INFLATED[alike] = data
         return data
 
     def has(self, name: str) -> bool:
@@ -304,6 +313,7 @@ class Package:
 _ABSENT: tuple[Any, None] = ("", None)
 _PLAIN, _SHARED_TEXT, _OTHER = object(), object(), object()
 _TAGS: dict[tuple[int, int], bytes] = {}
+_ROW_TAGS: dict[tuple[int, ...], tuple[bytes, ...]] = {}
 _INLINE: dict[tuple[bytes, bytes], tuple[Any, tuple[str, str] | None]] = {}
 _TEXT_ROWS: dict[tuple[int, bytes], tuple[tuple[int, Any], ...]] = {}
 
@@ -314,6 +324,70 @@ def _tag(r: int, c: int) -> bytes:
         _TAGS.clear()
     tag = _TAGS[(r, c)] = b'<c r="%b"' % _ref(r, c)
     return tag
+
+
+def _row_tags(r: int, cols: list[int]) -> tuple[bytes, ...]:
+    """How some cells of one row start in its XML (kept: every return asks for the same rows of inputs)."""
+    if len(_ROW_TAGS) > 4096:
+        _ROW_TAGS.clear()
+    tags = _ROW_TAGS[(r, *cols)] = tuple(b'<c r="%b"' % _ref(r, c) for c in cols)
+    return tags
+
+
+_PLAIN_ATTRS = re.compile(rb'(?: [a-z]+="[^"<>&]*")*')
+_SIMPLE_TAG = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"')
+_OTHER_CELL = rb"[^>]*>(?:(?<=/>)|[^<]*(?:<(?!/c>)[^<]*)*</c>)"  # any cell between inputs: to its first </c>, if not empty
+_LEARNINGS = 8
+_UNSEEN: Any = object()
+
+
+class _Layouts:
+    """The ways one row of inputs was found written (the cells from its first input to its last, in order), each as
+    the expression that splits such a row in one pass of the C engine (see `SheetCells._alike_row`)."""
+
+    def __init__(self, tags: tuple[bytes, ...], attrs: bytes) -> None:
+        self.tags, self.attrs = tags, attrs
+        self.earlier = re.compile(b"|".join(re.escape(tag) for tag in tags[1:])) if len(tags) > 1 else None
+        self.known: dict[tuple[bytes, ...], tuple[re.Pattern[bytes], int]] = {}
+        self.learnings = 0
+
+    def learn(self, piece: bytes, start: int) -> tuple[re.Pattern[bytes], int] | None:
+        """The expression (and its number of cells) for the way this row is written, when it is a new one and its
+        inputs are each written once, in order, among cells of plain references; a few tries per row at most."""
+        if self.learnings >= _LEARNINGS:
+            return None
+        self.learnings += 1
+        last = start
+        for tag in self.tags[1:]:
+            at = piece.find(tag)
+            if at <= last:
+                return None
+            last = at
+        end = last + len(self.tags[-1])
+        refs = _SIMPLE_TAG.findall(piece, start, end)
+        inputs = [tag[6:-1] for tag in self.tags]
+        if len(refs) != piece.count(b'<c r="', start, end) or [ref for ref in refs if ref in inputs] != inputs:
+            return None
+        if tuple(refs) in self.known:
+            return None
+        cell = re.escape(self.attrs) + rb"(?: */>|><v>([^<]*)</v></c>)"
+        pattern = re.compile(b"".join(re.escape(b'<c r="%b"' % ref) + (cell if ref in inputs else _OTHER_CELL) for ref in refs))
+        found = self.known[tuple(refs)] = pattern, len(refs)
+        return found
+
+
+_ALIKE: dict[tuple[tuple[bytes, ...], bytes], _Layouts | None] = {}
+
+
+def _layouts(tags: tuple[bytes, ...], attrs: bytes) -> _Layouts | None:
+    """The ways a row of inputs written alike was found (see `_Layouts`); None when the cells are not all different
+    or the attributes are not plain (then an empty cell's attributes, spaces and all, might not tell its kind as
+    the others' do)."""
+    if len(_ALIKE) > 2048:
+        _ALIKE.clear()
+    found = _Layouts(tags, attrs) if len(set(tags)) == len(tags) and _PLAIN_ATTRS.fullmatch(attrs) else None
+    _ALIKE[(tags, attrs)] = found
+    return found
 
 
 class SheetCells:
@@ -342,9 +416,19 @@ class SheetCells:
         found = self._cells.get((r, c))
         if found is None:
             piece = self.rows.get(r)
-            written = _written_as(piece, _TAGS.get((r, c)) or _tag(r, c)) if piece is not None else None
-            found = self._cells[(r, c)] = _ABSENT if written is None else self._decoded(*written, r, c)
+            found = self._cells[(r, c)] = _ABSENT if piece is None else self._cell_in(piece, r, c)
         return found
+
+    def _cell_in(self, piece: bytes, r: int, c: int) -> tuple[Any, tuple[str, str] | None]:
+        """(value, fact) of the cell at (r, c) in its row's XML, `_ABSENT` when the row does not hold it."""
+        written = _written_as(piece, _TAGS.get((r, c)) or _tag(r, c))
+        if written is None:
+            return _ABSENT
+        if written[1][:4] == b"<is>":  # text written in the cell (a key, a label): decoded alike in an earlier return
+            found = _INLINE.get(written)  # (kept only by `_decoded`, past `_plain_number`, which takes no <is> body)
+            if found is not None and (found[1] is None or found[1][0] != SHARED):
+                return found
+        return self._decoded(*written, r, c)
 
     def row_values(self, r: int, cols: list[int]) -> list[tuple[Any, tuple[str, str] | None]]:
         """`value_and_fact` of several cells of one row (the inputs of a keyed row), the common ones (a clean
@@ -352,21 +436,75 @@ class SheetCells:
         piece = self.rows.get(r)
         if piece is None:
             return [_ABSENT] * len(cols)
+        tags = _ROW_TAGS.get((r, *cols)) or _row_tags(r, cols)
+        alike = self._alike_row(piece, tags)
+        if alike is not None:
+            return alike
         kinds, found = self.package.number_kinds, []
-        for c in cols:  # each cell read from its XML (as `value_and_fact` would the first time), not looked up
-            written = _written_as(piece, _TAGS.get((r, c)) or _tag(r, c))
-            if written is None:
-                found.append(_ABSENT)
+        find, append = piece.find, found.append
+        for c, tag in zip(cols, tags):  # each cell read from its XML (as `value_and_fact` would the first time), not looked up
+            start = find(tag)  # `_written_as`, inline: it runs for every input of every return
+            if start < 0:
+                append(_ABSENT)
                 continue
-            attrs, body = written
-            kind = kinds.get(attrs) or kinds.setdefault(attrs, self._number_kind(attrs))
-            if kind is _PLAIN and not body:
-                found.append(_ABSENT)  # an empty number cell: what `_decode` makes of it, whatever its style
-            elif kind is _PLAIN and body[:3] == b"<v>" and body[-4:] == b"</v>" and b"<" not in body[3:-4] and body[3:-4].strip():
-                found.append((float(body[3:-4]), None))
+            start += len(tag)
+            end = find(b">", start)
+            if piece[end - 1] == 47:  # "/": an empty cell
+                attrs, body = piece[start:end - 1], b""
             else:
-                found.append(self._decoded(attrs, body, r, c))
+                attrs, body = piece[start:end], piece[end + 1:find(b"</c>", end)]
+            kind = kinds.get(attrs) or kinds.setdefault(attrs, self._number_kind(attrs))
+            if kind is _PLAIN:
+                if not body:
+                    append(_ABSENT)  # an empty number cell: what `_decode` makes of it, whatever its style
+                    continue
+                text = body[3:-4]
+                if body[:3] == b"<v>" and body[-4:] == b"</v>" and b"<" not in text and text.strip():
+                    append((float(text), None))
+                    continue
+            append(self._decoded(attrs, body, r, c))
         return found
+
+    def _alike_row(self, piece: bytes, tags: tuple[bytes, ...]) -> list[tuple[Any, None]] | None:
+        """The inputs of a row written alike (the same attributes, a plain number style, each a number or empty: a row
+        as generated and filled), split by one expression of the C engine for the way the row is laid out (other
+        cells between the inputs, such as targets and formulas, are passed over); None for any other row, read cell
+        by cell. The first input's attributes name the expression; the row is taken only when the run holds no
+        other cell tag than the expression's and no input's tag is written before the first one, so that each
+        input is the cell `_written_as` finds."""
+        start = piece.find(tags[0])
+        if start < 0:
+            return None
+        at = start + len(tags[0])
+        attrs = piece[at:piece.find(b">", at)].rstrip(b"/ ")
+        layouts = _ALIKE.get((tags, attrs), _UNSEEN)
+        if layouts is _UNSEEN:
+            layouts = _layouts(tags, attrs)
+        kinds = self.package.number_kinds
+        if layouts is None or (kinds.get(attrs) or kinds.setdefault(attrs, self._number_kind(attrs))) is not _PLAIN:
+            return None
+        for layout in tuple(layouts.known.values()):  # (a copy: another thread may learn a layout meanwhile)
+            found = layout[0].match(piece, start)
+            if found is not None:
+                break
+        else:
+            layout = layouts.learn(piece, start)
+            if layout is None:
+                return None
+            found = layout[0].match(piece, start)
+        count = layout[1]
+        if (found is None or piece.count(b'<c r="', start, found.end()) != count
+                or (layouts.earlier is not None and layouts.earlier.search(piece, 0, start) is not None)):
+            return None
+        values: list[tuple[Any, None]] = []
+        for text in found.groups():
+            if text is None:
+                values.append(_ABSENT)  # an empty number cell
+            elif text.strip():
+                values.append((float(text), None))
+            else:
+                return None  # <v></v>: left to the general way
+        return values
 
     def _decoded(self, attrs: bytes, body: bytes, r: int, c: int) -> tuple[Any, tuple[str, str] | None]:
         """(value, fact) of the cell at (r, c) written as `attrs` and `body` (a cell written alike in the same
@@ -563,11 +701,13 @@ class SheetCells:
 
     def column(self, c: int) -> list[tuple[int, Any]]:
         """(row, value) of the non-empty cells of one column, top to bottom."""
-        found = []
-        for r in self.rows:
-            value = self.value(r, c)
-            if value != "":
-                found.append((r, value))
+        found, cells = [], self._cells
+        for r, piece in self.rows.items():  # `value`, inline: a key column is read in every return
+            cell = cells.get((r, c))
+            if cell is None:
+                cell = cells[(r, c)] = self._cell_in(piece, r, c)
+            if cell[0] != "":
+                found.append((r, cell[0]))
         return found
 
     def row(self, r: int) -> list[tuple[int, Any]]:

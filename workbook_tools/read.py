@@ -270,7 +270,7 @@ def read_failed(job: tuple[Any, ...], reason: str, detail: str, kind: type[Retur
 def _read_keyed(ret: Return, opened: Opened, data: PlanTargets, forms: FormSet) -> Return:
     """Identity first, then the forms' sheets, then their keyed cells."""
     keyed = opened.keyed
-    names = resolver(data.plan.structure)
+    names = _plan_names(data)
     if not _identify(ret, opened.meta, data, forms, opened.props, names):
         return ret
     for form in forms.forms:
@@ -285,6 +285,20 @@ def _read_keyed(ret: Return, opened: Opened, data: PlanTargets, forms: FormSet) 
     if not reader.typed:
         _blank(ret)
     return ret
+
+
+_NAMES: dict[int, tuple[PlanTargets, NameResolver]] = {}
+
+
+def _plan_names(data: PlanTargets) -> NameResolver:
+    """The name resolver of a plan's structure, looked up once per loaded plan rather than per return (finding a
+    user structure asks the file system each time); a plan loaded again finds its structure again."""
+    found = _NAMES.get(id(data))
+    if found is None or found[0] is not data:
+        if len(_NAMES) > 8:
+            _NAMES.clear()
+        found = _NAMES[id(data)] = data, resolver(data.plan.structure)
+    return found[1]
 
 
 _BLANK_NOISE = frozenset({"round_date_missing", "missing_value"})
@@ -590,8 +604,14 @@ class _Reader:
         for (row_key, month), value in typed.items():
             if month in months:
                 by_row.setdefault(row_key, {})[month] = value
-        positives = {k: [v for v in row.values() if isinstance(v, (int, float)) and v > 0] for k, row in by_row.items()}
-        largest = {k: max(row) if len(row) > 1 else math.inf for k, row in positives.items()}
+        largest: dict[str, float] = {}
+        suspect = False
+        for row_key, row in by_row.items():
+            positives = [v for v in row.values() if isinstance(v, (int, float)) and v > 0]
+            largest[row_key] = max(positives) if len(positives) > 1 else math.inf
+            suspect = suspect or bool(positives) and min(positives) * 250 <= largest[row_key]
+        if not suspect:
+            return  # no row holds a positive figure 250x smaller than its largest: the loop below would find nothing
         for (row_key, month), value in typed.items():
             if month not in months or not value or value <= 0:
                 continue

@@ -470,3 +470,31 @@ def test_the_plan_named_by_the_files_is_learnt_again_only_from_changed_files(bla
     assert payload["plan"] == "1813-2025" and "other_plan" not in {p["code"] for p in payload["problems"]}
     CliRunner().invoke(main, [*args, str(tmp_path / "4.json"), "--no-cache"], catch_exceptions=False)
     assert len(opened) == 3 * len(UNITS) and (tmp_path / "4.json").read_bytes() == (tmp_path / "3.json").read_bytes()
+
+
+def test_a_national_workbook_still_as_written_is_not_searched_for_hand_edits_and_one_edited_since_is(returns, tmp_path, monkeypatch):
+    import openpyxl
+
+    from workbook_tools import hand_edits
+
+    out = tmp_path / "tong-hop.xlsx"
+
+    def consolidate() -> object:
+        return CliRunner().invoke(main, ["consolidate", str(returns), "--plan", "2800-2021", "--out", str(out)], catch_exceptions=False)
+    assert consolidate().exit_code in (0, 1)
+    real, opened = hand_edits.calamine_book, []
+    monkeypatch.setattr(hand_edits, "calamine_book", lambda path: opened.append(path) or real(path))
+    again = consolidate()  # the workbook is the very bytes the tool wrote: not opened to compare its cells
+    assert again.exit_code in (0, 1) and opened == [], again.output
+    book = openpyxl.load_workbook(out)
+    row = next(r for r in book["Tổng hợp"].iter_rows(min_row=6) if r[1].value == UNITS[0])
+    typed = next(c for c in row[4:] if isinstance(c.value, (int, float)))
+    typed.value += 5  # a correction typed over the figure, and saved
+    book.save(out)
+    before = hashlib.sha256(out.read_bytes()).hexdigest()
+    refused = consolidate()
+    assert refused.exit_code == 2 and typed.coordinate in refused.output and opened, refused.output
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == before
+    monkeypatch.setenv("WORKBOOK_TOOLS_CACHE", "off")  # no note of what was written: the cells are compared
+    opened.clear()
+    assert consolidate().exit_code == 2 and opened

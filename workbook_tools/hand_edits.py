@@ -15,6 +15,7 @@ from typing import Any
 
 from .errors import HeldStateError
 from .intake import calamine_book
+from .read_cache import written_unchanged
 from .spec import cell_ref
 from .values import vn_number
 
@@ -59,8 +60,11 @@ def _same(found: Any, written: Any) -> bool:
     return (found in (None, "")) == (written in (None, "")) and (written in (None, "") or found == written)
 
 
-def hand_edits(path: Path) -> list[HandEdit]:
-    """Every figure of a national workbook changed since the tool wrote it (none when it kept no record)."""
+def hand_edits(path: Path, *, cache: bool = True) -> list[HandEdit]:
+    """Every figure of a national workbook changed since the tool wrote it (none when it kept no record); with
+    `cache`, none without looking when its bytes are still those the tool noted writing (`written_unchanged`)."""
+    if cache and written_unchanged(path):
+        return []  # the very bytes the tool wrote: nothing typed since
     try:
         book = calamine_book(path)
     except Exception:  # noqa: BLE001 - a damaged workbook is refused elsewhere, with its own message
@@ -106,9 +110,9 @@ def _shown(value: Any) -> str:
     return vn_number(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else f"«{value}»"
 
 
-def refuse_hand_edits(path: Path, *, discard: str = "tổng hợp lại với --force") -> None:
+def refuse_hand_edits(path: Path, *, discard: str = "tổng hợp lại với --force", cache: bool = True) -> None:
     """Stop before replacing a national workbook whose figures were changed by hand, naming them and what to do."""
-    edits = hand_edits(path)
+    edits = hand_edits(path, cache=cache)
     if not edits:
         return
     listed = "; ".join(f"{e.cell} ({e.label}): {_shown(e.found)}, sổ đã ghi {_shown(e.written)}" for e in edits[:LISTED])

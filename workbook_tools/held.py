@@ -116,13 +116,14 @@ def held_for(path: Path, plan_id: str, structure: str, *, force: bool = False) -
 
 
 def prior_figures(path: Path, plan_id: str, structure: str, *, force: bool = False, keep_hand_edits: bool = False,
-                  discard: str | None = None) -> dict[str, Source]:
+                  discard: str | None = None, cache: bool = True) -> dict[str, Source]:
     """Everything a consolidation must know of the national workbook it will replace, before it reads a return:
     the figures it holds for this plan (another plan's is refused, see `held_for`) and that none of its figures
-    was changed by hand (refused unless `force` or `keep_hand_edits`; `discard` says how to discard them)."""
+    was changed by hand (refused unless `force` or `keep_hand_edits`; `discard` says how to discard them; `cache`: trust
+    the note of the bytes last written, see `read_cache.written_unchanged`)."""
     held = held_for(path, plan_id, structure, force=force)
     if not (force or keep_hand_edits) and path.is_file() and is_ours(path):
-        refuse_hand_edits(path, **({"discard": discard} if discard else {}))
+        refuse_hand_edits(path, cache=cache, **({"discard": discard} if discard else {}))
     return held
 
 

@@ -6,6 +6,7 @@ consolidation can tell a newer round from an older one and never loses a unit's 
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -23,6 +24,7 @@ from .outputs import write_output
 from .parallel import made_in_child
 from .plans import TOTAL
 from .paper import a4_page, column_breaks, column_points, merged_width, printable_height, row_height
+from .read_cache import remember_written
 from .render import BASE, COMPLETION_RULES, Styles, escape_header
 from .spec import cell_ref, col_letter, month_label
 
@@ -725,15 +727,21 @@ def write_book(doc: SummaryBook, result: Consolidation, stamp: datetime) -> None
 
 
 def write_summary(result: Consolidation, path: Path, *, force: bool = False, discard_hand_edits: bool = False,
-                  generated_at: datetime | None = None, hand_edits_checked: bool = False) -> None:
+                  generated_at: datetime | None = None, hand_edits_checked: bool = False, cache: bool = True) -> None:
     """Write the national workbook atomically; refuse to replace a file this tool did not write, or figures
-    changed by hand in the one it wrote (`hand_edits`), unless forced."""
+    changed by hand in the one it wrote (`hand_edits`), unless forced. With `cache`, the SHA-256 of the bytes
+    written is noted, so the next round need not search a workbook nobody has touched."""
     stamp = generated_at or datetime.now().replace(microsecond=0)
+    written: list[str] = []
 
     def write(temporary: Path) -> None:
         with collector_paused():
             write_book(SummaryBook(temporary, result.plan.document.citation()), result, stamp)
+        with temporary.open("rb") as handle:
+            written.append(hashlib.file_digest(handle, "sha256").hexdigest())  # the bytes renamed into place
 
     if not (force or discard_hand_edits or hand_edits_checked) and path.is_file() and is_ours(path):
-        refuse_hand_edits(path)  # unless the caller did, under the same lock (`held.prior_figures`)
+        refuse_hand_edits(path, cache=cache)  # unless the caller did, under the same lock (`held.prior_figures`)
     write_output(path, write, ours=is_ours, force=force)
+    if cache:
+        remember_written(path, written[-1])  # the next round's search for hand edits is skipped while these bytes stay

@@ -89,8 +89,8 @@ returns_options = [
     click.option("--manifest", "manifest_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="manifest.json written by generate (expected units)."),
     click.option("--plan", "plan_id", help="Plan id (default: the manifest's, else the one the returns carry)."),
     click.option("--no-cache", "no_cache", is_flag=True,
-                 help="Read every file again, ignoring and not updating the cache of the last run's readings "
-                      "(also WORKBOOK_TOOLS_CACHE=off)."),
+                 help="Read every file again (and compare every cell of the national workbook for hand edits), ignoring "
+                      "and not updating the cache of the last run (also WORKBOOK_TOOLS_CACHE=off)."),
 ]
 
 
@@ -172,7 +172,7 @@ def consolidate_command(
     with locked(out_path):
         data, manifest = _folder_plan(obj, returns_dir, manifest_path, plan_id, not no_cache)
         shown = structure_key or data.plan.structure
-        with alongside(prior_figures, out_path, data.plan.id, shown, force=force) as prior:  # read while the files are
+        with alongside(prior_figures, out_path, data.plan.id, shown, force=force, cache=not no_cache) as prior:  # read while the files are
             report = _read_files(returns_dir, data, manifest, replace, as_of, check=prior.check, cache=not no_cache)
             held = prior.result()
         baseline = load_plan(data.plan.previous_plan, obj["dirs"]) if data.plan.is_stock and data.plan.previous_plan else None
@@ -181,7 +181,7 @@ def consolidate_command(
         if structure_key and structure_key != data.plan.structure:
             result = regroup_results(result, mapping_63_to_34(), in_structure(data, structure_key))
         with made_in_child(lambda file: encode_json(result, file), ".json") if json_path else nullcontext(Made()) as json_text:
-            write_summary(result, out_path, force=force, hand_edits_checked=True)  # while a child encodes the JSON
+            write_summary(result, out_path, force=force, hand_edits_checked=True, cache=not no_cache)  # while a child encodes the JSON
             if json_path:
                 write_json(result, json_path, force=force, keep_out=keep_out, encoded=json_text.take())
     if csv_path:

@@ -241,13 +241,6 @@ def opened_return(ret: Return, forms: tuple[str, ...] = READ_FORMS) -> Iterator[
         yield Opened(keyed, twice, meta, props, package.sheet_names)
 
 
-def identity_of(path: Path) -> dict[str, str] | None:
-    """What one file says it is: its `_meta` sheet, overridden by its document properties where both speak
-    (Excel's Document Inspector removes the properties); None when the file cannot be read (check reports why)."""
-    with opened_return(Return(path), ("_meta",)) as opened:
-        return {**opened.meta, **opened.props} if opened else None
-
-
 def read_return(path: Path, data: PlanTargets, forms: FormSet) -> Return:
     """Identify, read and check one returned file; every problem is recorded, none is raised."""
     ret = Return(path)

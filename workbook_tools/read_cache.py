@@ -295,8 +295,8 @@ def read_files(
 
 
 def identities(folder: Path, files: Sequence[Path], cache: bool = True) -> list[dict[str, str] | None]:
-    """What each file says it is (its `_meta`, overridden by its document properties; see `read.identity_of`), in
-    order; with the cache, a file whose bytes and name are unchanged since the last run on the folder is not opened.
+    """What each file says it is (its `_meta`, overridden by its document properties where both speak), in order; with
+    the cache, a file whose bytes and name are unchanged since the last run on the folder is not opened.
 
     An identity depends on nothing but the bytes, the name and the tool's code, so its namespace is the code's;
     a file that cannot be read (None) is never kept.

@@ -33,6 +33,14 @@ def _check(folder: Path, tmp_path: Path) -> list[dict]:
     return json.loads(out.read_text(encoding="utf-8"))["problems"]
 
 
+def _slips(blank: dict[str, Path], tmp_path: Path, unit: str, values: dict) -> list[dict]:
+    """The thousands_typo warnings of a folder holding one unit's return with these values typed."""
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    fill(blank[unit], values, folder / blank[unit].name)
+    return [p for p in _check(folder, tmp_path) if p["code"] == "thousands_typo"]
+
+
 def test_a_value_1000_times_smaller_than_the_other_months_or_the_target_is_a_warning(blank, tmp_path):
     folder = tmp_path / "returns"
     folder.mkdir()
@@ -55,22 +63,16 @@ def test_a_value_1000_times_smaller_than_the_other_months_or_the_target_is_a_war
 
 
 def test_ordinary_small_figures_are_not_flagged(blank, tmp_path):
-    folder = tmp_path / "returns"
-    folder.mkdir()
-    fill(blank["10"], {DAY: date(2021, 11, 2), ("mau01", "hoi_nghi", "actual:2021-09"): 3,
-                       ("mau01", "thu", "actual:2021-09"): 52_000, ("mau01", "thu", "actual:2021-10"): 61_500,
-                       ("mau01", "thu", "actual:2021-11"): 1_250.5}, folder / blank["10"].name)
-    assert not [p for p in _check(folder, tmp_path) if p["code"] == "thousands_typo"]
+    assert not _slips(blank, tmp_path, "10", {DAY: date(2021, 11, 2), ("mau01", "hoi_nghi", "actual:2021-09"): 3,
+                                              ("mau01", "thu", "actual:2021-09"): 52_000, ("mau01", "thu", "actual:2021-10"): 61_500,
+                                              ("mau01", "thu", "actual:2021-11"): 1_250.5})
 
 
 def test_a_figure_exactly_250_times_smaller_than_the_row_s_largest_is_still_weighed(blank, tmp_path):
     """The reader passes over rows whose figures are all within 250x of each other; 250x itself is weighed."""
-    folder = tmp_path / "returns"
-    folder.mkdir()
-    fill(blank["10"], {DAY: date(2021, 10, 31), ("mau01", "thu", "actual:2021-09"): 61_000,
-                       ("mau01", "thu", "actual:2021-10"): 244, ("mau01", "hoi_nghi", "actual:2021-09"): 2_000,
-                       ("mau01", "hoi_nghi", "actual:2021-10"): 9}, folder / blank["10"].name)
-    problems = [p for p in _check(folder, tmp_path) if p["code"] == "thousands_typo"]
+    problems = _slips(blank, tmp_path, "10", {DAY: date(2021, 10, 31), ("mau01", "thu", "actual:2021-09"): 61_000,
+                                              ("mau01", "thu", "actual:2021-10"): 244, ("mau01", "hoi_nghi", "actual:2021-09"): 2_000,
+                                              ("mau01", "hoi_nghi", "actual:2021-10"): 9})
     assert [(p["indicator"], p["period"]) for p in problems] == [("thu", "2021-10")]
 
 

@@ -17,7 +17,7 @@ from .check import round_bounds as round_bounds  # re-exported: it lived here be
 from .forms import FormSet, shipped_forms
 from .plans import NATIONAL_CODE, PROVINCES_TOTAL_CODE, TOTAL, Plan, PlanTargets
 from .problems import Problem, problem
-from .targets import completion, unit_targets
+from .targets import completion, unit_targets, whole_of_kind
 from .units import CENTRAL_CODE, central_unit, structure
 from .values import CEILING
 
@@ -86,24 +86,14 @@ def unit_tasks(plan: Plan, tasks: Sequence[Task], source: Source | None) -> dict
     months = plan.months
     for task in tasks:
         figures, key = (source.actuals, task.indicator) if task.indicator else (source.tasks, task.key)
-        result[task.key] = _whole_plan(task.kind, [v for m in months if (v := figures.get((key, m))) is not None])
+        result[task.key] = whole_of_kind(task.kind, [v for m in months if (v := figures.get((key, m))) is not None])
     return result
-
-
-def _whole_plan(kind: str, reported: Sequence[Any]) -> Any:
-    """`to_date_of_kind` up to the plan's last month, given the figures reported, month by month in order (then
-    every one counts): stocks the latest, flows their sum (added in the same order), None when nothing was reported."""
-    if not reported:
-        return None
-    return reported[-1] if kind == "stock" else sum(reported)
 
 
 def unit_notes(source: Source | None) -> dict[str, str]:
     """A unit's Mẫu 02 notes (difficulties, requests to the centre) by month."""
     if source is None:
         return {}
-    if not any(issubclass(kind, str) for kind in set(map(type, source.tasks.values()))):
-        return {}  # the usual case, known from the kinds of values alone: figures, no text
     notes = [(key, period, value.strip()) for (key, period), value in source.tasks.items() if isinstance(value, str) and value.strip()]
     return {period: value for _key, period, value in sorted(notes)}
 
@@ -251,7 +241,7 @@ def unit_values(data: PlanTargets, unit: str, actuals: Mapping[tuple[str, str], 
             add(Figure(code, month, target(key), value))
             if value is not None:
                 reported.append(value)
-        add(Figure(code, TOTAL, target((code, TOTAL)), _whole_plan(kind, reported)))
+        add(Figure(code, TOTAL, target((code, TOTAL)), whole_of_kind(kind, reported)))
     return figures
 
 

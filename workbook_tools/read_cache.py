@@ -255,10 +255,15 @@ def _content_key(path: Path) -> Key | None:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE:
             return None
-        with path.open("rb") as handle:
-            return os.fsencode(path.name), hashlib.file_digest(handle, "sha256").hexdigest()
+        return os.fsencode(path.name), file_sha256(path)
     except OSError:
         return None
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in blocks (raises OSError when it cannot be read)."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def read_files(
@@ -350,7 +355,6 @@ def written_unchanged(path: Path) -> bool:
     if not isinstance(recorded, str):
         return False
     try:
-        with path.open("rb") as handle:
-            return hashlib.file_digest(handle, "sha256").hexdigest() == recorded
+        return file_sha256(path) == recorded
     except OSError:
         return False

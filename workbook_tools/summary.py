@@ -6,7 +6,6 @@ consolidation can tell a newer round from an older one and never loses a unit's 
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -24,7 +23,7 @@ from .outputs import write_output
 from .parallel import made_in_child
 from .plans import TOTAL
 from .paper import a4_page, column_breaks, column_points, merged_width, printable_height, row_height
-from .read_cache import remember_written
+from .read_cache import file_sha256, remember_written
 from .render import BASE, COMPLETION_RULES, Styles, escape_header
 from .spec import cell_ref, col_letter, month_label
 
@@ -349,8 +348,8 @@ def write_tasks(doc: SummaryBook, result: Consolidation) -> None:
         ws.write_cells(first + i, [*_unit_cells(doc, i + 1, unit), *((c, v, looks[c - TASKS_COL]) for c, v in values)])
     last = first + len(result.units) - 1
     ws.merge_range(last + 1, 0, last + 1, 3, "Cộng các tỉnh", s["section"])
-    for k, task in enumerate(tasks):
-        ws.write_formula(last + 1, 4 + k, _sum_if_any(col_letter(4 + k), first, last), s[f"formula.{_task_format(task)}"], "")
+    for c, task in enumerate(tasks, start=TASKS_COL):
+        ws.write_formula(last + 1, c, _sum_if_any(col_letter(c), first, last), s[f"formula.{_task_format(task)}"], "")
     ws.set_row(top, 18)
     ws.freeze_panes(first, 4)
     print_wide(ws, top, UNIT_WIDTHS, [(13,)] * len(tasks))
@@ -737,8 +736,7 @@ def write_summary(result: Consolidation, path: Path, *, force: bool = False, dis
     def write(temporary: Path) -> None:
         with collector_paused():
             write_book(SummaryBook(temporary, result.plan.document.citation()), result, stamp)
-        with temporary.open("rb") as handle:
-            written.append(hashlib.file_digest(handle, "sha256").hexdigest())  # the bytes renamed into place
+        written.append(file_sha256(temporary))  # the bytes renamed into place
 
     if not (force or discard_hand_edits or hand_edits_checked) and path.is_file() and is_ours(path):
         refuse_hand_edits(path, cache=cache)  # unless the caller did, under the same lock (`held.prior_figures`)

@@ -66,6 +66,14 @@ def to_date_of_kind(kind: str, monthly: Mapping[str, float | None], upto: str) -
     return cumulative(reported, upto) if reported else None
 
 
+def whole_of_kind(kind: str, reported: Sequence[float]) -> float | None:
+    """`to_date_of_kind` of figures already listed month by month in order (the consolidation's hot path, no dict):
+    stocks the latest, flows their sum (added in that order), None when nothing was reported."""
+    if not reported:
+        return None
+    return reported[-1] if kind == "stock" else sum(reported)
+
+
 def completion(actual: float | None, target: float | None) -> float | None:
     """Actual ÷ target as a fraction; None where there is no target (0 or missing)."""
     if actual is None or not target:

@@ -343,13 +343,17 @@ def write_problems_table(doc: SummaryBook, result: DailyConsolidation) -> None:
     if rows:
         options["data"] = rows
     ws.add_table(4, 1, 4 + max(len(rows), 1), 9, options)
+    for col, text in enumerate(headers, start=1):
+        ws.write_string(4, col, text, doc.styles["header"])  # the table's style does not print in LibreOffice
+    if not rows:  # under the table's one empty row
+        ws.merge_range(6, 1, 6, 9, "Không có lỗi hay cảnh báo nào.", doc.styles["note"])
     for col, width in widths.items():
         ws.set_column(col, col, width)
     ws.set_row(4, row_height([(h, widths[1 + k]) for k, h in enumerate(headers)]))
     for n, values in enumerate(rows, start=5):
         ws.set_row(n, row_height([(str(v), widths[1 + k]) for k, v in enumerate(values)]))
     ws.repeat_rows(4)
-    ws.print_area(1, 1, 4 + max(len(rows), 1), 9)
+    ws.print_area(1, 1, 4 + len(rows) if rows else 6, 9)
 
 
 def write_held(doc: SummaryBook, result: DailyConsolidation, generated_at: datetime) -> None:

@@ -3,9 +3,11 @@
 Jobs (default: all of them, at sizes 63, 300, 1,000 and 3,300):
 - startup: `workbook-tools --help` and `workbook-tools units` against a bare `python -c pass`;
 - generate: one worker (no parallelism) against the default (one worker per core);
-- consolidate: the whole `workbook-tools consolidate` process on realistic returns, cold (its read cache
-  emptied before each run, so every file is read) and warm (the same folder again, the cache kept: no
-  file read), with `check` cold and warm alongside, against a
+- consolidate: the whole `workbook-tools consolidate` process on realistic returns, cold (the returns' read
+  cache emptied before each run, so every file is read; the national workbook is the one the run before
+  wrote, untouched, as a new round finds last round's), warm (the same folder again, the cache kept: no
+  file read) and with `--no-cache` (nothing remembered: every file read, and the national workbook
+  compared cell by cell for hand edits), with `check` cold and warm alongside, against a
   pandas + calamine loop that computes the same national totals (checked equal to our JSON) and
   against the parse floor: inflating and parsing just the sheets we read (`_meta`, `Chỉ tiêu`,
   `Mẫu 01`, `Mẫu 02`) with calamine ("floor", the fastest parser here) and into ElementTree trees
@@ -313,26 +315,38 @@ def compare(ours: dict[str, Any], theirs: dict[str, Any]) -> str:
     return f"equal ({checked} figures)" if not wrong and checked else f"DIFFERENT: {wrong[:4]}"
 
 
+def forget_returns(cache: Path) -> None:
+    """Empty the cache of what reading the returns gave (every file is read again), keeping the note of the national
+    workbook the last run wrote, as a new round finds it: new returns, last round's workbook untouched."""
+    from workbook_tools.read_cache import IDENTITIES, PREFIX
+
+    for kept in cache.glob("*"):
+        if kept.name.startswith((PREFIX, IDENTITIES)):
+            kept.unlink()
+
+
 def cold_and_warm(runs: int, argv: list[str], env: dict[str, str], cache: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A command cold (its read cache emptied before every run: every file read) and warm (the cache the
+    """A command cold (the returns' read cache emptied before every run: every file read) and warm (the cache the
     last cold run left, on the unchanged folder: no file read), each the median of `runs` whole processes."""
     env = {**env, "WORKBOOK_TOOLS_CACHE": str(cache)}
-    cold = median_of(runs, argv, env, ok=(0, 1), before=lambda: shutil.rmtree(cache, ignore_errors=True))
+    cold = median_of(runs, argv, env, ok=(0, 1), before=lambda: forget_returns(cache))
     return cold, median_of(runs, argv, env, ok=(0, 1))
 
 
 def bench_consolidate(args: argparse.Namespace) -> None:
     """Ours (cold and warm read cache) against pandas + calamine and against the parse floor, size by size;
     `check` cold and warm alongside."""
-    print(f"{'consolidate (median of ' + str(args.runs) + ')':22} {'files':>6} {'cold s':>7} {'cpu s':>6} {'MiB':>5} {'warm s':>7} {'MiB':>5} "
+    print(f"{'consolidate (median of ' + str(args.runs) + ')':22} {'files':>6} {'cold s':>7} {'cpu s':>6} {'MiB':>5} {'warm s':>7} {'MiB':>5} {'no-cache s':>10} "
           f"{'pandas s':>8} {'MiB':>5} {'floor s':>7} {'MiB':>5} {'xml s':>6} {'ms/file':>7} {'pandas/ours':>11} {'ours/floor':>10} "
           f"{'ours/xml':>8} {'check cold s':>12} {'warm s':>7} {'MiB':>5}  totals")
     for size in args.sizes:
         returns, manifest, env = returns_set(size)
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp)
-            ours, warm = cold_and_warm(args.runs, [tool(), "consolidate", str(returns), "--manifest", str(manifest), "--out",
-                                                   str(out / "national.xlsx"), "--json", str(out / "national.json")], env, out / "cache")
+            argv = [tool(), "consolidate", str(returns), "--manifest", str(manifest), "--out", str(out / "national.xlsx"),
+                    "--json", str(out / "national.json")]
+            ours, warm = cold_and_warm(args.runs, argv, env, out / "cache")
+            bare = median_of(args.runs, [*argv, "--no-cache"], env, ok=(0, 1))
             result = json.loads((out / "national.json").read_text(encoding="utf-8"))
             check, check_warm = cold_and_warm(args.runs, [tool(), "check", str(returns), "--manifest", str(manifest), "--json",
                                                           str(out / "check.json")], env, out / "check-cache")
@@ -344,7 +358,7 @@ def bench_consolidate(args: argparse.Namespace) -> None:
         files = len(list(returns.glob("*.xlsx")))
         name = f"{'province' if size == 63 else 'commune'}-{size}"
         print(f"{name:22} {files:>6} {ours['seconds']:>7.2f} {ours['cpu']:>6.2f} {ours['peak_mib']:>5.0f} {warm['seconds']:>7.2f} "
-              f"{warm['peak_mib']:>5.0f} {theirs['seconds']:>8.2f} {theirs['peak_mib']:>5.0f} "
+              f"{warm['peak_mib']:>5.0f} {bare['seconds']:>10.2f} {theirs['seconds']:>8.2f} {theirs['peak_mib']:>5.0f} "
               f"{floor['seconds']:>7.2f} {floor['peak_mib']:>5.0f} {xml['seconds']:>6.2f} {1000 * ours['seconds'] / files:>7.2f} "
               f"{theirs['seconds'] / ours['seconds']:>10.2f}x {ours['seconds'] / floor['seconds']:>9.2f}x {ours['seconds'] / xml['seconds']:>7.2f}x "
               f"{check['seconds']:>12.2f} {check_warm['seconds']:>7.2f} {max(check['peak_mib'], check_warm['peak_mib']):>5.0f}  "

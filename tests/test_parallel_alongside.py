@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -97,3 +99,37 @@ def test_an_error_in_the_parent_ends_the_child_and_removes_its_file() -> None:
     assert not path.exists()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # ended and reaped, not a zombie left behind
+
+
+def _gone(pid: int) -> bool:
+    """True once a process has ended (a zombie waiting for a parent that never reaps it counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's parent-death signal is Linux's")
+def test_workers_die_when_the_main_process_is_killed() -> None:
+    script = (
+        "import multiprocessing, sys, time\n"
+        "from workbook_tools.parallel import run_jobs\n"
+        "def job(n):\n"
+        "    time.sleep(0.2)\n"
+        "    return n\n"
+        "def told(_r):\n"
+        "    print(' '.join(str(p.pid) for p in multiprocessing.active_children()), flush=True)\n"
+        "    time.sleep(60)\n"
+        "run_jobs(job, [(n,) for n in range(200)], workers=2, progress=told)\n"
+    )
+    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True) as main:
+        try:
+            workers = [int(pid) for pid in main.stdout.readline().split()]
+            assert len(workers) == 2 and not any(_gone(pid) for pid in workers)
+        finally:
+            main.kill()
+    deadline = time.monotonic() + 10
+    while not all(_gone(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert all(_gone(pid) for pid in workers)

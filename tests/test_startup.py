@@ -43,3 +43,18 @@ def test_help_still_lists_every_command():
 def test_consolidate_loads_the_writer_when_it_runs(tmp_path):
     loaded, _output = modules_loaded_by("consolidate", str(tmp_path), "--plan", "2800-2021", "--out", str(tmp_path / "national.xlsx"))
     assert "xlsxwriter" in loaded  # returns are read by cells.py, calamine only for a held national workbook
+
+
+@pytest.mark.parametrize(("argv", "code"), [(["units"], 0), (["check", "/nonexistent/returns", "--plan", "2800-2021"], 2)])
+def test_console_script_keeps_the_exit_code_and_skips_the_last_collection(argv, code):
+    script = (
+        "import gc, sys\n"
+        "from workbook_tools.cli import run\n"
+        f"sys.argv = ['workbook-tools', *{argv!r}]\n"
+        "try:\n"
+        "    run()\n"
+        "except SystemExit as exc:\n"
+        "    print('exit', exc.code, 'frozen', gc.get_freeze_count() > 0, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stderr.strip().splitlines()[-1] == f"exit {code} frozen True"

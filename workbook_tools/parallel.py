@@ -14,10 +14,12 @@ import os
 import select
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 Result = TypeVar("Result")
@@ -96,15 +98,24 @@ def _worker(conn: Any, func: Callable[..., Any], shared: tuple[Any, ...], parent
 
 def _die_with_parent(parent: int) -> None:
     """On Linux, ask the kernel to kill this worker when the main process dies, however it dies."""
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
+    if (prctl := _prctl()) is not None:
+        prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     if os.getppid() != parent:
         os._exit(0)
+
+
+@lru_cache(maxsize=1)
+def _prctl() -> Callable[..., int] | None:
+    """The C library's prctl on Linux (else None), found in the main process before it forks, so its children
+    do not each load ctypes (3 ms apiece, four children a consolidation)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
+    except (OSError, AttributeError):
+        return None
 
 
 class _Slot:
@@ -135,6 +146,7 @@ class _Workers:
     def _start(self) -> _Slot:
         """Start one worker."""
         mine, theirs = self.context.Pipe()
+        _prctl()
         process = self.context.Process(target=_worker, args=(theirs, self.func, self.shared, os.getpid()), daemon=True)
         process.start()
         theirs.close()
@@ -267,31 +279,46 @@ def _exit_text(code: int | None) -> str:
 class Alongside(Generic[Result]):
     """Work running in a thread of this process while the workers read files (see `alongside`)."""
 
-    def __init__(self, future: Any) -> None:
-        self.future = future
+    def __init__(self, func: Callable[..., Result], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self._outcome: tuple[bool, Any] | None = None  # (succeeded, result or exception) once it has ended
+        self._thread: threading.Thread | None = threading.Thread(target=self._run, args=(func, args, kwargs), name="alongside")
+        self._thread.start()
+
+    def _run(self, func: Callable[..., Result], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        try:
+            self._outcome = (True, func(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller by `check` or `result`
+            self._outcome = (False, exc)
 
     def check(self) -> None:
         """Raise its exception as soon as it has failed (call from a progress callback: the run then stops)."""
-        if self.future is not None and self.future.done() and (error := self.future.exception()) is not None:
-            raise error
+        if self._thread is not None and (outcome := self._outcome) is not None and not outcome[0]:
+            raise outcome[1]
 
     def result(self) -> Result:
         """Its result, once it is done (its exception, if it failed); handed over, not kept here (it may be big)."""
-        found, self.future = self.future.result(), None
-        return found
+        self.wait()
+        (succeeded, found), self._outcome, self._thread = self._outcome or (True, None), None, None
+        if not succeeded:
+            raise found
+        return found  # type: ignore[no-any-return]
+
+    def wait(self) -> None:
+        """Wait until it has ended (it is never abandoned half way: it may hold a file open)."""
+        if self._thread is not None:
+            self._thread.join()
 
 
 @contextmanager
 def alongside(func: Callable[..., Result], *args: Any, **kwargs: Any) -> Iterator[Alongside[Result]]:
     """Run `func` in a thread while the caller goes on: this process mostly waits on its workers, so the
-    two cores stay busy and work that does not need the files (the previous national workbook) costs no time."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    side = ThreadPoolExecutor(1, thread_name_prefix="alongside")
+    two cores stay busy and work that does not need the files (the previous national workbook) costs no time.
+    A plain thread, not an executor: `concurrent.futures` and `logging` are not loaded for one task."""
+    side = Alongside(func, args, kwargs)
     try:
-        yield Alongside(side.submit(func, *args, **kwargs))
+        yield side
     finally:
-        side.shutdown(wait=True, cancel_futures=True)
+        side.wait()
 
 
 class Made:
@@ -341,6 +368,7 @@ def made_in_child(make: Callable[[Any], None], suffix: str = "") -> Iterator[Mad
     try:
         sys.stdout.flush()
         sys.stderr.flush()
+        _prctl()
         made.pid = os.fork()
         if made.pid == 0:  # the child: make the file, say nothing, leave without running the parent's clean-up
             code = 1

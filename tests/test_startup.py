@@ -41,7 +41,9 @@ def test_help_still_lists_every_command():
 
 
 def test_consolidate_loads_the_writer_when_it_runs(tmp_path):
-    loaded, _output = modules_loaded_by("consolidate", str(tmp_path), "--plan", "2800-2021", "--out", str(tmp_path / "national.xlsx"))
+    (tmp_path / "returns").mkdir()
+    loaded, output = modules_loaded_by("consolidate", str(tmp_path / "returns"), "--plan", "2800-2021", "--out", str(tmp_path / "national.xlsx"))
+    assert "63 chưa nộp" in output and (tmp_path / "national.xlsx").is_file()
     assert "xlsxwriter" in loaded  # returns are read by cells.py, calamine only for a held national workbook
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from .check import ACCEPTED, MISSING, REJECTED, CheckReport, round_of
 from .check import round_bounds as round_bounds  # re-exported: it lived here before
+from .figures import compact
 from .forms import FormSet, shipped_forms
 from .plans import NATIONAL_CODE, PROVINCES_TOTAL_CODE, TOTAL, Plan, PlanTargets
 from .problems import Problem, problem
@@ -55,6 +56,11 @@ class Source:
     actuals: Mapping[tuple[str, str], float]
     held: bool = False
     tasks: Mapping[tuple[str, str], float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """The figures held compactly (`figures.Figures`, every value as given): thousands of units wait to be summed."""
+        object.__setattr__(self, "actuals", compact(self.actuals))
+        object.__setattr__(self, "tasks", compact(self.tasks))
 
 
 @dataclass(frozen=True)

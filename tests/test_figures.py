@@ -1,0 +1,165 @@
+"""The compact form the main process keeps a return's figures in (`figures.Figures`) keeps every figure as it was."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import pickle
+import struct
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from workbook_tools import consolidate as consolidate_module
+from workbook_tools.check import CheckReport, choose_returns
+from workbook_tools.consolidate import Source, consolidate, task_rows
+from workbook_tools.figures import Figures, compact, restore
+from workbook_tools.forms import shipped_forms
+from workbook_tools.plans import load_plan
+from workbook_tools.read import Return
+from workbook_tools.read_cache import _Unpickler
+
+keys = st.tuples(st.sampled_from(["bhxh_bb", "bhyt", "no_duoi_1t_dv", "x"]), st.sampled_from(["2021-09", "2021-10", "total", ""]))
+numbers = st.one_of(st.integers(min_value=-(2 ** 70), max_value=2 ** 70), st.floats(allow_nan=True, allow_infinity=True))
+values = st.one_of(numbers, st.text(max_size=5), st.none(), st.booleans())
+mappings = st.one_of(st.dictionaries(keys, st.integers(min_value=-(2 ** 63), max_value=2 ** 63 - 1)),
+                     st.dictionaries(keys, st.floats()), st.dictionaries(keys, numbers), st.dictionaries(keys, values))
+
+
+def same_value(a: object, b: object) -> bool:
+    """The very value: same type, and for floats the same bits (NaN, -0.0)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float):
+        return struct.pack("<d", a) == struct.pack("<d", b)  # type: ignore[arg-type]
+    return a == b
+
+
+def assert_exactly(figures: object, original: dict) -> None:
+    """`figures` holds the keys of `original` in its order, each with the very value."""
+    assert isinstance(figures, Figures)
+    assert list(figures) == list(original) and list(figures.keys()) == list(original) and len(figures) == len(original)
+    assert [k for k, _ in figures.items()] == list(original)
+    for (key, value), (key2, value2), value3 in zip(original.items(), figures.items(), figures.values()):
+        assert key == key2 and same_value(value, value2) and same_value(value, value3)
+        assert same_value(value, figures[key]) and same_value(value, figures.get(key)) and key in figures
+    assert figures.get(("absent", "")) is None and figures.get(("absent", ""), 7) == 7 and ("absent", "") not in figures
+    with pytest.raises(KeyError):
+        figures[("absent", "")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(mappings)
+def test_compact_figures_give_back_every_key_and_value_exactly_in_order(original):
+    figures = compact(original)
+    assert_exactly(figures, original)
+    if not any(isinstance(v, float) and math.isnan(v) for v in original.values()):  # NaN is not equal to itself in a dict either
+        assert figures == original and original == figures and figures == compact(dict(original))
+    assert compact(figures) is figures
+
+
+@settings(max_examples=200, deadline=None)
+@given(mappings)
+def test_compact_figures_come_back_whole_from_the_read_cache_and_the_worker_pipe(original):
+    figures = compact(original)
+    payload = pickle.dumps({"actuals": figures, "tasks": compact({})}, protocol=pickle.HIGHEST_PROTOCOL)
+    for loaded in (pickle.loads(payload), _Unpickler(io.BytesIO(payload)).load()):  # the cache's unpickler allows them
+        assert_exactly(loaded["actuals"], original)
+        assert_exactly(loaded["tasks"], {})
+
+
+def test_returns_of_one_shape_share_one_layout_and_pickle_its_keys_once():
+    """3,300 returns of one form hold one set of keys: in memory, and in the read cache's file."""
+    keys_of = [(code, f"2025-{m:02d}") for code in ("bhxh_bb", "bhyt") for m in range(1, 13)]
+    many = [compact({k: n * 1000 + i for i, k in enumerate(keys_of)}) for n in range(50)]
+    assert all(f._layout is many[0]._layout for f in many)
+    one, fifty = len(pickle.dumps(many[:1])), len(pickle.dumps(many))
+    assert fifty < one + 49 * (len(keys_of) * 8 + 40)  # each further return adds its values' bytes, not its keys
+
+
+def test_figures_are_read_only():
+    figures = compact({("bhyt", "2021-09"): 5})
+    with pytest.raises(TypeError):
+        figures[("bhyt", "2021-09")] = 6  # type: ignore[index]
+    with pytest.raises(TypeError):
+        hash(figures)
+
+
+@pytest.mark.parametrize("args", [
+    ((("bhyt", "2021-09"),), "q", b"\0" * 4),  # bytes of no whole number of values
+    ((("bhyt", "2021-09"),), "q", b"\0" * 16),  # two values for one key
+    ((("bhyt", "2021-09"),), "b", b"\0"),  # an array type never written
+    ((["bhyt", "2021-09"],), "", (1,)),  # a key that is not a pair
+    ((("bhyt", "2021-09"),), "", [1]),  # values that are not a tuple
+])
+def test_a_malformed_pickled_figures_is_refused(args):
+    with pytest.raises(ValueError):
+        restore(*args)
+
+
+DATA = load_plan("2800-2021")
+TASKS = [t.key for t in task_rows(shipped_forms(), DATA.plan) if not t.indicator]
+UNITS = DATA.unit_codes()[:6]
+START = date(2021, 9, 1).toordinal()
+figure_keys = st.tuples(st.sampled_from(list(DATA.plan.indicators)), st.sampled_from(list(DATA.plan.months)))
+task_keys = st.tuples(st.sampled_from(TASKS[:6]), st.sampled_from(list(DATA.plan.months)))
+amounts = st.one_of(st.integers(min_value=0, max_value=10 ** 12), st.floats(min_value=0, max_value=1e12))
+a_return = st.fixed_dictionaries({
+    "unit": st.sampled_from(UNITS),
+    "day": st.integers(min_value=1, max_value=60),
+    "actuals": st.dictionaries(figure_keys, amounts, max_size=12),
+    "tasks": st.dictionaries(task_keys, amounts, max_size=8),
+    "notes": st.dictionaries(st.sampled_from(list(DATA.plan.months)), st.text(max_size=4), max_size=2),  # Mẫu 02's text row
+})
+a_held = st.fixed_dictionaries({
+    "day": st.integers(min_value=1, max_value=60), "same_file": st.booleans(),
+    "actuals": st.dictionaries(figure_keys, amounts, max_size=12), "tasks": st.dictionaries(task_keys, amounts, max_size=8),
+})
+
+
+def returns_of(drawn: list[dict], kept: bool) -> CheckReport:
+    """The drawn returns as `check_folder` leaves them: compacted (`kept`) or as the reader made them."""
+    returns, known = [], {}
+    for n, d in enumerate(drawn):
+        ret = Return(Path(f"{n:03d}-{d['unit']}.xlsx"), sha256=f"{n:064x}", unit=d["unit"], plan=DATA.plan.id,
+                     round_date=date.fromordinal(START + d["day"]),
+                     actuals=dict(d["actuals"]), tasks={**d["tasks"], **{("ghi_chu", m): text for m, text in d["notes"].items()}}, reporter=f"người {n % 2}")
+        if kept:
+            ret.compact(known)
+        returns.append(ret)
+    report = CheckReport(DATA, returns, expected=tuple(UNITS))
+    report.chosen = choose_returns(returns)
+    return report
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(a_return, max_size=10), st.dictionaries(st.sampled_from(UNITS), a_held, max_size=4))
+def test_consolidating_compact_returns_gives_what_the_full_dicts_give(monkeypatch, drawn, held_drawn):
+    """Every figure summed, held, replaced or written to JSON is the same whether the returns and held figures are
+    kept compact or as plain dicts (the JSON text compared: an int stays an int, a float a float)."""
+
+    def held(kept_files: dict[str, str]) -> dict[str, Source]:
+        return {unit: Source(unit, date.fromordinal(START + h["day"]),
+                             f"held-{unit}.xlsx", kept_files.get(unit, "f" * 64) if h["same_file"] else "e" * 64,
+                             dict(h["actuals"]), held=True, tasks=dict(h["tasks"]))
+                for unit, h in held_drawn.items()}
+
+    def as_json(kept: bool) -> str:
+        report = returns_of(drawn, kept)
+        files = {u: r.sha256 for u, r in report.chosen.items()}
+        result = consolidate(report, held=held(files))
+        if kept:
+            assert all(isinstance(s.actuals, Figures) and isinstance(s.tasks, Figures) for s in result.sources.values())
+        else:
+            assert not any(isinstance(s.actuals, Figures) for s in result.sources.values())
+        return json.dumps(result.as_dict(), ensure_ascii=False, default=str)
+
+    compact_json = as_json(True)
+    with monkeypatch.context() as patch:
+        patch.setattr(consolidate_module, "compact", lambda figures, known=None: figures)  # sources kept as the dicts given
+        full_json = as_json(False)
+    assert compact_json == full_json

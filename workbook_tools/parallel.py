@@ -18,6 +18,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 Result = TypeVar("Result")
@@ -41,6 +42,7 @@ def run_jobs(
     count = min(workers or os.cpu_count() or 1, len(jobs))
     if count <= 1 or len(jobs) < SERIAL_BELOW:
         return _run_here(func, jobs, progress, shared, failed)
+    release_freed_memory()  # the workers are forked: they would start with it
     with _Workers(func, shared, count, JOB_TIMEOUT if timeout is None else timeout) as pool:
         return pool.run(jobs, progress, failed)
 
@@ -64,6 +66,36 @@ def _run_here(func: Callable[..., Result], jobs: Sequence[tuple[Any, ...]], prog
         if progress:
             progress(result)
     return results
+
+
+def release_freed_memory() -> None:
+    """Give back to the system what this process has freed but its C allocator still keeps (glibc keeps freed blocks
+    mapped, in one arena per thread, where no other thread reuses them): a child forked next starts with every
+    resident page of its parent, and the run's peak is its largest process. Where there is no glibc, nothing."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@lru_cache(maxsize=1)
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's `malloc_trim`, or None (another system, another C library)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None).malloc_trim  # type: ignore[no-any-return]
+    except (OSError, AttributeError):
+        return None
+
+
+def _released(func: Callable[..., Result], *args: Any, **kwargs: Any) -> Result:
+    """`func`'s result, what it freed given back (see `release_freed_memory`) before the thread returns it."""
+    try:
+        return func(*args, **kwargs)
+    finally:
+        release_freed_memory()
 
 
 def _describe(exc: BaseException) -> str:
@@ -289,7 +321,7 @@ def alongside(func: Callable[..., Result], *args: Any, **kwargs: Any) -> Iterato
 
     side = ThreadPoolExecutor(1, thread_name_prefix="alongside")
     try:
-        yield Alongside(side.submit(func, *args, **kwargs))
+        yield Alongside(side.submit(_released, func, *args, **kwargs))  # its transient memory given back when done
     finally:
         side.shutdown(wait=True, cancel_futures=True)
 
@@ -341,6 +373,7 @@ def made_in_child(make: Callable[[Any], None], suffix: str = "") -> Iterator[Mad
     try:
         sys.stdout.flush()
         sys.stderr.flush()
+        release_freed_memory()  # the child starts with every resident page of this process
         made.pid = os.fork()
         if made.pid == 0:  # the child: make the file, say nothing, leave without running the parent's clean-up
             code = 1

@@ -26,7 +26,8 @@ from workbook_tools.read_cache import _Unpickler
 keys = st.tuples(st.sampled_from(["bhxh_bb", "bhyt", "no_duoi_1t_dv", "x"]), st.sampled_from(["2021-09", "2021-10", "total", ""]))
 numbers = st.one_of(st.integers(min_value=-(2 ** 70), max_value=2 ** 70), st.floats(allow_nan=True, allow_infinity=True))
 values = st.one_of(numbers, st.text(max_size=5), st.none(), st.booleans())
-mappings = st.one_of(st.dictionaries(keys, st.integers(min_value=-(2 ** 63), max_value=2 ** 63 - 1)),
+widths = st.sampled_from([2 ** 7, 2 ** 15, 2 ** 31, 2 ** 63])
+mappings = st.one_of(widths.flatmap(lambda w: st.dictionaries(keys, st.integers(min_value=-w - 1, max_value=w))),
                      st.dictionaries(keys, st.floats()), st.dictionaries(keys, numbers), st.dictionaries(keys, values))
 
 
@@ -75,8 +76,9 @@ def test_compact_figures_come_back_whole_from_the_read_cache_and_the_worker_pipe
 def test_returns_of_one_shape_share_one_layout_and_pickle_its_keys_once():
     """3,300 returns of one form hold one set of keys: in memory, and in the read cache's file."""
     keys_of = [(code, f"2025-{m:02d}") for code in ("bhxh_bb", "bhyt") for m in range(1, 13)]
-    many = [compact({k: n * 1000 + i for i, k in enumerate(keys_of)}) for n in range(50)]
+    many = [compact({k: n * 1000 + i for i, k in enumerate(keys_of)}) for n in range(49)] + [compact(dict.fromkeys(keys_of, 40_000))]
     assert all(f._layout is many[0]._layout for f in many)
+    assert [many[0]._values.itemsize, many[1]._values.itemsize, many[-1]._values.itemsize] == [1, 2, 4]  # up to 127, 32,767, 2**31
     one, fifty = len(pickle.dumps(many[:1])), len(pickle.dumps(many))
     assert fifty < one + 49 * (len(keys_of) * 8 + 40)  # each further return adds its values' bytes, not its keys
 
@@ -92,7 +94,8 @@ def test_figures_are_read_only():
 @pytest.mark.parametrize("args", [
     ((("bhyt", "2021-09"),), "q", b"\0" * 4),  # bytes of no whole number of values
     ((("bhyt", "2021-09"),), "q", b"\0" * 16),  # two values for one key
-    ((("bhyt", "2021-09"),), "b", b"\0"),  # an array type never written
+    ((("bhyt", "2021-09"),), "B", b"\0"),  # an array type never written (unsigned)
+    ((("bhyt", "2021-09"),), "f", b"\0" * 4),  # an array type never written (single precision)
     ((["bhyt", "2021-09"],), "", (1,)),  # a key that is not a pair
     ((("bhyt", "2021-09"),), "", [1]),  # values that are not a tuple
 ])

@@ -4,7 +4,7 @@ A return's figures are a few hundred (indicator or task, period) → number pair
 returns of one folder have the same keys: as a dict each figure costs a hash slot, an entry and a
 number object (≈ 70 bytes), 3,300 returns 40 MB. `Figures` keeps the keys once per shape (a
 `Layout` shared by every return with the same keys in the same order) and the values of one return in
-one array: 8 bytes a figure. The values come back exactly as they went in: an int as that int, a
+one array: 1 to 8 bytes a figure. The values come back exactly as they went in: an int as that int, a
 float as those bits (NaN, -0.0), anything else (text, None, a bool, a mix of ints and floats) as the
 very object, in a tuple.
 """
@@ -17,7 +17,8 @@ from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
 from typing import Any
 
 Key = tuple[str, str]
-_INT64 = (-(2 ** 63), 2 ** 63 - 1)
+_WHOLE = (("b", 2 ** 7), ("h", 2 ** 15), ("i", 2 ** 31), ("q", 2 ** 63))  # signed arrays of 1, 2, 4 and 8 bytes a value
+TYPECODES = frozenset(code for code, _ in _WHOLE) | {"d"}
 
 
 class Layout:
@@ -46,10 +47,14 @@ def layout_of(keys: tuple[Key, ...], known: dict[Any, Any] | None = None) -> Lay
 
 
 def packed(values: list[Any]) -> array | tuple[Any, ...]:
-    """The values in the smallest form that gives each back as it was: int64 or double array, else a tuple of them."""
+    """The values in the smallest form that gives each back as it was: an array of whole numbers as wide as the widest
+    needs (counts of units fit in 2 bytes), or of doubles, else a tuple of them."""
     kinds = set(map(type, values))
-    if kinds == {int} and _INT64[0] <= min(values) and max(values) <= _INT64[1]:
-        return array("q", values)
+    if kinds == {int}:
+        low, high = min(values), max(values)
+        for code, limit in _WHOLE:
+            if -limit <= low and high < limit:
+                return array(code, values)
     if kinds == {float}:
         return array("d", values)
     return tuple(values)
@@ -141,7 +146,7 @@ def restore(keys: tuple[Key, ...], typecode: str, values: Any) -> Figures:
     """A pickled `Figures` back (a read cache's entry, a result from a worker): anything malformed raises."""
     if not isinstance(keys, tuple) or not all(type(k) is tuple and len(k) == 2 for k in keys):
         raise ValueError("figures' keys must be (key, period) pairs")
-    if typecode in ("q", "d") and isinstance(values, bytes):
+    if typecode in TYPECODES and isinstance(values, bytes):
         unpacked = array(typecode)
         unpacked.frombytes(values)
         return Figures(layout_of(keys), unpacked)

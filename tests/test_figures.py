@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workbook_tools import consolidate as consolidate_module
-from workbook_tools.check import CheckReport, choose_returns
-from workbook_tools.consolidate import Source, consolidate, task_rows
+from workbook_tools.check import ACCEPTED, CheckReport, choose_returns
+from workbook_tools.consolidate import Figure, Source, UnitResult, consolidate, task_rows
 from workbook_tools.figures import Figures, compact, restore
 from workbook_tools.forms import shipped_forms
 from workbook_tools.plans import load_plan
@@ -166,3 +166,22 @@ def test_consolidating_compact_returns_gives_what_the_full_dicts_give(monkeypatc
         patch.setattr(consolidate_module, "compact", lambda figures, known=None: figures)  # sources kept as the dicts given
         full_json = as_json(False)
     assert compact_json == full_json
+
+
+figure_lists = st.lists(st.builds(Figure, st.sampled_from(["bhyt", "bhxh_bb"]), st.sampled_from(["2021-09", "total"]),
+                                  st.none() | st.integers(0, 9), st.none() | st.integers(0, 9)), max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(figure_lists, min_size=1, max_size=4))
+def test_each_unit_finds_the_first_figure_of_each_key_whatever_the_units_share(lists):
+    """Units laid out alike share one index of positions; each still finds its own figure, the first of a key."""
+    units = [UnitResult(str(n), "", ACCEPTED, values) for n, values in enumerate(lists)]
+    for unit in units:
+        for indicator in ("bhyt", "bhxh_bb", "absent"):
+            for period in ("2021-09", "total"):
+                first = next((f for f in unit.values if (f.indicator, f.period) == (indicator, period)), None)
+                assert unit.figure(indicator, period) is first
+    unit = units[0]
+    unit.values = [Figure("absent", "total", 1, 2)]  # a list put in place of another is indexed anew
+    assert unit.figure("absent", "total") is unit.values[0] and unit.figure("bhyt", "total") is None

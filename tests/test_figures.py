@@ -185,3 +185,28 @@ def test_each_unit_finds_the_first_figure_of_each_key_whatever_the_units_share(l
     unit = units[0]
     unit.values = [Figure("absent", "total", 1, 2)]  # a list put in place of another is indexed anew
     assert unit.figure("absent", "total") is unit.values[0] and unit.figure("bhyt", "total") is None
+
+
+def test_returns_back_from_the_workers_keep_every_problem_and_share_their_texts():
+    """Each return back from a worker has its own copy of every text (file name, sheet, code, identity); kept, the
+    returns of a folder share one of each, and every problem and identity entry is as it was."""
+    from workbook_tools.problems import problem
+
+    def sent(n: int) -> Return:
+        ret = Return(Path("xa-1.xlsx"), unit="0001", meta={"plan_id": "1813-2025-xa3300", "sheet:mau01": "Mẫu 01", "unit": str(n)},
+                     actuals={("bhyt", "2025-01"): n}, tasks={("ghi_chu", "2025-01"): "khó khăn"})
+        ret.add("duplicate_unit", expected="xa-1 (1).xlsx")
+        ret.problems.append(problem("blank_return", "xa-1.xlsx", "0001", sheet="Mẫu 01"))
+        return pickle.loads(pickle.dumps(ret))  # as it comes through the worker's pipe
+
+    known: dict = {}
+    first, second = sent(1), sent(2)
+    expected = [(r.problems[:], dict(r.meta), dict(r.actuals), dict(r.tasks)) for r in (first, second)]
+    assert first.problems[0].file is not second.problems[0].file
+    for ret in (first, second):
+        ret.compact(known)
+    assert [(r.problems, r.meta, dict(r.actuals), dict(r.tasks)) for r in (first, second)] == expected
+    assert all(type(p) is type(expected[0][0][0]) for p in first.problems)
+    for one, other in zip(first.problems, second.problems):
+        assert one.file is other.file and one.sheet is other.sheet and one.code is other.code and one.message is other.message
+    assert first.meta["sheet:mau01"] is second.meta["sheet:mau01"] and list(first.meta) == list(expected[0][1])

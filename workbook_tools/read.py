@@ -13,7 +13,7 @@ import unicodedata
 import zipfile
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -89,6 +89,9 @@ class Sheet:
         return self.cells.value(r, c)
 
 
+_PROBLEM_FIELDS = tuple(f.name for f in fields(Problem))
+
+
 @dataclass
 class Return:
     """What one returned file says, and everything found wrong with it."""
@@ -127,6 +130,8 @@ class Return:
         self.actuals = compact(self.actuals, known)
         self.tasks = compact(self.tasks, known)
         self.meta = {known.setdefault(k, k): known.setdefault(v, v) for k, v in self.meta.items()}
+        self.problems = [Problem(*(known.setdefault(v, v) if type(v) is str else v for v in map(p.__getattribute__, _PROBLEM_FIELDS)))
+                         if type(p) is Problem else p for p in self.problems]  # file name, sheets, codes, like messages: one text each
 
 
 def custom_properties(archive: zipfile.ZipFile | Package) -> dict[str, str]:

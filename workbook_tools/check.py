@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from .errors import DataFileError, WorkbookToolsError
 from .forms import FormSet, shipped_forms
@@ -253,10 +254,10 @@ def check_folder(
     forms = forms or shipped_forms()
     files = candidate_files(folder)
     chosen_files, replacing = replacements(replace, files, data)
-    known: dict[tuple[str, str], tuple[str, str]] = {}
+    known: dict[Any, Any] = {}  # one object per key and per identity text, for every return of the folder
 
     def arrived(ret: Return) -> None:
-        ret.share_keys(known)  # as each return arrives, so the copies from the workers are freed at once
+        ret.compact(known)  # as each return arrives, so the copies from the workers are freed at once
         if progress:
             progress(ret)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from .check import ACCEPTED, MISSING, REJECTED, CheckReport, round_of
 from .check import round_bounds as round_bounds  # re-exported: it lived here before
+from .figures import compact
 from .forms import FormSet, shipped_forms
 from .plans import NATIONAL_CODE, PROVINCES_TOTAL_CODE, TOTAL, Plan, PlanTargets
 from .problems import Problem, problem
@@ -55,6 +56,11 @@ class Source:
     actuals: Mapping[tuple[str, str], float]
     held: bool = False
     tasks: Mapping[tuple[str, str], float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """The figures held compactly (`figures.Figures`, every value as given): thousands of units wait to be summed."""
+        object.__setattr__(self, "actuals", compact(self.actuals))
+        object.__setattr__(self, "tasks", compact(self.tasks))
 
 
 @dataclass(frozen=True)
@@ -136,14 +142,13 @@ class UnitResult:
         return self.notes[max(self.notes)] if self.notes else ""
 
     def figure(self, indicator: str, period: str) -> Figure | None:
-        """One figure of the unit (by an index built once per list of values: the sheets ask for every figure of every unit)."""
+        """One figure of the unit (by an index of positions made once per list of values, and shared by every unit whose
+        figures are laid out alike: the sheets ask for every figure of every unit)."""
         index = self.__dict__.get("_index")
         if index is None or index[0] is not self.values:
-            found: dict[tuple[str, str], Figure] = {}
-            for f in self.values:
-                found.setdefault((f.indicator, f.period), f)
-            index = self.__dict__["_index"] = (self.values, found)
-        return index[1].get((indicator, period))
+            index = self.__dict__["_index"] = (self.values, _positions(self.values))
+        position = index[1].get((indicator, period))
+        return None if position is None else self.values[position]
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON contract's shape."""
@@ -154,6 +159,25 @@ class UnitResult:
             "errors": self.errors, "warnings": self.warnings, "parts": list(self.parts),
             "values": [f.as_dict() for f in self.values], "tasks": self.tasks, "notes": self.notes,
         }
+
+
+_POSITIONS: dict[tuple[tuple[str, str], ...], dict[tuple[str, str], int]] = {}
+_LAYOUTS_KEPT = 64
+
+
+def _positions(values: Sequence[Figure]) -> dict[tuple[str, str], int]:
+    """Where each (indicator, period) first sits in a list of figures; one dict for every list laid out alike (every unit
+    of a plan), not one per unit (thousands of units × 50 figures: 17 MB)."""
+    layout = tuple((f.indicator, f.period) for f in values)
+    found = _POSITIONS.get(layout)
+    if found is None:
+        found = {}
+        for position, key in enumerate(layout):
+            found.setdefault(key, position)
+        if len(_POSITIONS) >= _LAYOUTS_KEPT:
+            _POSITIONS.clear()
+        _POSITIONS[layout] = found
+    return found
 
 
 @dataclass

@@ -13,7 +13,7 @@ import unicodedata
 import zipfile
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from xml.etree import ElementTree
 from . import intake
 from .cells import Package, PartTooLarge, SheetCells
 from .errors import DataFileError
+from .figures import Figures, compact
 from .forms import Form, FormSet
 from .indicators import indicator
 from .keys import KeyIndex, index_keys
@@ -88,6 +89,9 @@ class Sheet:
         return self.cells.value(r, c)
 
 
+_PROBLEM_FIELDS = tuple(f.name for f in fields(Problem))
+
+
 @dataclass
 class Return:
     """What one returned file says, and everything found wrong with it."""
@@ -101,8 +105,8 @@ class Return:
     round_date: date | None = None
     reporter: str = ""
     phone: str = ""
-    actuals: dict[tuple[str, str], float] = field(default_factory=dict)
-    tasks: dict[tuple[str, str], float | str] = field(default_factory=dict)
+    actuals: dict[tuple[str, str], float] | Figures = field(default_factory=dict)  # a dict while read, Figures once kept (`compact`)
+    tasks: dict[tuple[str, str], float | str] | Figures = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -119,11 +123,15 @@ class Return:
         """Record a problem of this file."""
         self.problems.append(problem(code, self.file, self.unit, **where))
 
-    def share_keys(self, known: dict[tuple[str, str], tuple[str, str]]) -> None:
-        """Hold the figures under key objects shared by every return of a folder (a return that came
-        back from a worker has its own copy of each key: 3,300 copies of the same few hundred)."""
-        self.actuals = {known.setdefault(k, k): v for k, v in self.actuals.items()}
-        self.tasks = {known.setdefault(k, k): v for k, v in self.tasks.items()}
+    def compact(self, known: dict[Any, Any]) -> None:
+        """Hold what the main process keeps of a checked return compactly (a return back from a worker has its own copy
+        of every key and text): the figures read-only in layouts shared by every return of that shape (`figures.Figures`:
+        every value kept as it was), keys and the identity's texts shared through `known` by every return of a folder."""
+        self.actuals = compact(self.actuals, known)
+        self.tasks = compact(self.tasks, known)
+        self.meta = {known.setdefault(k, k): known.setdefault(v, v) for k, v in self.meta.items()}
+        self.problems = [Problem(*(known.setdefault(v, v) if type(v) is str else v for v in map(p.__getattribute__, _PROBLEM_FIELDS)))
+                         if type(p) is Problem else p for p in self.problems]  # file name, sheets, codes, like messages: one text each
 
 
 def custom_properties(archive: zipfile.ZipFile | Package) -> dict[str, str]:

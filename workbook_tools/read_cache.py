@@ -37,6 +37,7 @@ from typing import Any
 from . import __version__
 from .datafiles import shipped_data_dir
 from .errors import WorkbookToolsError
+from .figures import restore
 from .forms import FormSet
 from .intake import MAX_FILE
 from .parallel import run_jobs
@@ -109,7 +110,8 @@ def _code_digest() -> bytes:
 class _Unpickler(pickle.Unpickler):
     """Loads only what an entry holds: plain values, dates and problems; any other class refuses the file."""
 
-    ALLOWED = {("datetime", "date"): date, ("datetime", "datetime"): datetime, ("workbook_tools.problems", "Problem"): Problem}
+    ALLOWED = {("datetime", "date"): date, ("datetime", "datetime"): datetime, ("workbook_tools.problems", "Problem"): Problem,
+               ("workbook_tools.figures", "restore"): restore}
 
     def find_class(self, module: str, name: str) -> Any:
         found = self.ALLOWED.get((module, name))

@@ -64,7 +64,7 @@ def open_workbook(path: Path) -> tuple[Intake, zipfile.ZipFile | None]:
         return Intake(path, odd), None
     try:
         with path.open("rb") as handle:
-            content = handle.read(MAX_FILE + 1)
+            content = _read_capped(handle)
     except OSError:
         return Intake(path, CORRUPT), None
     if len(content) > MAX_FILE:
@@ -85,6 +85,20 @@ def open_workbook(path: Path) -> tuple[Intake, zipfile.ZipFile | None]:
         archive.close()
         return Intake(path, kind), None
     return Intake(path, WORKBOOK, "xl/vbaProject.bin" in names, content), archive
+
+
+def _read_capped(handle: Any) -> bytes:
+    """The file's bytes, at most MAX_FILE + 1 of them, read into a buffer of the file's size (asking for
+    MAX_FILE + 1 bytes at once sets aside 64 MiB for every file); a file that grew meanwhile is read on."""
+    try:
+        size = os.fstat(handle.fileno()).st_size
+    except (OSError, AttributeError, ValueError):
+        size = MAX_FILE
+    wanted = min(size, MAX_FILE) + 1
+    content = handle.read(wanted)
+    if len(content) == wanted and wanted <= MAX_FILE:
+        content += handle.read(MAX_FILE + 1 - wanted)
+    return content
 
 
 def _is_opendocument(archive: zipfile.ZipFile) -> bool:

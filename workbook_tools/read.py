@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import unicodedata
 import zipfile
 from collections.abc import Collection, Iterator
@@ -169,8 +170,8 @@ def open_sheets(package: Package, forms: tuple[str, ...] = READ_FORMS) -> tuple[
         if not package.has(part):
             continue
         xml = package.read(part)
-        if not package.strings_contain(KEY_MARK.encode()) and KEY_MARK.encode() not in xml:  # strings first: looked at once
-            continue
+        if not package.strings_contain(KEY_MARK.encode()) and (KEY_MARK.encode() not in xml or _other_forms_only(xml, forms)):
+            continue  # strings first: looked at once
         cells = SheetCells(package, xml)
         found = cells.find_mark(KEY_MARK)
         if found is None and (general := cells.general()) is not None:
@@ -185,6 +186,21 @@ def open_sheets(package: Package, forms: tuple[str, ...] = READ_FORMS) -> tuple[
         else:
             keyed[form] = sheet
     return keyed, twice
+
+
+_MARKED = re.compile(re.escape(KEY_MARK.encode()) + rb" ([A-Za-z0-9_]+)(?=</t></is>|</v>)")
+
+
+def _other_forms_only(xml: bytes, forms: tuple[str, ...]) -> bool:
+    """True when every key mark written in a sheet is a whole cell text naming a form not read (the guide, the
+    round report), so the sheet need not be split into cells; any other way of writing it is read in full."""
+    mark, at = KEY_MARK.encode(), xml.find(KEY_MARK.encode())
+    while at >= 0:
+        found = _MARKED.match(xml, at)
+        if found is None or found.group(1).decode() in forms:
+            return False
+        at = xml.find(mark, found.end())
+    return True
 
 
 def _fingerprint(ret: Return, content: bytes | None = None) -> None:
@@ -500,6 +516,23 @@ def _keyed_inputs(monthly: tuple[str, ...], once: tuple[str, ...], months: tuple
     return found
 
 
+_ROW_KEYS: dict[int, tuple[list[tuple[str, str, str]], dict[str, tuple[tuple[str, str], ...]]]] = {}
+
+
+def _row_keys(row_key: str, inputs: list[tuple[str, str, str]]) -> tuple[tuple[str, str], ...]:
+    """(row key, kept under) of each input of a row, as figures are kept (worked out once per row and form; the
+    entry holds its inputs, so their id is not another list's)."""
+    entry = _ROW_KEYS.get(id(inputs))
+    if entry is None or entry[0] is not inputs:
+        if len(_ROW_KEYS) > 64:
+            _ROW_KEYS.clear()
+        entry = _ROW_KEYS[id(inputs)] = inputs, {}
+    found = entry[1].get(row_key)
+    if found is None:
+        found = entry[1][row_key] = tuple((row_key, kept) for _, _, kept in inputs)
+    return found
+
+
 def _input_columns(form: Form, plan_kind: str) -> tuple[list[str], list[str]]:
     """Input column keys of a form: repeated per month, and once for the plan."""
     monthly = [c.key for g in form.groups if g.repeat == "months" and g.applies(plan_kind) for c in g.columns if c.cell == "input"]
@@ -693,6 +726,24 @@ class _Reader:
                     continue
             yield col_key, period, kept, self.number(sheet, row_key, col_key, whole=whole, period=period, measure=measure)
 
+    def whole_figures(self, sheet: Sheet, row_key: str, cols: list[int | None], measure: str) -> list[int | None] | None:
+        """The inputs of a keyed row when each is empty or a whole number written in plain digits within the
+        ceiling (a row as a clerk types it): the figures `numbers` gives, with nothing to report; None for any
+        other row, read by `numbers`."""
+        r = sheet.index.rows.get(row_key)
+        texts = sheet.cells.alike_numbers(r, cols) if r is not None and None not in cols else None  # type: ignore[arg-type]
+        if texts is None:
+            return None
+        written = [text for text in texts if text is not None]
+        if not written:
+            return [None] * len(texts)
+        if not (all(written) and b"".join(written).isdigit()):
+            return None  # a fraction, an exponent, spaces, <v></v>: read the general way
+        if max(map(int, written)) > (self._ceilings.get(measure) or self.ceiling(measure)):
+            return None
+        self.typed = True
+        return [None if text is None else int(text) for text in texts]
+
     def number(self, sheet: Sheet, row_key: str, col_key: str, *, whole: bool, period: str, measure: str) -> float | int | None:
         """A usable figure of one input by key read the general way (`cell`, then `plausible`), None when empty or
         unusable (the problem recorded)."""
@@ -732,6 +783,10 @@ class _Reader:
                     note = self.cell(sheet, row.key, col_key, whole=False, period=month, text=True)
                     if isinstance(note, str):
                         tasks[(row.key, month)] = note
+                continue
+            figures = self.whole_figures(sheet, row.key, cols, row.target or row.key)
+            if figures is not None:
+                tasks.update((key, figure) for key, figure in zip(_row_keys(row.key, inputs), figures) if figure is not None)
                 continue
             for _, month, _, value in self.numbers(sheet, row.key, inputs, cols, whole=row.type == "count", measure=row.target or row.key):
                 if value is not None:

@@ -588,7 +588,7 @@ class SheetCells:
     def typed_over(self, r: int, c: int) -> bool:
         """True when a cell holds a value but no formula (a formula cell typed over), without decoding it."""
         piece = self.rows.get(r, b"")
-        at = piece.find(b'<c r="%b"' % _ref(r, c))
+        at = piece.find(_TAGS.get((r, c)) or _tag(r, c))
         if at < 0:
             return False
         following = piece.find(b"<c ", at + 1)

@@ -533,7 +533,34 @@ def _row_keys(row_key: str, inputs: list[tuple[str, str, str]]) -> tuple[tuple[s
     return found
 
 
+_CEILINGS: dict[int, tuple[PlanTargets, dict[str, float]]] = {}
+
+
+def _plan_ceilings(data: PlanTargets) -> dict[str, float]:
+    """The ceilings worked out for a loaded plan (`_Reader.ceiling`), kept from one return to the next."""
+    found = _CEILINGS.get(id(data))
+    if found is None or found[0] is not data:
+        if len(_CEILINGS) > 8:
+            _CEILINGS.clear()
+        found = _CEILINGS[id(data)] = data, {}
+    return found[1]
+
+
+_COLUMNS: dict[tuple[int, str], tuple[Form, tuple[list[str], list[str]]]] = {}
+
+
 def _input_columns(form: Form, plan_kind: str) -> tuple[list[str], list[str]]:
+    """Input column keys of a form: repeated per month, and once for the plan (worked out once per form; the
+    entry holds its form, so its id is not another form's)."""
+    found = _COLUMNS.get((id(form), plan_kind))
+    if found is None or found[0] is not form:
+        if len(_COLUMNS) > 64:
+            _COLUMNS.clear()
+        found = _COLUMNS[(id(form), plan_kind)] = form, _form_input_columns(form, plan_kind)
+    return found[1]
+
+
+def _form_input_columns(form: Form, plan_kind: str) -> tuple[list[str], list[str]]:
     """Input column keys of a form: repeated per month, and once for the plan."""
     monthly = [c.key for g in form.groups if g.repeat == "months" and g.applies(plan_kind) for c in g.columns if c.cell == "input"]
     once = [c.key for g in form.groups if g.repeat == "once" and g.applies(plan_kind) for c in g.columns if c.cell == "input"]
@@ -547,7 +574,7 @@ class _Reader:
         self.ret, self.data, self.forms = ret, data, forms
         self.names = names
         self.months = data.plan.months
-        self._ceilings: dict[str, float] = {}
+        self._ceilings: dict[str, float] = _plan_ceilings(data)
         self.typed = False
 
     def ceiling(self, code: str) -> float:
@@ -616,7 +643,7 @@ class _Reader:
         reported = self.ret.round_date.isoformat()[:7]
         cells: dict[str, list[str]] = {}
         for (row_key, month), _value in typed.items():
-            if month in self.months and month > reported:
+            if month > reported and month in self.months:
                 cells.setdefault(row_key, []).append(_ref(sheet, row_key, column_key(row_keys[row_key], month)) or month)
         for row_key, refs in cells.items():
             months = sorted(m for (k, m) in typed if k == row_key and m > reported and m in self.months)
@@ -629,7 +656,10 @@ class _Reader:
         by_row: dict[str, dict[str, Any]] = {}
         for (row_key, month), value in typed.items():
             if month in months:
-                by_row.setdefault(row_key, {})[month] = value
+                row = by_row.get(row_key)
+                if row is None:
+                    row = by_row[row_key] = {}
+                row[month] = value
         largest: dict[str, float] = {}
         suspect = False
         for row_key, row in by_row.items():
@@ -685,8 +715,10 @@ class _Reader:
         inputs = _keyed_inputs(tuple(monthly), tuple(once), self.months)
         cols = [sheet.index.cols.get(col_key) for col_key, _, _ in inputs]
         for code in self.data.plan.indicators:
-            whole = not indicator(code).is_money
-            for col_key, period, kept, value in self.numbers(sheet, code, inputs, cols, whole=whole, measure=code):
+            figures = self.whole_figures(sheet, code, cols, code)
+            found = zip(inputs, figures) if figures is not None else (
+                ((c, p, k), v) for c, p, k, v in self.numbers(sheet, code, inputs, cols, whole=not indicator(code).is_money, measure=code))
+            for (col_key, period, kept), value in found:
                 if value is not None:
                     self._keep(sheet, code, col_key, period, value, (code, kept))
             self._missing_months(sheet, code)
@@ -758,7 +790,8 @@ class _Reader:
         """Months up to the report date left empty: one warning per indicator."""
         if self.ret.round_date is None:
             return
-        due = [m for m in self.months if m <= self.ret.round_date.isoformat()[:7]]
+        reported = self.ret.round_date.isoformat()[:7]
+        due = [m for m in self.months if m <= reported]
         empty = [m for m in due if (code, m) not in self.ret.actuals]
         if empty:
             reported_problem = {(p.indicator, p.period) for p in self.ret.problems if p.indicator == code}
@@ -773,16 +806,21 @@ class _Reader:
         inputs = _keyed_inputs(tuple(monthly), (), self.months)
         cols = [sheet.index.cols.get(col_key) for col_key, _, _ in inputs]
         tasks = self.ret.tasks
+        notes = bool(tasks)  # (nothing kept before: no note among the figures unless one is kept below)
         for row in form.listed_rows:
             if row.key and row.same_as and row.target in self.data.plan.indicators:
                 self.linked_cells(sheet, row.key, row.target, monthly)
             if not row.key or row.formula or (row.same_as and row.target in self.data.plan.indicators):
                 continue
             if row.type == "text":
+                r = sheet.index.rows.get(row.key)
+                if r is not None and None not in cols and all(raw == "" and fact is None for raw, fact in sheet.cells.row_values(r, cols)):
+                    continue  # nothing written in the row: nothing to keep, nothing to report
                 for col_key, month, _ in inputs:
                     note = self.cell(sheet, row.key, col_key, whole=False, period=month, text=True)
                     if isinstance(note, str):
                         tasks[(row.key, month)] = note
+                        notes = True
                 continue
             figures = self.whole_figures(sheet, row.key, cols, row.target or row.key)
             if figures is not None:
@@ -792,8 +830,8 @@ class _Reader:
                 if value is not None:
                     tasks[(row.key, month)] = value
         if monthly:
-            numbers = {k: v for k, v in self.ret.tasks.items() if not isinstance(v, str)}
-            columns = {key: monthly[0] for key, _ in numbers}
+            numbers = {k: v for k, v in tasks.items() if not isinstance(v, str)} if notes else dict(tasks)
+            columns = dict.fromkeys((row.key for row in form.listed_rows if row.key), monthly[0])
             self.figures_after_date(sheet, numbers, columns)
             self.scale_slips(sheet, numbers, columns, with_targets=False)
 

@@ -432,7 +432,9 @@ def test_a_commune_return_edited_by_hand_reads_the_same_on_the_short_paths_as_th
         for key in counts:
             typed[("mau02", key, f"value:{month}")] = rng.randint(0, 40) * 1000
         for key in money:
-            typed[("mau02", key, f"value:{month}")] = rng.randint(0, 500)
+            typed[("mau02", key, f"value:{month}")] = rng.randint(100, 500) if key != money[4] else rng.randint(5_000, 30_000)
+    whole = dict(typed)  # every figure a plain whole number, none 250x smaller than another of its row
+    slipped = {**whole, ("mau02", money[4], f"value:{months[3]}"): whole[("mau02", money[4], f"value:{months[3]}")] // 1000}
     odd = ["4.65", 4.65, "1.234", " 12 ", 12.5, 10**12, -5, "=1+1", "mười", "#N/A", 0, 7]
     for (key, month), value in zip([(counts[0], m) for m in months] + [(money[0], m) for m in months], odd):
         typed[("mau02", key, f"value:{month}")] = value
@@ -442,6 +444,13 @@ def test_a_commune_return_edited_by_hand_reads_the_same_on_the_short_paths_as_th
     typed[("mau01", code, f"actual:{months[3]}")] = 4.65
     typed[("mau01", code, f"actual:{months[4]}")] = "1.234"
     source = fill(next(blank.glob("0002-*.xlsx")), typed, tmp_path / "filled.xlsx")
+    for name, figures in (("whole", whole), ("slipped", slipped)):
+        book = fill(next(blank.glob("0002-*.xlsx")), figures, tmp_path / f"{name}.xlsx")
+        short = _as_read(read_return(book, data, forms))
+        with monkeypatch.context() as patched:
+            _general_way(patched)
+            assert short == _as_read(read_return(book, data, forms)), name
+        assert [p[0] for p in short[4] if p[0] != "missing_value"] == ([] if name == "whole" else ["thousands_typo"]), short[4]
     edits = {
         "as typed": lambda sheets: None,
         "row inserted in Mẫu 02": lambda sheets: _insert_row_above(sheets, "mau02", counts[1]),

@@ -482,6 +482,13 @@ def _ref(sheet: Sheet, row_key: str, col_key: str) -> str:
     return cell_ref(*where) if where else ""
 
 
+def _slip_possible(figures: list[int | None]) -> bool:
+    """Whether `_Reader.scale_slips` could look further into a row of whole figures, all of a plan's months: it does
+    when one positive figure stands alone or the smallest is 250x below the largest."""
+    positives = [figure for figure in figures if figure]
+    return bool(positives) and (len(positives) == 1 or min(positives) * 250 <= max(positives))
+
+
 def _slip_basis(value: float, others: list[Any], target: float | None) -> str | None:
     """What a value is about 1000x smaller than ('các tháng khác (61.234)'), or None when it is not.
 
@@ -807,6 +814,8 @@ class _Reader:
         cols = [sheet.index.cols.get(col_key) for col_key, _, _ in inputs]
         tasks = self.ret.tasks
         notes = bool(tasks)  # (nothing kept before: no note among the figures unless one is kept below)
+        slips = notes or len(monthly) != 1  # whether `scale_slips` could find anything (see `_slip_possible`)
+        seen: set[str] = set()
         for row in form.listed_rows:
             if row.key and row.same_as and row.target in self.data.plan.indicators:
                 self.linked_cells(sheet, row.key, row.target, monthly)
@@ -824,8 +833,12 @@ class _Reader:
                 continue
             figures = self.whole_figures(sheet, row.key, cols, row.target or row.key)
             if figures is not None:
+                if not slips:  # (a row key met twice: its figures merge, look at them the general way)
+                    slips = row.key in seen or _slip_possible(figures)
+                    seen.add(row.key)
                 tasks.update((key, figure) for key, figure in zip(_row_keys(row.key, inputs), figures) if figure is not None)
                 continue
+            slips = True
             for _, month, _, value in self.numbers(sheet, row.key, inputs, cols, whole=row.type == "count", measure=row.target or row.key):
                 if value is not None:
                     tasks[(row.key, month)] = value
@@ -833,7 +846,8 @@ class _Reader:
             numbers = {k: v for k, v in tasks.items() if not isinstance(v, str)} if notes else dict(tasks)
             columns = dict.fromkeys((row.key for row in form.listed_rows if row.key), monthly[0])
             self.figures_after_date(sheet, numbers, columns)
-            self.scale_slips(sheet, numbers, columns, with_targets=False)
+            if slips:
+                self.scale_slips(sheet, numbers, columns, with_targets=False)
 
     def linked_cells(self, sheet: Sheet, row_key: str, code: str, monthly: list[str]) -> None:
         """A Mẫu 02 row that shows a Mẫu 01 figure by formula, typed over: the typed figure is not

@@ -444,13 +444,15 @@ def test_a_commune_return_edited_by_hand_reads_the_same_on_the_short_paths_as_th
     typed[("mau01", code, f"actual:{months[3]}")] = 4.65
     typed[("mau01", code, f"actual:{months[4]}")] = "1.234"
     source = fill(next(blank.glob("0002-*.xlsx")), typed, tmp_path / "filled.xlsx")
-    for name, figures in (("whole", whole), ("slipped", slipped)):
+    late = {**whole, ("mau02", counts[5], f"value:{data.plan.months[-1]}"): 3000}  # a figure for a month after the report
+    expected = {"whole": [], "slipped": ["thousands_typo"], "late": ["figures_after_date"]}
+    for name, figures in (("whole", whole), ("slipped", slipped), ("late", late)):
         book = fill(next(blank.glob("0002-*.xlsx")), figures, tmp_path / f"{name}.xlsx")
         short = _as_read(read_return(book, data, forms))
         with monkeypatch.context() as patched:
             _general_way(patched)
             assert short == _as_read(read_return(book, data, forms)), name
-        assert [p[0] for p in short[4] if p[0] != "missing_value"] == ([] if name == "whole" else ["thousands_typo"]), short[4]
+        assert [p[0] for p in short[4] if p[0] != "missing_value"] == expected[name], short[4]
     edits = {
         "as typed": lambda sheets: None,
         "row inserted in Mẫu 02": lambda sheets: _insert_row_above(sheets, "mau02", counts[1]),
@@ -537,9 +539,11 @@ def test_a_returned_file_is_read_whole_whatever_size_the_file_system_gave_first(
     for stated in (0, 1, 5_000, 10_240, 99_999):
         monkeypatch.setattr(intake.os, "fstat", lambda fd, stated=stated: os.stat_result((0,) * 6 + (stated,) + (0,) * 3))
         with path.open("rb") as handle:
-            assert intake._read_capped(handle) == path.read_bytes(), stated
+            assert intake._read_capped(handle)[0] == path.read_bytes(), stated
     monkeypatch.setattr(intake.os, "fstat", real)
+    with path.open("rb") as handle:
+        assert intake._read_capped(handle)[1] == path.stat().st_mtime
     monkeypatch.setattr(intake, "MAX_FILE", 1_000)
     with path.open("rb") as handle:
-        assert intake._read_capped(handle) == path.read_bytes()[:1_001]
+        assert intake._read_capped(handle)[0] == path.read_bytes()[:1_001]
     assert intake.open_workbook(path)[0].kind == intake.TOO_LARGE

@@ -203,10 +203,11 @@ def _other_forms_only(xml: bytes, forms: tuple[str, ...]) -> bool:
     return True
 
 
-def _fingerprint(ret: Return, content: bytes | None = None) -> None:
-    """SHA-256 and modification time, for the reporting sheet and for telling rounds apart."""
+def _fingerprint(ret: Return, content: bytes | None = None, modified: float | None = None) -> None:
+    """SHA-256 and modification time (as the file was read, when known), for the reporting sheet and for telling
+    rounds apart."""
     ret.sha256 = hashlib.sha256(ret.path.read_bytes() if content is None else content).hexdigest()
-    ret.modified = datetime.fromtimestamp(ret.path.stat().st_mtime).replace(microsecond=0)
+    ret.modified = datetime.fromtimestamp(ret.path.stat().st_mtime if modified is None else modified).replace(microsecond=0)
 
 
 @dataclass
@@ -238,7 +239,7 @@ def opened_return(ret: Return, forms: tuple[str, ...] = READ_FORMS) -> Iterator[
         yield None
         return
     with archive:
-        _fingerprint(ret, verdict.content)
+        _fingerprint(ret, verdict.content, verdict.modified)
         if verdict.has_macros:
             ret.add("macros")
         try:
@@ -816,6 +817,9 @@ class _Reader:
         notes = bool(tasks)  # (nothing kept before: no note among the figures unless one is kept below)
         slips = notes or len(monthly) != 1  # whether `scale_slips` could find anything (see `_slip_possible`)
         seen: set[str] = set()
+        reported = self.ret.round_date.isoformat()[:7] if self.ret.round_date else ""
+        late_at = [i for i, (_, month, _) in enumerate(inputs) if month > reported]  # inputs for months after the report
+        late = notes  # whether `figures_after_date` could find a figure
         for row in form.listed_rows:
             if row.key and row.same_as and row.target in self.data.plan.indicators:
                 self.linked_cells(sheet, row.key, row.target, monthly)
@@ -836,16 +840,18 @@ class _Reader:
                 if not slips:  # (a row key met twice: its figures merge, look at them the general way)
                     slips = row.key in seen or _slip_possible(figures)
                     seen.add(row.key)
+                late = late or any(figures[i] is not None for i in late_at)
                 tasks.update((key, figure) for key, figure in zip(_row_keys(row.key, inputs), figures) if figure is not None)
                 continue
-            slips = True
+            slips = late = True
             for _, month, _, value in self.numbers(sheet, row.key, inputs, cols, whole=row.type == "count", measure=row.target or row.key):
                 if value is not None:
                     tasks[(row.key, month)] = value
         if monthly:
             numbers = {k: v for k, v in tasks.items() if not isinstance(v, str)} if notes else dict(tasks)
             columns = dict.fromkeys((row.key for row in form.listed_rows if row.key), monthly[0])
-            self.figures_after_date(sheet, numbers, columns)
+            if late:
+                self.figures_after_date(sheet, numbers, columns)
             if slips:
                 self.scale_slips(sheet, numbers, columns, with_targets=False)
 

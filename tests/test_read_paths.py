@@ -547,3 +547,37 @@ def test_a_returned_file_is_read_whole_whatever_size_the_file_system_gave_first(
     with path.open("rb") as handle:
         assert intake._read_capped(handle)[0] == path.read_bytes()[:1_001]
     assert intake.open_workbook(path)[0].kind == intake.TOO_LARGE
+
+
+def test_column_keys_kept_from_an_earlier_return_are_those_of_the_very_same_key_row():
+    """A key row written as text alike in every return gives its column keys once; each return still has its own row
+    keys, a key typed twice in the row is reported in every return, and a key row written otherwise (a key typed
+    over, a shared string) is read in full."""
+    from workbook_tools import read
+    from workbook_tools.keys import index_keys
+
+    def key_row(*keys: str) -> bytes:
+        cells = b"".join(b'<c r="%s1" t="inlineStr"><is><t>%s</t></is></c>' % (col_letter.encode(), key.encode())
+                         for col_letter, key in zip("ABCDEF", keys))
+        return b'<row r="1">' + cells + b"</row>"
+
+    def rows(*keys: str) -> bytes:
+        return b"".join(b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>%s</t></is></c></row>' % (r, r, key.encode())
+                        for r, key in enumerate(keys, 2))
+
+    package, _ = _styles_package(False)
+    books = [key_row("#keys mau01", "label", "actual:2021-01", "actual:2021-02") + rows("bhyt", "thu"),
+             key_row("#keys mau01", "label", "actual:2021-01", "actual:2021-02") + rows("thu", "bhyt", "thu"),
+             key_row("#keys mau01", "label", "actual:2021-01", "actual:2021-01") + rows("bhyt"),
+             key_row("#keys mau01", "label", "actual:2021-01", "actual:2021-01") + rows("bhyt", "bhxh"),
+             key_row("#keys mau01", "nhãn", "actual:2021-02", "actual:2021-01") + rows("bhyt"),
+             b'<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>' + rows("bhyt")]
+    for xml in books * 2:
+        cells = SheetCells(package, b"<sheetData>" + xml + b"</sheetData>")
+        index = read._key_index("mau01", 0, 0, cells)
+        again = SheetCells(package, cells.xml)
+        expected = index_keys("mau01", 0, 0, again.row(0), again.column(0))
+        assert (index.rows, index.cols, index.repeated_rows, index.repeated_cols) == (
+            expected.rows, expected.cols, expected.repeated_rows, expected.repeated_cols), xml
+    assert read._key_index("mau01", 0, 0, SheetCells(package, b"<sheetData>" + books[2] + b"</sheetData>")).repeated_cols == {
+        "actual:2021-01": [3]}

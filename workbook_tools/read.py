@@ -179,13 +179,32 @@ def open_sheets(package: Package, forms: tuple[str, ...] = READ_FORMS) -> tuple[
         if found is None or found[2] not in forms:
             continue
         key_row, key_col, form = found
-        index = index_keys(form, key_row, key_col, cells.row(key_row), cells.column(key_col))
+        index = _key_index(form, key_row, key_col, cells)
         sheet = Sheet(name, cells, index)
         if form in keyed:
             twice.append((form, keyed[form], sheet))
         else:
             keyed[form] = sheet
     return keyed, twice
+
+
+_KEY_ROWS: dict[tuple[bytes, int, int], KeyIndex] = {}
+
+
+def _key_index(form: str, key_row: int, key_col: int, cells: SheetCells) -> KeyIndex:
+    """The keys of a sheet (`index_keys`); the column keys of a key row written as text only, the same in every
+    package, are taken from the first return that had that very row."""
+    piece = cells.rows.get(key_row, b"")
+    if b"<v" in piece or b"<f" in piece or len(piece) > 16_384:  # a shared string, a formula: read in full
+        return index_keys(form, key_row, key_col, cells.row(key_row), cells.column(key_col))
+    line = _KEY_ROWS.get((piece, key_row, key_col))
+    if line is None:
+        if len(_KEY_ROWS) > 64:
+            _KEY_ROWS.clear()
+        line = _KEY_ROWS[(piece, key_row, key_col)] = index_keys(form, key_row, key_col, cells.row(key_row), ())
+    index = index_keys(form, key_row, key_col, (), cells.column(key_col))
+    index.cols, index.repeated_cols = dict(line.cols), {key: list(places) for key, places in line.repeated_cols.items()}
+    return index
 
 
 _MARKED = re.compile(re.escape(KEY_MARK.encode()) + rb" ([A-Za-z0-9_]+)(?=</t></is>|</v>)")

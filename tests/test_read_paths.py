@@ -464,6 +464,10 @@ def test_a_commune_return_edited_by_hand_reads_the_same_on_the_short_paths_as_th
         "a note and a formula in the notes row": lambda sheets: (
             _typed_over(sheets, "mau02", "ghi_chu", f"value:{months[1]}", "Đã đôn đốc"),
             _typed_over(sheets, "mau02", "ghi_chu", f"value:{months[2]}", "=1+1")),
+        "targets typed over": lambda sheets: (
+            _typed_over(sheets, "chi_tieu", code, "target:total", 1),
+            _typed_over(sheets, "mau01", data.plan.indicators[2], "target:total", str(data.value("0002", data.plan.indicators[2]))),
+            _typed_over(sheets, "mau01", data.plan.indicators[3], "target:total", True)),
         "guide marked as Mẫu 02": lambda sheets: _guide_marked_as(sheets, "#keys mau02"),
         "guide marked spaced": lambda sheets: _guide_marked_as(sheets, "#keys  mau02 "),
         "guide marked as an unknown form": lambda sheets: _guide_marked_as(sheets, "#keys ghi_chu"),
@@ -488,6 +492,9 @@ def test_a_commune_return_edited_by_hand_reads_the_same_on_the_short_paths_as_th
                 general = _as_read(read_return(book, data, forms))
             assert short == general, name
             assert short[4], name  # every variant has something to report
+            if name == "targets typed over":  # the one typed as text is the same figure
+                assert [(p[2], p[4]) for p in short[4] if p[0] == "target_edited"] == [
+                    ("Chỉ tiêu", code), ("Mẫu 01", data.plan.indicators[3])], short[4]
             if name.startswith("a note"):
                 assert short[3][("ghi_chu", months[1])] == "Đã đôn đốc"
                 assert ("formula_in_input", "ghi_chu", months[2]) in {(p[0], p[4], p[5]) for p in short[4]}

@@ -12,7 +12,7 @@ import math
 import re
 import unicodedata
 import zipfile
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -900,26 +900,36 @@ class _Reader:
         """
         periods = (TOTAL, *self.months) if self.data.plan.published_months else (TOTAL,)
         edited: list[dict[str, Any]] = []
-        seen: dict[tuple[str, str], float | None] = {}
+        found: list[tuple[str, Iterable[tuple[str, float | None]]]] = []  # (indicator, (period, figure) …) in reading order
         columns = [(column_key("target", period), period) for period in periods]
+        unit, target = self.ret.unit, self.data.value
         for sheet in sheets:
             present = [(c, period) for c, period in ((sheet.index.cols.get(k), p) for k, p in columns) if c is not None]
+            ordered = sorted({c for c, _ in present})  # read left to right (a row of them is then split in one pass)
             for code in self.data.plan.indicators:
                 r = sheet.index.rows.get(code)
                 if r is None:
                     continue
-                for (c, period), (raw, _) in zip(present, sheet.cells.row_values(r, [c for c, _ in present])):
-                    expected = self.data.value(self.ret.unit, code, period)
-                    if expected is None:
+                by_column = dict(zip(ordered, sheet.cells.row_values(r, ordered)))
+                cells = [by_column[c] for c, _ in present]
+                expected = [target(unit, code, period) for _, period in present]
+                raws = [raw for raw, _ in cells]
+                if raws == expected and all(type(raw) is float for raw in raws):
+                    found.append((code, zip([period for _, period in present], raws)))  # every target as given (the common row)
+                    continue
+                figures: list[tuple[str, float | None]] = []
+                for (c, period), raw, given in zip(present, raws, expected):
+                    if given is None:
                         continue
                     # a finite number is its own figure (parse_number gives the same, as int when whole)
                     value = raw if type(raw) is float and math.isfinite(raw) else parse_number(raw, whole=False).value
-                    seen[(code, period)] = value
-                    if value != expected:
+                    figures.append((period, value))
+                    if value != given:
                         edited.append({"sheet": sheet.name, "cell": cell_ref(r, c), "indicator": code, "period": period,
                                        "found": vn_number(raw) if isinstance(raw, (int, float)) else raw,
-                                       "expected": vn_number(expected)})
-        owner = self._owner_of(seen) if edited else None
+                                       "expected": vn_number(given)})
+                found.append((code, figures))
+        owner = self._owner_of({(code, period): value for code, figures in found for period, value in figures}) if edited else None
         if owner:
             conflict(self.ret, self.data, "chỉ tiêu trong sổ là chỉ tiêu của", owner,
                      sheet=edited[0]["sheet"])

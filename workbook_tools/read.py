@@ -502,6 +502,31 @@ def _ref(sheet: Sheet, row_key: str, col_key: str) -> str:
     return cell_ref(*where) if where else ""
 
 
+class _Searches:
+    """Whether the thousands-typo and after-date searches over a form's figures could find anything, told row by
+    row as its rows are read: a row read the general way, a row key met twice (its figures merge), figures kept
+    before, or more than one monthly column means they run as always."""
+
+    def __init__(self, inputs: list[tuple[str, str, str]], months: tuple[str, ...], reported: date | None, monthly: int,
+                 kept_before: bool) -> None:
+        self.slips = self.late = kept_before or monthly != 1
+        self.width = len(months)  # a row's monthly figures come first, month by month (`_keyed_inputs`)
+        last = reported.isoformat()[:7] if reported else ""
+        self.late_at = [i for i, (_, _, kept) in enumerate(inputs) if kept in months and kept > last]
+        self.seen: set[str] = set()
+
+    def row(self, key: str, figures: list[int | None] | None) -> None:
+        """Take in one row: its whole figures as read in one pass, None for a row read the general way."""
+        if figures is None:
+            self.slips = self.late = True
+            return
+        if not self.slips:
+            self.slips = key in self.seen or _slip_possible(figures[:self.width])
+            self.seen.add(key)
+        if not self.late:
+            self.late = any(figures[i] is not None for i in self.late_at)
+
+
 def _slip_possible(figures: list[int | None]) -> bool:
     """Whether `_Reader.scale_slips` could look further into a row of whole figures, all of a plan's months: it does
     when one positive figure stands alone or the smallest is 250x below the largest."""
@@ -741,8 +766,10 @@ class _Reader:
         monthly, once = _input_columns(form, self.data.plan.kind)
         inputs = _keyed_inputs(tuple(monthly), tuple(once), self.months)
         cols = [sheet.index.cols.get(col_key) for col_key, _, _ in inputs]
+        searches = _Searches(inputs, self.months, self.ret.round_date, len(monthly), bool(self.ret.actuals))
         for code in self.data.plan.indicators:
             figures = self.whole_figures(sheet, code, cols, code)
+            searches.row(code, figures)
             found = zip(inputs, figures) if figures is not None else (
                 ((c, p, k), v) for c, p, k, v in self.numbers(sheet, code, inputs, cols, whole=not indicator(code).is_money, measure=code))
             for (col_key, period, kept), value in found:
@@ -751,8 +778,10 @@ class _Reader:
             self._missing_months(sheet, code)
         if monthly:
             columns = dict.fromkeys(self.data.plan.indicators, monthly[0])
-            self.figures_after_date(sheet, self.ret.actuals, columns)
-            self.scale_slips(sheet, self.ret.actuals, columns, with_targets=True)
+            if searches.late:
+                self.figures_after_date(sheet, self.ret.actuals, columns)
+            if searches.slips:
+                self.scale_slips(sheet, self.ret.actuals, columns, with_targets=True)
 
     def _keep(self, sheet: Sheet, row_key: str, col_key: str, period: str, value: float | int, key: tuple[str, str]) -> None:
         """Keep a usable achieved figure; flag one far above its target."""
@@ -834,11 +863,7 @@ class _Reader:
         cols = [sheet.index.cols.get(col_key) for col_key, _, _ in inputs]
         tasks = self.ret.tasks
         notes = bool(tasks)  # (nothing kept before: no note among the figures unless one is kept below)
-        slips = notes or len(monthly) != 1  # whether `scale_slips` could find anything (see `_slip_possible`)
-        seen: set[str] = set()
-        reported = self.ret.round_date.isoformat()[:7] if self.ret.round_date else ""
-        late_at = [i for i, (_, month, _) in enumerate(inputs) if month > reported]  # inputs for months after the report
-        late = notes  # whether `figures_after_date` could find a figure
+        searches = _Searches(inputs, self.months, self.ret.round_date, len(monthly), notes)
         for row in form.listed_rows:
             if row.key and row.same_as and row.target in self.data.plan.indicators:
                 self.linked_cells(sheet, row.key, row.target, monthly)
@@ -855,23 +880,19 @@ class _Reader:
                         notes = True
                 continue
             figures = self.whole_figures(sheet, row.key, cols, row.target or row.key)
+            searches.row(row.key, figures)
             if figures is not None:
-                if not slips:  # (a row key met twice: its figures merge, look at them the general way)
-                    slips = row.key in seen or _slip_possible(figures)
-                    seen.add(row.key)
-                late = late or any(figures[i] is not None for i in late_at)
                 tasks.update((key, figure) for key, figure in zip(_row_keys(row.key, inputs), figures) if figure is not None)
                 continue
-            slips = late = True
             for _, month, _, value in self.numbers(sheet, row.key, inputs, cols, whole=row.type == "count", measure=row.target or row.key):
                 if value is not None:
                     tasks[(row.key, month)] = value
         if monthly:
             numbers = {k: v for k, v in tasks.items() if not isinstance(v, str)} if notes else dict(tasks)
             columns = dict.fromkeys((row.key for row in form.listed_rows if row.key), monthly[0])
-            if late:
+            if searches.late:
                 self.figures_after_date(sheet, numbers, columns)
-            if slips:
+            if searches.slips:
                 self.scale_slips(sheet, numbers, columns, with_targets=False)
 
     def linked_cells(self, sheet: Sheet, row_key: str, code: str, monthly: list[str]) -> None:

@@ -9,6 +9,7 @@ import io
 import random
 import re
 import zipfile
+import zlib
 from pathlib import Path
 
 import openpyxl
@@ -348,3 +349,248 @@ def test_inputs_between_other_cells_read_in_one_pass_give_each_cell_as_found_one
         assert together.row_values(0, cols) == [one_by_one.value_and_fact(0, c) for c in cols], piece
         together_path += together._alike_row(piece, _row_tags(0, cols)) is not None
     assert together_path > 1_500  # rows as generated take the one pass, whichever of their two layouts
+
+
+# --- the short paths of reading a whole return: the same figures and problems as the general way ---------------
+
+
+def _general_way(monkeypatch) -> None:
+    """Every short path of reading a return turned off: rows of whole numbers, sheets skipped by their key mark,
+    parts inflated in one buffer."""
+    from workbook_tools import cells, read
+
+    monkeypatch.setattr(read._Reader, "whole_figures", lambda *args: None)
+    monkeypatch.setattr(read, "_other_forms_only", lambda *args: False)
+    monkeypatch.setattr(cells, "_QUICK_RAW", -1)
+
+
+def _as_read(ret) -> tuple[object, ...]:
+    """What a return says and everything reported on it, in order."""
+    problems = [(p.code, p.severity, p.sheet, p.cell, p.indicator, p.period, p.message) for p in ret.problems]
+    return ret.unit, ret.round_date, ret.actuals, ret.tasks, problems
+
+
+def _clerks_edits(path: Path, out: Path, edit) -> Path:
+    """The workbook with one sheet changed by hand in openpyxl (`edit(sheets)`: form key → (sheet, key index))."""
+    from .workbooks import openpyxl_indexes
+
+    book = openpyxl.load_workbook(path)
+    edit(openpyxl_indexes(book))
+    book.save(out)
+    return out
+
+
+def _typed_over(sheets, form: str, row_key: str, col_key: str, value) -> None:
+    ws, index = sheets[form]
+    r, c = index.cell(row_key, col_key)
+    ws.cell(r + 1, c + 1, value)
+
+
+def _insert_row_above(sheets, form: str, row_key: str) -> None:
+    ws, index = sheets[form]
+    ws.insert_rows(index.rows[row_key] + 1)
+
+
+def _key_retyped(sheets, form: str, row_key: str, new_key: str) -> None:
+    ws, index = sheets[form]
+    ws.cell(index.rows[row_key] + 1, index.key_col + 1, new_key)
+
+
+def _guide_marked_as(sheets, form: str) -> None:
+    """The guide sheet's key mark typed over with another form's (or its own, spaced or rich)."""
+    ws = next(ws for ws in sheets["mau01"][0].parent.worksheets if ws.title == "Hướng dẫn")
+    ws.cell(1, 1, form)
+
+
+def _labels_swapped(sheets, form: str, first: str, second: str) -> None:
+    ws, index = sheets[form]
+    c = index.cols["label"]
+    a, b = ws.cell(index.rows[first] + 1, c + 1), ws.cell(index.rows[second] + 1, c + 1)
+    a.value, b.value = b.value, a.value
+
+
+def test_a_commune_return_edited_by_hand_reads_the_same_on_the_short_paths_as_the_general_way(commune, tmp_path, monkeypatch):
+    """Figures typed every way a clerk types them (a thousands typo, text, a fraction in a count, a figure past the
+    ceiling, a negative, a formula, spaces), a row inserted, a key typed over, labels swapped, the guide sheet's
+    mark typed over: the short paths give the very figures and problems, in the same order, as the general way,
+    and rows of whole numbers do take the short path."""
+    from workbook_tools import read
+
+    data_dir, plan_id, blank = commune
+    datafiles.use_data_dirs((data_dir,))
+    data = load_plan(plan_id, [data_dir])
+    forms = shipped_forms()
+    months = [m for m in data.plan.months if m <= "2025-10"]
+    counts = [row.key for row in forms.form("mau02").listed_rows if row.key and not row.formula and not row.same_as and row.type == "count"]
+    money = [row.key for row in forms.form("mau02").listed_rows if row.key and not row.formula and not row.same_as and row.type == "money"]
+    code = data.plan.indicators[0]
+    typed: dict[tuple[str, str, str], object] = {("mau01", "round_date", "uom"): datetime.date(2025, 10, 31)}
+    rng = random.Random(55)
+    for month in months:
+        for key in data.plan.indicators:
+            typed[("mau01", key, f"actual:{month}")] = int((data.value("0002", key, month) or 100) * rng.uniform(0.7, 1.0))
+        for key in counts:
+            typed[("mau02", key, f"value:{month}")] = rng.randint(0, 40) * 1000
+        for key in money:
+            typed[("mau02", key, f"value:{month}")] = rng.randint(100, 500) if key != money[4] else rng.randint(5_000, 30_000)
+    whole = dict(typed)  # every figure a plain whole number, none 250x smaller than another of its row
+    slipped = {**whole, ("mau02", money[4], f"value:{months[3]}"): whole[("mau02", money[4], f"value:{months[3]}")] // 1000}
+    odd = ["4.65", 4.65, "1.234", " 12 ", 12.5, 10**12, -5, "=1+1", "mười", "#N/A", 0, 7]
+    for (key, month), value in zip([(counts[0], m) for m in months] + [(money[0], m) for m in months], odd):
+        typed[("mau02", key, f"value:{month}")] = value
+    for key, value in ((counts[6], 12.5), (counts[7], 10**12), (money[1], 16.25), (money[2], 10**12), (money[3], 1e9 + 1)):
+        typed[("mau02", key, f"value:{months[2]}")] = value  # alone in a row of whole numbers
+    typed[("mau01", data.plan.indicators[1], f"actual:{months[2]}")] = 10**12
+    typed[("mau01", code, f"actual:{months[3]}")] = 4.65
+    typed[("mau01", code, f"actual:{months[4]}")] = "1.234"
+    source = fill(next(blank.glob("0002-*.xlsx")), typed, tmp_path / "filled.xlsx")
+    late = {**whole, ("mau02", counts[5], f"value:{data.plan.months[-1]}"): 3000}  # a figure for a month after the report
+    big = {("mau01", code, f"actual:{month}"): 2_000 + 100 * i for i, month in enumerate(months)}
+    slipped01 = {**whole, **big, ("mau01", code, f"actual:{months[3]}"): 2}
+    late01 = {**whole, ("mau01", code, f"actual:{data.plan.months[-1]}"): 5}
+    expected = {"whole": [], "slipped": ["thousands_typo"], "late": ["figures_after_date"]}
+    for name, figures in (("whole", whole), ("slipped", slipped), ("late", late), ("slipped01", slipped01), ("late01", late01)):
+        book = fill(next(blank.glob("0002-*.xlsx")), figures, tmp_path / f"{name}.xlsx")
+        short = _as_read(read_return(book, data, forms))
+        with monkeypatch.context() as patched:
+            _general_way(patched)
+            assert short == _as_read(read_return(book, data, forms)), name
+        if name in expected:
+            assert [p[0] for p in short[4] if p[0] != "missing_value"] == expected[name], short[4]
+        else:
+            assert ("thousands_typo" if name == "slipped01" else "figures_after_date", "Mẫu 01") in {(p[0], p[2]) for p in short[4]}
+    edits = {
+        "as typed": lambda sheets: None,
+        "row inserted in Mẫu 02": lambda sheets: _insert_row_above(sheets, "mau02", counts[1]),
+        "row inserted in Mẫu 01": lambda sheets: _insert_row_above(sheets, "mau01", code),
+        "key typed over": lambda sheets: _key_retyped(sheets, "mau02", counts[2], "khac"),
+        "key typed twice": lambda sheets: _key_retyped(sheets, "mau02", counts[2], counts[3]),
+        "labels swapped": lambda sheets: _labels_swapped(sheets, "mau02", counts[1], counts[2]),
+        "a figure typed as text over a whole row": lambda sheets: _typed_over(sheets, "mau02", counts[4], f"value:{months[0]}", "5"),
+        "a note and a formula in the notes row": lambda sheets: (
+            _typed_over(sheets, "mau02", "ghi_chu", f"value:{months[1]}", "Đã đôn đốc"),
+            _typed_over(sheets, "mau02", "ghi_chu", f"value:{months[2]}", "=1+1")),
+        "targets typed over": lambda sheets: (
+            _typed_over(sheets, "chi_tieu", code, "target:total", 1),
+            _typed_over(sheets, "mau01", data.plan.indicators[2], "target:total", str(data.value("0002", data.plan.indicators[2]))),
+            _typed_over(sheets, "mau01", data.plan.indicators[3], "target:total", True)),
+        "guide marked as Mẫu 02": lambda sheets: _guide_marked_as(sheets, "#keys mau02"),
+        "guide marked spaced": lambda sheets: _guide_marked_as(sheets, "#keys  mau02 "),
+        "guide marked as an unknown form": lambda sheets: _guide_marked_as(sheets, "#keys ghi_chu"),
+    }
+    short_taken = 0
+    real = read._Reader.whole_figures
+
+    def counted(*args):
+        nonlocal short_taken
+        found = real(*args)
+        short_taken += found is not None
+        return found
+
+    for name, edit in edits.items():
+        path = _clerks_edits(source, tmp_path / f"{len(name)}-{name[:5]}.xlsx", edit)
+        for book in (path, convert([path], tmp_path / f"lo-{len(name)}")[0]) if name == "as typed" else (path,):
+            with monkeypatch.context() as patched:
+                patched.setattr(read._Reader, "whole_figures", counted)
+                short = _as_read(read_return(book, data, forms))
+            with monkeypatch.context() as patched:
+                _general_way(patched)
+                general = _as_read(read_return(book, data, forms))
+            assert short == general, name
+            assert short[4], name  # every variant has something to report
+            if name == "targets typed over":  # the one typed as text is the same figure
+                assert [(p[2], p[4]) for p in short[4] if p[0] == "target_edited"] == [
+                    ("Chỉ tiêu", code), ("Mẫu 01", data.plan.indicators[3])], short[4]
+            if name.startswith("a note"):
+                assert short[3][("ghi_chu", months[1])] == "Đã đôn đốc"
+                assert ("formula_in_input", "ghi_chu", months[2]) in {(p[0], p[4], p[5]) for p in short[4]}
+    assert short_taken > 50
+
+
+def test_a_part_altered_in_the_file_is_refused_by_the_one_buffer_inflating_as_zipfile_refuses_it():
+    """Bytes of a deflated part changed here and there (a bad copy, a cut download): where zipfile refuses the part
+    (a bad checksum, a broken stream), reading it in one buffer refuses it too; where zipfile reads it, the same bytes."""
+    from workbook_tools import cells
+
+    text = b"".join(b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>k%d</t></is></c><c r="B%d"><v>%d</v></c></row>' % (i, i, i, i, i * 7)
+                    for i in range(1, 400))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", text)
+    content = buffer.getvalue()
+    info = zipfile.ZipFile(io.BytesIO(content)).getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename)
+    assert info.compress_size <= cells._QUICK_RAW
+    rng = random.Random(8)
+    refused = 0
+    for _ in range(300):
+        at = rng.randrange(start, start + info.compress_size)
+        bad = content[:at] + bytes([content[at] ^ (1 << rng.randrange(8))]) + content[at + 1:]
+        try:
+            expected = zipfile.ZipFile(io.BytesIO(bad)).read("xl/worksheets/sheet1.xml")
+        except (zipfile.BadZipFile, zlib.error, EOFError):
+            expected = None
+        try:
+            found = Package(zipfile.ZipFile(io.BytesIO(bad)), bad).read("xl/worksheets/sheet1.xml")
+        except (zipfile.BadZipFile, zlib.error):
+            found = None
+        assert found == expected, at
+        refused += found is None
+    assert refused > 250
+
+
+def test_a_returned_file_is_read_whole_whatever_size_the_file_system_gave_first(tmp_path, monkeypatch):
+    """A file read into a buffer of the size the file system stated: one that grew since is still read to its end
+    (and a file past the limit stops one byte past it, as before)."""
+    import os
+
+    from workbook_tools import intake
+
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(bytes(range(256)) * 40)
+    real = os.fstat
+    for stated in (0, 1, 5_000, 10_240, 99_999):
+        monkeypatch.setattr(intake.os, "fstat", lambda fd, stated=stated: os.stat_result((0,) * 6 + (stated,) + (0,) * 3))
+        with path.open("rb") as handle:
+            assert intake._read_capped(handle)[0] == path.read_bytes(), stated
+    monkeypatch.setattr(intake.os, "fstat", real)
+    with path.open("rb") as handle:
+        assert intake._read_capped(handle)[1] == path.stat().st_mtime
+    monkeypatch.setattr(intake, "MAX_FILE", 1_000)
+    with path.open("rb") as handle:
+        assert intake._read_capped(handle)[0] == path.read_bytes()[:1_001]
+    assert intake.open_workbook(path)[0].kind == intake.TOO_LARGE
+
+
+def test_column_keys_kept_from_an_earlier_return_are_those_of_the_very_same_key_row():
+    """A key row written as text alike in every return gives its column keys once; each return still has its own row
+    keys, a key typed twice in the row is reported in every return, and a key row written otherwise (a key typed
+    over, a shared string) is read in full."""
+    from workbook_tools import read
+    from workbook_tools.keys import index_keys
+
+    def key_row(*keys: str) -> bytes:
+        cells = b"".join(b'<c r="%s1" t="inlineStr"><is><t>%s</t></is></c>' % (col_letter.encode(), key.encode())
+                         for col_letter, key in zip("ABCDEF", keys))
+        return b'<row r="1">' + cells + b"</row>"
+
+    def rows(*keys: str) -> bytes:
+        return b"".join(b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>%s</t></is></c></row>' % (r, r, key.encode())
+                        for r, key in enumerate(keys, 2))
+
+    package, _ = _styles_package(False)
+    books = [key_row("#keys mau01", "label", "actual:2021-01", "actual:2021-02") + rows("bhyt", "thu"),
+             key_row("#keys mau01", "label", "actual:2021-01", "actual:2021-02") + rows("thu", "bhyt", "thu"),
+             key_row("#keys mau01", "label", "actual:2021-01", "actual:2021-01") + rows("bhyt"),
+             key_row("#keys mau01", "label", "actual:2021-01", "actual:2021-01") + rows("bhyt", "bhxh"),
+             key_row("#keys mau01", "nhãn", "actual:2021-02", "actual:2021-01") + rows("bhyt"),
+             b'<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>' + rows("bhyt")]
+    for xml in books * 2:
+        cells = SheetCells(package, b"<sheetData>" + xml + b"</sheetData>")
+        index = read._key_index("mau01", 0, 0, cells)
+        again = SheetCells(package, cells.xml)
+        expected = index_keys("mau01", 0, 0, again.row(0), again.column(0))
+        assert (index.rows, index.cols, index.repeated_rows, index.repeated_cols) == (
+            expected.rows, expected.cols, expected.repeated_rows, expected.repeated_cols), xml
+    assert read._key_index("mau01", 0, 0, SheetCells(package, b"<sheetData>" + books[2] + b"</sheetData>")).repeated_cols == {
+        "actual:2021-01": [3]}

@@ -21,6 +21,7 @@ from typing import Any
 from .spec import col_letter
 
 MAX_PART = 32 * 1024 * 1024
+_QUICK_RAW = MAX_PART // 1032  # compressed parts no larger than this inflate to about MAX_PART at most
 _VALUE = re.compile(rb"<v(?:\s[^>]*)?>([^<]*)</v>")
 _FORMULA = re.compile(rb"<f(\s[^>]*?)?(?:/>|>(.*?)</f>)", re.S)
 _SHARED_MASTER = re.compile(rb'<f\b([^>]*\bt="shared"[^>/]*)>([^<]+)</f>')
@@ -244,6 +245,10 @@ class Package:
             return _INFLATED[alike]  # the very bytes inflated and checked before: the same part
         if info.compress_type == zipfile.ZIP_STORED:
             data = raw
+        elif info.compress_type == zipfile.ZIP_DEFLATED and len(raw) <= _QUICK_RAW:
+            # deflate inflates at most 1032:1, so this part cannot pass the limit by much; one buffer of the
+            # declared size (never more than the bytes can inflate to) spares the growing and joining of blocks
+            data = zlib.decompress(raw, -15, max(1, min(info.file_size, 1032 * len(raw) + 1024)))
         elif info.compress_type == zipfile.ZIP_DEFLATED:
             data = zlib.decompressobj(-15).decompress(raw, MAX_PART + 1)
         else:
@@ -421,14 +426,21 @@ class SheetCells:
 
     def _cell_in(self, piece: bytes, r: int, c: int) -> tuple[Any, tuple[str, str] | None]:
         """(value, fact) of the cell at (r, c) in its row's XML, `_ABSENT` when the row does not hold it."""
-        written = _written_as(piece, _TAGS.get((r, c)) or _tag(r, c))
-        if written is None:
+        tag = _TAGS.get((r, c)) or _tag(r, c)
+        start = piece.find(tag)  # the first cell written under its reference: the one this position holds
+        if start < 0:
             return _ABSENT
-        if written[1][:4] == b"<is>":  # text written in the cell (a key, a label): decoded alike in an earlier return
-            found = _INLINE.get(written)  # (kept only by `_decoded`, past `_plain_number`, which takes no <is> body)
+        start += len(tag)
+        end = piece.find(b">", start)
+        if piece[end - 1] == 47:  # "/": an empty cell
+            attrs, body = piece[start:end - 1], b""
+        else:
+            attrs, body = piece[start:end], piece[end + 1:piece.find(b"</c>", end)]
+        if body[:4] == b"<is>":  # text written in the cell (a key, a label): decoded alike in an earlier return
+            found = _INLINE.get((attrs, body))  # (kept only by `_decoded`, past `_plain_number`, which takes no <is> body)
             if found is not None and (found[1] is None or found[1][0] != SHARED):
                 return found
-        return self._decoded(*written, r, c)
+        return self._decoded(attrs, body, r, c)
 
     def row_values(self, r: int, cols: list[int]) -> list[tuple[Any, tuple[str, str] | None]]:
         """`value_and_fact` of several cells of one row (the inputs of a keyed row), the common ones (a clean
@@ -443,7 +455,7 @@ class SheetCells:
         kinds, found = self.package.number_kinds, []
         find, append = piece.find, found.append
         for c, tag in zip(cols, tags):  # each cell read from its XML (as `value_and_fact` would the first time), not looked up
-            start = find(tag)  # `_written_as`, inline: it runs for every input of every return
+            start = find(tag)  # as `_cell_in` finds it, inline: it runs for every input of every return
             if start < 0:
                 append(_ABSENT)
                 continue
@@ -471,7 +483,31 @@ class SheetCells:
         cells between the inputs, such as targets and formulas, are passed over); None for any other row, read cell
         by cell. The first input's attributes name the expression; the row is taken only when the run holds no
         other cell tag than the expression's and no input's tag is written before the first one, so that each
-        input is the cell `_written_as` finds."""
+        input is the cell `_cell_in` finds."""
+        texts = self._alike_texts(piece, tags)
+        if texts is None:
+            return None
+        values: list[tuple[Any, None]] = []
+        for text in texts:
+            if text is None:
+                values.append(_ABSENT)  # an empty number cell
+            elif text.strip():
+                values.append((float(text), None))
+            else:
+                return None  # <v></v>: left to the general way
+        return values
+
+    def alike_numbers(self, r: int, cols: list[int]) -> tuple[bytes | None, ...] | None:
+        """The numbers of a row of inputs written alike as written (None for an empty cell), each the text of a
+        plain number cell that `value_and_fact` reads as `float(text)`; None for a row to read cell by cell (see
+        `_alike_row`)."""
+        piece = self.rows.get(r)
+        if piece is None:
+            return None
+        return self._alike_texts(piece, _ROW_TAGS.get((r, *cols)) or _row_tags(r, cols))
+
+    def _alike_texts(self, piece: bytes, tags: tuple[bytes, ...]) -> tuple[bytes | None, ...] | None:
+        """What `_alike_row` splits a row written alike into: the text of each input's <v>, None for an empty one."""
         start = piece.find(tags[0])
         if start < 0:
             return None
@@ -496,15 +532,7 @@ class SheetCells:
         if (found is None or piece.count(b'<c r="', start, found.end()) != count
                 or (layouts.earlier is not None and layouts.earlier.search(piece, 0, start) is not None)):
             return None
-        values: list[tuple[Any, None]] = []
-        for text in found.groups():
-            if text is None:
-                values.append(_ABSENT)  # an empty number cell
-            elif text.strip():
-                values.append((float(text), None))
-            else:
-                return None  # <v></v>: left to the general way
-        return values
+        return found.groups()
 
     def _decoded(self, attrs: bytes, body: bytes, r: int, c: int) -> tuple[Any, tuple[str, str] | None]:
         """(value, fact) of the cell at (r, c) written as `attrs` and `body` (a cell written alike in the same
@@ -560,7 +588,7 @@ class SheetCells:
     def typed_over(self, r: int, c: int) -> bool:
         """True when a cell holds a value but no formula (a formula cell typed over), without decoding it."""
         piece = self.rows.get(r, b"")
-        at = piece.find(b'<c r="%b"' % _ref(r, c))
+        at = piece.find(_TAGS.get((r, c)) or _tag(r, c))
         if at < 0:
             return False
         following = piece.find(b"<c ", at + 1)
@@ -739,18 +767,6 @@ def _string_items(text: bytes) -> tuple[list[bytes], bool]:
             and text.rfind(b"<si>") < text.rfind(b"</si>")):
         return text.split(b"<si>")[1:], True  # open, close, open, close …: each part holds its item, then its end tag
     return _STRING_ITEM.findall(text), False
-
-
-def _written_as(piece: bytes, tag: bytes) -> tuple[bytes, bytes] | None:
-    """(attributes, body) of the cell that starts with `tag` in a row's XML; None when there is none."""
-    start = piece.find(tag)
-    if start < 0:
-        return None
-    start += len(tag)
-    end = piece.find(b">", start)
-    if piece[end - 1] == 47:  # "/": an empty cell
-        return piece[start:end - 1], b""
-    return piece[start:end], piece[end + 1:piece.find(b"</c>", end)]
 
 
 def _formula_fact(attrs: bytes, text: bytes) -> tuple[str, str]:

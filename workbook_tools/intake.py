@@ -44,6 +44,7 @@ class Intake:
     kind: str
     has_macros: bool = False
     content: bytes = field(default=b"", repr=False, compare=False)
+    modified: float | None = field(default=None, repr=False, compare=False)  # st_mtime of the file as read
 
 
 def classify(path: Path) -> Intake:
@@ -64,7 +65,7 @@ def open_workbook(path: Path) -> tuple[Intake, zipfile.ZipFile | None]:
         return Intake(path, odd), None
     try:
         with path.open("rb") as handle:
-            content = handle.read(MAX_FILE + 1)
+            content, modified = _read_capped(handle)
     except OSError:
         return Intake(path, CORRUPT), None
     if len(content) > MAX_FILE:
@@ -84,7 +85,23 @@ def open_workbook(path: Path) -> tuple[Intake, zipfile.ZipFile | None]:
         kind = OPENDOCUMENT if _is_opendocument(archive) else NOT_WORKBOOK
         archive.close()
         return Intake(path, kind), None
-    return Intake(path, WORKBOOK, "xl/vbaProject.bin" in names, content), archive
+    return Intake(path, WORKBOOK, "xl/vbaProject.bin" in names, content, modified), archive
+
+
+def _read_capped(handle: Any) -> tuple[bytes, float | None]:
+    """The file's bytes, at most MAX_FILE + 1 of them, read into a buffer of the file's size (asking for
+    MAX_FILE + 1 bytes at once sets aside 64 MiB for every file), a file that grew meanwhile read on; and its
+    modification time as it was opened (None when the file system does not tell)."""
+    try:
+        facts = os.fstat(handle.fileno())
+        size, modified = facts.st_size, facts.st_mtime
+    except (OSError, AttributeError, ValueError):
+        size, modified = MAX_FILE, None
+    wanted = min(size, MAX_FILE) + 1
+    content = handle.read(wanted)
+    if len(content) == wanted and wanted <= MAX_FILE:
+        content += handle.read(MAX_FILE + 1 - len(content))
+    return content, modified
 
 
 def _is_opendocument(archive: zipfile.ZipFile) -> bool:

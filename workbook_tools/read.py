@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import unicodedata
 import zipfile
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
@@ -177,8 +178,8 @@ def open_sheets(package: Package, forms: tuple[str, ...] = READ_FORMS) -> tuple[
         if not package.has(part):
             continue
         xml = package.read(part)
-        if not package.strings_contain(KEY_MARK.encode()) and KEY_MARK.encode() not in xml:  # strings first: looked at once
-            continue
+        if not package.strings_contain(KEY_MARK.encode()) and (KEY_MARK.encode() not in xml or _other_forms_only(xml, forms)):
+            continue  # strings first: looked at once
         cells = SheetCells(package, xml)
         found = cells.find_mark(KEY_MARK)
         if found is None and (general := cells.general()) is not None:
@@ -186,7 +187,7 @@ def open_sheets(package: Package, forms: tuple[str, ...] = READ_FORMS) -> tuple[
         if found is None or found[2] not in forms:
             continue
         key_row, key_col, form = found
-        index = index_keys(form, key_row, key_col, cells.row(key_row), cells.column(key_col))
+        index = _key_index(form, key_row, key_col, cells)
         sheet = Sheet(name, cells, index)
         if form in keyed:
             twice.append((form, keyed[form], sheet))
@@ -195,10 +196,45 @@ def open_sheets(package: Package, forms: tuple[str, ...] = READ_FORMS) -> tuple[
     return keyed, twice
 
 
-def _fingerprint(ret: Return, content: bytes | None = None) -> None:
-    """SHA-256 and modification time, for the reporting sheet and for telling rounds apart."""
+_KEY_ROWS: dict[tuple[bytes, int, int], KeyIndex] = {}
+
+
+def _key_index(form: str, key_row: int, key_col: int, cells: SheetCells) -> KeyIndex:
+    """The keys of a sheet (`index_keys`); the column keys of a key row written as text only, the same in every
+    package, are taken from the first return that had that very row."""
+    piece = cells.rows.get(key_row, b"")
+    if b"<v" in piece or b"<f" in piece or len(piece) > 16_384:  # a shared string, a formula: read in full
+        return index_keys(form, key_row, key_col, cells.row(key_row), cells.column(key_col))
+    line = _KEY_ROWS.get((piece, key_row, key_col))
+    if line is None:
+        if len(_KEY_ROWS) > 64:
+            _KEY_ROWS.clear()
+        line = _KEY_ROWS[(piece, key_row, key_col)] = index_keys(form, key_row, key_col, cells.row(key_row), ())
+    index = index_keys(form, key_row, key_col, (), cells.column(key_col))
+    index.cols, index.repeated_cols = dict(line.cols), {key: list(places) for key, places in line.repeated_cols.items()}
+    return index
+
+
+_MARKED = re.compile(re.escape(KEY_MARK.encode()) + rb" ([A-Za-z0-9_]+)(?=</t></is>|</v>)")
+
+
+def _other_forms_only(xml: bytes, forms: tuple[str, ...]) -> bool:
+    """True when every key mark written in a sheet is a whole cell text naming a form not read (the guide, the
+    round report), so the sheet need not be split into cells; any other way of writing it is read in full."""
+    mark, at = KEY_MARK.encode(), xml.find(KEY_MARK.encode())
+    while at >= 0:
+        found = _MARKED.match(xml, at)
+        if found is None or found.group(1).decode() in forms:
+            return False
+        at = xml.find(mark, found.end())
+    return True
+
+
+def _fingerprint(ret: Return, content: bytes | None = None, modified: float | None = None) -> None:
+    """SHA-256 and modification time (as the file was read, when known), for the reporting sheet and for telling
+    rounds apart."""
     ret.sha256 = hashlib.sha256(ret.path.read_bytes() if content is None else content).hexdigest()
-    ret.modified = datetime.fromtimestamp(ret.path.stat().st_mtime).replace(microsecond=0)
+    ret.modified = datetime.fromtimestamp(ret.path.stat().st_mtime if modified is None else modified).replace(microsecond=0)
 
 
 @dataclass
@@ -230,7 +266,7 @@ def opened_return(ret: Return, forms: tuple[str, ...] = READ_FORMS) -> Iterator[
         yield None
         return
     with archive:
-        _fingerprint(ret, verdict.content)
+        _fingerprint(ret, verdict.content, verdict.modified)
         if verdict.has_macros:
             ret.add("macros")
         try:
@@ -474,6 +510,38 @@ def _ref(sheet: Sheet, row_key: str, col_key: str) -> str:
     return cell_ref(*where) if where else ""
 
 
+class _Searches:
+    """Whether the thousands-typo and after-date searches over a form's figures could find anything, told row by
+    row as its rows are read: a row read the general way, a row key met twice (its figures merge), figures kept
+    before, or more than one monthly column means they run as always."""
+
+    def __init__(self, inputs: list[tuple[str, str, str]], months: tuple[str, ...], reported: date | None, monthly: int,
+                 kept_before: bool) -> None:
+        self.slips = self.late = kept_before or monthly != 1
+        self.width = len(months)  # a row's monthly figures come first, month by month (`_keyed_inputs`)
+        last = reported.isoformat()[:7] if reported else ""
+        self.late_at = [i for i, (_, _, kept) in enumerate(inputs) if kept in months and kept > last]
+        self.seen: set[str] = set()
+
+    def row(self, key: str, figures: list[int | None] | None) -> None:
+        """Take in one row: its whole figures as read in one pass, None for a row read the general way."""
+        if figures is None:
+            self.slips = self.late = True
+            return
+        if not self.slips:
+            self.slips = key in self.seen or _slip_possible(figures[:self.width])
+            self.seen.add(key)
+        if not self.late:
+            self.late = any(figures[i] is not None for i in self.late_at)
+
+
+def _slip_possible(figures: list[int | None]) -> bool:
+    """Whether `_Reader.scale_slips` could look further into a row of whole figures, all of a plan's months: it does
+    when one positive figure stands alone or the smallest is 250x below the largest."""
+    positives = [figure for figure in figures if figure]
+    return bool(positives) and (len(positives) == 1 or min(positives) * 250 <= max(positives))
+
+
 def _slip_basis(value: float, others: list[Any], target: float | None) -> str | None:
     """What a value is about 1000x smaller than ('các tháng khác (61.234)'), or None when it is not.
 
@@ -508,7 +576,51 @@ def _keyed_inputs(monthly: tuple[str, ...], once: tuple[str, ...], months: tuple
     return found
 
 
+_ROW_KEYS: dict[int, tuple[list[tuple[str, str, str]], dict[str, tuple[tuple[str, str], ...]]]] = {}
+
+
+def _row_keys(row_key: str, inputs: list[tuple[str, str, str]]) -> tuple[tuple[str, str], ...]:
+    """(row key, kept under) of each input of a row, as figures are kept (worked out once per row and form; the
+    entry holds its inputs, so their id is not another list's)."""
+    entry = _ROW_KEYS.get(id(inputs))
+    if entry is None or entry[0] is not inputs:
+        if len(_ROW_KEYS) > 64:
+            _ROW_KEYS.clear()
+        entry = _ROW_KEYS[id(inputs)] = inputs, {}
+    found = entry[1].get(row_key)
+    if found is None:
+        found = entry[1][row_key] = tuple((row_key, kept) for _, _, kept in inputs)
+    return found
+
+
+_CEILINGS: dict[int, tuple[PlanTargets, dict[str, float]]] = {}
+
+
+def _plan_ceilings(data: PlanTargets) -> dict[str, float]:
+    """The ceilings worked out for a loaded plan (`_Reader.ceiling`), kept from one return to the next."""
+    found = _CEILINGS.get(id(data))
+    if found is None or found[0] is not data:
+        if len(_CEILINGS) > 8:
+            _CEILINGS.clear()
+        found = _CEILINGS[id(data)] = data, {}
+    return found[1]
+
+
+_COLUMNS: dict[tuple[int, str], tuple[Form, tuple[list[str], list[str]]]] = {}
+
+
 def _input_columns(form: Form, plan_kind: str) -> tuple[list[str], list[str]]:
+    """Input column keys of a form: repeated per month, and once for the plan (worked out once per form; the
+    entry holds its form, so its id is not another form's)."""
+    found = _COLUMNS.get((id(form), plan_kind))
+    if found is None or found[0] is not form:
+        if len(_COLUMNS) > 64:
+            _COLUMNS.clear()
+        found = _COLUMNS[(id(form), plan_kind)] = form, _form_input_columns(form, plan_kind)
+    return found[1]
+
+
+def _form_input_columns(form: Form, plan_kind: str) -> tuple[list[str], list[str]]:
     """Input column keys of a form: repeated per month, and once for the plan."""
     monthly = [c.key for g in form.groups if g.repeat == "months" and g.applies(plan_kind) for c in g.columns if c.cell == "input"]
     once = [c.key for g in form.groups if g.repeat == "once" and g.applies(plan_kind) for c in g.columns if c.cell == "input"]
@@ -522,7 +634,7 @@ class _Reader:
         self.ret, self.data, self.forms = ret, data, forms
         self.names = names
         self.months = data.plan.months
-        self._ceilings: dict[str, float] = {}
+        self._ceilings: dict[str, float] = _plan_ceilings(data)
         self.typed = False
 
     def ceiling(self, code: str) -> float:
@@ -591,7 +703,7 @@ class _Reader:
         reported = self.ret.round_date.isoformat()[:7]
         cells: dict[str, list[str]] = {}
         for (row_key, month), _value in typed.items():
-            if month in self.months and month > reported:
+            if month > reported and month in self.months:
                 cells.setdefault(row_key, []).append(_ref(sheet, row_key, column_key(row_keys[row_key], month)) or month)
         for row_key, refs in cells.items():
             months = sorted(m for (k, m) in typed if k == row_key and m > reported and m in self.months)
@@ -604,7 +716,10 @@ class _Reader:
         by_row: dict[str, dict[str, Any]] = {}
         for (row_key, month), value in typed.items():
             if month in months:
-                by_row.setdefault(row_key, {})[month] = value
+                row = by_row.get(row_key)
+                if row is None:
+                    row = by_row[row_key] = {}
+                row[month] = value
         largest: dict[str, float] = {}
         suspect = False
         for row_key, row in by_row.items():
@@ -659,16 +774,22 @@ class _Reader:
         monthly, once = _input_columns(form, self.data.plan.kind)
         inputs = _keyed_inputs(tuple(monthly), tuple(once), self.months)
         cols = [sheet.index.cols.get(col_key) for col_key, _, _ in inputs]
+        searches = _Searches(inputs, self.months, self.ret.round_date, len(monthly), bool(self.ret.actuals))
         for code in self.data.plan.indicators:
-            whole = not indicator(code).is_money
-            for col_key, period, kept, value in self.numbers(sheet, code, inputs, cols, whole=whole, measure=code):
+            figures = self.whole_figures(sheet, code, cols, code)
+            searches.row(code, figures)
+            found = zip(inputs, figures) if figures is not None else (
+                ((c, p, k), v) for c, p, k, v in self.numbers(sheet, code, inputs, cols, whole=not indicator(code).is_money, measure=code))
+            for (col_key, period, kept), value in found:
                 if value is not None:
                     self._keep(sheet, code, col_key, period, value, (code, kept))
             self._missing_months(sheet, code)
         if monthly:
             columns = dict.fromkeys(self.data.plan.indicators, monthly[0])
-            self.figures_after_date(sheet, self.ret.actuals, columns)
-            self.scale_slips(sheet, self.ret.actuals, columns, with_targets=True)
+            if searches.late:
+                self.figures_after_date(sheet, self.ret.actuals, columns)
+            if searches.slips:
+                self.scale_slips(sheet, self.ret.actuals, columns, with_targets=True)
 
     def _keep(self, sheet: Sheet, row_key: str, col_key: str, period: str, value: float | int, key: tuple[str, str]) -> None:
         """Keep a usable achieved figure; flag one far above its target."""
@@ -701,6 +822,24 @@ class _Reader:
                     continue
             yield col_key, period, kept, self.number(sheet, row_key, col_key, whole=whole, period=period, measure=measure)
 
+    def whole_figures(self, sheet: Sheet, row_key: str, cols: list[int | None], measure: str) -> list[int | None] | None:
+        """The inputs of a keyed row when each is empty or a whole number written in plain digits within the
+        ceiling (a row as a clerk types it): the figures `numbers` gives, with nothing to report; None for any
+        other row, read by `numbers`."""
+        r = sheet.index.rows.get(row_key)
+        texts = sheet.cells.alike_numbers(r, cols) if r is not None and None not in cols else None  # type: ignore[arg-type]
+        if texts is None:
+            return None
+        written = [text for text in texts if text is not None]
+        if not written:
+            return [None] * len(texts)
+        if not (all(written) and b"".join(written).isdigit()):
+            return None  # a fraction, an exponent, spaces, <v></v>: read the general way
+        if max(map(int, written)) > (self._ceilings.get(measure) or self.ceiling(measure)):
+            return None
+        self.typed = True
+        return [None if text is None else int(text) for text in texts]
+
     def number(self, sheet: Sheet, row_key: str, col_key: str, *, whole: bool, period: str, measure: str) -> float | int | None:
         """A usable figure of one input by key read the general way (`cell`, then `plausible`), None when empty or
         unusable (the problem recorded)."""
@@ -715,7 +854,8 @@ class _Reader:
         """Months up to the report date left empty: one warning per indicator."""
         if self.ret.round_date is None:
             return
-        due = [m for m in self.months if m <= self.ret.round_date.isoformat()[:7]]
+        reported = self.ret.round_date.isoformat()[:7]
+        due = [m for m in self.months if m <= reported]
         empty = [m for m in due if (code, m) not in self.ret.actuals]
         if empty:
             reported_problem = {(p.indicator, p.period) for p in self.ret.problems if p.indicator == code}
@@ -730,25 +870,38 @@ class _Reader:
         inputs = _keyed_inputs(tuple(monthly), (), self.months)
         cols = [sheet.index.cols.get(col_key) for col_key, _, _ in inputs]
         tasks = self.ret.tasks
+        notes = bool(tasks)  # (nothing kept before: no note among the figures unless one is kept below)
+        searches = _Searches(inputs, self.months, self.ret.round_date, len(monthly), notes)
         for row in form.listed_rows:
             if row.key and row.same_as and row.target in self.data.plan.indicators:
                 self.linked_cells(sheet, row.key, row.target, monthly)
             if not row.key or row.formula or (row.same_as and row.target in self.data.plan.indicators):
                 continue
             if row.type == "text":
+                r = sheet.index.rows.get(row.key)
+                if r is not None and None not in cols and all(raw == "" and fact is None for raw, fact in sheet.cells.row_values(r, cols)):
+                    continue  # nothing written in the row: nothing to keep, nothing to report
                 for col_key, month, _ in inputs:
                     note = self.cell(sheet, row.key, col_key, whole=False, period=month, text=True)
                     if isinstance(note, str):
                         tasks[(row.key, month)] = note
+                        notes = True
+                continue
+            figures = self.whole_figures(sheet, row.key, cols, row.target or row.key)
+            searches.row(row.key, figures)
+            if figures is not None:
+                tasks.update((key, figure) for key, figure in zip(_row_keys(row.key, inputs), figures) if figure is not None)
                 continue
             for _, month, _, value in self.numbers(sheet, row.key, inputs, cols, whole=row.type == "count", measure=row.target or row.key):
                 if value is not None:
                     tasks[(row.key, month)] = value
         if monthly:
-            numbers = {k: v for k, v in self.ret.tasks.items() if not isinstance(v, str)}
-            columns = {key: monthly[0] for key, _ in numbers}
-            self.figures_after_date(sheet, numbers, columns)
-            self.scale_slips(sheet, numbers, columns, with_targets=False)
+            numbers = {k: v for k, v in tasks.items() if not isinstance(v, str)} if notes else dict(tasks)
+            columns = dict.fromkeys((row.key for row in form.listed_rows if row.key), monthly[0])
+            if searches.late:
+                self.figures_after_date(sheet, numbers, columns)
+            if searches.slips:
+                self.scale_slips(sheet, numbers, columns, with_targets=False)
 
     def linked_cells(self, sheet: Sheet, row_key: str, code: str, monthly: list[str]) -> None:
         """A Mẫu 02 row that shows a Mẫu 01 figure by formula, typed over: the typed figure is not
@@ -776,26 +929,36 @@ class _Reader:
         """
         periods = (TOTAL, *self.months) if self.data.plan.published_months else (TOTAL,)
         edited: list[dict[str, Any]] = []
-        seen: dict[tuple[str, str], float | None] = {}
+        found: list[tuple[str, Iterable[tuple[str, float | None]]]] = []  # (indicator, (period, figure) …) in reading order
         columns = [(column_key("target", period), period) for period in periods]
+        unit, target = self.ret.unit, self.data.value
         for sheet in sheets:
             present = [(c, period) for c, period in ((sheet.index.cols.get(k), p) for k, p in columns) if c is not None]
+            ordered = sorted({c for c, _ in present})  # read left to right (a row of them is then split in one pass)
             for code in self.data.plan.indicators:
                 r = sheet.index.rows.get(code)
                 if r is None:
                     continue
-                for (c, period), (raw, _) in zip(present, sheet.cells.row_values(r, [c for c, _ in present])):
-                    expected = self.data.value(self.ret.unit, code, period)
-                    if expected is None:
+                by_column = dict(zip(ordered, sheet.cells.row_values(r, ordered)))
+                cells = [by_column[c] for c, _ in present]
+                expected = [target(unit, code, period) for _, period in present]
+                raws = [raw for raw, _ in cells]
+                if raws == expected and all(type(raw) is float for raw in raws):
+                    found.append((code, zip([period for _, period in present], raws)))  # every target as given (the common row)
+                    continue
+                figures: list[tuple[str, float | None]] = []
+                for (c, period), raw, given in zip(present, raws, expected):
+                    if given is None:
                         continue
                     # a finite number is its own figure (parse_number gives the same, as int when whole)
                     value = raw if type(raw) is float and math.isfinite(raw) else parse_number(raw, whole=False).value
-                    seen[(code, period)] = value
-                    if value != expected:
+                    figures.append((period, value))
+                    if value != given:
                         edited.append({"sheet": sheet.name, "cell": cell_ref(r, c), "indicator": code, "period": period,
                                        "found": vn_number(raw) if isinstance(raw, (int, float)) else raw,
-                                       "expected": vn_number(expected)})
-        owner = self._owner_of(seen) if edited else None
+                                       "expected": vn_number(given)})
+                found.append((code, figures))
+        owner = self._owner_of({(code, period): value for code, figures in found for period, value in figures}) if edited else None
         if owner:
             conflict(self.ret, self.data, "chỉ tiêu trong sổ là chỉ tiêu của", owner,
                      sheet=edited[0]["sheet"])

@@ -61,6 +61,16 @@ class Formula(str):
     __slots__ = ()
 
 
+class Rendered(NamedTuple):
+    """Cells of one row made XML already (styles from `RowSheet.style_attribute`, any % doubled), from the column given
+    with it up to `last`, and the style attributes they use in the order they first appear: a table's repeated cells
+    (the national summary's target / achieved / completion triples) made without the per-cell checks of `write_cells`."""
+
+    xml: str
+    last: int
+    styles: tuple[str, ...]
+
+
 class _Chunk:
     """Where one row's cells wait (in the temporary file, or in memory for the one row a constant_memory
     sheet holds), and the styles it uses in the order they first appear."""
@@ -74,7 +84,7 @@ class _Chunk:
 _END = object()  # marks a row's last column in xlsxwriter's table, so the row spans come out as before
 
 
-def _escape(text: str) -> str:
+def escape_text(text: str) -> str:
     """XML text escaping as xlsxwriter does it (quotes stay as they are), and % doubled for the row's `%` formatting."""
     if "&" in text or "<" in text or ">" in text:
         text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -107,9 +117,13 @@ class RowSheet(PlainFormulas):
         self._style_formats.append(fmt)
         return self._styles[fmt]
 
+    def style_attribute(self, fmt: Format) -> str:
+        """The style attribute a cell of this format carries in this sheet's rows (for `Rendered` cells)."""
+        return self._styles.get(fmt) or self._style(fmt)
+
     def write_cells(self, row: int, cells: Iterable[tuple[int, Any, Format | None]]) -> None:
         """One row's cells as (column, value, format), columns rising: a number, a datetime, a `Formula`, text, or None
-        (a blank that shows its format). Empty text is a blank, as with `write`."""
+        (a blank that shows its format), or `Rendered` cells (format None). Empty text is a blank, as with `write`."""
         row_text = str(row + 1)
         parts: list[str] = []
         add = parts.append
@@ -125,7 +139,14 @@ class RowSheet(PlainFormulas):
             if kind is float or kind is int:
                 add(f'<c r="{letters[col]}{row_text}"{style}><v>{value:.16G}</v></c>')
             elif kind is Formula:
-                add(f'<c r="{letters[col]}{row_text}"{style}><f>{_escape(value[1:] if value[:1] == "=" else value)}</f><v></v></c>')
+                add(f'<c r="{letters[col]}{row_text}"{style}><f>{escape_text(value[1:] if value[:1] == "=" else value)}</f><v></v></c>')
+            elif kind is Rendered:
+                add(value.xml)
+                used.update(dict.fromkeys(value.styles))
+                if first < 0:
+                    first = col
+                last = value.last
+                continue
             elif value is None or value == "":
                 if not style:
                     continue
@@ -170,7 +191,7 @@ class RowSheet(PlainFormulas):
         if "_x" in value or not value.isprintable():  # only then can there be a control character or an _xHHHH_ to escape
             value = self._escape_control_characters(value)
         space = ' xml:space="preserve"' if value[0].isspace() or value[-1].isspace() else ""  # xlsxwriter's ^\s|\s$
-        return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{_escape(value)}</t></is></c>'
+        return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{escape_text(value)}</t></is></c>'
 
     def _store(self, xml: str, styles: tuple[str, ...]) -> _Chunk:
         """Append a row's XML to the temporary file (a constant_memory sheet writes it out with the next row)."""
@@ -198,6 +219,43 @@ class RowSheet(PlainFormulas):
             self.fh.write(xml % numbers)
         elif cell is not _END:
             super()._write_cell(row, col, cell)
+
+    def _calculate_spans(self) -> None:
+        """xlsxwriter's row spans (the columns used per block of 16 rows), from the columns each row holds rather than
+        a test of every column of the sheet in every row."""
+        spans: dict[int, str] = {}
+        span_min = span_max = -1
+        table, comments, low, high = self.table, self.comments, self.dim_colmin, self.dim_colmax
+        for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
+            for held in (table.get(row_num), comments.get(row_num)):
+                used = [col for col in held if low <= col <= high] if held else ()
+                if used:
+                    lo, hi = min(used), max(used)
+                    span_min, span_max = (lo, hi) if span_min < 0 else (min(span_min, lo), max(span_max, hi))
+            if (row_num + 1) % 16 == 0 or row_num == self.dim_rowmax:
+                if span_min >= 0:
+                    spans[int(row_num / 16)] = f"{span_min + 1}:{span_max + 1}"
+                    span_min = -1
+        self.row_spans = spans
+
+    def _write_rows(self) -> None:
+        """xlsxwriter's rows, each row's cells visited in column order rather than every column of the sheet tested."""
+        self._calculate_spans()
+        table, row_info, comments, spans = self.table, self.row_info, self.comments, self.row_spans
+        low, high = self.dim_colmin, self.dim_colmax
+        for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
+            cells = table.get(row_num)
+            if not (cells or row_num in row_info or row_num in comments):
+                continue
+            span = spans.get(int(row_num / 16))
+            if cells:
+                self._write_row(row_num, span, row_info.get(row_num))
+                for col_num in sorted(cells):
+                    if low <= col_num <= high:
+                        self._write_cell(row_num, col_num, cells[col_num])
+                self._xml_end_tag("row")
+            else:
+                self._write_empty_row(row_num, span, row_info.get(row_num))
 
     def _stored(self, cell: _Chunk) -> str:
         """A row's XML back from the temporary file (read in the order written, so seldom with a seek)."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .bulk_xlsx import Formula, InlineRowSheet, LightZipBook, RowSheet, collector_paused, render_sheets
+from .bulk_xlsx import Formula, InlineRowSheet, LightZipBook, Rendered, RowSheet, escape_text, collector_paused, render_sheets
 from .check import ACCEPTED, MISSING, REJECTED
 from .consolidate import LATE, ON_TIME, Consolidation, Figure, Source, UnitResult, central_name
 from .hand_edits import SHOWN_SHEET, refuse_hand_edits, write_shown
@@ -124,17 +124,26 @@ def _pct(actual: str, target: str) -> str:
 
 class FigureWriter:
     """Target / achievement / completion triples for the rows of one sheet, with its formats and column letters
-    looked up once (the national summary writes tens of thousands of them)."""
+    looked up once (the national summary writes tens of thousands of them): made XML at once (`Rendered`) on a
+    `RowSheet`, cell by cell otherwise (or with `RENDERED` off, as tests/test_bulk_xlsx.py's oracle does)."""
+
+    RENDERED = True
 
     def __init__(self, doc: SummaryBook, ws: Any) -> None:
         s = doc.styles
         self.target, self.count, self.percent = s["target.count"], s["formula.count"], s["formula.percent"]
         self.shown, self.name = doc.shown, ws.name
         self.completions: dict[int, list[str]] = {}
+        self.looks = tuple(map(ws.style_attribute, (self.target, self.count, self.percent))) \
+            if self.RENDERED and isinstance(ws, RowSheet) else None
+        self.columns: dict[int, tuple[str, str, str]] = {}
+        self.formulas: dict[int, list[str]] = {}
 
     def cells(self, r: int, figures: Sequence[tuple[int, Figure | None]]) -> list[tuple[int, Any, Any]]:
         """The cells of figures at (first column, figure) of one row (a blank for nothing reported); the values
         are kept in `doc.shown`, to find hand edits later."""
+        if self.looks is not None:
+            return self._rendered(r, figures)
         row_text, written, cells = str(r + 1), [], []
         target_look, count_look, percent_look = self.target, self.count, self.percent
         for c, figure in figures:
@@ -145,11 +154,50 @@ class FigureWriter:
         self.shown.setdefault((self.name, r + 1), []).extend(written)
         return cells
 
+    def _rendered(self, r: int, figures: Sequence[tuple[int, Figure | None]]) -> list[tuple[int, Any, Any]]:
+        """`cells`, each run of triples as the XML `RowSheet.write_cells` would make of its cells (a figure that is not a
+        plain number or None goes through `write_cells` itself)."""
+        row_text, written, cells = str(r + 1), [], []
+        target_look, count_look, percent_look = looks = self.looks  # type: ignore[misc]
+        xml, start, last = "", -1, -1
+        for c, figure in figures:
+            target, actual = (figure.target, figure.actual) if figure else (None, None)
+            first, second, third = self.columns.get(c) or self._columns(c)
+            written += (c, "" if target is None else target, c + 1, "" if actual is None else actual)
+            if target.__class__ not in _PLAIN or actual.__class__ not in _PLAIN:
+                if xml:
+                    cells.append((start, Rendered(xml, last, looks), None))
+                    xml = ""
+                cells += ((c, target, self.target), (c + 1, actual, self.count), (c + 2, Formula(row_text.join(self.completions[c])), self.percent))
+                continue
+            if not xml:
+                start = c
+            xml += (f'<c r="{first}{row_text}"{target_look}/>' if target is None else
+                    f'<c r="{first}{row_text}"{target_look}><v>{target:.16G}</v></c>')
+            xml += (f'<c r="{second}{row_text}"{count_look}/>' if actual is None else
+                    f'<c r="{second}{row_text}"{count_look}><v>{actual:.16G}</v></c>')
+            xml += f'<c r="{third}{row_text}"{percent_look}><f>{row_text.join(self.formulas[c])}</f><v></v></c>'
+            last = c + 2
+        if xml:
+            cells.append((start, Rendered(xml, last, looks), None))
+        self.shown.setdefault((self.name, r + 1), []).extend(written)
+        return cells
+
+    def _columns(self, c: int) -> tuple[str, str, str]:
+        """The letters of a triple's columns, its completion formula cut where the row number goes (`_completion`)."""
+        pieces = self._completion(c)
+        self.formulas[c] = [escape_text(pieces[0][1:]), *map(escape_text, pieces[1:])]  # as `write_cells` writes a `Formula`
+        self.columns[c] = (col_letter(c), col_letter(c + 1), col_letter(c + 2))
+        return self.columns[c]
+
     def _completion(self, c: int) -> list[str]:
         """The completion formula of column c + 2 cut where the row number goes, so a row's is one join."""
         marker = "\x00"
         self.completions[c] = _pct(col_letter(c + 1) + marker, col_letter(c) + marker).split(marker)
         return self.completions[c]
+
+
+_PLAIN = frozenset({int, float, type(None)})
 
 
 def _write_sum(doc: SummaryBook, ws: Any, r: int, c: int, total: Callable[[str], str]) -> None:

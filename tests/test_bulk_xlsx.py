@@ -18,7 +18,7 @@ from workbook_tools.bulk_xlsx import Formula, RowSheet
 from workbook_tools.check import ACCEPTED, check_folder
 from workbook_tools.consolidate import Consolidation, consolidate
 from workbook_tools.plans import TOTAL, load_plan
-from workbook_tools.summary import MONTHS, TOTALS, write_summary
+from workbook_tools.summary import MONTHS, TOTALS, FigureWriter, write_summary
 
 from .libreoffice import convert
 from .shares import returned_shares
@@ -84,6 +84,7 @@ def test_rows_written_whole_give_the_same_workbook_as_cell_by_cell(result, tmp_p
     fast = _written(result, tmp_path / "rows.xlsx")
     with monkeypatch.context() as patch:
         patch.setattr(RowSheet, "write_cells", cell_by_cell)
+        patch.setattr(FigureWriter, "RENDERED", False)
         slow = _written(result, tmp_path / "cells.xlsx")
     fast_parts, slow_parts = _parts(fast), _parts(slow)
     assert list(fast_parts) == list(slow_parts)
@@ -104,6 +105,25 @@ def test_rows_written_whole_give_the_same_workbook_as_cell_by_cell(result, tmp_p
             assert [_look(c) for c in row] == [_look(c) for c in other_row], (ws.title, row[0].row)
     months = a[MONTHS]
     assert sum(1 for row in months.iter_rows(min_row=6) for c in row if isinstance(c.value, str) and c.value.startswith("=IF(OR(")) > 1_000
+
+
+def test_figure_triples_made_at_once_give_the_same_workbook_as_cell_by_cell_rows(result, tmp_path, monkeypatch):
+    """Completion triples made XML at once (`Rendered`), a text figure among them going cell by cell, against every
+    triple's three cells through `write_cells`."""
+    units = list(result.units)
+    values = list(units[1].values)
+    values[0] = dataclasses.replace(values[0], actual="5 (ước)")  # not a plain number: written as text, between rendered triples
+    values[3] = dataclasses.replace(values[3], target=1234.5678901234567, actual=None)
+    changed = dataclasses.replace(result, units=[units[0], dataclasses.replace(units[1], values=values), *units[2:]])
+    fast = _parts(_written(changed, tmp_path / "rendered.xlsx"))
+    with monkeypatch.context() as patch:
+        patch.setattr(FigureWriter, "RENDERED", False)
+        slow = _parts(_written(changed, tmp_path / "cells.xlsx"))
+    assert list(fast) == list(slow)
+    assert [name for name in fast if fast[name] != slow[name]] == []
+    months = CalamineWorkbook.from_path(tmp_path / "rendered.xlsx").get_sheet_by_name(MONTHS).to_python()
+    row = next(r for r in months if r[1] == units[1].name and r[3] == values[0].indicator)
+    assert "5 (ước)" in row and 1234.567890123457 in row  # 16 significant digits, as xlsxwriter writes a number
 
 
 def _percent(figure: Any) -> Any:

@@ -15,6 +15,7 @@ from typing import Any
 
 from .errors import HeldStateError
 from .intake import calamine_book
+from .json_lists import Templates
 from .read_cache import written_unchanged
 from .spec import cell_ref
 from .values import vn_number
@@ -23,6 +24,7 @@ SHOWN_SHEET = "_shown"
 SHOWN_COLUMNS = ("sheet", "row", "cells")
 LISTED = 10
 _compact_json = json.JSONEncoder(separators=(",", ":")).encode  # made once: json.dumps makes one a call
+_SHOWN_LISTS = Templates(_compact_json)  # by a row's columns
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ def write_shown(ws: Any, shown: Mapping[tuple[str, int], list[Any]]) -> None:
     ws.write_row(0, 0, SHOWN_COLUMNS)
     whole_rows = getattr(ws, "write_cells", None)
     for n, ((sheet, row), cells) in enumerate(sorted(shown.items()), start=1):
-        text = _compact_json(list(zip(cells[::2], cells[1::2])))
+        text = _shown_text(cells)
         if whole_rows:
             whole_rows(n, ((0, sheet, None), (1, row, None), (2, text, None)))
         else:
@@ -51,6 +53,16 @@ def write_shown(ws: Any, shown: Mapping[tuple[str, int], list[Any]]) -> None:
             ws.write_number(n, 1, row)
             ws.write_string(n, 2, text)
     ws.hide()
+
+
+def _shown_text(cells: list[Any]) -> str:
+    """A row's flat [column, value, …] as the compact JSON [[column, value], …] (one template per row's columns)."""
+    columns = tuple(cells[::2])
+    if len(columns) > 1:
+        text = _SHOWN_LISTS.of(columns, lambda: ([(c,) for c in columns], None)).text(cells[1::2])
+        if text is not None:
+            return text
+    return _compact_json(list(zip(cells[::2], cells[1::2])))
 
 
 def _same(found: Any, written: Any) -> bool:

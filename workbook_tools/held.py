@@ -17,6 +17,7 @@ from .consolidate import Source
 from .errors import HeldStateError
 from .hand_edits import refuse_hand_edits
 from .intake import calamine_book
+from .json_lists import Templates
 from .read import custom_properties
 from .values import parse_date
 
@@ -28,6 +29,7 @@ DATA_COLUMNS = ("unit", "round_date", "file", "sha256", "indicator", "period", "
 FIGURES_ROW = "*figures"
 CELL_TEXT_LIMIT = 32_000
 _strict_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode  # made once: json.dumps makes one a call
+_FIGURE_LISTS = Templates(_strict_json)  # by the keys of a unit's figures, in the order read (most units' are alike)
 
 
 def figures_cells(source: Source) -> list[str]:
@@ -36,8 +38,14 @@ def figures_cells(source: Source) -> list[str]:
     One row per unit (a second one only past 32,000 characters) instead of one row per figure: the
     summary of thousands of communes stays small and quick to write, copy into Excel and read back.
     """
-    tasks = [(TASK_PREFIX + key, period, value) for (key, period), value in source.tasks.items()]
-    figures = sorted([(code, period, value) for (code, period), value in source.actuals.items()] + tasks, key=itemgetter(0, 1))
+    actuals, tasks = source.actuals, source.tasks
+    if len(actuals) + len(tasks) > 1:
+        shape = (tuple(actuals), tuple(tasks))
+        whole = _FIGURE_LISTS.of(shape, lambda: _figure_keys(*shape)).text([*actuals.values(), *tasks.values()])
+        if whole is not None and len(whole) <= CELL_TEXT_LIMIT:
+            return [whole]
+    figures = sorted([(code, period, value) for (code, period), value in actuals.items()] +
+                     [(TASK_PREFIX + key, period, value) for (key, period), value in tasks.items()], key=itemgetter(0, 1))
     whole = _strict_json(figures)
     if len(whole) <= CELL_TEXT_LIMIT:
         return [whole]
@@ -49,6 +57,14 @@ def figures_cells(source: Source) -> list[str]:
         part.append(item)
         size += len(item) + 1
     return [*cells, "[" + ",".join(part) + "]"]
+
+
+def _figure_keys(actuals: Sequence[tuple[str, str]], tasks: Sequence[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[int]]:
+    """The keys of a unit's figures as `figures_cells` lists them (indicator then period, tasks prefixed) and where
+    each one's value is among the actuals' then the tasks' values."""
+    keys = [*actuals, *((TASK_PREFIX + key, period) for key, period in tasks)]
+    order = sorted(range(len(keys)), key=keys.__getitem__)  # stable, as the sort of the (indicator, period, value) items by their first two
+    return [keys[i] for i in order], order
 
 
 def is_ours(path: Path, kind: str = NATIONAL_KIND) -> bool:

@@ -91,6 +91,9 @@ def escape_text(text: str) -> str:
     return text.replace("%", "%%") if "%" in text else text
 
 
+SHORT_TEXT = 200  # characters: an inline text this long or shorter is made XML once per sheet
+
+
 class RowSheet(PlainFormulas):
     """A worksheet whose big tables are written a row at a time (`write_cells`), the rest through xlsxwriter as usual.
 
@@ -106,6 +109,7 @@ class RowSheet(PlainFormulas):
         self._style_formats: list[Format] = []
         self._style_numbers: dict[str, str] = {}  # style attribute → the style's number in this sheet
         self._style_orders: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._inline_bodies: dict[str, str] = {}  # short inline texts' XML (`_inline_body`)
         self._xf_numbers: dict[str, str] = {}  # a style's number in this sheet → its xf index, once xlsxwriter has given it
         self.packed: tuple[IO[bytes], Packed] | None = None  # this sheet's part, deflated already (`pack`, `LightZipBook.adopt`)
 
@@ -188,10 +192,21 @@ class RowSheet(PlainFormulas):
             value = _utf16_truncate(value, self.xls_strmax)
         if not (self.constant_memory or self.inline_strings):
             return f'<c r="{ref}"{style} t="s"><v>{self.str_table._get_shared_string_index(value)}</v></c>'
-        if "_x" in value or not value.isprintable():  # only then can there be a control character or an _xHHHH_ to escape
-            value = self._escape_control_characters(value)
-        space = ' xml:space="preserve"' if value[0].isspace() or value[-1].isspace() else ""  # xlsxwriter's ^\s|\s$
-        return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{escape_text(value)}</t></is></c>'
+        body = self._inline_bodies.get(value)
+        if body is None:
+            body = self._inline_body(value)
+        return f'<c r="{ref}"{style} t="inlineStr">{body}</c>'
+
+    def _inline_body(self, value: str) -> str:
+        """An inline text's `<is>` element, kept for a short text (names and labels repeat from row to row)."""
+        text = value
+        if "_x" in text or not text.isprintable():  # only then can there be a control character or an _xHHHH_ to escape
+            text = self._escape_control_characters(text)
+        space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""  # xlsxwriter's ^\s|\s$
+        body = f"<is><t{space}>{escape_text(text)}</t></is>"
+        if len(value) <= SHORT_TEXT:
+            self._inline_bodies[value] = body
+        return body
 
     def _store(self, xml: str, styles: tuple[str, ...]) -> _Chunk:
         """Append a row's XML to the temporary file (a constant_memory sheet writes it out with the next row)."""

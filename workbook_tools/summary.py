@@ -349,13 +349,17 @@ def write_months(doc: SummaryBook, result: Consolidation) -> None:
     label_heights = {code: row_height(label, fixed[2]) for code, label in labels.items()}
     name_heights: dict[str, float] = {}
     code_look, label_look, uom_look = s["stt"], s["label"], s["uom"]
+    keys = {code: [(4 + 3 * n, (code, period)) for n, period in enumerate(periods)] for code in result.plan.indicators}
+    indexed: UnitResult | None = None
     for i, (unit, code) in enumerate(rows):
         r = first + i
         name_height = name_heights.get(unit.name) or name_heights.setdefault(unit.name, row_height(unit.name, fixed[1]))
         heights.append(max(name_height, label_heights[code]))
         ws.set_row(r, heights[-1])
+        if unit is not indexed:  # a unit's rows are together: its figures by key, once
+            indexed, found = unit, {(f.indicator, f.period): f for f in reversed(unit.values)}.get  # the first of each, as `figure`
         ws.write_cells(r, [(0, unit.code, code_look), (1, unit.name, label_look), (2, labels[code], label_look), (3, code, uom_look),
-                           *figures.cells(r, [(4 + 3 * n, unit.figure(code, period)) for n, period in enumerate(periods)])])
+                           *figures.cells(r, [(c, found(key)) for c, key in keys[code]])])
     keys = f"$D${first + 1}:$D${last + 1}"
     sums_first = last + 1
     for j, code in enumerate(result.plan.indicators):

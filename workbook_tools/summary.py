@@ -136,8 +136,7 @@ class FigureWriter:
         self.completions: dict[int, list[str]] = {}
         self.looks = tuple(map(ws.style_attribute, (self.target, self.count, self.percent))) \
             if self.RENDERED and isinstance(ws, RowSheet) else None
-        self.columns: dict[int, tuple[str, str, str]] = {}
-        self.formulas: dict[int, list[str]] = {}
+        self.forms: dict[int, list[Callable[..., str]]] = {}  # by column (`_forms`)
 
     def cells(self, r: int, figures: Sequence[tuple[int, Figure | None]]) -> list[tuple[int, Any, Any]]:
         """The cells of figures at (first column, figure) of one row (a blank for nothing reported); the values
@@ -157,43 +156,44 @@ class FigureWriter:
     def _rendered(self, r: int, figures: Sequence[tuple[int, Figure | None]]) -> list[tuple[int, Any, Any]]:
         """`cells`, each run of triples as the XML `RowSheet.write_cells` would make of its cells (a figure that is not a
         plain number or None goes through `write_cells` itself)."""
-        row_text, written, cells = str(r + 1), [], []
-        target_look, count_look, percent_look = looks = self.looks  # type: ignore[misc]
-        xml, start, last = "", -1, -1
+        row_text, written, cells, xml = str(r + 1), [], [], []
+        start = last = -1
         for c, figure in figures:
             target, actual = (figure.target, figure.actual) if figure else (None, None)
-            first, second, third = self.columns.get(c) or self._columns(c)
             written += (c, "" if target is None else target, c + 1, "" if actual is None else actual)
             if target.__class__ not in _PLAIN or actual.__class__ not in _PLAIN:
                 if xml:
-                    cells.append((start, Rendered(xml, last, looks), None))
-                    xml = ""
-                cells += ((c, target, self.target), (c + 1, actual, self.count), (c + 2, Formula(row_text.join(self.completions[c])), self.percent))
+                    cells.append((start, Rendered("".join(xml), last, self.looks), None))  # type: ignore[arg-type]
+                    xml = []
+                cells += ((c, target, self.target), (c + 1, actual, self.count), (c + 2, Formula(row_text.join(self._completion(c))), self.percent))
                 continue
             if not xml:
                 start = c
-            xml += (f'<c r="{first}{row_text}"{target_look}/>' if target is None else
-                    f'<c r="{first}{row_text}"{target_look}><v>{target:.16G}</v></c>')
-            xml += (f'<c r="{second}{row_text}"{count_look}/>' if actual is None else
-                    f'<c r="{second}{row_text}"{count_look}><v>{actual:.16G}</v></c>')
-            xml += f'<c r="{third}{row_text}"{percent_look}><f>{row_text.join(self.formulas[c])}</f><v></v></c>'
+            xml.append((self.forms.get(c) or self._forms(c))[(target is None) * 2 + (actual is None)](row_text, target, actual))
             last = c + 2
         if xml:
-            cells.append((start, Rendered(xml, last, looks), None))
+            cells.append((start, Rendered("".join(xml), last, self.looks), None))  # type: ignore[arg-type]
         self.shown.setdefault((self.name, r + 1), []).extend(written)
         return cells
 
-    def _columns(self, c: int) -> tuple[str, str, str]:
-        """The letters of a triple's columns, its completion formula cut where the row number goes (`_completion`)."""
+    def _forms(self, c: int) -> list[Callable[..., str]]:
+        """The XML of the triple at column c for (row number, target, achieved) as `write_cells` makes it, by which of
+        the two figures is None (neither, achieved, target, both)."""
+        target_look, count_look, percent_look = self.looks  # type: ignore[misc]
         pieces = self._completion(c)
-        self.formulas[c] = [escape_text(pieces[0][1:]), *map(escape_text, pieces[1:])]  # as `write_cells` writes a `Formula`
-        self.columns[c] = (col_letter(c), col_letter(c + 1), col_letter(c + 2))
-        return self.columns[c]
+        formula = "{0}".join(escape_text(p).replace("{", "{{").replace("}", "}}") for p in [pieces[0][1:], *pieces[1:]])
+        first, second, third = (col_letter(c + k) for k in range(3))
+        numbers = (f'<c r="{first}{{0}}"{target_look}><v>{{1:.16G}}</v></c>', f'<c r="{second}{{0}}"{count_look}><v>{{2:.16G}}</v></c>')
+        blanks = (f'<c r="{first}{{0}}"{target_look}/>', f'<c r="{second}{{0}}"{count_look}/>')
+        completion = f'<c r="{third}{{0}}"{percent_look}><f>{formula}</f><v></v></c>'
+        self.forms[c] = [(t + a + completion).format for t in (numbers[0], blanks[0]) for a in (numbers[1], blanks[1])]
+        return self.forms[c]
 
     def _completion(self, c: int) -> list[str]:
         """The completion formula of column c + 2 cut where the row number goes, so a row's is one join."""
-        marker = "\x00"
-        self.completions[c] = _pct(col_letter(c + 1) + marker, col_letter(c) + marker).split(marker)
+        if c not in self.completions:
+            marker = "\x00"
+            self.completions[c] = _pct(col_letter(c + 1) + marker, col_letter(c) + marker).split(marker)
         return self.completions[c]
 
 

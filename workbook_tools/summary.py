@@ -129,10 +129,10 @@ class FigureWriter:
 
     RENDERED = True
 
-    def __init__(self, doc: SummaryBook, ws: Any) -> None:
+    def __init__(self, doc: SummaryBook, ws: Any, *, shown: bool = True) -> None:
         s = doc.styles
         self.target, self.count, self.percent = s["target.count"], s["formula.count"], s["formula.percent"]
-        self.shown, self.name = doc.shown, ws.name
+        self.shown, self.name = doc.shown if shown else {}, ws.name  # not `shown`: kept beforehand (`record`)
         self.completions: dict[int, list[str]] = {}
         self.looks = tuple(map(ws.style_attribute, (self.target, self.count, self.percent))) \
             if self.RENDERED and isinstance(ws, RowSheet) else None
@@ -152,6 +152,14 @@ class FigureWriter:
             written += (c, "" if target is None else target, c + 1, "" if actual is None else actual)
         self.shown.setdefault((self.name, r + 1), []).extend(written)
         return cells
+
+    def record(self, r: int, figures: Sequence[tuple[int, Figure | None]]) -> None:
+        """Only keep in `doc.shown` what `cells` writes of these figures (the sheet is written later, elsewhere)."""
+        written: list[Any] = []
+        for c, figure in figures:
+            target, actual = (figure.target, figure.actual) if figure else (None, None)
+            written += (c, "" if target is None else target, c + 1, "" if actual is None else actual)
+        self.shown.setdefault((self.name, r + 1), []).extend(written)
 
     def _rendered(self, r: int, figures: Sequence[tuple[int, Figure | None]]) -> list[tuple[int, Any, Any]]:
         """`cells`, each run of triples as the XML `RowSheet.write_cells` would make of its cells (a figure that is not a
@@ -263,7 +271,7 @@ def write_totals(doc: SummaryBook, result: Consolidation) -> None:
     _headers(doc, ws, top, UNIT_FIXED,
              [(f"{indicator(code).short_label} ({indicator(code).unit})", measures) for code in indicators], widths)
     last = first + len(result.units) - 1
-    figures = FigureWriter(doc, ws)
+    figures = FigureWriter(doc, ws, shown=False)  # kept before the figure child starts (`record_totals_shown`)
     pct_ranges = [f"{col_letter(4 + 4 * n + 2)}${first + 1}:{col_letter(4 + 4 * n + 2)}${last + 1}" for n in range(len(indicators))]
     for i, unit in enumerate(result.units):
         r = first + i
@@ -415,6 +423,13 @@ def task_rows(result: Consolidation) -> Iterator[list[tuple[int, float | None]]]
     """Each unit's row of `Nhiệm vụ` as (column, figure): one source for the sheet and for `_shown`."""
     for unit in result.units:
         yield [(TASKS_COL + k, unit.tasks.get(task.key)) for k, task in enumerate(result.tasks)]
+
+
+def record_totals_shown(doc: SummaryBook, result: Consolidation) -> None:
+    """What `Tổng hợp` shows, kept in `_shown` before the figure child starts (it writes that sheet, the parent `Tổng hợp`)."""
+    figures = FigureWriter(doc, doc.worksheet(TOTALS))
+    for i, unit in enumerate(result.units):
+        figures.record(TOTALS_FIRST + i, [(4 + 4 * n, unit.figure(code, TOTAL)) for n, code in enumerate(result.plan.indicators)])
 
 
 def record_tasks_shown(doc: SummaryBook, result: Consolidation) -> None:
@@ -732,18 +747,19 @@ def write_hidden(doc: SummaryBook, result: Consolidation, sources: Mapping[str, 
         doc.book.set_custom_property(f"wt_{name}", value)
 
 
-FIGURE_SHEETS = (TOTALS, MONTHS, SHOWN_SHEET)
-"""The sheets of every unit's figures (most of the book), written by a forked child while the parent writes the rest."""
+FIGURE_SHEETS = (MONTHS, SHOWN_SHEET)
+"""The sheets of every unit's monthly figures (most of the book), written by a forked child while the parent writes the rest."""
+INLINE_SHEETS = (TOTALS, *FIGURE_SHEETS)
+"""Sheets whose text is written inline: those the child writes, and `Tổng hợp` (its text as when the child wrote it)."""
 SHOWN = ((SHOWN_SHEET, InlineRowSheet),)
-PACKED_HERE = (TASKS, REPORTING, DATA_SHEET)
+PACKED_HERE = (TOTALS, TASKS, REPORTING, DATA_SHEET)
 """The parent's big sheets whose parts depend on nothing the book prepares when it closes (no chart, table, active tab)."""
 FIGURE_STYLES = ("title", "subtitle", "header", "stt", "label", "uom", "section", "target.count", "formula.count", "formula.percent", "blank.count")
 """Every style the figure sheets use (numbered before the child starts: a child meeting another one gives up)."""
 
 
 def write_figures(doc: SummaryBook, result: Consolidation) -> None:
-    """`Tổng hợp`, `Theo tháng`, and `_shown`: what they showed, for finding hand edits later."""
-    write_totals(doc, result)
+    """`Theo tháng`, and `_shown`: what the figure sheets showed, for finding hand edits later."""
     write_months(doc, result)
     write_shown(doc.worksheet(SHOWN_SHEET, InlineRowSheet), doc.shown)
 
@@ -760,12 +776,13 @@ def render_figures(doc: SummaryBook, result: Consolidation, file: Path) -> None:
 def write_book(doc: SummaryBook, result: Consolidation, stamp: datetime) -> None:
     """Every sheet, the figure sheets in a forked child when there is one (the other core), then the book closed."""
     doc.book.set_properties({"title": f"Tổng hợp {result.plan.id}", "author": "BHXH Việt Nam – Ban Quản lý Thu – Sổ, Thẻ", "created": stamp})
-    doc.reserve([(name, InlineRowSheet if name in FIGURE_SHEETS else RowSheet) for name in SHEETS])  # `_meta`, `_data` when written
+    doc.reserve([(name, InlineRowSheet if name in INLINE_SHEETS else RowSheet) for name in SHEETS])  # `_meta`, `_data` when written
     doc.number_styles(FIGURE_STYLES)
+    record_totals_shown(doc, result)
     record_tasks_shown(doc, result)
     with made_in_child(lambda file: render_figures(doc, result, file), ".sheets") as figures:
         write_headline(doc, result)
-        for writer in (write_tasks, write_reporting, write_problems, write_charts):
+        for writer in (write_totals, write_tasks, write_reporting, write_problems, write_charts):
             writer(doc, result)
         write_hidden(doc, result, result.sources, stamp)
         doc.reserve(SHOWN)  # last, after `_data` (in the child, after `Biểu đồ`: a sheet's place is not in its XML)

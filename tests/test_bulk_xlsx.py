@@ -13,6 +13,7 @@ from typing import Any
 import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
+from xlsxwriter.worksheet import Worksheet
 
 from workbook_tools.bulk_xlsx import Formula, RowSheet
 from workbook_tools.check import ACCEPTED, check_folder
@@ -124,6 +125,19 @@ def test_figure_triples_made_at_once_give_the_same_workbook_as_cell_by_cell_rows
     months = CalamineWorkbook.from_path(tmp_path / "rendered.xlsx").get_sheet_by_name(MONTHS).to_python()
     row = next(r for r in months if r[1] == units[1].name and r[3] == values[0].indicator)
     assert "5 (ước)" in row and 1234.567890123457 in row  # 16 significant digits, as xlsxwriter writes a number
+
+
+def test_rows_assembled_from_the_columns_they_hold_give_the_parts_xlsxwriter_assembles(result, tmp_path, monkeypatch):
+    """`RowSheet` visits each row's own columns (and spans) instead of every column of the sheet: the same XML, rows
+    with cells, rows with a height only (the charts sheet) and row spans over blocks of 16 alike."""
+    ours = _parts(_written(result, tmp_path / "ours.xlsx"))
+    with monkeypatch.context() as patch:
+        patch.setattr(RowSheet, "_write_rows", Worksheet._write_rows)
+        patch.setattr(RowSheet, "_calculate_spans", Worksheet._calculate_spans)
+        theirs = _parts(_written(result, tmp_path / "theirs.xlsx"))
+    assert list(ours) == list(theirs)
+    assert [name for name in ours if ours[name] != theirs[name]] == []
+    assert any(b'spans="' in part and b"<row " in part for name, part in ours.items() if name.startswith("xl/worksheets/"))
 
 
 def _percent(figure: Any) -> Any:

@@ -357,7 +357,7 @@ def write_months(doc: SummaryBook, result: Consolidation) -> None:
     label_heights = {code: row_height(label, fixed[2]) for code, label in labels.items()}
     name_heights: dict[str, float] = {}
     code_look, label_look, uom_look = s["stt"], s["label"], s["uom"]
-    keys = {code: [(4 + 3 * n, (code, period)) for n, period in enumerate(periods)] for code in result.plan.indicators}
+    figure_keys = {code: [(4 + 3 * n, (code, period)) for n, period in enumerate(periods)] for code in result.plan.indicators}
     indexed: UnitResult | None = None
     for i, (unit, code) in enumerate(rows):
         r = first + i
@@ -367,7 +367,7 @@ def write_months(doc: SummaryBook, result: Consolidation) -> None:
         if unit is not indexed:  # a unit's rows are together: its figures by key, once
             indexed, found = unit, {(f.indicator, f.period): f for f in reversed(unit.values)}.get  # the first of each, as `figure`
         ws.write_cells(r, [(0, unit.code, code_look), (1, unit.name, label_look), (2, labels[code], label_look), (3, code, uom_look),
-                           *figures.cells(r, [(c, found(key)) for c, key in keys[code]])])
+                           *figures.cells(r, [(c, found(key)) for c, key in figure_keys[code]])])
     keys = f"$D${first + 1}:$D${last + 1}"
     sums_first = last + 1
     for j, code in enumerate(result.plan.indicators):
@@ -426,7 +426,7 @@ def task_rows(result: Consolidation) -> Iterator[list[tuple[int, float | None]]]
 
 
 def record_totals_shown(doc: SummaryBook, result: Consolidation) -> None:
-    """What `Tổng hợp` shows, kept in `_shown` before the figure child starts (it writes that sheet, the parent `Tổng hợp`)."""
+    """What `Tổng hợp` shows, kept in `_shown` before the figure child starts (the child writes `_shown`, the parent `Tổng hợp`)."""
     figures = FigureWriter(doc, doc.worksheet(TOTALS))
     for i, unit in enumerate(result.units):
         figures.record(TOTALS_FIRST + i, [(4 + 4 * n, unit.figure(code, TOTAL)) for n, code in enumerate(result.plan.indicators)])

@@ -205,6 +205,8 @@ class RowSheet(PlainFormulas):
         space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""  # xlsxwriter's ^\s|\s$
         body = f"<is><t{space}>{escape_text(text)}</t></is>"
         if len(value) <= SHORT_TEXT:
+            if len(self._inline_bodies) >= 256:
+                self._inline_bodies.clear()  # those that repeat come again soon (a unit's rows are together): a few kept at a time
             self._inline_bodies[value] = body
         return body
 

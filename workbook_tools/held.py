@@ -17,6 +17,7 @@ from .consolidate import Source
 from .errors import HeldStateError
 from .hand_edits import refuse_hand_edits
 from .intake import calamine_book
+from .parallel import release_freed_memory
 from .json_lists import Templates
 from .read import custom_properties
 from .values import parse_date
@@ -138,6 +139,7 @@ def prior_figures(path: Path, plan_id: str, structure: str, *, force: bool = Fal
     was changed by hand (refused unless `force` or `keep_hand_edits`; `discard` says how to discard them; `cache`: trust
     the note of the bytes last written, see `read_cache.written_unchanged`)."""
     held = held_for(path, plan_id, structure, force=force)
+    release_freed_memory()  # reading `_data` took three times what it keeps: given back before the hand-edit search takes more
     if not (force or keep_hand_edits) and path.is_file() and is_ours(path):
         refuse_hand_edits(path, cache=cache, **({"discard": discard} if discard else {}))
     return held

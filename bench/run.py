@@ -68,19 +68,42 @@ def tool() -> str:
     return str(Path(sys.executable).with_name("workbook-tools"))
 
 
+LAUNCHER = """\
+import os, sys, time
+started = time.perf_counter()
+pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - started
+figures = f"{seconds} {usage.ru_maxrss} {usage.ru_utime + usage.ru_stime} {os.waitstatus_to_exitcode(status)}"
+os.write(int(os.environ["BENCH_FIGURES_FD"]), figures.encode())
+"""
+
+
 def timed(argv: list[str], env: dict[str, str] | None = None, ok: tuple[int, ...] = (0,)) -> tuple[float, float, float, str]:
-    """Wall seconds, peak MiB (ru_maxrss) and CPU seconds of one whole child process and its workers, and its stdout."""
-    with tempfile.TemporaryFile() as out:
-        started = time.perf_counter()
-        child = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})})
-        _, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - started
-        child.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        text = out.read().decode("utf-8", "replace")
-    if child.returncode not in ok:
-        raise RuntimeError(f"{argv[:3]} exited {child.returncode}: {text[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, text
+    """Wall seconds, peak MiB and CPU seconds of one whole child process and its workers, and its stdout.
+
+    The child is started by a bare interpreter (`LAUNCHER`), not by this process: a process's peak memory
+    (ru_maxrss) starts from the size of the process it was forked from, and this one grows as it loads results."""
+    read_end, write_end = os.pipe()
+    try:
+        with tempfile.TemporaryFile() as out:
+            child = subprocess.run([sys.executable, "-S", "-c", LAUNCHER, *argv], stdout=out, stderr=subprocess.DEVNULL,
+                                   env={**os.environ, **(env or {}), "BENCH_FIGURES_FD": str(write_end)}, pass_fds=(write_end,))
+            os.close(write_end)
+            write_end = -1
+            figures = os.read(read_end, 200).decode().split()
+            out.seek(0)
+            text = out.read().decode("utf-8", "replace")
+    finally:
+        os.close(read_end)
+        if write_end >= 0:
+            os.close(write_end)
+    if child.returncode != 0 or len(figures) != 4:
+        raise RuntimeError(f"the launcher of {argv[:3]} failed (exit {child.returncode})")
+    seconds, peak_kib, cpu, code = float(figures[0]), float(figures[1]), float(figures[2]), int(figures[3])
+    if code not in ok:
+        raise RuntimeError(f"{argv[:3]} exited {code}: {text[-2000:]}")
+    return seconds, peak_kib / 1024, cpu, text
 
 
 def median_of(runs: int, argv: list[str], env: dict[str, str] | None = None, ok: tuple[int, ...] = (0,),

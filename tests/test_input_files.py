@@ -138,3 +138,19 @@ def test_check_without_plan_reads_past_a_malformed_custom_properties_part(tmp_pa
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert result.exit_code == 0, result.output
     assert "Đã đọc 2 tệp của kế hoạch 2800-2021: 2 đơn vị được chấp nhận" in result.output
+
+
+def test_a_returns_folder_lists_its_files_and_whatever_is_named_like_a_workbook_in_path_order(tmp_path):
+    import os
+
+    from workbook_tools.intake import candidate_files
+
+    for name in ("b.xlsx", "A.xlsx", "a2.xlsx", "Ghi chú.txt", ".hidden.xlsx", ".~lock.b.xlsx#", "manifest.json"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "c.xlsx").mkdir()  # a folder unzipped from a mail
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "d.XLSX").symlink_to(tmp_path / "gone.xlsx")  # a link to a share that is gone
+    os.mkfifo(tmp_path / "e.xlsx")
+    expected = ["A.xlsx", "Ghi chú.txt", "a2.xlsx", "b.xlsx", "c.xlsx", "d.XLSX", "e.xlsx"]
+    assert candidate_files(tmp_path) == sorted(tmp_path / name for name in expected)
+    assert [p.name for p in candidate_files(tmp_path)] == expected

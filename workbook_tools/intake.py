@@ -146,11 +146,12 @@ def candidate_files(folder: Path) -> list[Path]:
     """Every regular file of a returns folder (not recursive), hidden dot-files and the manifest excluded,
     and every other entry named like a workbook (a folder unzipped from a mail, a link to a share that
     is gone, a pipe), so that it is reported rather than silently skipped."""
-    return sorted(
-        p for p in folder.iterdir()
-        if not p.name.startswith(".") and p.name != "manifest.json"
-        and (p.is_file() or p.suffix.lower() in WORKBOOK_SUFFIXES)
-    )
+    with os.scandir(folder) as entries:  # an entry knows whether it is a regular file without a stat
+        names = [entry.name for entry in entries
+                 if not entry.name.startswith(".") and entry.name != "manifest.json"
+                 and (entry.is_file() or os.path.splitext(entry.name)[1].lower() in WORKBOOK_SUFFIXES)]
+    names.sort(key=os.path.normcase)  # the order the paths sort in (without case on Windows), told from the names
+    return [folder / name for name in names]
 
 
 def shown_name(path: Path) -> str:

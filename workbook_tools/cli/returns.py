@@ -62,13 +62,13 @@ def _read_files(folder: Path, data: PlanTargets, manifest: Any, replace: tuple[s
                 check: Callable[[], None] = lambda: None, cache: bool = True) -> CheckReport:
     """Check every returned file with a progress bar on stderr; `check` may stop the reading by raising."""
     from ..check import check_folder
+    from ..intake import candidate_files
 
     def arrived(_ret: Any) -> None:
         bar.update(1)
         check()
 
-    files = [p for p in folder.iterdir() if p.is_file()]
-    with click.progressbar(length=len(files), label="Đọc báo cáo", file=sys.stderr) as bar:
+    with click.progressbar(length=len(candidate_files(folder)), label="Đọc báo cáo", file=sys.stderr) as bar:
         return check_folder(folder, data, manifest=manifest, progress=arrived, replace=replace, as_of=as_of, cache=cache)
 
 

@@ -24,7 +24,7 @@ from workbook_tools.cli import main
 from workbook_tools.forms import shipped_forms
 from workbook_tools.indicators import indicator
 from workbook_tools.plans import load_plan
-from workbook_tools.read import read_return
+from workbook_tools.read import open_sheets, read_return
 from workbook_tools.spec import cell_ref
 
 from .libreoffice import convert
@@ -594,3 +594,71 @@ def test_column_keys_kept_from_an_earlier_return_are_those_of_the_very_same_key_
             expected.rows, expected.cols, expected.repeated_rows, expected.repeated_cols), xml
     assert read._key_index("mau01", 0, 0, SheetCells(package, b"<sheetData>" + books[2] + b"</sheetData>")).repeated_cols == {
         "actual:2021-01": [3]}
+
+
+def _cell_rewritten(xml: bytes, ref: str, cell: bytes) -> bytes:
+    """A sheet's XML with the cell at `ref` written as `cell` (its reference put in for R)."""
+    found = re.search(rb'<c r="' + ref.encode() + rb'"[^>]*?(?:/>|>.*?</c>)', xml, re.S)
+    assert found is not None, ref
+    return xml[:found.start()] + cell.replace(b'"R"', b'"' + ref.encode() + b'"') + xml[found.end():]
+
+
+def _zip_edited(source: Path, target: Path, edits: dict[tuple[str, str], bytes]) -> Path:
+    """The return with cells rewritten in its sheet XML (form key, reference) → cell, as another program or a hand
+    edit of the package leaves them; the sheets are found by their key marks."""
+    with zipfile.ZipFile(source) as archive:
+        package = Package(archive, b"")
+        parts = {}
+        for part in package.sheet_parts().values():
+            found = re.search(rb"#keys (\w+)<", archive.read(part))
+            if found:
+                parts[found.group(1).decode()] = part
+
+    def edit(name: str, data: bytes) -> bytes:
+        for (form, ref), cell in edits.items():
+            if parts[form] == name:
+                data = _cell_rewritten(data, ref, cell)
+        return data
+
+    _rezip(source, target, edit)
+    return target
+
+
+def test_a_number_cell_holding_no_number_is_reported_on_its_cell_not_the_whole_file(commune, tmp_path, monkeypatch):
+    """A number cell (t="n") whose value is a word, a character reference or a fullwidth digit (a hand edit of the
+    XML, another program's writer): that one cell is reported (the word as no number, the fullwidth digit as a number
+    typed as text; LibreOffice shows `&#53;` as 5, and so do we), the other figures are used, the short paths and the general way agree, and no reading fails with a traceback (`read_failed`); the guide
+    sheet's mark written so is passed over either way."""
+    data_dir, plan_id, blank = commune
+    datafiles.use_data_dirs((data_dir,))
+    data = load_plan(plan_id, [data_dir])
+    forms = shipped_forms()
+    months = [m for m in data.plan.months if m <= "2025-10"]
+    counts = [row.key for row in forms.form("mau02").listed_rows if row.key and not row.formula and not row.same_as and row.type == "count"]
+    typed: dict[tuple[str, str, str], object] = {("mau01", "round_date", "uom"): datetime.date(2025, 10, 31)}
+    for month in months:
+        for key in data.plan.indicators:
+            typed[("mau01", key, f"actual:{month}")] = 100 + months.index(month)
+        for key in counts:
+            typed[("mau02", key, f"value:{month}")] = 3000 + months.index(month)
+    source = fill(next(blank.glob("0002-*.xlsx")), typed, tmp_path / "filled.xlsx")
+    with zipfile.ZipFile(source) as archive:
+        keyed, _ = open_sheets(Package(archive, b""))
+    mau01, mau02 = keyed["mau01"].index, keyed["mau02"].index
+    code = data.plan.indicators[1]
+    word = cell_ref(*mau02.cell(counts[0], f"value:{months[1]}"))
+    entity = cell_ref(*mau02.cell(counts[1], f"value:{months[2]}"))
+    wide = cell_ref(*mau01.cell(code, f"actual:{months[3]}"))
+    book = _zip_edited(source, tmp_path / "edited.xlsx", {
+        ("mau02", word): b'<c r="R" s="42" t="n"><v>abc</v></c>',
+        ("mau02", entity): b'<c r="R" s="42" t="n"><v>&#51;&#48;&#48;&#50;</v></c>',
+        ("mau01", wide): '<c r="R" t="n"><v>５</v></c>'.encode(),
+        ("huong_dan", "A1"): b'<c r="R" t="n"><v>#keys huong_dan</v></c>'})
+    short = _as_read(read_return(book, data, forms))
+    with monkeypatch.context() as patched:
+        _general_way(patched)
+        assert short == _as_read(read_return(book, data, forms))
+    _, _, actuals, tasks, problems = short
+    assert [(p[0], p[3]) for p in problems if p[0] != "missing_value"] == [("text_number", wide), ("not_a_number", word)], problems
+    assert (counts[0], months[1]) not in tasks and tasks[(counts[1], months[2])] == 3002 and actuals[(code, months[3])] == 5
+    assert tasks[(counts[0], months[0])] == 3000 and actuals[(code, months[4])] == 104

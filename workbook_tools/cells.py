@@ -181,6 +181,20 @@ def _date_styles(styles: bytes) -> dict[int, str]:
     return kinds
 
 
+def number_text(raw: bytes) -> float | str:
+    """A number cell's written value as a float; a value that is no number (a word, a character reference, a
+    fullwidth digit: a hand edit of the XML, another program's writer) as the text it is, after its references,
+    so that one cell is reported rather than the whole file refused (LibreOffice shows `&#53;` as 5, as here)."""
+    try:
+        return float(raw)
+    except ValueError:
+        text = unescape(raw.decode("utf-8", "replace")).strip()
+        try:
+            return float(text) if text.isascii() else text  # (float() would take "５" too: LibreOffice shows 0)
+        except ValueError:
+            return text
+
+
 def excel_date(serial: float, kind: str, date1904: bool) -> date | datetime | time | timedelta | float:
     """A date-formatted number as python-calamine shows it; the number itself when no date or time is that far
     (calamine raises: 1e308 formatted as a date is one wrong cell, not an unreadable file)."""
@@ -472,8 +486,11 @@ class SheetCells:
                     continue
                 text = body[3:-4]
                 if body[:3] == b"<v>" and body[-4:] == b"</v>" and b"<" not in text and text.strip():
-                    append((float(text), None))
-                    continue
+                    try:
+                        append((float(text), None))
+                        continue
+                    except ValueError:
+                        pass  # no number: `_decoded` reads it
             append(self._decoded(attrs, body, r, c))
         return found
 
@@ -492,7 +509,10 @@ class SheetCells:
             if text is None:
                 values.append(_ABSENT)  # an empty number cell
             elif text.strip():
-                values.append((float(text), None))
+                try:
+                    values.append((float(text), None))
+                except ValueError:
+                    return None  # no number: left to the general way
             else:
                 return None  # <v></v>: left to the general way
         return values
@@ -571,7 +591,10 @@ class SheetCells:
                 return _ABSENT
         if b"<" in text or not text.strip():
             return None
-        return float(text), None
+        try:
+            return float(text), None
+        except ValueError:
+            return None  # no number: `_decode` reads it
 
     def _number_kind(self, attrs: bytes) -> object:
         """_PLAIN for the attributes of a number cell whose style shows no date or time, _SHARED_TEXT for
@@ -669,7 +692,9 @@ class SheetCells:
         """A number cell's value: a date or time when its style shows it as one."""
         if not raw.strip():
             return _ABSENT
-        number = float(raw)
+        number = number_text(raw)
+        if type(number) is str:
+            return number, None
         at = attrs.find(b' s="')
         if at < 0:
             return number, None

@@ -23,6 +23,7 @@ from workbook_tools.cells import Package, SheetCells, _row_tags, _string_items, 
 from workbook_tools.cli import main
 from workbook_tools.forms import shipped_forms
 from workbook_tools.indicators import indicator
+from workbook_tools.keys import index_keys
 from workbook_tools.plans import load_plan
 from workbook_tools.read import open_sheets, read_return
 from workbook_tools.spec import cell_ref
@@ -624,11 +625,9 @@ def _zip_edited(source: Path, target: Path, edits: dict[tuple[str, str], bytes])
     return target
 
 
-def test_a_number_cell_holding_no_number_is_reported_on_its_cell_not_the_whole_file(commune, tmp_path, monkeypatch):
-    """A number cell (t="n") whose value is a word, a character reference or a fullwidth digit (a hand edit of the
-    XML, another program's writer): that one cell is reported (the word as no number, the fullwidth digit as a number
-    typed as text; LibreOffice shows `&#53;` as 5, and so do we), the other figures are used, the short paths and the general way agree, and no reading fails with a traceback (`read_failed`); the guide
-    sheet's mark written so is passed over either way."""
+@pytest.fixture(scope="module")
+def whole(commune, tmp_path_factory) -> tuple[object, ...]:
+    """A commune's return filled with whole figures up to October: (plan, forms, months, count rows, file, key indexes)."""
     data_dir, plan_id, blank = commune
     datafiles.use_data_dirs((data_dir,))
     data = load_plan(plan_id, [data_dir])
@@ -641,14 +640,23 @@ def test_a_number_cell_holding_no_number_is_reported_on_its_cell_not_the_whole_f
             typed[("mau01", key, f"actual:{month}")] = 100 + months.index(month)
         for key in counts:
             typed[("mau02", key, f"value:{month}")] = 3000 + months.index(month)
-    source = fill(next(blank.glob("0002-*.xlsx")), typed, tmp_path / "filled.xlsx")
+    source = fill(next(blank.glob("0002-*.xlsx")), typed, tmp_path_factory.mktemp("whole") / "filled.xlsx")
     with zipfile.ZipFile(source) as archive:
         keyed, _ = open_sheets(Package(archive, b""))
-    mau01, mau02 = keyed["mau01"].index, keyed["mau02"].index
+    return data, forms, months, counts, source, {form: sheet.index for form, sheet in keyed.items()}
+
+
+def test_a_number_cell_holding_no_number_is_reported_on_its_cell_not_the_whole_file(whole, tmp_path, monkeypatch):
+    """A number cell (t="n") whose value is a word, a character reference or a fullwidth digit (a hand edit of the
+    XML, another program's writer): that one cell is reported (the word as no number, the fullwidth digit as a number
+    typed as text; LibreOffice shows `&#53;` as 5, and so do we), the other figures are used, the short paths and the
+    general way agree, and no reading fails with a traceback (`read_failed`); the guide sheet's mark written so is
+    passed over either way."""
+    data, forms, months, counts, source, index = whole
     code = data.plan.indicators[1]
-    word = cell_ref(*mau02.cell(counts[0], f"value:{months[1]}"))
-    entity = cell_ref(*mau02.cell(counts[1], f"value:{months[2]}"))
-    wide = cell_ref(*mau01.cell(code, f"actual:{months[3]}"))
+    word = cell_ref(*index["mau02"].cell(counts[0], f"value:{months[1]}"))
+    entity = cell_ref(*index["mau02"].cell(counts[1], f"value:{months[2]}"))
+    wide = cell_ref(*index["mau01"].cell(code, f"actual:{months[3]}"))
     book = _zip_edited(source, tmp_path / "edited.xlsx", {
         ("mau02", word): b'<c r="R" s="42" t="n"><v>abc</v></c>',
         ("mau02", entity): b'<c r="R" s="42" t="n"><v>&#51;&#48;&#48;&#50;</v></c>',
@@ -662,3 +670,129 @@ def test_a_number_cell_holding_no_number_is_reported_on_its_cell_not_the_whole_f
     assert [(p[0], p[3]) for p in problems if p[0] != "missing_value"] == [("text_number", wide), ("not_a_number", word)], problems
     assert (counts[0], months[1]) not in tasks and tasks[(counts[1], months[2])] == 3002 and actuals[(code, months[3])] == 5
     assert tasks[(counts[0], months[0])] == 3000 and actuals[(code, months[4])] == 104
+
+
+def _cell_by_cell_way(monkeypatch) -> None:
+    """The general way (`_general_way`), and every cell decoded on its own too: no row split in one pass, no number
+    taken before `_decode`, no key row or text row kept from another return, every part inflated by zipfile."""
+    from workbook_tools import cells, read
+
+    _general_way(monkeypatch)
+    monkeypatch.setattr(SheetCells, "_alike_row", lambda *args: None)
+    monkeypatch.setattr(SheetCells, "_plain_number", lambda *args: None)
+    monkeypatch.setattr(SheetCells, "_written", lambda self, r: list(self._row_pass(r, self.rows[r]).items()) if r in self.rows else [])
+    monkeypatch.setattr(read, "_key_index", lambda form, r, c, sheet: index_keys(form, r, c, sheet.row(r), sheet.column(c)))
+    monkeypatch.setattr(cells.Package, "_inflate", lambda *args: None)
+
+
+_WRITTEN = {  # a number cell as other programs and hand edits write it (A: the cell's own attributes; D: a date style)
+    "exponent": b'<c r="R"A><v>1e3</v></c>', "plus": b'<c r="R"A><v>+5</v></c>', "negative zero": b'<c r="R"A><v>-0</v></c>',
+    "leading zeros": b'<c r="R"A><v>007</v></c>', "point zero": b'<c r="R"A><v>5.0</v></c>', "space before": b'<c r="R"A><v> 5</v></c>',
+    "space after": b'<c r="R"A><v>5 </v></c>', "past the ceiling": b'<c r="R"A><v>999999999999</v></c>',
+    "19 digits": b'<c r="R"A><v>1234567890123456789</v></c>', "zeros then 5": b'<c r="R"A><v>0000000000000000000005</v></c>',
+    "NaN": b'<c r="R"A><v>NaN</v></c>', "inf": b'<c r="R"A><v>inf</v></c>', "-inf": b'<c r="R"A><v>-inf</v></c>',
+    "empty v": b'<c r="R"A><v></v></c>', "self-closing v": b'<c r="R"A><v/></c>', "empty cell": b'<c r="R"A></c>',
+    "closed with spaces": b'<c r="R"A   />', "no type": b'<c r="R"><v>5</v></c>', "t=str": b'<c r="R" t="str"><v>5</v></c>',
+    "t=s": b'<c r="R" t="s"><v>0</v></c>', "t=s out of range": b'<c r="R" t="s"><v>99999</v></c>',
+    "inline": b'<c r="R" t="inlineStr"><is><t>5</t></is></c>', "rich inline": b'<c r="R" t="inlineStr"><is><r><t>1</t></r><r><t>5</t></r></is></c>',
+    "t=e": b'<c r="R" t="e"><v>#N/A</v></c>', "t=e empty": b'<c r="R" t="e"/>', "t=b": b'<c r="R" t="b"><v>1</v></c>',
+    "t=d": b'<c r="R" t="d"><v>2025-01-05</v></c>', "date style": b'<c r="R" s="D"><v>45000</v></c>',
+    "s before r": b'<c s="0" r="R" t="n"><v>5</v></c>', "t first": b'<c t="n" r="R"><v>5</v></c>',
+    "cm vm ph": b'<c r="R"A cm="1" vm="1" ph="1"><v>5</v></c>', "newline in tag": b'<c r="R"\n s="D" t="n"><v>45000</v></c>',
+    "formula with value": b'<c r="R"A><f>2+3</f><v>5</v></c>', "formula alone": b'<c r="R"A><f>2+3</f></c>',
+    "shared formula": b'<c r="R"A><f t="shared" ref="R:R" si="9">2+3</f><v>5</v></c>', "shared child": b'<c r="R"A><f t="shared" si="9"/><v>5</v></c>',
+    "line breaks in cell": b'<c r="R"A>\r\n<v>5</v>\r\n</c>', "word": b'<c r="R"A><v>abc</v></c>', "entity": b'<c r="R"A><v>&#53;</v></c>',
+}
+
+
+def _rows_rewritten(xml: bytes, n: int, how: str) -> bytes:
+    """Row n of a sheet rewritten as another program or a hand edit leaves it."""
+    found = re.search(rb'<row r="%d"[^>]*>.*?</row>' % n, xml, re.S)
+    assert found is not None, n
+    row = found.group(0)
+    cells = re.findall(rb'<c r="[^"]+"[^>]*?(?:/>|>.*?</c>)', row, re.S)
+    inputs = [c for c in cells if re.search(rb' t="n"(?: /|)>(?:<v>\d+</v></c>)?$', c)]
+    first, last, third = inputs[0], inputs[-1], inputs[2]
+    twice = re.sub(rb"<v>\d+</v>|\s*/>$", lambda m: b"<v>77</v>" if m.group(0)[:1] == b"<" else b"><v>77</v></c>", first, count=1)
+    elsewhere = re.sub(rb'r="([A-Z]+)\d+"', lambda m: b'r="%s%d"' % (m.group(1), n + 1), third, count=1)
+    head = re.match(rb"<row [^>]*>", row).group(0)  # type: ignore[union-attr]
+    edited = {
+        "inputs swapped": lambda: row.replace(first, b"\0").replace(last, first).replace(b"\0", last),
+        "a cell written twice, first": lambda: row.replace(first, twice + first),
+        "a cell written twice, after": lambda: row.replace(last, last + twice),
+        "a cell naming the next row": lambda: row.replace(third, elsewhere),
+        "the row split in two": lambda: row.replace(third, b"</row>" + head + third),
+        "line breaks between cells": lambda: row.replace(b"</c><c", b"</c>\r\n  <c").replace(b"/><c", b"/>\r\n\t<c"),
+        "exponents": lambda: re.sub(rb"<v>(\d+)</v>", rb"<v>\1e0</v>", row),
+        "point zeros": lambda: re.sub(rb"<v>(\d+)</v>", rb"<v>\1.0</v>", row),
+        "empty values": lambda: re.sub(rb'<c (r="[^"]+"[^>]*?) ?/>', rb"<c \1><v></v></c>", row),
+        "attributes reordered": lambda: re.sub(rb'<c r="([^"]+)" s="(\d+)" t="n"', rb'<c r="\1" t="n" s="\2"', row),
+        "no type": lambda: row.replace(b' t="n"', b""),
+        "cm added": lambda: re.sub(rb'( t="n")', rb'\1 cm="1"', row, count=3),
+        "moved to the end": lambda: b"",
+    }[how]()
+    assert edited != row, how
+    xml = xml[:found.start()] + edited + xml[found.end():]
+    return xml.replace(b"</sheetData>", row + b"</sheetData>") if how == "moved to the end" else xml
+
+
+_SHEETS = {
+    "prefixed tags": lambda x: re.sub(rb"<(/?)(worksheet|sheetData|row|c|v|f|is|t)\b", rb"<\1x:\2", x.replace(
+        b"<worksheet ", b'<worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" ', 1)),
+    "rows without r": lambda x: re.sub(rb'<row r="\d+"', b"<row", x),
+    "rows reversed": lambda x: re.sub(rb"(?<=<sheetData>).*(?=</sheetData>)", lambda m: b"".join(reversed(
+        re.findall(rb"<row .*?</row>", m.group(0), re.S))), x, flags=re.S),
+    "line breaks everywhere": lambda x: x.replace(b"><", b">\r\n<"),
+}
+
+
+def _edited_sheets(source: Path, target: Path, edit) -> Path:
+    """The return with `edit(form, xml)` applied to each keyed sheet's XML."""
+    with zipfile.ZipFile(source) as archive:
+        forms = {part: re.search(rb"#keys (\w+)<", archive.read(part)) for part in Package(archive, b"").sheet_parts().values()}
+    _rezip(source, target, lambda name, data: edit(forms[name].group(1).decode(), data) if forms.get(name) else data)
+    return target
+
+
+@pytest.mark.parametrize("case", [*(f"{kind}: {name}" for kind in ("cell", "key cell") for name in _WRITTEN), *(f"row: {name}" for name in (
+    "inputs swapped", "a cell written twice, first", "a cell written twice, after", "a cell naming the next row", "the row split in two",
+    "line breaks between cells", "exponents", "point zeros", "empty values", "attributes reordered", "no type", "cm added",
+    "moved to the end")), *(f"sheet: {name}" for name in _SHEETS)])
+def test_a_return_written_by_another_program_reads_the_same_on_the_short_paths_as_cell_by_cell(whole, tmp_path, monkeypatch, case):
+    """Cells, rows and whole sheets of a return written the ways other programs and hand edits of the package write them
+    (in Mẫu 01, Mẫu 02, the targets, the key row and column and `_meta`): the short paths give the very figures and
+    problems, in order, that the general way and a reading cell by cell give."""
+    data, forms, months, counts, source, index = whole
+    kind, name = case.split(": ", 1)
+    with zipfile.ZipFile(source) as archive:
+        package = Package(archive, b"")
+        date_style = next(str(s).encode() for s in range(1, 200) if package.date_style(s))
+    if kind in ("cell", "key cell"):
+        places = [("mau01", index["mau01"].cell(data.plan.indicators[1], f"actual:{months[1]}")),
+                  ("mau02", index["mau02"].cell(counts[0], f"value:{months[2]}")),
+                  ("chi_tieu", index["chi_tieu"].cell(data.plan.indicators[0], "target:total"))] if kind == "cell" else [
+                  ("mau02", (index["mau02"].rows[counts[3]], index["mau02"].key_col)), ("mau01", (index["mau01"].key_row, 7)),
+                  ("_meta", (index["_meta"].rows["unit_code"], index["_meta"].key_col + 1))]
+        written = _WRITTEN[name].replace(b"s=\"D\"", b's="' + date_style + b'"')
+
+        def edit(form: str, xml: bytes) -> bytes:
+            for _, (r, c) in [place for place in places if place[0] == form]:
+                ref = cell_ref(r, c).encode()
+                own = re.search(rb'<c r="' + ref + rb'"([^>]*?)\s*/?>', xml)
+                attrs = own.group(1) if own else b""
+                xml = _cell_rewritten(xml, ref.decode(), written.replace(b'"R"A', b'"R"' + attrs).replace(b"R:R", ref + b":" + ref))
+            return xml
+    elif kind == "row":
+        rows = {"mau01": index["mau01"].rows[data.plan.indicators[2]] + 1, "mau02": index["mau02"].rows[counts[1]] + 1}
+        edit = (lambda form, xml: _rows_rewritten(xml, rows[form], name) if form in rows else xml)  # noqa: E731
+    else:
+        edit = (lambda form, xml: _SHEETS[name](xml) if form in ("mau01", "mau02", "chi_tieu", "_meta") else xml)  # noqa: E731
+    book = _edited_sheets(source, tmp_path / "edited.xlsx", edit)
+    with zipfile.ZipFile(source) as before, zipfile.ZipFile(book) as after:
+        assert sum(before.read(n) != after.read(n) for n in before.namelist()) >= {"sheet": 4, "row": 2}.get(kind, 3)
+    short = _as_read(read_return(book, data, forms))
+    for way in (_general_way, _cell_by_cell_way):
+        with monkeypatch.context() as patched:
+            way(patched)
+            assert short == _as_read(read_return(book, data, forms)), (case, way.__name__)
+    assert not {"read_failed", "corrupt"} & {p[0] for p in short[4]}

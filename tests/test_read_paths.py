@@ -796,3 +796,64 @@ def test_a_return_written_by_another_program_reads_the_same_on_the_short_paths_a
             way(patched)
             assert short == _as_read(read_return(book, data, forms)), (case, way.__name__)
     assert not {"read_failed", "corrupt"} & {p[0] for p in short[4]}
+
+
+_FRESH = """
+import sys
+from pathlib import Path
+from workbook_tools import datafiles
+from workbook_tools.forms import shipped_forms
+from workbook_tools.plans import load_plan
+from workbook_tools.read import read_return
+from tests.test_read_paths import _as_read
+datafiles.use_data_dirs((Path(sys.argv[1]),))
+print(repr(_as_read(read_return(Path(sys.argv[3]), load_plan(sys.argv[2]), shipped_forms()))))
+"""
+
+
+def test_returns_of_two_plans_read_in_one_process_in_either_order_read_as_each_alone(whole, commune, tmp_path):
+    """A province's return (plan 2800-2021) and a commune's (1813-2025), each with whole figures, a fraction and a
+    note, read one after the other in one process, in either order and again: each reads as it does alone in a fresh
+    process (what the reader keeps from one return to the next, ceilings, input columns, key rows, layouts of rows,
+    is never another plan's or form's)."""
+    import subprocess
+    import sys
+
+    from workbook_tools import read
+
+    from .workbooks import generated
+
+    data_dir = commune[0]
+    data, forms, months, counts, source, _ = whole
+    money = next(row.key for row in forms.form("mau02").listed_rows if row.key and not row.formula and row.type == "money")
+    commune_book = fill(source, {("mau02", money, f"value:{months[3]}"): 12.5, ("mau02", "ghi_chu", f"value:{months[1]}"): "Đã đôn đốc"},
+                        tmp_path / "0002-xa-hai.xlsx")
+    province = load_plan("2800-2021")
+    p_months = [m for m in province.plan.months if m <= "2021-11"]
+    typed: dict[tuple[str, str, str], object] = {("mau01", "round_date", "uom"): datetime.date(2021, 11, 30)}
+    for i, month in enumerate(p_months):
+        for code in province.plan.indicators:
+            typed[("mau01", code, f"actual:{month}")] = int((province.value("01", code, month) or 1000) * 0.8) + i
+        for key in counts:
+            typed[("mau02", key, f"value:{month}")] = 200 + i
+    typed[("mau02", money, f"value:{p_months[0]}")] = 7.5
+    ceilings = {}
+    for plan_id, plan in (("p", province), ("c", data)):
+        read._CEILINGS.clear()  # each plan's own, whatever is kept
+        ceilings[plan_id] = {code: read._Reader(read.Return(tmp_path), plan, forms).ceiling(code) for code in province.plan.indicators}
+    code = next(code for code in province.plan.indicators if ceilings["c"][code] < ceilings["p"][code])
+    typed[("mau01", code, f"actual:{p_months[1]}")] = int(ceilings["c"][code]) + 1  # past the commune plan's ceiling only
+    typed[("mau02", "ghi_chu", f"value:{p_months[1]}")] = "Ghi chú"
+    province_book = fill(generated(tmp_path / "blank", ("01",))["01"], typed, tmp_path / "01-ha-noi.xlsx")
+    datafiles.use_data_dirs((data_dir,))  # (the command line run by `generated` set its own)
+    books = {province_book: (province, "2800-2021"), commune_book: (data, commune[1])}
+    alone = {}
+    for book, (_, plan_id) in books.items():
+        run = subprocess.run([sys.executable, "-c", _FRESH, str(data_dir), plan_id, str(book)], capture_output=True, text=True,
+                             cwd=Path(__file__).parent.parent, check=True)
+        alone[book] = run.stdout.strip()
+    for order in ([province_book, commune_book] * 2, [commune_book, province_book] * 2):
+        for book in order:
+            assert repr(_as_read(read_return(book, books[book][0], forms))) == alone[book], book.name
+    assert "12.5" in alone[commune_book] and "'Ghi chú'" in alone[province_book] and "7.5" in alone[province_book]
+    assert "implausible_value" not in alone[province_book]

@@ -746,6 +746,21 @@ _SHEETS = {
 }
 
 
+_MARKS = {  # the guide's and the round report's key mark (A1) written otherwise, naming a form read or not
+    "text mau01": b'<c r="R" t="str"><v>#keys mau01</v></c>', "number cell": b'<c r="R" t="n"><v>#keys huong_dan</v></c>',
+    "number cell mau02": b'<c r="R" t="n"><v>#keys mau02</v></c>', "error cell mau02": b'<c r="R" t="e"><v>#keys mau02</v></c>',
+    "runs mau02": b'<c r="R" t="inlineStr"><is><r><t>#keys </t></r><r><t>mau02</t></r></is></c>',
+    "no space mau02": b'<c r="R" t="inlineStr"><is><t>#keysmau02</t></is></c>', "tab mau02": b'<c r="R" t="inlineStr"><is><t>#keys\tmau02</t></is></c>',
+    "space after mau02": b'<c r="R" t="inlineStr"><is><t xml:space="preserve">#keys mau02 </t></is></c>',
+    "reference mau02": b'<c r="R" t="inlineStr"><is><t>#keys mau&#48;2</t></is></c>',
+    "formula mau02": b'<c r="R" t="str"><f>"#keys mau02"</f><v>#keys mau02</v></c>',
+    "and mau02 beside": b'<c r="R" t="inlineStr"><is><t>#keys huong_dan</t></is></c><c r="B1" t="inlineStr"><is><t>#keys mau02</t></is></c>',
+    "moved to A2 mau02": b'<c r="R"/></row><row r="2"><c r="A2" t="inlineStr"><is><t>#keys mau02</t></is></c>',
+    "chi_tieu": b'<c r="R" t="inlineStr"><is><t>#keys chi_tieu</t></is></c>', "upper case": b'<c r="R" t="inlineStr"><is><t>#keys MAU02</t></is></c>',
+    "s before r mau02": b'<c t="inlineStr" r="R"><is><t>#keys mau02</t></is></c>',
+}
+
+
 def _edited_sheets(source: Path, target: Path, edit) -> Path:
     """The return with `edit(form, xml)` applied to each keyed sheet's XML."""
     with zipfile.ZipFile(source) as archive:
@@ -757,11 +772,11 @@ def _edited_sheets(source: Path, target: Path, edit) -> Path:
 @pytest.mark.parametrize("case", [*(f"{kind}: {name}" for kind in ("cell", "key cell") for name in _WRITTEN), *(f"row: {name}" for name in (
     "inputs swapped", "a cell written twice, first", "a cell written twice, after", "a cell naming the next row", "the row split in two",
     "line breaks between cells", "exponents", "point zeros", "empty values", "attributes reordered", "no type", "cm added",
-    "moved to the end")), *(f"sheet: {name}" for name in _SHEETS)])
+    "moved to the end")), *(f"sheet: {name}" for name in _SHEETS), *(f"mark: {name}" for name in _MARKS)])
 def test_a_return_written_by_another_program_reads_the_same_on_the_short_paths_as_cell_by_cell(whole, tmp_path, monkeypatch, case):
     """Cells, rows and whole sheets of a return written the ways other programs and hand edits of the package write them
-    (in Mẫu 01, Mẫu 02, the targets, the key row and column and `_meta`): the short paths give the very figures and
-    problems, in order, that the general way and a reading cell by cell give."""
+    (in Mẫu 01, Mẫu 02, the targets, the key row and column and `_meta`; the key marks of the sheets not read): the
+    short paths give the very figures and problems, in order, that the general way and a reading cell by cell give."""
     data, forms, months, counts, source, index = whole
     kind, name = case.split(": ", 1)
     with zipfile.ZipFile(source) as archive:
@@ -785,11 +800,13 @@ def test_a_return_written_by_another_program_reads_the_same_on_the_short_paths_a
     elif kind == "row":
         rows = {"mau01": index["mau01"].rows[data.plan.indicators[2]] + 1, "mau02": index["mau02"].rows[counts[1]] + 1}
         edit = (lambda form, xml: _rows_rewritten(xml, rows[form], name) if form in rows else xml)  # noqa: E731
+    elif kind == "mark":
+        edit = (lambda form, xml: _cell_rewritten(xml, "A1", _MARKS[name]) if form in ("huong_dan", "bao_cao_ky") else xml)  # noqa: E731
     else:
         edit = (lambda form, xml: _SHEETS[name](xml) if form in ("mau01", "mau02", "chi_tieu", "_meta") else xml)  # noqa: E731
     book = _edited_sheets(source, tmp_path / "edited.xlsx", edit)
     with zipfile.ZipFile(source) as before, zipfile.ZipFile(book) as after:
-        assert sum(before.read(n) != after.read(n) for n in before.namelist()) >= {"sheet": 4, "row": 2}.get(kind, 3)
+        assert sum(before.read(n) != after.read(n) for n in before.namelist()) >= {"sheet": 4, "row": 2, "mark": 2}.get(kind, 3)
     short = _as_read(read_return(book, data, forms))
     for way in (_general_way, _cell_by_cell_way):
         with monkeypatch.context() as patched:
@@ -857,3 +874,35 @@ def test_returns_of_two_plans_read_in_one_process_in_either_order_read_as_each_a
             assert repr(_as_read(read_return(book, books[book][0], forms))) == alone[book], book.name
     assert "12.5" in alone[commune_book] and "'Ghi chú'" in alone[province_book] and "7.5" in alone[province_book]
     assert "implausible_value" not in alone[province_book]
+
+
+def test_figures_mixing_whole_numbers_fractions_and_notes_come_back_from_the_read_cache_as_read(whole, commune, tmp_path, monkeypatch):
+    """A return whose Mẫu 02 holds whole figures, a fraction and a note (kept compact by `check` as it arrives, then
+    cached): the second run's result, from the cache, holds every figure and problem as a fresh reading gives it,
+    each value of the same type (an int stays an int, 12.5 a float, the note its text)."""
+    from workbook_tools import read_cache
+
+    data, forms, months, counts, source, _ = whole
+    datafiles.use_data_dirs((commune[0],))  # the plan's structure found, so the cache can name what it depends on
+    money = next(row.key for row in forms.form("mau02").listed_rows if row.key and not row.formula and row.type == "money")
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    fill(source, {("mau02", money, f"value:{months[3]}"): 12.5, ("mau02", "ghi_chu", f"value:{months[1]}"): "Đã đôn đốc"},
+         folder / "0002-xa-hai.xlsx")
+    monkeypatch.setenv(read_cache.CACHE_ENV, str(tmp_path / "cache"))
+    fresh = read_return(folder / "0002-xa-hai.xlsx", data, forms)
+
+    def typed(ret) -> tuple[object, ...]:
+        return _as_read(ret), [(k, type(v), v) for k, v in ret.actuals.items()], [(k, type(v), v) for k, v in ret.tasks.items()]
+
+    given: list[int] = []
+    real = read_cache.run_jobs
+    monkeypatch.setattr(read_cache, "run_jobs", lambda func, jobs, *args, **kwargs: given.append(len(jobs)) or real(func, jobs, *args, **kwargs))
+    runs = []
+    for _ in range(2):
+        known: dict = {}
+        runs.append(read_cache.read_files(read_return, [folder / "0002-xa-hai.xlsx"], data, forms, folder=folder,
+                                          progress=lambda ret, known=known: ret.compact(known))[0])
+    assert typed(runs[0]) == typed(runs[1]) == typed(fresh)
+    assert {type(v) for v in runs[1].tasks.values()} == {int, float, str} and runs[1].tasks[(money, months[3])] == 12.5
+    assert given == [1, 0]  # the second run's result came from the cache

@@ -906,3 +906,29 @@ def test_figures_mixing_whole_numbers_fractions_and_notes_come_back_from_the_rea
     assert typed(runs[0]) == typed(runs[1]) == typed(fresh)
     assert {type(v) for v in runs[1].tasks.values()} == {int, float, str} and runs[1].tasks[(money, months[3])] == 12.5
     assert given == [1, 0]  # the second run's result came from the cache
+
+
+@pytest.mark.parametrize("flip", ["name", "patched", "strong encryption"])
+def test_a_part_whose_local_header_disagrees_with_the_directory_is_refused_as_zipfile_refuses_it(whole, tmp_path, monkeypatch, flip):
+    """A part whose local header names another file than the central directory does, or flags compressed patched data
+    or strong encryption (a broken or crafted zip writer): the part read straight from the file's bytes is refused as
+    zipfile refuses it, so the return is corrupt both ways (never read by one and refused by the other)."""
+    data, forms, _, _, source, _ = whole
+    content = source.read_bytes()
+    with zipfile.ZipFile(source) as archive:
+        part = next(info for info in archive.infolist() if b"#keys mau02" in archive.read(info))
+    at = part.header_offset
+    if flip == "name":
+        content = content[:at + 30] + part.filename.replace("sheet", "sheeT").encode() + content[at + 30 + len(part.filename):]
+    else:
+        flags = int.from_bytes(content[at + 6:at + 8], "little") | (1 << 5 if flip == "patched" else 1 << 6)
+        content = content[:at + 6] + flags.to_bytes(2, "little") + content[at + 8:]
+        central = content.rfind(b"PK\x01\x02", 0, content.rfind(part.filename.encode()))
+        content = content[:central + 8] + flags.to_bytes(2, "little") + content[central + 10:]
+    book = tmp_path / "book.xlsx"
+    book.write_bytes(content)
+    short = _as_read(read_return(book, data, forms))
+    with monkeypatch.context() as patched:
+        _cell_by_cell_way(patched)
+        assert short == _as_read(read_return(book, data, forms))
+    assert [p[0] for p in short[4]] == ["corrupt"]

@@ -50,6 +50,7 @@ SHARED = "shared"
 _STYLE_CACHE: dict[bytes, dict[int, str]] = {}
 _ALIKE_PARTS = frozenset({"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml"})  # the same in most returns
 _INFLATED: dict[tuple[int, int, bytes], bytes] = {}
+_ZIPFILE_ONLY = 1 | 1 << 5 | 1 << 6  # encrypted, compressed patched data, strong encryption: left to zipfile (which refuses them)
 
 
 class PartTooLarge(ValueError):
@@ -249,9 +250,12 @@ class Package:
         than the inflating); None for anything unusual, left to zipfile."""
         start = info.header_offset
         header = self.content[start:start + 30]
-        if len(header) < 30 or header[:4] != b"PK\x03\x04" or info.flag_bits & 1:
+        if len(header) < 30 or header[:4] != b"PK\x03\x04" or info.flag_bits & _ZIPFILE_ONLY:
             return None
         name_length, extra_length = struct.unpack("<HH", header[26:30])
+        name = self.content[start + 30:start + 30 + name_length]
+        if not name.isascii() or name.decode("ascii") != info.orig_filename:
+            return None  # the local header names another part (or a name zipfile decodes itself): zipfile refuses or reads it
         start += 30 + name_length + extra_length
         raw = self.content[start:start + info.compress_size]
         alike = (info.compress_type, info.CRC, raw) if info.filename in _ALIKE_PARTS else None

@@ -746,6 +746,33 @@ _SHEETS = {
 }
 
 
+def _key_row_rewritten(xml: bytes, how: str) -> bytes:
+    """A sheet's key row (row 1) rewritten as another program or a hand edit leaves it; its seventh cell is the one
+    changed where one is."""
+    found = re.search(rb'<row r="1"[^>]*>.*?</row>', xml, re.S)
+    assert found is not None
+    row = found.group(0)
+    cells = re.findall(rb'<c r="[^"]+"[^>]*?(?:/>|>.*?</c>)', row, re.S)
+    head, cell = re.match(rb"<row [^>]*>", row).group(0), cells[6]  # type: ignore[union-attr]
+    other = re.sub(rb"<t>[^<]*</t>", b"<t>khac</t>", cell)
+    edited = {
+        "split in two": lambda: row.replace(cell, b"</row>" + head + cell),
+        "cells reversed": lambda: head + b"".join(reversed(cells)) + b"</row>",
+        "line breaks": lambda: row.replace(b"</c><c", b"</c>\r\n<c"),
+        "a key written twice, first": lambda: row.replace(cell, other + cell),
+        "a key written twice, after": lambda: row.replace(cell, cell + other),
+        "a key naming row 2": lambda: row.replace(cell, re.sub(rb'r="([A-Z]+)1"', rb'r="\g<1>2"', cell)),
+        "a key as a formula's text": lambda: row.replace(cell, re.sub(rb't="inlineStr"><is><t>([^<]*)</t></is>', rb't="str"><v>\1</v>', cell)),
+        "a key spaced": lambda: row.replace(cell, re.sub(rb"<t>([^<]*)</t>", rb'<t xml:space="preserve"> \1 </t>', cell)),
+        "a key in runs": lambda: row.replace(cell, re.sub(rb"<is><t>([^<]*)</t></is>", rb"<is><r><t>\1</t></r></is>", cell)),
+        "attributes reordered": lambda: re.sub(rb'<c r="([^"]+)" s="(\d+)" t="inlineStr"', rb'<c t="inlineStr" s="\2" r="\1"', row),
+    }[how]()
+    assert edited != row, how
+    return xml[:found.start()] + edited + xml[found.end():]
+
+
+_KEY_ROWS = ("split in two", "cells reversed", "line breaks", "a key written twice, first", "a key written twice, after",
+             "a key naming row 2", "a key as a formula's text", "a key spaced", "a key in runs", "attributes reordered")
 _MARKS = {  # the guide's and the round report's key mark (A1) written otherwise, naming a form read or not
     "text mau01": b'<c r="R" t="str"><v>#keys mau01</v></c>', "number cell": b'<c r="R" t="n"><v>#keys huong_dan</v></c>',
     "number cell mau02": b'<c r="R" t="n"><v>#keys mau02</v></c>', "error cell mau02": b'<c r="R" t="e"><v>#keys mau02</v></c>',
@@ -772,7 +799,8 @@ def _edited_sheets(source: Path, target: Path, edit) -> Path:
 @pytest.mark.parametrize("case", [*(f"{kind}: {name}" for kind in ("cell", "key cell") for name in _WRITTEN), *(f"row: {name}" for name in (
     "inputs swapped", "a cell written twice, first", "a cell written twice, after", "a cell naming the next row", "the row split in two",
     "line breaks between cells", "exponents", "point zeros", "empty values", "attributes reordered", "no type", "cm added",
-    "moved to the end")), *(f"sheet: {name}" for name in _SHEETS), *(f"mark: {name}" for name in _MARKS)])
+    "moved to the end")), *(f"sheet: {name}" for name in _SHEETS), *(f"mark: {name}" for name in _MARKS),
+    *(f"key row: {name}" for name in _KEY_ROWS)])
 def test_a_return_written_by_another_program_reads_the_same_on_the_short_paths_as_cell_by_cell(whole, tmp_path, monkeypatch, case):
     """Cells, rows and whole sheets of a return written the ways other programs and hand edits of the package write them
     (in Mẫu 01, Mẫu 02, the targets, the key row and column and `_meta`; the key marks of the sheets not read): the
@@ -800,6 +828,8 @@ def test_a_return_written_by_another_program_reads_the_same_on_the_short_paths_a
     elif kind == "row":
         rows = {"mau01": index["mau01"].rows[data.plan.indicators[2]] + 1, "mau02": index["mau02"].rows[counts[1]] + 1}
         edit = (lambda form, xml: _rows_rewritten(xml, rows[form], name) if form in rows else xml)  # noqa: E731
+    elif kind == "key row":
+        edit = (lambda form, xml: _key_row_rewritten(xml, name) if form in ("mau01", "mau02", "chi_tieu") else xml)  # noqa: E731
     elif kind == "mark":
         edit = (lambda form, xml: _cell_rewritten(xml, "A1", _MARKS[name]) if form in ("huong_dan", "bao_cao_ky") else xml)  # noqa: E731
     else:

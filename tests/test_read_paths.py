@@ -962,3 +962,27 @@ def test_a_part_whose_local_header_disagrees_with_the_directory_is_refused_as_zi
         _cell_by_cell_way(patched)
         assert short == _as_read(read_return(book, data, forms))
     assert [p[0] for p in short[4]] == ["corrupt"]
+
+
+def test_a_figure_of_thousands_of_digits_is_reported_on_its_cell_on_the_short_path_as_on_the_general_way(whole, tmp_path, monkeypatch):
+    """A run of 5,000 digits typed (or pasted) in an input among whole figures, past what Python turns into an int from
+    text: the row read in one pass gives way to the general reading, which reports that one cell as no finite number
+    (as the general way always did), rather than the whole file failing to read."""
+    data, forms, months, counts, source, index = whole
+    where = cell_ref(*index["mau02"].cell(counts[0], f"value:{months[1]}"))
+    typed = re.compile(rb'(<c r="%b"[^>]*><v>)[0-9]+(</v>)' % where.encode())
+    book = _edited_sheets(source, tmp_path / "edited.xlsx", lambda form, xml: typed.sub(rb"\g<1>" + b"1" * 5000 + rb"\2", xml)
+                          if form == "mau02" else xml)
+    assert read_return(source, data, forms).tasks[(counts[0], months[1])] == 3001  # (as typed: among whole figures, one pass)
+    short = _as_read(read_return(book, data, forms))
+    with monkeypatch.context() as patched:
+        _general_way(patched)
+        assert short == _as_read(read_return(book, data, forms))
+    assert [(p[0], p[3]) for p in short[4]] == [("not_finite", where)]
+    assert (counts[0], months[1]) not in short[3] and short[3][(counts[0], months[0])] == 3000
+    index_too_long = _zip_edited(source, tmp_path / "index.xlsx", {("mau02", where): b'<c r="R" t="s"><v>' + b"1" * 5000 + b"</v></c>"})
+    short = _as_read(read_return(index_too_long, data, forms))  # a shared string's index of 5,000 digits: no string, as ever
+    with monkeypatch.context() as patched:
+        _general_way(patched)
+        assert short == _as_read(read_return(index_too_long, data, forms))
+    assert (counts[0], months[1]) not in short[3] and "read_failed" not in {p[0] for p in short[4]}

@@ -591,7 +591,7 @@ class SheetCells:
                 return None
             try:
                 return self.package.shared_string(int(text)), None
-            except IndexError:
+            except (ValueError, IndexError):  # (an index of thousands of digits: more than int() takes from text)
                 return _ABSENT
         if b"<" in text or not text.strip():
             return None

@@ -835,8 +835,11 @@ class _Reader:
             return [None] * len(texts)
         if not (all(written) and b"".join(written).isdigit()):
             return None  # a fraction, an exponent, spaces, <v></v>: read the general way
-        if max(map(int, written)) > (self._ceilings.get(measure) or self.ceiling(measure)):
-            return None
+        try:
+            if max(map(int, written)) > (self._ceilings.get(measure) or self.ceiling(measure)):
+                return None
+        except ValueError:
+            return None  # thousands of digits, more than int() takes from text: the general way reports the cell
         self.typed = True
         return [None if text is None else int(text) for text in texts]
 

@@ -410,6 +410,17 @@ def _labels_swapped(sheets, form: str, first: str, second: str) -> None:
     a.value, b.value = b.value, a.value
 
 
+def _commune_plan(commune) -> tuple[object, ...]:
+    """The commune plan in use, its forms, the months up to October, Mẫu 02's count rows and the blank workbooks."""
+    data_dir, plan_id, blank = commune
+    datafiles.use_data_dirs((data_dir,))
+    data = load_plan(plan_id, [data_dir])
+    forms = shipped_forms()
+    months = [m for m in data.plan.months if m <= "2025-10"]
+    counts = [row.key for row in forms.form("mau02").listed_rows if row.key and not row.formula and not row.same_as and row.type == "count"]
+    return data, forms, months, counts, blank
+
+
 def test_a_commune_return_edited_by_hand_reads_the_same_on_the_short_paths_as_the_general_way(commune, tmp_path, monkeypatch):
     """Figures typed every way a clerk types them (a thousands typo, text, a fraction in a count, a figure past the
     ceiling, a negative, a formula, spaces), a row inserted, a key typed over, labels swapped, the guide sheet's
@@ -417,12 +428,7 @@ def test_a_commune_return_edited_by_hand_reads_the_same_on_the_short_paths_as_th
     and rows of whole numbers do take the short path."""
     from workbook_tools import read
 
-    data_dir, plan_id, blank = commune
-    datafiles.use_data_dirs((data_dir,))
-    data = load_plan(plan_id, [data_dir])
-    forms = shipped_forms()
-    months = [m for m in data.plan.months if m <= "2025-10"]
-    counts = [row.key for row in forms.form("mau02").listed_rows if row.key and not row.formula and not row.same_as and row.type == "count"]
+    data, forms, months, counts, blank = _commune_plan(commune)
     money = [row.key for row in forms.form("mau02").listed_rows if row.key and not row.formula and not row.same_as and row.type == "money"]
     code = data.plan.indicators[0]
     typed: dict[tuple[str, str, str], object] = {("mau01", "round_date", "uom"): datetime.date(2025, 10, 31)}
@@ -628,12 +634,7 @@ def _zip_edited(source: Path, target: Path, edits: dict[tuple[str, str], bytes])
 @pytest.fixture(scope="module")
 def whole(commune, tmp_path_factory) -> tuple[object, ...]:
     """A commune's return filled with whole figures up to October: (plan, forms, months, count rows, file, key indexes)."""
-    data_dir, plan_id, blank = commune
-    datafiles.use_data_dirs((data_dir,))
-    data = load_plan(plan_id, [data_dir])
-    forms = shipped_forms()
-    months = [m for m in data.plan.months if m <= "2025-10"]
-    counts = [row.key for row in forms.form("mau02").listed_rows if row.key and not row.formula and not row.same_as and row.type == "count"]
+    data, forms, months, counts, blank = _commune_plan(commune)
     typed: dict[tuple[str, str, str], object] = {("mau01", "round_date", "uom"): datetime.date(2025, 10, 31)}
     for month in months:
         for key in data.plan.indicators:

@@ -17,8 +17,8 @@ from .consolidate import Source
 from .errors import HeldStateError
 from .hand_edits import refuse_hand_edits
 from .intake import calamine_book
-from .parallel import release_freed_memory
 from .json_lists import Templates
+from .parallel import release_freed_memory
 from .read import custom_properties
 from .values import parse_date
 

@@ -80,8 +80,8 @@ def release_freed_memory() -> None:
 
 @lru_cache(maxsize=1)
 def _libc() -> Any:
-    """The C library through ctypes on Linux (else None), loaded in the main process before it forks, so its
-    children do not each load ctypes (3 ms apiece, four children a consolidation)."""
+    """The C library through ctypes on Linux (else None), loaded in the main process before it forks (by
+    `release_freed_memory`, called before every fork), so its children do not each load ctypes (3 ms apiece)."""
     if not sys.platform.startswith("linux"):
         return None
     try:
@@ -164,7 +164,6 @@ class _Workers:
     def _start(self) -> _Slot:
         """Start one worker."""
         mine, theirs = self.context.Pipe()
-        _libc()
         process = self.context.Process(target=_worker, args=(theirs, self.func, self.shared, os.getpid()), daemon=True)
         process.start()
         theirs.close()
@@ -386,7 +385,6 @@ def made_in_child(make: Callable[[Any], None], suffix: str = "") -> Iterator[Mad
     try:
         sys.stdout.flush()
         sys.stderr.flush()
-        _libc()
         release_freed_memory()  # the child starts with every resident page of this process
         made.pid = os.fork()
         if made.pid == 0:  # the child: make the file, say nothing, leave without running the parent's clean-up

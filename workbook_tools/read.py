@@ -12,7 +12,7 @@ import math
 import re
 import unicodedata
 import zipfile
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
@@ -324,18 +324,24 @@ def _read_keyed(ret: Return, opened: Opened, data: PlanTargets, forms: FormSet) 
     return ret
 
 
+def _kept_for(cache: dict[Any, tuple[Any, Any]], key: Any, owner: object, make: Callable[[], Any], limit: int) -> Any:
+    """What `make` gave for `owner` (a loaded plan, a form, a list of inputs), worked out once per process rather than
+    per return; the entry holds its owner, so an id reused by another object is never taken for it."""
+    found = cache.get(key)
+    if found is None or found[0] is not owner:
+        if len(cache) > limit:
+            cache.clear()
+        found = cache[key] = owner, make()
+    return found[1]
+
+
 _NAMES: dict[int, tuple[PlanTargets, NameResolver]] = {}
 
 
 def _plan_names(data: PlanTargets) -> NameResolver:
     """The name resolver of a plan's structure, looked up once per loaded plan rather than per return (finding a
     user structure asks the file system each time); a plan loaded again finds its structure again."""
-    found = _NAMES.get(id(data))
-    if found is None or found[0] is not data:
-        if len(_NAMES) > 8:
-            _NAMES.clear()
-        found = _NAMES[id(data)] = data, resolver(data.plan.structure)
-    return found[1]
+    return _kept_for(_NAMES, id(data), data, lambda: resolver(data.plan.structure), 8)  # type: ignore[no-any-return]
 
 
 _BLANK_NOISE = frozenset({"round_date_missing", "missing_value"})
@@ -582,14 +588,10 @@ _ROW_KEYS: dict[int, tuple[list[tuple[str, str, str]], dict[str, tuple[tuple[str
 def _row_keys(row_key: str, inputs: list[tuple[str, str, str]]) -> tuple[tuple[str, str], ...]:
     """(row key, kept under) of each input of a row, as figures are kept (worked out once per row and form; the
     entry holds its inputs, so their id is not another list's)."""
-    entry = _ROW_KEYS.get(id(inputs))
-    if entry is None or entry[0] is not inputs:
-        if len(_ROW_KEYS) > 64:
-            _ROW_KEYS.clear()
-        entry = _ROW_KEYS[id(inputs)] = inputs, {}
-    found = entry[1].get(row_key)
+    rows: dict[str, tuple[tuple[str, str], ...]] = _kept_for(_ROW_KEYS, id(inputs), inputs, dict, 64)
+    found = rows.get(row_key)
     if found is None:
-        found = entry[1][row_key] = tuple((row_key, kept) for _, _, kept in inputs)
+        found = rows[row_key] = tuple((row_key, kept) for _, _, kept in inputs)
     return found
 
 
@@ -598,12 +600,7 @@ _CEILINGS: dict[int, tuple[PlanTargets, dict[str, float]]] = {}
 
 def _plan_ceilings(data: PlanTargets) -> dict[str, float]:
     """The ceilings worked out for a loaded plan (`_Reader.ceiling`), kept from one return to the next."""
-    found = _CEILINGS.get(id(data))
-    if found is None or found[0] is not data:
-        if len(_CEILINGS) > 8:
-            _CEILINGS.clear()
-        found = _CEILINGS[id(data)] = data, {}
-    return found[1]
+    return _kept_for(_CEILINGS, id(data), data, dict, 8)  # type: ignore[no-any-return]
 
 
 _COLUMNS: dict[tuple[int, str], tuple[Form, tuple[list[str], list[str]]]] = {}
@@ -612,12 +609,7 @@ _COLUMNS: dict[tuple[int, str], tuple[Form, tuple[list[str], list[str]]]] = {}
 def _input_columns(form: Form, plan_kind: str) -> tuple[list[str], list[str]]:
     """Input column keys of a form: repeated per month, and once for the plan (worked out once per form; the
     entry holds its form, so its id is not another form's)."""
-    found = _COLUMNS.get((id(form), plan_kind))
-    if found is None or found[0] is not form:
-        if len(_COLUMNS) > 64:
-            _COLUMNS.clear()
-        found = _COLUMNS[(id(form), plan_kind)] = form, _form_input_columns(form, plan_kind)
-    return found[1]
+    return _kept_for(_COLUMNS, (id(form), plan_kind), form, lambda: _form_input_columns(form, plan_kind), 64)  # type: ignore[no-any-return]
 
 
 def _form_input_columns(form: Form, plan_kind: str) -> tuple[list[str], list[str]]:

@@ -47,8 +47,8 @@ def _data_rows(path) -> list[list]:
         book.close()
 
 
-def _consolidate(runner, returns, out, json_path):
-    result = runner.invoke(main, ["consolidate", str(returns), "--plan", "2800-2021", "--out", str(out), "--json", str(json_path)])
+def _consolidate(runner, returns, out, json_path, *extra: str):
+    result = runner.invoke(main, ["consolidate", str(returns), "--plan", "2800-2021", "--out", str(out), "--json", str(json_path), *extra])
     assert result.exit_code == 1, result.output  # the other 61 provinces are missing
     return json.loads(json_path.read_text(encoding="utf-8"))
 
@@ -77,8 +77,10 @@ def test_figures_longer_than_a_cell_go_on_more_rows_and_still_count(runner, tmp_
     assert len(rows) > 3 and all(len(r[6]) <= 120 for r in rows[1:])
     empty = tmp_path / "empty"
     empty.mkdir()
-    again = _consolidate(runner, empty, out, tmp_path / "again.json")  # nothing new: every figure comes from `_data`
-    assert again["national"] == first["national"] and again["summary"]["accepted"] == 2
+    noted = _consolidate(runner, empty, out, tmp_path / "noted.json")  # nothing new: every figure held, as noted when written
+    read = _consolidate(runner, empty, out, tmp_path / "read.json", "--no-cache")  # no note: every figure read from `_data`
+    assert read["national"] == noted["national"] == first["national"] and read["summary"]["accepted"] == 2
+    assert noted["units"] == read["units"]
 
 
 def test_a_summary_in_the_older_layout_keeps_its_figures(runner, tmp_path):

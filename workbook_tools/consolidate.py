@@ -92,7 +92,8 @@ def unit_tasks(plan: Plan, tasks: Sequence[Task], source: Source | None) -> dict
     months = plan.months
     for task in tasks:
         figures, key = (source.actuals, task.indicator) if task.indicator else (source.tasks, task.key)
-        result[task.key] = whole_of_kind(task.kind, [v for m in months if (v := figures.get((key, m))) is not None])
+        result[task.key] = whole_of_kind(task.kind, [v for m in months if (v := figures.get((key, m))) is not None and type(v) is not str])  # a
+        # text in a figure's row (an edited `_data`) is no figure
     return result
 
 
@@ -282,13 +283,14 @@ def sum_figures(groups: Sequence[Sequence[Figure]]) -> list[Figure]:
     return result
 
 
-def _sane(figures: Mapping[tuple[str, str], Any], unit: str, notices: list[str]) -> Mapping[tuple[str, str], Any]:
-    """Held figures that can enter a sum: numbers, finite, within the forms' maximum (an edited `_data` may hold others)."""
+def _sane(figures: Mapping[tuple[str, str], Any], unit: str, notices: list[str], *, notes: bool) -> Mapping[tuple[str, str], Any]:
+    """Held figures that can enter a sum: numbers, finite, within the forms' maximum (an edited `_data` may hold others);
+    text only where `notes` are kept (Mẫu 02's), never among the achievements, which are summed."""
     if all(type(v) in _PLAIN and -CEILING <= v <= CEILING for v in figures.values()):  # NaN and ±inf fail the range
         return figures  # the usual case, checked in one pass: every held figure is a plain number in range (kept, not copied)
     kept = {}
     for key, value in figures.items():
-        if isinstance(value, str) or value is None:
+        if (notes and isinstance(value, str)) or value is None:
             kept[key] = value
         elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and abs(value) <= CEILING:
             kept[key] = value
@@ -305,7 +307,8 @@ def sources_of(report: CheckReport, held: Mapping[str, Source]) -> tuple[dict[st
     """Merge this folder's returns with the figures already held: newer rounds replace, older ones warn."""
     problems: list[Problem] = []
     notices: list[str] = []
-    held = {u: replace(s, actuals=_sane(s.actuals, u, notices), tasks=_sane(s.tasks, u, notices)) for u, s in held.items()}
+    held = {u: replace(s, actuals=_sane(s.actuals, u, notices, notes=False), tasks=_sane(s.tasks, u, notices, notes=True))
+            for u, s in held.items()}
     sources = dict(held)
     for unit, ret in report.chosen.items():
         numbers = ret.tasks if set(map(type, ret.tasks.values())) <= _NUMBERS else {  # all numbers (usual): kept as they are

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import weakref
 from array import array
-from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
+from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping, ValuesView
 from typing import Any
 
 Key = tuple[str, str]
@@ -153,3 +153,21 @@ def restore(keys: tuple[Key, ...], typecode: str, values: Any) -> Figures:
     if typecode == "" and isinstance(values, tuple):
         return Figures(layout_of(keys), values)
     raise ValueError(f"figures of an unknown form: {typecode!r}")
+
+
+_KEY_ORDER: weakref.WeakKeyDictionary[Layout, tuple[Layout, list[int]]] = weakref.WeakKeyDictionary()
+
+
+def in_key_order(figures: Mapping[Key, Any], convert: Callable[[Any], Any]) -> Figures:
+    """The figures sorted by key, each value through `convert` (as a sheet that lists them sorted gives them back; an
+    int must come out as it went in): the order is worked out once per layout, for the thousands of returns that share it."""
+    figures = compact(figures)
+    layout, values = figures._layout, figures._values
+    kept = _KEY_ORDER.get(layout)
+    if kept is None:
+        order = sorted(range(len(layout.keys)), key=layout.keys.__getitem__)
+        kept = _KEY_ORDER[layout] = (layout_of(tuple(layout.keys[n] for n in order)), order)
+    to, order = kept
+    if isinstance(values, array) and values.typecode != "d":
+        return Figures(to, array(values.typecode, map(values.__getitem__, order)))  # whole numbers, as wide as before
+    return Figures(to, packed([convert(values[n]) for n in order]))

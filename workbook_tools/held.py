@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import date
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from .consolidate import Source
 from .errors import HeldStateError
+from .figures import Figures, in_key_order
 from .hand_edits import refuse_hand_edits
 from .intake import calamine_book
 from .json_lists import Templates
 from .parallel import release_freed_memory
 from .read import custom_properties
+from .read_cache import written_note
 from .values import parse_date
 
 NATIONAL_KIND = "national"
@@ -77,10 +80,16 @@ def is_ours(path: Path, kind: str = NATIONAL_KIND) -> bool:
         return False
 
 
-def load_held(path: Path) -> dict[str, Source]:
-    """The figures a previous consolidation kept (empty when there is no previous summary)."""
+def load_held(path: Path, note: Mapping[str, Any] | None = None) -> dict[str, Source]:
+    """The figures a previous consolidation kept (empty when there is no previous summary); taken from the `note` of
+    its bytes as written (`read_cache.written_note`) when there is one, else read out of the workbook."""
     if not path.exists() or not is_ours(path):
         return {}
+    if note is not None and "held" in note:
+        try:
+            return held_from_note(note["held"])
+        except (TypeError, ValueError):
+            pass  # a note of another form: the workbook itself is read
     book = calamine_book(path)
     try:
         if DATA_SHEET not in book.sheet_names:
@@ -101,7 +110,8 @@ def unreadable(path: Path, exc: Exception) -> str:
     return f"Không đọc được số đã giữ trong {path} (sheet ẩn {DATA_SHEET} bị sửa hoặc hỏng: {type(exc).__name__})"
 
 
-def held_for(path: Path, plan_id: str, structure: str, *, force: bool = False) -> dict[str, Source]:
+def held_for(path: Path, plan_id: str, structure: str, *, force: bool = False,
+             note: Mapping[str, Any] | None = None) -> dict[str, Source]:
     """The held figures of path, only when it is the national workbook of this plan and structure.
 
     Figures held for another plan must never be mixed into this one: refuse, or with force start
@@ -114,7 +124,7 @@ def held_for(path: Path, plan_id: str, structure: str, *, force: bool = False) -
     held_plan, held_structure = properties.get("plan_id", ""), properties.get("structure", "")
     if held_plan == plan_id and held_structure in ("", structure):
         try:
-            return load_held(path)
+            return load_held(path, note)
         except Exception as exc:  # noqa: BLE001 - calamine raises its own types for a damaged or edited sheet
             if force:
                 return {}
@@ -138,10 +148,31 @@ def prior_figures(path: Path, plan_id: str, structure: str, *, force: bool = Fal
     the figures it holds for this plan (another plan's is refused, see `held_for`) and that none of its figures
     was changed by hand (refused unless `force` or `keep_hand_edits`; `discard` says how to discard them; `cache`: trust
     the note of the bytes last written, see `read_cache.written_unchanged`)."""
-    held = held_for(path, plan_id, structure, force=force)
+    note = written_note(path) if cache else None
+    held = held_for(path, plan_id, structure, force=force, note=note)
+    if note is not None:
+        return held  # the very bytes the tool wrote: no figure can have been changed by hand
     release_freed_memory()  # reading `_data` took three times what it keeps: given back before the hand-edit search takes more
     if not (force or keep_hand_edits) and path.is_file() and is_ours(path):
-        refuse_hand_edits(path, cache=cache, **({"discard": discard} if discard else {}))
+        refuse_hand_edits(path, cache=False, **({"discard": discard} if discard else {}))  # no note of these bytes: searched
+    return held
+
+
+def held_as_written(sources: Mapping[str, Source]) -> list[tuple[Any, ...]]:
+    """What `held_from_rows` gives back of the `_data` sheet `write_hidden` writes of these sources, exactly (units and
+    figures sorted, a whole float as int): noted with the bytes written, so the next round need not read it back."""
+    return [(unit, source.round_date, source.file, source.sha256, in_key_order(source.actuals, _as_written),
+             in_key_order(source.tasks, _as_written)) for unit, source in sorted(sources.items())]
+
+
+def held_from_note(entries: Sequence[Any]) -> dict[str, Source]:
+    """Sources from a note's `held_as_written`; anything else in it raises (the workbook is then read instead)."""
+    held = {}
+    for unit, round_date, file, sha256, actuals, tasks in entries:
+        if not (type(unit) is str and unit and type(file) is str and type(sha256) is str and isinstance(actuals, Figures)
+                and isinstance(tasks, Figures) and (round_date is None or type(round_date) is date)):
+            raise ValueError("held figures of an unknown form")
+        held[unit] = Source(unit, round_date, file, sha256, actuals, held=True, tasks=tasks)
     return held
 
 

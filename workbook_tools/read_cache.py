@@ -341,22 +341,31 @@ def _written_store(path: Path) -> ReadCache | None:
     return ReadCache.at(path, hashlib.sha256(f"{FORMAT}|written".encode()).hexdigest(), WRITTEN)
 
 
-def remember_written(path: Path, digest: str) -> None:
-    """Note the SHA-256 a workbook had when this tool wrote it (taken from the file before it was renamed into place)."""
+def remember_written(path: Path, digest: str, held: Any = None) -> None:
+    """Note the SHA-256 a workbook had when this tool wrote it (taken from the file before it was renamed into place),
+    and with it the figures its `_data` sheet holds as they read back (`held.held_as_written`), so that while those
+    bytes stay the next round takes them from here instead of reading them out of the workbook."""
     store = _written_store(path)
     if store is not None:
-        store.save({"sha256": digest})
+        store.save({"sha256": digest} if held is None else {"sha256": digest, "held": held})
+
+
+def written_note(path: Path) -> dict[str, Any] | None:
+    """The note of a workbook (`remember_written`) only while its bytes are still those this tool wrote: then no cell of
+    it can have been changed by hand, and what it holds is what the note says. Any doubt (no note, the cache off or
+    damaged, the file unreadable or changed) is None: the workbook itself is read and searched."""
+    store = _written_store(path)
+    note = store.load() if store is not None else {}
+    recorded = note.get("sha256")  # type: ignore[call-overload]
+    if not isinstance(recorded, str):
+        return None
+    try:
+        return note if file_sha256(path) == recorded else None  # type: ignore[return-value]
+    except OSError:
+        return None
 
 
 def written_unchanged(path: Path) -> bool:
-    """True only when a workbook's bytes are still those this tool wrote: then no cell of it can have been changed by
-    hand, and the cell-by-cell search for hand edits (about 1 s at 3,300 units) is not needed. Any doubt (no note,
-    the cache off or damaged, the file unreadable) is False: the search is made."""
-    store = _written_store(path)
-    recorded = store.load().get("sha256") if store is not None else None  # type: ignore[call-overload]
-    if not isinstance(recorded, str):
-        return False
-    try:
-        return file_sha256(path) == recorded
-    except OSError:
-        return False
+    """True only when a workbook's bytes are still those this tool wrote (`written_note`): the cell-by-cell search for
+    hand edits (about 1 s at 3,300 units) is then not needed."""
+    return written_note(path) is not None

@@ -17,7 +17,7 @@ from .bulk_xlsx import Formula, InlineRowSheet, LightZipBook, Rendered, RowSheet
 from .check import ACCEPTED, MISSING, REJECTED
 from .consolidate import LATE, ON_TIME, Consolidation, Figure, Source, UnitResult, central_name
 from .hand_edits import SHOWN_SHEET, refuse_hand_edits, write_shown
-from .held import DATA_COLUMNS, DATA_SHEET, FIGURES_ROW, NATIONAL_KIND, figures_cells, is_ours
+from .held import DATA_COLUMNS, DATA_SHEET, FIGURES_ROW, NATIONAL_KIND, figures_cells, held_as_written, is_ours
 from .indicators import indicator
 from .outputs import write_output
 from .parallel import made_in_child
@@ -811,4 +811,5 @@ def write_summary(result: Consolidation, path: Path, *, force: bool = False, dis
         refuse_hand_edits(path, cache=cache)  # unless the caller did, under the same lock (`held.prior_figures`)
     write_output(path, write, ours=is_ours, force=force)
     if cache:
-        remember_written(path, written[-1])  # the next round's search for hand edits is skipped while these bytes stay
+        remember_written(path, written[-1], held_as_written(result.sources))  # while these bytes stay, the next round
+        # takes the figures from the note and need not search the workbook for hand edits

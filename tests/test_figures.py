@@ -63,6 +63,19 @@ def test_compact_figures_give_back_every_key_and_value_exactly_in_order(original
     assert compact(figures) is figures
 
 
+@settings(max_examples=300, deadline=None)
+@given(mappings)
+def test_the_quick_questions_of_compact_figures_answer_as_the_values_do(original):
+    """`as_dict`, `whole_range` and `numbers_only` (the consolidation's short ways) say what the values themselves say."""
+    figures = compact(original)
+    plain = figures.as_dict()
+    assert list(plain) == list(original) and all(same_value(plain[k], v) for k, v in original.items())
+    kinds, values = {type(v) for v in original.values()}, list(original.values())
+    fits = kinds == {int} and all(-(2 ** 63) <= v < 2 ** 63 for v in values)  # held in an array of whole numbers
+    assert figures.whole_range() == ((min(values), max(values)) if fits else None)
+    assert figures.numbers_only() == (fits or kinds == {float})
+
+
 @settings(max_examples=200, deadline=None)
 @given(mappings)
 def test_compact_figures_come_back_whole_from_the_read_cache_and_the_worker_pipe(original):

@@ -14,7 +14,7 @@ from typing import Any
 
 from .check import ACCEPTED, MISSING, REJECTED, CheckReport, round_of
 from .check import round_bounds as round_bounds  # re-exported: it lived here before
-from .figures import compact
+from .figures import Figures, compact
 from .forms import FormSet, shipped_forms
 from .plans import NATIONAL_CODE, PROVINCES_TOTAL_CODE, TOTAL, Plan, PlanTargets
 from .problems import Problem, problem
@@ -89,18 +89,28 @@ def unit_tasks(plan: Plan, tasks: Sequence[Task], source: Source | None) -> dict
     if source is None:
         return {t.key: None for t in tasks}
     result = {}
-    months = plan.months
-    for task in tasks:
-        figures, key = (source.actuals, task.indicator) if task.indicator else (source.tasks, task.key)
-        result[task.key] = whole_of_kind(task.kind, [v for m in months if (v := figures.get((key, m))) is not None and type(v) is not str])  # a
-        # text in a figure's row (an edited `_data`) is no figure
+    actuals, own = _lookup(source.actuals).get, _lookup(source.tasks).get
+    for task, keys in zip(tasks, _monthly_keys(plan, tuple(task.indicator or task.key for task in tasks))):
+        reported = [v for v in map(actuals if task.indicator else own, keys) if v is not None and type(v) is not str]  # a
+        result[task.key] = whole_of_kind(task.kind, reported)  # text in a figure's row (an edited `_data`) is no figure
     return result
+
+
+_MONTHLY_KEYS: dict[tuple[tuple[str, ...], tuple[str, ...]], list[list[tuple[str, str]]]] = {}
+
+
+def _monthly_keys(plan: Plan, codes: tuple[str, ...]) -> list[list[tuple[str, str]]]:
+    """For each code, its (code, month) keys over the plan's months: made once, asked for every unit."""
+    found = _MONTHLY_KEYS.get((codes, plan.months))
+    if found is None:
+        found = _MONTHLY_KEYS[(codes, plan.months)] = [[(code, month) for month in plan.months] for code in codes]
+    return found
 
 
 def unit_notes(source: Source | None) -> dict[str, str]:
     """A unit's Mẫu 02 notes (difficulties, requests to the centre) by month."""
-    if source is None:
-        return {}
+    if source is None or (isinstance(source.tasks, Figures) and source.tasks.numbers_only()):
+        return {}  # no text among the figures (the usual return): no note
     notes = [(key, period, value.strip()) for (key, period), value in source.tasks.items() if isinstance(value, str) and value.strip()]
     return {period: value for _key, period, value in sorted(notes)}
 
@@ -256,14 +266,13 @@ def timeliness(round_date: date | None, bounds: tuple[date, date] | None) -> str
 def unit_values(data: PlanTargets, unit: str, actuals: Mapping[tuple[str, str], float], baseline: PlanTargets | None) -> list[Figure]:
     """A unit's figures: each month as reported, and the whole plan to date (flow sum, stock latest)."""
     targets, _, _ = unit_targets(data, unit, None, baseline)
-    months, kind, figures = data.plan.months, data.plan.kind, []
-    target, actual, add = targets.get, actuals.get, figures.append
-    for code in data.plan.indicators:
+    kind, figures = data.plan.kind, []
+    target, actual, add = targets.get, _lookup(actuals).get, figures.append
+    for code, keys in zip(data.plan.indicators, _monthly_keys(data.plan, tuple(data.plan.indicators))):
         reported = []
-        for month in months:
-            key = (code, month)
+        for key in keys:
             value = actual(key)
-            add(Figure(code, month, target(key), value))
+            add(Figure(code, key[1], target(key), value))
             if value is not None:
                 reported.append(value)
         add(Figure(code, TOTAL, target((code, TOTAL)), whole_of_kind(kind, reported)))
@@ -283,9 +292,17 @@ def sum_figures(groups: Sequence[Sequence[Figure]]) -> list[Figure]:
     return result
 
 
+def _lookup(figures: Mapping[tuple[str, str], Any]) -> Mapping[tuple[str, str], Any]:
+    """Figures to be looked up key by key many times: as a plain dict (a compact `Figures` is copied into one)."""
+    return figures.as_dict() if isinstance(figures, Figures) else figures
+
+
 def _sane(figures: Mapping[tuple[str, str], Any], unit: str, notices: list[str], *, notes: bool) -> Mapping[tuple[str, str], Any]:
     """Held figures that can enter a sum: numbers, finite, within the forms' maximum (an edited `_data` may hold others);
     text only where `notes` are kept (Mẫu 02's), never among the achievements, which are summed."""
+    whole = figures.whole_range() if isinstance(figures, Figures) else None
+    if whole is not None and -CEILING <= whole[0] and whole[1] <= CEILING:
+        return figures  # whole numbers in an array (the usual case), checked in two built-in calls
     if all(type(v) in _PLAIN and -CEILING <= v <= CEILING for v in figures.values()):  # NaN and ±inf fail the range
         return figures  # the usual case, checked in one pass: every held figure is a plain number in range (kept, not copied)
     kept = {}
@@ -307,11 +324,10 @@ def sources_of(report: CheckReport, held: Mapping[str, Source]) -> tuple[dict[st
     """Merge this folder's returns with the figures already held: newer rounds replace, older ones warn."""
     problems: list[Problem] = []
     notices: list[str] = []
-    held = {u: replace(s, actuals=_sane(s.actuals, u, notices, notes=False), tasks=_sane(s.tasks, u, notices, notes=True))
-            for u, s in held.items()}
     sources = dict(held)
     for unit, ret in report.chosen.items():
-        numbers = ret.tasks if set(map(type, ret.tasks.values())) <= _NUMBERS else {  # all numbers (usual): kept as they are
+        plain = ret.tasks.numbers_only() if isinstance(ret.tasks, Figures) else set(map(type, ret.tasks.values())) <= _NUMBERS
+        numbers = ret.tasks if plain else {  # all numbers (usual): kept as they are
             k: v for k, v in ret.tasks.items() if isinstance(v, (int, float)) or (isinstance(v, str) and v.strip())}
         fresh = Source(unit, ret.round_date, ret.file, ret.sha256, ret.actuals, tasks=numbers)  # shared, not copied: read-only from here
         old = held.get(unit)
@@ -326,7 +342,20 @@ def sources_of(report: CheckReport, held: Mapping[str, Source]) -> tuple[dict[st
             if old:
                 notices.append(f"{unit}: {ret.file} (round {_iso(fresh.round_date)}) replaces {old.file} (round {_iso(old.round_date)})")
             sources[unit] = fresh
-    return sources, problems, notices
+    return sources, problems, _held_made_sane(sources, held) + notices
+
+
+def _held_made_sane(sources: dict[str, Source], held: Mapping[str, Source]) -> list[str]:
+    """Held figures still in use made fit to sum (`_sane`), in place; what was left out, said. Only those still in
+    use: a unit that sent a new return needs nothing of its old figures."""
+    notices: list[str] = []
+    for unit, source in held.items():
+        if sources.get(unit) is not source:
+            continue
+        actuals, tasks = _sane(source.actuals, unit, notices, notes=False), _sane(source.tasks, unit, notices, notes=True)
+        if actuals is not source.actuals or tasks is not source.tasks:
+            sources[unit] = replace(source, actuals=actuals, tasks=tasks)
+    return notices
 
 
 def consolidate(

@@ -223,3 +223,35 @@ def test_returns_back_from_the_workers_keep_every_problem_and_share_their_texts(
     for one, other in zip(first.problems, second.problems):
         assert one.file is other.file and one.sheet is other.sheet and one.code is other.code and one.message is other.message
     assert first.meta["sheet:mau01"] is second.meta["sheet:mau01"] and list(first.meta) == list(expected[0][1])
+
+
+def test_figures_from_workers_travel_by_layout_number_and_a_new_worker_under_a_dead_ones_process_id_is_read_right(monkeypatch):
+    """A worker sends a layout's keys with its first figures of that shape, then its number only; a worker started
+    under the process id of one that died numbers its layouts afresh, and the figures of both read as they were sent."""
+    from multiprocessing.reduction import ForkingPickler
+
+    from workbook_tools import figures as module
+
+    first = {("bhyt", f"2025-{m:02d}"): m * 10 for m in range(1, 13)}
+    second = {("ghi_chu", "2025-01"): "khó khăn", ("hoi_nghi", "2025-01"): 2.5}
+    monkeypatch.setattr(module.os, "getpid", lambda: 4242)  # both workers under one process id
+    monkeypatch.setattr(module, "_sender", module._sender)  # restored after the test, as `_shipped` is
+
+    def sent(*mappings: dict) -> list[bytes]:
+        """Messages of a worker just started (`ship_by_number`), one mapping each, in order."""
+        module.ship_by_number()
+        try:
+            return [bytes(ForkingPickler.dumps(("ok", n, compact(m)))) for n, m in enumerate(mappings)]
+        finally:
+            monkeypatch.setattr(module, "_shipped", None)  # this test's process is the main one again
+
+    old = sent(first, second, dict(first))  # numbers 0 (first's keys), 1 (second's), then 0 alone
+    new = sent(second, first)  # the same process id, a new worker: 0 is now second's layout
+    assert len(old[2]) * 2 < len(old[0])  # the keys travelled once
+    for message, original in zip(old + new, [first, second, first, second, first]):
+        assert_exactly(pickle.loads(message)[2], original)
+    assert_exactly(pickle.loads(old[2])[2], first)  # read again after the new worker's: its own numbers hold
+    with pytest.raises(KeyError):
+        module.arrived(b"no worker", 0, None, "b", b"\x01")  # a number no worker sent: never another layout's figures
+    with pytest.raises(pickle.UnpicklingError):
+        _Unpickler(io.BytesIO(old[0])).load()  # the read cache never takes figures in the workers' form

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DataFileError, WorkbookToolsError
+from .figures import compact, ship_by_number
 from .forms import FormSet, shipped_forms
 from .intake import candidate_files
 from .names import fold, resolver
@@ -232,6 +233,14 @@ def named_most(folder: Path, fields: Sequence[str], *, form: str | None = None, 
     return seen.most_common(1)[0][0] if seen else None
 
 
+def read_compactly(path: Path, data: PlanTargets, forms: FormSet) -> Return:
+    """`read_return` with its figures made compact where they were read: from a worker they then travel as arrays and a
+    layout's number (`figures.ship_by_number`), not as hundreds of keys a file for the main process to unpickle."""
+    ret = read_return(path, data, forms)
+    ret.actuals, ret.tasks = compact(ret.actuals), compact(ret.tasks)
+    return ret
+
+
 def check_folder(
     folder: Path, data: PlanTargets, *, manifest: Manifest | None = None, forms: FormSet | None = None,
     workers: int = 0, progress: Callable[[Return], None] | None = None, replace: Sequence[str] = (),
@@ -261,8 +270,8 @@ def check_folder(
         if progress:
             progress(ret)
 
-    returns = read_files(read_return, files, data, forms, folder=folder, workers=workers, progress=arrived, failed=read_failed,
-                         cache=cache)
+    returns = read_files(read_compactly, files, data, forms, folder=folder, workers=workers, progress=arrived, failed=read_failed,
+                         cache=cache, start=ship_by_number)
     undate_future(returns, as_of)
     report = CheckReport(data, returns)
     report.chosen = choose_returns(returns, chosen_files)

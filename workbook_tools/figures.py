@@ -11,6 +11,7 @@ very object, in a tuple.
 
 from __future__ import annotations
 
+import os
 import weakref
 from array import array
 from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping, ValuesView
@@ -127,11 +128,16 @@ class Figures(Mapping[Key, Any]):
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled as its keys (one tuple shared by every return of a shape: the pickle writes it once) and its values
-        as raw bytes when they are an array."""
+        as raw bytes when they are an array; from a worker (`ship_by_number`), a layout's keys only the first time."""
         values = self._values
-        if isinstance(values, array):
-            return restore, (self._layout.keys, values.typecode, values.tobytes())
-        return restore, (self._layout.keys, "", values)
+        typecode, payload = (values.typecode, values.tobytes()) if isinstance(values, array) else ("", values)
+        if _shipped is None:
+            return restore, (self._layout.keys, typecode, payload)
+        number = _shipped.get(self._layout)
+        if number is None:
+            number = _shipped[self._layout] = len(_shipped)
+            return arrived, (_sender, number, self._layout.keys, typecode, payload)
+        return arrived, (_sender, number, None, typecode, payload)
 
 
 class _Items(ItemsView[Key, Any]):
@@ -158,17 +164,51 @@ def compact(figures: Mapping[Key, Any], known: dict[Any, Any] | None = None) -> 
     return Figures(layout_of(tuple(figures), known), packed(list(figures.values())))
 
 
-def restore(keys: tuple[Key, ...], typecode: str, values: Any) -> Figures:
-    """A pickled `Figures` back (a read cache's entry, a result from a worker): anything malformed raises."""
+def _checked(keys: Any) -> tuple[Key, ...]:
+    """Keys as a layout holds them; anything else raises."""
     if not isinstance(keys, tuple) or not all(type(k) is tuple and len(k) == 2 for k in keys):
         raise ValueError("figures' keys must be (key, period) pairs")
+    return keys
+
+
+def _values_of(typecode: str, values: Any) -> array | tuple[Any, ...]:
+    """Pickled values back as held: an array from its bytes, or the tuple."""
     if typecode in TYPECODES and isinstance(values, bytes):
         unpacked = array(typecode)
         unpacked.frombytes(values)
-        return Figures(layout_of(keys), unpacked)
+        return unpacked
     if typecode == "" and isinstance(values, tuple):
-        return Figures(layout_of(keys), values)
+        return values
     raise ValueError(f"figures of an unknown form: {typecode!r}")
+
+
+def restore(keys: tuple[Key, ...], typecode: str, values: Any) -> Figures:
+    """A pickled `Figures` back (a read cache's entry): anything malformed raises."""
+    return Figures(layout_of(_checked(keys)), _values_of(typecode, values))
+
+
+_shipped: dict[Layout, int] | None = None
+"""In a worker process (`ship_by_number`): the number under which each layout was sent to the main process."""
+_sender = b""
+"""In a worker process: what names it among every worker the main process has had (random: a process id is reused)."""
+_arrived_layouts: dict[tuple[bytes, int], Layout] = {}
+"""In the main process: the layouts workers sent, by (worker, number)."""
+
+
+def ship_by_number() -> None:
+    """In a worker process as it starts: figures go to the main process with their layout's keys the first time only,
+    then its number: a commune return's 210 keys cost more to pickle and to unpickle than its figures. A worker's
+    messages arrive in the order sent, and each worker has a name of its own, so a number always names the keys that
+    came with it first."""
+    global _shipped, _sender
+    _shipped, _sender = {}, os.urandom(8)
+
+
+def arrived(sender: bytes, number: int, keys: tuple[Key, ...] | None, typecode: str, values: Any) -> Figures:
+    """Figures a worker sent (`ship_by_number`); anything malformed, or a number never sent, raises."""
+    if keys is not None:
+        _arrived_layouts[(sender, number)] = layout_of(_checked(keys))
+    return Figures(_arrived_layouts[(sender, number)], _values_of(typecode, values))
 
 
 _KEY_ORDER: weakref.WeakKeyDictionary[Layout, tuple[Layout, list[int]]] = weakref.WeakKeyDictionary()

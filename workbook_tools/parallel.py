@@ -34,9 +34,10 @@ FORK_SAFE = sys.platform.startswith("linux")  # macOS system libraries are not s
 def run_jobs(
     func: Callable[..., Result], jobs: Sequence[tuple[Any, ...]], workers: int = 0,
     progress: Callable[[Result], None] | None = None, shared: tuple[Any, ...] = (),
-    failed: Failed | None = None, timeout: float | None = None,
+    failed: Failed | None = None, timeout: float | None = None, start: Callable[[], None] | None = None,
 ) -> list[Result]:
-    """Results in job order of `func(*job, *shared)`; few jobs run here, many in worker processes (0 = cores).
+    """Results in job order of `func(*job, *shared)`; few jobs run here, many in worker processes (0 = cores), each
+    of which calls `start()` first.
 
     Without `failed`, a job that raises or kills its worker raises `JobFailed` after the workers are ended.
     """
@@ -44,7 +45,7 @@ def run_jobs(
     if count <= 1 or len(jobs) < SERIAL_BELOW:
         return _run_here(func, jobs, progress, shared, failed)
     release_freed_memory()  # the workers are forked: they would start with it
-    with _Workers(func, shared, count, JOB_TIMEOUT if timeout is None else timeout) as pool:
+    with _Workers(func, shared, count, JOB_TIMEOUT if timeout is None else timeout, start) as pool:
         return pool.run(jobs, progress, failed)
 
 
@@ -105,11 +106,13 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:200]
 
 
-def _worker(conn: Any, func: Callable[..., Any], shared: tuple[Any, ...], parent: int) -> None:
+def _worker(conn: Any, func: Callable[..., Any], shared: tuple[Any, ...], parent: int, start: Callable[[], None] | None) -> None:
     """Worker loop: receive chunks of (number, job), send back one message per job as it finishes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with_parent(parent)
+    if start is not None:
+        start()
     while True:
         try:
             chunk = conn.recv()
@@ -148,11 +151,12 @@ class _Slot:
 class _Workers:
     """A pool of worker processes that knows which job each one is running."""
 
-    def __init__(self, func: Callable[..., Any], shared: tuple[Any, ...], count: int, timeout: float) -> None:
+    def __init__(self, func: Callable[..., Any], shared: tuple[Any, ...], count: int, timeout: float,
+                 start: Callable[[], None] | None = None) -> None:
         import multiprocessing
 
         self.context = multiprocessing.get_context()
-        self.func, self.shared, self.count, self.timeout = func, shared, count, timeout
+        self.func, self.shared, self.count, self.timeout, self.start = func, shared, count, timeout, start
         self.slots: list[_Slot] = []
 
     def __enter__(self) -> _Workers:
@@ -164,7 +168,7 @@ class _Workers:
     def _start(self) -> _Slot:
         """Start one worker."""
         mine, theirs = self.context.Pipe()
-        process = self.context.Process(target=_worker, args=(theirs, self.func, self.shared, os.getpid()), daemon=True)
+        process = self.context.Process(target=_worker, args=(theirs, self.func, self.shared, os.getpid(), self.start), daemon=True)
         process.start()
         theirs.close()
         slot = _Slot(process, mine)

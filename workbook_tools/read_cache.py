@@ -271,14 +271,14 @@ def file_sha256(path: Path) -> str:
 def read_files(
     func: Callable[..., Return], files: Sequence[Path], data: PlanTargets, forms: FormSet, *, folder: Path,
     workers: int = 0, progress: Callable[[Return], None] | None = None, failed: Callable[..., Return] | None = None,
-    cache: bool = True,
+    cache: bool = True, start: Callable[[], None] | None = None,
 ) -> list[Return]:
     """`func(path, data, forms)` of every file, in order, as `run_jobs` gives them; with the cache, only the files
     whose bytes or name changed since the last run on this folder are read, the others' results are the kept ones
     (`progress` is called for them too, as they are found)."""
     store = ReadCache.of(folder, func, data, forms) if cache else None
     if store is None:
-        return run_jobs(func, [(path,) for path in files], workers, progress, shared=(data, forms), failed=failed)
+        return run_jobs(func, [(path,) for path in files], workers, progress, shared=(data, forms), failed=failed, start=start)
     entries = store.load()
     loaded = len(entries)
     results: list[Return | None] = [None] * len(files)
@@ -293,7 +293,7 @@ def read_files(
             progress(found)
     unchanged = not misses and not entries and loaded == len(files)
     del entries  # what no file matched any more: freed before the reading starts
-    read = run_jobs(func, [(files[n],) for n in misses], workers, progress, shared=(data, forms), failed=failed)
+    read = run_jobs(func, [(files[n],) for n in misses], workers, progress, shared=(data, forms), failed=failed, start=start)
     for number, ret in zip(misses, read):
         results[number] = ret
     done: list[Return] = results  # type: ignore[assignment] - every slot is filled

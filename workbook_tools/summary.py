@@ -773,8 +773,9 @@ def render_figures(doc: SummaryBook, result: Consolidation, file: Path) -> None:
     render_sheets([doc.worksheet(name) for name in FIGURE_SHEETS], file)
 
 
-def write_book(doc: SummaryBook, result: Consolidation, stamp: datetime) -> None:
-    """Every sheet, the figure sheets in a forked child when there is one (the other core), then the book closed."""
+def write_book(doc: SummaryBook, result: Consolidation, stamp: datetime, meanwhile: Callable[[], None] | None = None) -> None:
+    """Every sheet, the figure sheets in a forked child when there is one (the other core), then the book closed;
+    `meanwhile` is called once this process's sheets are done, while the child may still be at work."""
     doc.book.set_properties({"title": f"Tổng hợp {result.plan.id}", "author": "BHXH Việt Nam – Ban Quản lý Thu – Sổ, Thẻ", "created": stamp})
     doc.reserve([(name, InlineRowSheet if name in INLINE_SHEETS else RowSheet) for name in SHEETS])  # `_meta`, `_data` when written
     doc.number_styles(FIGURE_STYLES)
@@ -787,6 +788,8 @@ def write_book(doc: SummaryBook, result: Consolidation, stamp: datetime) -> None
         write_hidden(doc, result, result.sources, stamp)
         doc.reserve(SHOWN)  # last, after `_data` (in the child, after `Biểu đồ`: a sheet's place is not in its XML)
         doc.book.pack(doc.worksheet(name) for name in PACKED_HERE)  # deflated while the child works, not after
+        if meanwhile is not None:
+            meanwhile()
         made = figures.take()
         if made is None or not doc.book.adopt(made, FIGURE_SHEETS):
             write_figures(doc, result)  # no child, or it failed: the same sheets, here
@@ -801,15 +804,19 @@ def write_summary(result: Consolidation, path: Path, *, force: bool = False, dis
     written is noted, so the next round need not search a workbook nobody has touched."""
     stamp = generated_at or datetime.now().replace(microsecond=0)
     written: list[str] = []
+    noted: list[Any] = []
+
+    def note() -> None:
+        noted.append(held_as_written(result.sources))  # what `_data` reads back as: for the note of the bytes written
 
     def write(temporary: Path) -> None:
         with collector_paused():
-            write_book(SummaryBook(temporary, result.plan.document.citation()), result, stamp)
+            write_book(SummaryBook(temporary, result.plan.document.citation()), result, stamp, note if cache else None)
         written.append(file_sha256(temporary))  # the bytes renamed into place
 
     if not (force or discard_hand_edits or hand_edits_checked) and path.is_file() and is_ours(path):
         refuse_hand_edits(path, cache=cache)  # unless the caller did, under the same lock (`held.prior_figures`)
     write_output(path, write, ours=is_ours, force=force)
     if cache:
-        remember_written(path, written[-1], held_as_written(result.sources))  # while these bytes stay, the next round
-        # takes the figures from the note and need not search the workbook for hand edits
+        remember_written(path, written[-1], noted[-1])  # while these bytes stay, the next round takes the figures
+        # from the note and need not search the workbook for hand edits

@@ -193,6 +193,8 @@ _sender = b""
 """In a worker process: what names it among every worker the main process has had (random: a process id is reused)."""
 _arrived_layouts: dict[tuple[bytes, int], Layout] = {}
 """In the main process: the layouts workers sent, by (worker, number)."""
+_arrived_keys: dict[Key, Key] = {}
+"""In the main process: one object of each key workers sent, shared by the layouts of every shape (a few hundred)."""
 
 
 def ship_by_number() -> None:
@@ -207,7 +209,7 @@ def ship_by_number() -> None:
 def arrived(sender: bytes, number: int, keys: tuple[Key, ...] | None, typecode: str, values: Any) -> Figures:
     """Figures a worker sent (`ship_by_number`); anything malformed, or a number never sent, raises."""
     if keys is not None:
-        _arrived_layouts[(sender, number)] = layout_of(_checked(keys))
+        _arrived_layouts[(sender, number)] = layout_of(_checked(keys), _arrived_keys)
     return Figures(_arrived_layouts[(sender, number)], _values_of(typecode, values))
 
 

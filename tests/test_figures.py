@@ -235,7 +235,8 @@ def test_figures_from_workers_travel_by_layout_number_and_a_new_worker_under_a_d
     first = {("bhyt", f"2025-{m:02d}"): m * 10 for m in range(1, 13)}
     second = {("ghi_chu", "2025-01"): "khó khăn", ("hoi_nghi", "2025-01"): 2.5}
     monkeypatch.setattr(module.os, "getpid", lambda: 4242)  # both workers under one process id
-    monkeypatch.setattr(module, "_sender", module._sender)  # restored after the test, as `_shipped` is
+    monkeypatch.setattr(module, "_sender", module._sender)  # both restored after the test: this process is the main one
+    monkeypatch.setattr(module, "_shipped", None)
 
     def sent(*mappings: dict) -> list[bytes]:
         """Messages of a worker just started (`ship_by_number`), one mapping each, in order."""
@@ -243,7 +244,7 @@ def test_figures_from_workers_travel_by_layout_number_and_a_new_worker_under_a_d
         try:
             return [bytes(ForkingPickler.dumps(("ok", n, compact(m)))) for n, m in enumerate(mappings)]
         finally:
-            monkeypatch.setattr(module, "_shipped", None)  # this test's process is the main one again
+            module._shipped = None  # this test's process is the main one again
 
     old = sent(first, second, dict(first))  # numbers 0 (first's keys), 1 (second's), then 0 alone
     new = sent(second, first)  # the same process id, a new worker: 0 is now second's layout

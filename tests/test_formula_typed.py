@@ -250,3 +250,25 @@ def test_percentages_that_show_alike_are_the_same_figure():
     assert not same_figure(0.4994, 0.5, "percent")
     assert not same_figure(1_234, 1_235, "count") and same_figure(1_234.000000001, 1_234, "count")
     assert same_figure(65.54, 65.5, "money") and not same_figure(65.56, 65.5, "money")
+
+
+def _year_to_date(kind: str, figures: dict[str, Any]) -> Any:
+    """What Mẫu 01's 'Lũy kế từ đầu năm' computes for one row of a plan of `kind` (a workbook carrying last period's
+    figure), from the month inputs and the carried figure given (an absent key is an empty cell)."""
+    from workbook_tools.computed import BLANK, RowShape, evaluate, row_slots
+
+    form = shipped_forms().form("mau01")
+    months = ("2021-11", "2021-12")
+    slots = {"bhyt": row_slots(form, RowShape("bhyt", kind, "count", True), kind, months)}
+    return evaluate(slots, months, "bhyt", "ytd:total", lambda _row, col, _slot: figures.get(col, BLANK))
+
+
+def test_the_year_to_date_of_a_carried_workbook_is_computed_as_its_formula_says():
+    """Flows: the periods before plus this one (N() of empty is 0); stocks: this period's latest level, else the level
+    carried (an empty cell returned by IF shows 0)."""
+    assert _year_to_date("flow", {"carried:total": 110_000, "actual:2021-11": 20_000, "actual:2021-12": 5}) == 130_005
+    assert _year_to_date("flow", {"carried:total": 110_000}) == 110_000
+    assert _year_to_date("flow", {}) == ""
+    assert _year_to_date("stock", {"carried:total": 110_000, "actual:2021-11": 120_000}) == 120_000
+    assert _year_to_date("stock", {"carried:total": 110_000}) == 110_000
+    assert _year_to_date("stock", {}) == 0

@@ -272,3 +272,16 @@ def test_the_year_to_date_of_a_carried_workbook_is_computed_as_its_formula_says(
     assert _year_to_date("stock", {"carried:total": 110_000, "actual:2021-11": 120_000}) == 120_000
     assert _year_to_date("stock", {"carried:total": 110_000}) == 110_000
     assert _year_to_date("stock", {}) == 0
+
+
+def test_a_formula_typed_into_an_input_does_not_hide_a_figure_typed_over_a_formula_of_its_row(blanks, tmp_path):
+    """The row still holds as many formulas as generated (one moved from the to-date cell into October's input): both
+    are told, and what the to-date cell computes cannot be told from an input holding a formula."""
+    october = load_plan(FLOW).plan.months[1]
+    path = _filled(blanks, FLOW, tmp_path / "returns", {("mau01", "bhxh_bb", f"actual:{october}"): "=1000+500",
+                                                        ("mau01", "bhxh_bb", "actual:total"): 2_500})
+    ret = read_return(path, load_plan(FLOW), shipped_forms())
+    codes = {p.code: p for p in ret.problems if p.indicator == "bhxh_bb"}
+    assert codes["formula_in_input"].cell == _cell(path, "mau01", "bhxh_bb", f"actual:{october}")
+    assert codes["formula_typed"].cell == _cell(path, "mau01", "bhxh_bb", "actual:total")
+    assert "không tính được" in codes["formula_typed"].message, codes["formula_typed"].message

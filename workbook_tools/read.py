@@ -979,14 +979,13 @@ class _Reader:
         so say where it is and what the cell computes, unless it is the very figure the formula gives (values pasted
         over the formulas: nothing lost). A formula cleared is no loss: the figure comes from the inputs.
 
-        A row is looked at cell by cell only when it holds another number of formulas than generated or a problem
-        was found in it (a formula typed into an input); the common row costs one count of its formulas from the
-        first on. (A formula written into a target or label cell of a row whose formula cell was typed over would
+        A row is looked at cell by cell only when it holds another number of formulas than generated or a formula
+        was found typed into one of its inputs; the common row costs one count of its formulas from the first on. (A formula written into a target or label cell of a row whose formula cell was typed over would
         hide it.)"""
         layout = _formula_layout(form, self.data)
         cols, row_of, formulas_from = sheet.index.cols, sheet.index.rows.get, sheet.cells.formulas_from
         firsts: list[tuple[int, int, bool] | None] = [None] * len(layout.shapes)  # (leftmost column, formulas, tail)
-        noted = {p.indicator for p in self.ret.problems if p.sheet == sheet.name} if self.ret.problems else ()
+        noted = {p.indicator for p in self.ret.problems if p.code == "formula_in_input" and p.sheet == sheet.name} if self.ret.problems else ()
         for row_key, shape in layout.rows:
             r = row_of(row_key)
             if r is None:

@@ -622,6 +622,17 @@ class SheetCells:
         written = piece[at:following if following > 0 else len(piece)]
         return b"<f" not in written and (b"<v" in written or b"<is>" in written)
 
+    def formulas_from(self, r: int, c: int, from_end: bool = False) -> int:
+        """How many formulas (`<f` marks) row r holds from the cell at column c on, that cell's own included; -1
+        when that cell is not written. The cell is looked for from the row's end when it is among its last ones,
+        so that only the bytes from it on are read."""
+        piece = self.rows.get(r)
+        if piece is None:
+            return -1
+        tag = _TAGS.get((r, c)) or _tag(r, c)
+        at = piece.rfind(tag) if from_end else piece.find(tag)
+        return piece.count(b"<f", at) if at >= 0 else -1
+
     def _shared_formula(self, index: str, r: int, c: int) -> str:
         """The text of a shared formula (a formula filled across cells) as it reads at (r, c).
 

@@ -50,6 +50,7 @@ CATALOGUE: dict[str, tuple[str, bool, str]] = {
     "excel_error": (ERROR, False, "Ô nhập liệu chứa lỗi Excel «{found}»; chưa được tính. Xoá công thức, nhập số."),
     "formula_in_input": (ERROR, False, "Ô nhập liệu chứa công thức «{found}»; chưa được tính. Nhập trực tiếp số liệu, không dùng công thức."),
     "linked_cell_typed": (ERROR, False, "Ô này lấy số từ Mẫu 01 bằng công thức nhưng đã bị gõ đè thành {found}; số này không được tính (chỉ tính số ở {expected}). Nhập số vào đúng ô đó của Mẫu 01 rồi gửi lại; không gõ vào ô có công thức."),
+    "formula_typed": (WARNING, False, "Ô tự tính ({expected}) của dòng «{row}», {when} đã bị gõ đè bằng {found}, mất công thức; {should}. Số gõ đè không được dùng (chỉ tổng hợp số ở các ô nhập liệu nền vàng). Nếu số liệu chưa đúng, sửa số của tháng ở ô nhập liệu của tháng đó; không gõ hay dán số vào ô có công thức."),
     "not_finite": (ERROR, False, "Ô nhập liệu chứa giá trị «{found}» (không phải số hữu hạn, thường do dán từ phần mềm khác); chưa được tính. Xoá ô và gõ lại số liệu."),
     "implausible_value": (ERROR, False, "Giá trị bất thường {found}: vượt mức tối đa có thể có ({expected}); chưa được tính. Kiểm tra lại ô này (gõ thừa chữ số, dán nhầm ô?)."),
     "thousands_typo": (WARNING, False, "Giá trị {found} nhỏ hơn khoảng 1000 lần so với {expected}. Có lẽ đã gõ «{meant}» (dấu chấm phân cách hàng nghìn) trên máy Excel đặt kiểu số tiếng Anh, nên bị hiểu thành {found}. Nếu đúng là {meant}, gõ lại liền không dấu phân cách: {digits}."),

@@ -22,6 +22,7 @@ from xml.etree import ElementTree
 
 from . import intake
 from .cells import Package, PartTooLarge, SheetCells
+from .computed import BLANK, RowShape, Slot, Unknown, describe, evaluate, row_slots, same_figure, shown
 from .errors import DataFileError
 from .figures import Figures, compact
 from .forms import Form, FormSet
@@ -318,6 +319,8 @@ def _read_keyed(ret: Return, opened: Opened, data: PlanTargets, forms: FormSet) 
     reader = _Reader(ret, data, forms, names)
     reader.read_mau01(keyed["mau01"])
     reader.read_mau02(keyed["mau02"])
+    reader.formula_cells(keyed["mau01"], forms.form("mau01"))
+    reader.formula_cells(keyed["mau02"], forms.form("mau02"))
     reader.check_targets(keyed["chi_tieu"], keyed["mau01"])
     if not reader.typed:
         _blank(ret)
@@ -510,6 +513,13 @@ def _nfc(name: str) -> str:
     return unicodedata.normalize("NFC", name)
 
 
+def _typed_as(value: float | int, number_format: str) -> str:
+    """A figure found typed, in a message: every digit it holds (50,5 % for a percentage)."""
+    if number_format == "percent" and math.isfinite(value):
+        return f"{vn_exact(round(value * 100, 10))} %"
+    return vn_exact(value)
+
+
 def _ref(sheet: Sheet, row_key: str, col_key: str) -> str:
     """'F11' for a keyed cell, '' when a key is missing."""
     _, where = sheet.raw(row_key, col_key)
@@ -617,6 +627,54 @@ def _form_input_columns(form: Form, plan_kind: str) -> tuple[list[str], list[str
     monthly = [c.key for g in form.groups if g.repeat == "months" and g.applies(plan_kind) for c in g.columns if c.cell == "input"]
     once = [c.key for g in form.groups if g.repeat == "once" and g.applies(plan_kind) for c in g.columns if c.cell == "input"]
     return monthly, once
+
+
+@dataclass(frozen=True)
+class _FormulaLayout:
+    """A form's formula cells for one plan: every row's data cells by column key, the rows holding formulas with
+    the shape (column keys of its formula cells, links included) each has, and the label of each row."""
+
+    slots: dict[str, dict[str, Slot]]
+    rows: tuple[tuple[str, int], ...]
+    shapes: tuple[tuple[str, ...], ...]
+    tails: tuple[bool, ...]  # a shape's formula cells all in once-per-plan columns, the last of a row
+    labels: dict[str, str]
+
+
+_FORMULA_LAYOUTS: dict[tuple[int, int], tuple[Form, PlanTargets, _FormulaLayout]] = {}
+
+
+def _formula_layout(form: Form, data: PlanTargets) -> _FormulaLayout:
+    """`_FormulaLayout` of a form for a loaded plan, worked out once per process (the entry holds both, so an id
+    reused by another object is never taken for it)."""
+    found = _FORMULA_LAYOUTS.get((id(form), id(data)))
+    if found is None or found[0] is not form or found[1] is not data:
+        if len(_FORMULA_LAYOUTS) > 16:
+            _FORMULA_LAYOUTS.clear()
+        plan = data.plan
+        found = _FORMULA_LAYOUTS[(id(form), id(data))] = form, data, _make_formula_layout(form, plan.kind, plan.indicators, plan.months)
+    return found[2]
+
+
+def _make_formula_layout(form: Form, kind: str, indicators: tuple[str, ...], months: tuple[str, ...]) -> _FormulaLayout:
+    """The rows as `spec.table_rows` lays them out: one per plan indicator, or the form's listed rows."""
+    if form.rows == "plan":
+        shapes = [RowShape(code, kind, indicator(code).value_type, True) for code in indicators]
+        labels = {code: indicator(code).label for code in indicators}
+    else:
+        listed = [row for row in form.listed_rows if row.key]
+        shapes = [RowShape(row.key, row.kind or kind, row.type, row.target in indicators, row.formula,
+                           row.same_as if row.target in indicators else "") for row in listed]
+        labels = {row.key: row.label for row in listed}
+    slots = {shape.key: row_slots(form, shape, kind, months) for shape in shapes}
+    found: dict[tuple[str, ...], int] = {}
+    rows = []
+    for shape in shapes:
+        formulas = tuple(k for k, slot in slots[shape.key].items() if slot.role in ("formula", "linked"))
+        if formulas:
+            rows.append((shape.key, found.setdefault(formulas, len(found))))
+    tails = tuple(all(col_key.rpartition(":")[2] == TOTAL for col_key in formulas) for formulas in found)
+    return _FormulaLayout(slots, tuple(rows), tuple(found), tails, labels)
 
 
 class _Reader:
@@ -915,6 +973,88 @@ class _Reader:
             shown = vn_exact(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else raw
             self.ret.add("linked_cell_typed", sheet=sheet.name, cell=cell_ref(*where), indicator=row_key, period=month,
                          found=shown, expected=f"sheet «{mau01}», dòng «{indicator(code).label}», tháng {month[5:]}/{month[:4]}")
+
+    def formula_cells(self, sheet: Sheet, form: Form) -> None:
+        """Formula cells of a form typed over (a value, no formula): the typed figure is not used (the inputs' are),
+        so say where it is and what the cell computes, unless it is the very figure the formula gives (values pasted
+        over the formulas: nothing lost). A formula cleared is no loss: the figure comes from the inputs.
+
+        A row is looked at cell by cell only when it holds another number of formulas than generated or a formula
+        was found typed into one of its inputs; the common row costs one count of its formulas from the first on. (A formula written into a target or label cell of a row whose formula cell was typed over would
+        hide it.)"""
+        layout = _formula_layout(form, self.data)
+        cols, row_of, formulas_from = sheet.index.cols, sheet.index.rows.get, sheet.cells.formulas_from
+        firsts: list[tuple[int, int, bool] | None] = [None] * len(layout.shapes)  # (leftmost column, formulas, tail)
+        noted = {p.indicator for p in self.ret.problems if p.code == "formula_in_input" and p.sheet == sheet.name} if self.ret.problems else ()
+        for row_key, shape in layout.rows:
+            r = row_of(row_key)
+            if r is None:
+                continue  # no such row: `_keys_in_doubt` or `cell` says so
+            first = firsts[shape]
+            if first is None:
+                present = [c for c in map(cols.get, layout.shapes[shape]) if c is not None]
+                first = firsts[shape] = (min(present), len(present), layout.tails[shape]) if present else (-1, 0, False)
+            if first[1] == 0 or formulas_from(r, first[0], first[2]) == first[1] and row_key not in noted:
+                continue  # every formula in place (the common row), or none to look for
+            for col_key in layout.shapes[shape]:
+                slot, c = layout.slots[row_key][col_key], cols.get(col_key)
+                if slot.role == "formula" and c is not None and sheet.cells.typed_over(r, c):
+                    self._formula_typed(sheet, form, layout, row_key, col_key, (r, c))
+
+    def _formula_typed(self, sheet: Sheet, form: Form, layout: _FormulaLayout, row_key: str, col_key: str,
+                       where: tuple[int, int]) -> None:
+        """One formula cell holding a value and no formula: told unless empty or the figure its formula gives."""
+        raw, fact = sheet.cells.value_and_fact(*where)
+        if fact is not None or raw in (None, ""):
+            return
+        self.typed = True
+        slot = layout.slots[row_key][col_key]
+        typed = raw if isinstance(raw, (int, float)) and not isinstance(raw, bool) else (
+            parse_number(raw, whole=False).value if isinstance(raw, str) else None)
+        try:
+            computed: float | int | str | None = evaluate(layout.slots, self.months, row_key, col_key,
+                                                          lambda row, col, found: self._computed_from(sheet, form, row, col, found))
+        except Unknown:
+            computed = None
+        if typed is not None and isinstance(computed, (int, float)) and same_figure(typed, computed, slot.format):
+            return  # values pasted over the formulas: the same figure, nothing lost
+        label = layout.labels.get(row_key, row_key)
+        when = "cả kỳ kế hoạch" if slot.period == TOTAL else f"tháng {slot.period[5:].lstrip('0')}/{slot.period[:4]}"
+        if computed is None:
+            should = "không tính được ô này từ số liệu đã nhập"
+        elif computed == "":
+            should = "theo số liệu đã nhập, ô này để trống"
+        else:
+            should = f"theo số liệu đã nhập, ô này là {shown(computed, slot.format)}"
+        found = _typed_as(raw, slot.format) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else f"«{raw}»"
+        self.ret.add("formula_typed", sheet=sheet.name, cell=cell_ref(*where), indicator=row_key, period=slot.period,
+                     found=found, expected=describe(form.key, row_key, slot, label), row=label, when=when, should=should)
+
+    def _computed_from(self, sheet: Sheet, form: Form, row_key: str, col_key: str, slot: Slot) -> Any:
+        """A cell a formula reads, as the figures read give it: an input's figure (an empty input BLANK), a Mẫu 01
+        figure a linked cell shows, a target's or context's number; Unknown for anything else."""
+        if slot.role == "linked":
+            code = next(row.target for row in form.listed_rows if row.key == row_key)
+            figure = self.ret.actuals.get((code, slot.period))
+            if figure is not None:
+                return figure
+            if any(p.is_error and p.indicator == code and p.period == slot.period for p in self.ret.problems):
+                raise Unknown(f"{code} {slot.period}")  # a figure typed in Mẫu 01 but not used
+            return ""  # the link's formula shows "" for an empty Mẫu 01 input
+        if slot.role == "input":
+            kept = self.ret.actuals if form.rows == "plan" else self.ret.tasks
+            figure = kept.get((row_key, slot.period if slot.period != TOTAL else slot.column))
+            if figure is not None and not isinstance(figure, str):
+                return figure
+        where = sheet.index.cell(row_key, col_key)
+        if where is None:
+            raise Unknown(f"{row_key} × {col_key}")
+        raw, fact = sheet.cells.value_and_fact(*where)
+        if fact is None and raw in (None, ""):
+            return BLANK
+        if slot.role in ("target", "context") and (fact is None or fact[0] == "formula") and type(raw) in (int, float) and math.isfinite(raw):
+            return raw
+        raise Unknown(f"{row_key} × {col_key}")
 
     def check_targets(self, *sheets: Sheet) -> None:
         """Targets are the centre's: an edited one is a warning, and the centre's figure is used.

@@ -987,3 +987,28 @@ def test_a_figure_of_thousands_of_digits_is_reported_on_its_cell_on_the_short_pa
         _general_way(patched)
         assert short == _as_read(read_return(index_too_long, data, forms))
     assert (counts[0], months[1]) not in short[3] and "read_failed" not in {p[0] for p in short[4]}
+
+
+@pytest.mark.parametrize("named", ["the next row", "a row not written"])
+def test_a_figure_written_inside_another_row_than_its_reference_names_refuses_the_file_naming_the_cell(whole, tmp_path, monkeypatch, named):
+    """An input of Mẫu 02 whose `<c r=…>` names another row than the `<row r=…>` it is written in (a hand edit of the
+    package, a broken writer): Excel refuses such a file (and repairs it by dropping or moving cells), LibreOffice shows
+    the figure where its reference says, so which row the clerk meant cannot be told. The figure is never dropped
+    unseen: the file is refused with a problem naming the sheet and the cell as written, the same on the short paths,
+    the general way and cell by cell (before, the cell read as empty and Mẫu 02 reported nothing)."""
+    data, forms, months, counts, source, index = whole
+    r, c = index["mau02"].cell(counts[0], f"value:{months[1]}")
+    stray = cell_ref(r + 1 if named == "the next row" else 5000, c)
+    book = _zip_edited(source, tmp_path / "edited.xlsx", {("mau02", cell_ref(r, c)): b'<c r="%b" s="42" t="n"><v>3001</v></c>' % stray.encode()})
+    with zipfile.ZipFile(book) as archive:
+        assert re.search(rb'<row r="%d"[^>]*>(?:(?!</row>).)*<c r="%b"' % (r + 1, stray.encode()), archive.read(
+            Package(archive, b"").sheet_parts()["Mẫu 02"]), re.S)
+    ret = read_return(book, data, forms)
+    short = _as_read(ret)
+    for way in (_general_way, _cell_by_cell_way):
+        with monkeypatch.context() as patched:
+            way(patched)
+            assert short == _as_read(read_return(book, data, forms)), way.__name__
+    assert [(p[0], p[2], p[3]) for p in short[4]] == [("cell_misplaced", "Mẫu 02", stray)]
+    assert short[4][0][6].startswith(f"Tệp bị hỏng: ô {stray} được ghi bên trong dòng {r + 1} của sheet") and ret.rejected
+    assert (counts[0], months[1]) not in short[3] and short[3][(counts[0], months[0])] == 3000  # read, but the file is not used

@@ -334,6 +334,8 @@ class Package:
 
 
 _ABSENT: tuple[Any, None] = ("", None)
+_NOT_WRITTEN: tuple[Any, None] = tuple(["", None])  # `_cell_in`'s for a cell its row does not hold (built: never `_ABSENT` itself)
+_OTHER_ROW: dict[bytes, re.Pattern[bytes]] = {}
 _PLAIN, _SHARED_TEXT, _OTHER = object(), object(), object()
 _TAGS: dict[tuple[int, int], bytes] = {}
 _ROW_TAGS: dict[tuple[int, ...], tuple[bytes, ...]] = {}
@@ -424,6 +426,8 @@ class SheetCells:
         self.rows = found if found is not None else _rows_without_references(xml.decode("utf-8"))
         self._cells: dict[tuple[int, int], tuple[Any, tuple[str, str] | None]] = {}
         self._masters: dict[str, tuple[str, str]] | None = None
+        self._strays: dict[tuple[int, int], int] | None = None
+        self.misplaced: dict[str, int] = {}  # a cell looked for and written inside another row (see `_absent`) → that row
 
     def general(self) -> SheetCells | None:
         """The same sheet read with implied positions, when some cell carries no reference."""
@@ -439,15 +443,47 @@ class SheetCells:
         found = self._cells.get((r, c))
         if found is None:
             piece = self.rows.get(r)
-            found = self._cells[(r, c)] = _ABSENT if piece is None else self._cell_in(piece, r, c)
+            found = self._cells[(r, c)] = _NOT_WRITTEN if piece is None else self._cell_in(piece, r, c)
+        if found is _NOT_WRITTEN:  # (also when `column` met it first)
+            found = self._cells[(r, c)] = self._absent(r, c)
         return found
+
+    def _absent(self, r: int, c: int) -> tuple[Any, None]:
+        """`_ABSENT` for a cell looked for and not written in its row; first noted in `misplaced` when the XML holds it
+        inside another row, or holds cells naming other rows inside this one (a hand edit of the package, a broken
+        writer: Excel refuses such a file), so that the return is refused rather than a typed figure dropped unseen."""
+        strays = self._strays if self._strays is not None else self._find_strays()
+        if strays:
+            for (sr, sc), row in strays.items():
+                if (sr, sc) == (r, c) or row == r + 1:
+                    self.misplaced.setdefault(_ref(sr, sc).decode(), row)
+        return _ABSENT
+
+    def _find_strays(self) -> dict[tuple[int, int], int]:
+        """Every cell written inside a row its reference does not name → the row it is written in (one search of each
+        row by the C engine; a row holding such a cell is then gone through cell by cell)."""
+        self._strays = {}
+        for r, piece in self.rows.items():
+            number = b"%d" % (r + 1)
+            other = _OTHER_ROW.get(number)
+            if other is None:
+                if len(_OTHER_ROW) > 4096:
+                    _OTHER_ROW.clear()
+                other = _OTHER_ROW[number] = re.compile(rb'<c r="[A-Z]{1,3}(?![A-Z]|%b")' % number)
+            if other.search(piece) is None:
+                continue
+            for ref in _SIMPLE_TAG.findall(piece):
+                where = ref_to_rc(ref.decode())
+                if where[0] != r:
+                    self._strays.setdefault(where, r + 1)
+        return self._strays
 
     def _cell_in(self, piece: bytes, r: int, c: int) -> tuple[Any, tuple[str, str] | None]:
         """(value, fact) of the cell at (r, c) in its row's XML, `_ABSENT` when the row does not hold it."""
         tag = _TAGS.get((r, c)) or _tag(r, c)
         start = piece.find(tag)  # the first cell written under its reference: the one this position holds
         if start < 0:
-            return _ABSENT
+            return _NOT_WRITTEN
         start += len(tag)
         end = piece.find(b">", start)
         if piece[end - 1] == 47:  # "/": an empty cell
@@ -465,7 +501,7 @@ class SheetCells:
         number, an empty or absent cell) read here without the per-cell machinery."""
         piece = self.rows.get(r)
         if piece is None:
-            return [_ABSENT] * len(cols)
+            return [self._absent(r, c) for c in cols]
         tags = _ROW_TAGS.get((r, *cols)) or _row_tags(r, cols)
         alike = self._alike_row(piece, tags)
         if alike is not None:
@@ -475,7 +511,7 @@ class SheetCells:
         for c, tag in zip(cols, tags):  # each cell read from its XML (as `value_and_fact` would the first time), not looked up
             start = find(tag)  # as `_cell_in` finds it, inline: it runs for every input of every return
             if start < 0:
-                append(_ABSENT)
+                append(self._absent(r, c))
                 continue
             start += len(tag)
             end = find(b">", start)

@@ -319,9 +319,19 @@ def _read_keyed(ret: Return, opened: Opened, data: PlanTargets, forms: FormSet) 
     reader.read_mau01(keyed["mau01"])
     reader.read_mau02(keyed["mau02"])
     reader.check_targets(keyed["chi_tieu"], keyed["mau01"])
+    _misplaced_cells(ret, keyed)
     if not reader.typed:
         _blank(ret)
     return ret
+
+
+def _misplaced_cells(ret: Return, keyed: dict[str, Sheet]) -> None:
+    """Cells looked for and found written inside another row (`SheetCells.misplaced`): the sheet is corrupt, as Excel
+    finds it, and which row such a figure belongs to cannot be told, so the file is not used (never a figure dropped
+    unseen)."""
+    for sheet in keyed.values():
+        for ref, row in sheet.cells.misplaced.items():
+            ret.add("cell_misplaced", sheet=sheet.name, cell=ref, found=ref, expected=row)
 
 
 def _kept_for(cache: dict[Any, tuple[Any, Any]], key: Any, owner: object, make: Callable[[], Any], limit: int) -> Any:

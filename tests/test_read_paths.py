@@ -1012,3 +1012,36 @@ def test_a_figure_written_inside_another_row_than_its_reference_names_refuses_th
     assert [(p[0], p[2], p[3]) for p in short[4]] == [("cell_misplaced", "Mẫu 02", stray)]
     assert short[4][0][6].startswith(f"Tệp bị hỏng: ô {stray} được ghi bên trong dòng {r + 1} của sheet") and ret.rejected
     assert (counts[0], months[1]) not in short[3] and short[3][(counts[0], months[0])] == 3000  # read, but the file is not used
+
+
+_NO_XSD_NUMBER = ["3_001", "3_0_0_1", "infinity", "-Infinity", "inf", "nan", "+nan", "3&#95;001", " 30_01 "]
+_XSD_NUMBERS = {"+3001": 3001, " 3001\t": 3001, "3001.": 3001, "3.001E3": 3001, "30010e-1": 3001}
+
+
+def test_a_number_written_as_float_takes_it_but_no_spreadsheet_writes_it_is_reported_on_its_cell(whole, tmp_path, monkeypatch):
+    """A number cell whose text Python's float() reads but is no XML Schema double (what the OOXML number of a cell is,
+    and what every spreadsheet writes): underscores between digits, `infinity`, `inf`, `nan` in any case or sign, even
+    spelt by a character reference (`&#95;` for `_`): that cell is reported as no number, with the text as written, like
+    a word in a number cell (LibreOffice shows `3_001` as 3, `infinity` as 0: no figure to trust), the other figures
+    are used; before, `3_001` read as 3001. Numbers written as schema doubles another way (a sign, spaces, a trailing
+    point, an exponent) are their figures. The short paths, the general way and cell by cell agree."""
+    data, forms, months, counts, source, index = whole
+    bad = {cell_ref(*index["mau02"].cell(key, f"value:{months[1]}")): text for key, text in zip(counts, _NO_XSD_NUMBER)}
+    code = data.plan.indicators[1]
+    bad[cell_ref(*index["mau01"].cell(code, f"actual:{months[2]}"))] = "1_02"
+    good = {cell_ref(*index["mau02"].cell(key, f"value:{months[2]}")): text for key, text in zip(counts, _XSD_NUMBERS)}
+    edits = {(("mau01" if ref == cell_ref(*index["mau01"].cell(code, f"actual:{months[2]}")) else "mau02"), ref):
+             b'<c r="R" s="42" t="n"><v>' + text.encode() + b"</v></c>" for ref, text in {**bad, **good}.items()}
+    book = _zip_edited(source, tmp_path / "edited.xlsx", edits)
+    short = _as_read(read_return(book, data, forms))
+    for way in (_general_way, _cell_by_cell_way):
+        with monkeypatch.context() as patched:
+            way(patched)
+            assert short == _as_read(read_return(book, data, forms)), way.__name__
+    _, _, actuals, tasks, problems = short
+    shown = {ref: re.sub("&#95;", "_", text).strip() for ref, text in bad.items()}
+    assert sorted((p[0], p[3], p[6]) for p in problems if p[0] != "missing_value") == sorted(
+        ("not_a_number", ref, f"Giá trị «{text}» không phải là số; chưa được tính. Nhập số (ví dụ 1234).") for ref, text in shown.items())
+    assert all((key, months[1]) not in tasks for key in counts[:len(_NO_XSD_NUMBER)]) and (code, months[2]) not in actuals
+    assert [tasks[(key, months[2])] for key in counts[:len(_XSD_NUMBERS)]] == list(_XSD_NUMBERS.values())
+    assert tasks[(counts[0], months[0])] == 3000 and actuals[(code, months[1])] == 101

@@ -37,6 +37,7 @@ _PARTS: dict[tuple[bytes, bytes], tuple[dict[str, str], bool]] = {}
 _ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);")
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _REF = re.compile(r"^([A-Z]+)([0-9]+)$")
+_XSD_DOUBLE = re.compile(rb"[ \t\r\n]*(?:[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?INF|NaN)[ \t\r\n]*")
 _SHEET = re.compile(r"<(?:\w+:)?sheet\b([^>]*?)/?>")
 _REL = re.compile(r"<(?:\w+:)?Relationship\b([^>]*?)/?>")
 _XML_ATTR = re.compile(r'([\w:]+)="([^"]*)"')
@@ -182,18 +183,26 @@ def _date_styles(styles: bytes) -> dict[int, str]:
     return kinds
 
 
+def xsd_number(text: bytes) -> float | None:
+    """The number a number cell's written value is when it is written as an XML Schema double, as every spreadsheet
+    writes one (digits, a sign, a point, an exponent, INF, -INF, NaN, XML spaces around); None for what float() takes
+    beyond that (`1_000`, `infinity`, `nan`, `+nan`, other spaces), which no spreadsheet writes: that is no number."""
+    if text.isdigit() or text.replace(b".", b"", 1).isdigit():
+        return float(text)
+    return float(text) if _XSD_DOUBLE.fullmatch(text) is not None else None
+
+
 def number_text(raw: bytes) -> float | str:
     """A number cell's written value as a float; a value that is no number (a word, a character reference, a
-    fullwidth digit: a hand edit of the XML, another program's writer) as the text it is, after its references,
-    so that one cell is reported rather than the whole file refused (LibreOffice shows `&#53;` as 5, as here)."""
-    try:
-        return float(raw)
-    except ValueError:
-        text = unescape(raw.decode("utf-8", "replace")).strip()
-        try:
-            return float(text) if text.isascii() else text  # (float() would take "５" too: LibreOffice shows 0)
-        except ValueError:
-            return text
+    fullwidth digit, `1_000`: a hand edit of the XML, another program's writer) as the text it is, after its
+    references, so that one cell is reported rather than the whole file refused (LibreOffice shows `&#53;` as 5,
+    as here)."""
+    number = xsd_number(raw)
+    if number is not None:
+        return number
+    text = unescape(raw.decode("utf-8", "replace"))
+    number = xsd_number(text.encode("ascii")) if text.isascii() else None  # (float() would take "５" too: LibreOffice shows 0)
+    return text.strip() if number is None else number
 
 
 def excel_date(serial: float, kind: str, date1904: bool) -> date | datetime | time | timedelta | float:
@@ -526,11 +535,10 @@ class SheetCells:
                     continue
                 text = body[3:-4]
                 if body[:3] == b"<v>" and body[-4:] == b"</v>" and b"<" not in text and text.strip():
-                    try:
-                        append((float(text), None))
-                        continue
-                    except ValueError:
-                        pass  # no number: `_decoded` reads it
+                    number = float(text) if text.isdigit() else xsd_number(text)
+                    if number is not None:
+                        append((number, None))
+                        continue  # (no number: `_decoded` reads it)
             append(self._decoded(attrs, body, r, c))
         return found
 
@@ -549,10 +557,10 @@ class SheetCells:
             if text is None:
                 values.append(_ABSENT)  # an empty number cell
             elif text.strip():
-                try:
-                    values.append((float(text), None))
-                except ValueError:
+                number = float(text) if text.isdigit() else xsd_number(text)
+                if number is None:
                     return None  # no number: left to the general way
+                values.append((number, None))
             else:
                 return None  # <v></v>: left to the general way
         return values
@@ -631,10 +639,8 @@ class SheetCells:
                 return _ABSENT
         if b"<" in text or not text.strip():
             return None
-        try:
-            return float(text), None
-        except ValueError:
-            return None  # no number: `_decode` reads it
+        number = float(text) if text.isdigit() else xsd_number(text)
+        return None if number is None else (number, None)  # (no number: `_decode` reads it)
 
     def _number_kind(self, attrs: bytes) -> object:
         """_PLAIN for the attributes of a number cell whose style shows no date or time, _SHARED_TEXT for

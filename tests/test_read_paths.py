@@ -1045,3 +1045,45 @@ def test_a_number_written_as_float_takes_it_but_no_spreadsheet_writes_it_is_repo
     assert all((key, months[1]) not in tasks for key in counts[:len(_NO_XSD_NUMBER)]) and (code, months[2]) not in actuals
     assert [tasks[(key, months[2])] for key in counts[:len(_XSD_NUMBERS)]] == list(_XSD_NUMBERS.values())
     assert tasks[(counts[0], months[0])] == 3000 and actuals[(code, months[1])] == 101
+
+
+_SPACED = {  # a cell's attributes written as XML allows and no writer of ours does → the same cell as usually written
+    b'<c r="R"\ts="D" t="n"><v>45000</v></c>': b'<c r="R" s="D" t="n"><v>45000</v></c>',
+    b"<c r=\"R\" s='D' t='n'><v>45000</v></c>": b'<c r="R" s="D" t="n"><v>45000</v></c>',
+    b'<c r="R"\r\n s = "D" ><v>45000</v></c>': b'<c r="R" s="D"><v>45000</v></c>',
+    b'<c r="R"\tt="b"><v>1</v></c>': b'<c r="R" t="b"><v>1</v></c>',
+    b"<c r=\"R\" t='str'><v>3001</v></c>": b'<c r="R" t="str"><v>3001</v></c>',
+    b'<c r="R" t="&#98;" s="D"><v>0</v></c>': b'<c r="R" t="b" s="D"><v>0</v></c>',
+}
+_SPACED_FIRST = (b"<c s='D' t=\"n\" r='R'><v>45000</v></c>", b'<c r="R" s="D" t="n"><v>45000</v></c>')  # (the sheet read the general way)
+
+
+def test_a_cells_type_and_date_style_are_read_however_its_attributes_are_spaced_and_quoted(whole, tmp_path, monkeypatch):
+    """A date-styled figure or a typed cell (a boolean, a formula's text) whose attributes are written with a tab, a
+    newline, spaces around `=`, single quotes, a character reference, or before its reference: each reads as the same
+    cell written as usual (a date in an input: no number; a boolean: no number; a formula's text `3001`: a number typed
+    as text), on the short paths, the general way and cell by cell; before, the date and the boolean were taken as
+    the figures 45000 and 1, and a cell whose reference was single-quoted was read at the column after the previous
+    cell."""
+    data, forms, months, counts, source, index = whole
+    with zipfile.ZipFile(source) as archive:
+        style = next(str(s).encode() for s in range(1, 200) if Package(archive, b"").date_style(s))
+    code = data.plan.indicators[1]
+    places = [("mau02", cell_ref(*index["mau02"].cell(key, f"value:{months[1]}"))) for key in counts[:len(_SPACED)]]
+    places.append(("mau01", cell_ref(*index["mau01"].cell(code, f"actual:{months[3]}"))))
+    odd, usual = zip(*_SPACED.items(), _SPACED_FIRST)
+    books = []
+    for name, cells in (("odd", odd), ("usual", usual)):
+        edits = {place: cell.replace(b"D", style) for place, cell in zip(places, cells)}
+        books.append(_zip_edited(source, tmp_path / f"{name}.xlsx", edits))
+    short = _as_read(read_return(books[1], data, forms))
+    assert short == _as_read(read_return(books[0], data, forms))
+    for way in (_general_way, _cell_by_cell_way):
+        with monkeypatch.context() as patched:
+            way(patched)
+            assert short == _as_read(read_return(books[0], data, forms)), way.__name__
+    found = [(p[0], p[2], p[3]) for p in short[4] if p[0] != "missing_value"]
+    assert sorted(found) == sorted([("not_a_number", "Mẫu 02", ref) for _, ref in places[:4]] + [("text_number", "Mẫu 02", places[4][1])]
+                                   + [("not_a_number", "Mẫu 02", places[5][1]), ("not_a_number", "Mẫu 01", places[6][1])]), found
+    assert {p[6] for p in short[4] if p[3] == places[0][1]} == {"Giá trị «2023-03-15» không phải là số; chưa được tính. Nhập số (ví dụ 1234)."}
+    assert short[3][(counts[4], months[1])] == 3001 and (counts[0], months[1]) not in short[3] and (code, months[3]) not in short[2]

@@ -40,7 +40,9 @@ _REF = re.compile(r"^([A-Z]+)([0-9]+)$")
 _XSD_DOUBLE = re.compile(rb"[ \t\r\n]*(?:[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?INF|NaN)[ \t\r\n]*")
 _SHEET = re.compile(r"<(?:\w+:)?sheet\b([^>]*?)/?>")
 _REL = re.compile(r"<(?:\w+:)?Relationship\b([^>]*?)/?>")
-_XML_ATTR = re.compile(r'([\w:]+)="([^"]*)"')
+_XML_ATTR = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_CELL_ATTR = re.compile(rb"""(?:^|[ \t\r\n])([ts])[ \t\r\n]*=[ \t\r\n]*(?:"([^"]*)"|'([^']*)')""")
+_TYPES_AND_STYLES: dict[bytes, tuple[bytes, bytes]] = {}
 _NUMFMT = re.compile(r"<(?:\w+:)?numFmt\b([^>]*?)/?>")
 _CELL_XFS = re.compile(r"<(?:\w+:)?cellXfs\b.*?</(?:\w+:)?cellXfs>", re.S)
 _XF = re.compile(r"<(?:\w+:)?xf\b([^>]*?)/?>")
@@ -73,8 +75,28 @@ def _entity(match: re.Match[str]) -> str:
 
 
 def _attrs(text: str) -> dict[str, str]:
-    """Attributes of one start tag (namespace prefixes dropped, r:id kept as 'r:id')."""
-    return {k: unescape(v) for k, v in _XML_ATTR.findall(text)}
+    """Attributes of one start tag (namespace prefixes dropped, r:id kept as 'r:id'), in either quotes, spaced as
+    XML allows."""
+    found: dict[str, str] = {}
+    for name, double, single in _XML_ATTR.findall(text):
+        found.setdefault(name, unescape(double or single))
+    return found
+
+
+def _type_and_style(attrs: bytes) -> tuple[bytes, bytes]:
+    """A cell's type (b"n" when it has none) and style index (b"" when none) from the attributes after its reference,
+    in any order, quoting and spacing XML allows (a tab, a newline, `s='5'`, `t = "b"`, `&#98;`), so that a date style
+    or a type is never missed for the way it is written (kept: cells are written alike)."""
+    found = _TYPES_AND_STYLES.get(attrs)
+    if found is None:
+        values = {b"t": b"n", b"s": b""}
+        for name, double, single in reversed(_CELL_ATTR.findall(attrs)):  # (the first written wins)
+            value = double or single
+            values[name] = unescape(value.decode("utf-8", "replace")).encode() if b"&" in value else value
+        if len(_TYPES_AND_STYLES) > 4096:
+            _TYPES_AND_STYLES.clear()
+        found = _TYPES_AND_STYLES[attrs] = values[b"t"], values[b"s"].strip(b" \t\r\n")
+    return found
 
 
 def ref_to_rc(ref: str) -> tuple[int, int]:
@@ -645,13 +667,9 @@ class SheetCells:
     def _number_kind(self, attrs: bytes) -> object:
         """_PLAIN for the attributes of a number cell whose style shows no date or time, _SHARED_TEXT for
         a shared string's; _OTHER otherwise."""
-        at = attrs.find(b' t="')
-        if at >= 0 and attrs[at + 4:at + 6] != b'n"':
-            return _SHARED_TEXT if attrs[at + 4:at + 6] == b's"' else _OTHER
-        at = attrs.find(b' s="')
-        if at < 0:
-            return _PLAIN
-        style = attrs[at + 4:attrs.find(b'"', at + 4)]
+        kind, style = _type_and_style(attrs)
+        if kind != b"n":
+            return _SHARED_TEXT if kind == b"s" else _OTHER
         return _OTHER if style.isdigit() and self.package.date_style(int(style)) else _PLAIN
 
     def typed_over(self, r: int, c: int) -> bool:
@@ -702,10 +720,9 @@ class SheetCells:
         return self.value_and_fact(r, c)[1]
 
     def _decode(self, attrs: bytes, body: bytes) -> tuple[Any, tuple[str, str] | None]:
-        at = attrs.find(b' t="')
-        if (at < 0 or attrs[at + 4:at + 6] == b'n"') and body[:3] == b"<v>" and body[-4:] == b"</v>" and b"<" not in body[3:-4]:
+        kind = _type_and_style(attrs)[0]
+        if kind == b"n" and body[:3] == b"<v>" and body[-4:] == b"</v>" and b"<" not in body[3:-4]:
             return self._number(attrs, body[3:-4])  # the common cell: a plain number (t="n" or no type), no formula
-        kind = attrs[at + 4:attrs.find(b'"', at + 4)] if at >= 0 else b"n"
         fact = None
         if b"<f" in body:
             formula = _FORMULA.search(body)
@@ -741,10 +758,7 @@ class SheetCells:
         number = number_text(raw)
         if type(number) is str:
             return number, None
-        at = attrs.find(b' s="')
-        if at < 0:
-            return number, None
-        style = attrs[at + 4:attrs.find(b'"', at + 4)]
+        style = _type_and_style(attrs)[1]
         kind_ = self.package.date_style(int(style)) if style.isdigit() else ""
         return (excel_date(number, kind_, self.package.date1904) if kind_ else number), None
 
@@ -891,7 +905,7 @@ def _rows_without_references(xml: str) -> dict[int, bytes]:
             ref = f"{col_letter(col)}{row + 1}"
         if prefix:
             body = re.sub(rf"<(/?){re.escape(prefix)}", r"<\1", body or "")
-        attrs_text = re.sub(r'\sr="[^"]*"', "", attrs_text)
+        attrs_text = re.sub(r"""\sr\s*=\s*(?:"[^"]*"|'[^']*')""", "", attrs_text)
         cell = f'<c r="{ref}"' + (f"{attrs_text}/>" if body is None else f"{attrs_text}>{body}</c>")
         rows[row] = rows.get(row, b"") + cell.encode()
     return rows
@@ -900,7 +914,7 @@ def _rows_without_references(xml: str) -> dict[int, bytes]:
 def _sheet_parts(book_xml: bytes, rels_xml: bytes) -> tuple[dict[str, str], bool]:
     """Sheet parts and the 1904 date system flag, from workbook.xml and its relationships."""
     book, rels = book_xml.decode("utf-8"), rels_xml.decode("utf-8")
-    date1904 = re.search(r'date1904="(1|true)"', book) is not None
+    date1904 = re.search(r"""date1904\s*=\s*["'](1|true)["']""", book) is not None
     targets = {a.get("Id"): a.get("Target", "") for a in map(_attrs, _REL.findall(rels))}
     parts = {}
     for attrs in map(_attrs, _SHEET.findall(book)):

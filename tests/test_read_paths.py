@@ -1087,3 +1087,63 @@ def test_a_cells_type_and_date_style_are_read_however_its_attributes_are_spaced_
                                    + [("not_a_number", "Mẫu 02", places[5][1]), ("not_a_number", "Mẫu 01", places[6][1])]), found
     assert {p[6] for p in short[4] if p[3] == places[0][1]} == {"Giá trị «2023-03-15» không phải là số; chưa được tính. Nhập số (ví dụ 1234)."}
     assert short[3][(counts[4], months[1])] == 3001 and (counts[0], months[1]) not in short[3] and (code, months[3]) not in short[2]
+
+
+def test_a_text_holding_a_reference_xml_does_not_allow_is_reported_on_its_cell_and_the_rest_of_the_file_read(whole, tmp_path, monkeypatch):
+    """Character references no XML allows (`&#99999999;` past Unicode, `&#xZZ;`, `&#xD800;` a surrogate, `&#0;`, `&#X41;`,
+    the undeclared `&bogus;`, a lone `&`) in inline strings and, in the return as LibreOffice saves it, in shared
+    strings (a hand edit of the package, a broken writer). Such XML is not well formed: Excel refuses the file and
+    offers to repair it, LibreOffice stops reading the sheet at the reference and shows every later cell empty, without
+    a word. Decision: the reference is local to one text, so that cell is reported (a figure: no number, the reference
+    shown as written; a note or the reporter's name: `malformed_text`, kept as written, never a character no file can
+    hold) and the rest of the file is read as typed, the same on the short paths, the general way and cell by cell;
+    before, `&#99999999;` made the whole file fail to read and `&#xD800;` put a lone surrogate in the reporter's name."""
+    data, forms, months, counts, source, index = whole
+    typed = fill(source, {("mau02", "ghi_chu", f"value:{months[1]}"): "Đã đôn đốc", ("mau01", "reporter", "uom"): "Nguyễn Văn A"},
+                 tmp_path / "typed.xlsx")
+    figure, word = (cell_ref(*index["mau02"].cell(key, f"value:{months[1]}")) for key in counts[:2])
+    inline = _zip_edited(typed, tmp_path / "inline.xlsx", {
+        ("mau02", figure): b'<c r="R" t="inlineStr"><is><t>3&#99999999;001</t></is></c>',
+        ("mau02", word): b'<c r="R" t="n"><v>&#xZZ;</v></c>'})
+    inline = _rezip_replacing(inline, tmp_path / "inline-text.xlsx", {"Đã đôn đốc": "Đã đôn đốc &bogus; A&B", "Nguyễn Văn A": "Nguyễn &#xD800; Văn A"})
+    saved = convert([typed], tmp_path / "lo")[0]
+    with zipfile.ZipFile(saved) as archive:
+        count = len(_string_items(archive.read("xl/sharedStrings.xml"))[0])
+    shared = _rezip_replacing(saved, tmp_path / "shared-text.xlsx", {"Đã đôn đốc": "Đã đôn đốc &#0;", "Nguyễn Văn A": "Nguyễn &#X41; Văn A",
+                                                                   "</sst>": "<si><t>3&#99999999;001</t></si></sst>"})
+    with zipfile.ZipFile(shared) as archive:
+        part = Package(archive, b"").sheet_parts()["Mẫu 02"]
+    _rezip(shared, tmp_path / "shared.xlsx", lambda name, data: _cell_rewritten(data, figure, b'<c r="R" t="s"><v>%d</v></c>' % count)
+           if name == part else data)
+    shared = tmp_path / "shared.xlsx"
+    notes = {inline: "Đã đôn đốc &bogus; A&B", shared: "Đã đôn đốc &#0;"}
+    reporters = {inline: "Nguyễn &#xD800; Văn A", shared: "Nguyễn &#X41; Văn A"}
+    for book in (inline, shared):
+        ret = read_return(book, data, forms)
+        short = _as_read(ret)
+        for way in (_general_way, _cell_by_cell_way):
+            with monkeypatch.context() as patched:
+                way(patched)
+                assert short == _as_read(read_return(book, data, forms)), (book.name, way.__name__)
+        problems = [(p[0], p[2], p[6]) for p in short[4] if p[0] != "missing_value"]
+        note_cell = cell_ref(*index["mau02"].cell("ghi_chu", f"value:{months[1]}"))
+        expected = [("not_a_number", figure, "3&#99999999;001")] + ([("not_a_number", word, "&#xZZ;")] if book == inline else [])
+        assert [(p[0], p[3]) for p in short[4] if p[0] not in ("missing_value", "malformed_text")] == [(c, r) for c, r, _ in expected], problems
+        assert all(f"«{text}»" in p[6] for (_, _, text), p in zip(expected, [p for p in short[4] if p[0] == "not_a_number"]))
+        malformed = [p for p in short[4] if p[0] == "malformed_text"]
+        assert [(p[2], p[3]) for p in malformed] == [("Mẫu 01", cell_ref(*index["mau01"].cell("reporter", "uom"))), ("Mẫu 02", note_cell)], problems
+        assert malformed[1][6].startswith(f"Ô chứa «{notes[book]}», trong đó có mã ký tự sai") and ret.reporter == reporters[book]
+        assert short[3][("ghi_chu", months[1])] == notes[book] and not ret.rejected
+        assert (counts[0], months[1]) not in short[3] and short[3][(counts[0], months[0])] == 3000 and short[3][(counts[2], months[1])] == 3001
+        assert not any(0xD800 <= ord(ch) <= 0xDFFF or ord(ch) < 9 for text in (ret.reporter, *map(str, short[3].values())) for ch in text)
+
+
+def _rezip_replacing(source: Path, target: Path, texts: dict[str, str]) -> Path:
+    """The package with texts replaced in its XML parts, as written (references and all)."""
+    def edit(name: str, data: bytes) -> bytes:
+        for old, new in texts.items():
+            data = data.replace(old.encode(), new.encode())
+        return data
+
+    _rezip(source, target, edit)
+    return target

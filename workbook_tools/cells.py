@@ -60,18 +60,40 @@ class PartTooLarge(ValueError):
     """A part inflates beyond what any returned workbook holds (a zip bomb or a wrong file)."""
 
 
+class MalformedText(str):
+    """A text that held a reference XML does not allow (`&#xZZ;`, `&#99999999;`, `&#0;`, `&bogus;`, a lone `&`: a hand
+    edit of the package, a broken writer), each kept as written: its cell is reported, the rest of the file read."""
+
+
 def unescape(text: str) -> str:
-    """XML character and entity references to characters."""
+    """XML character and entity references to characters; a text holding a reference XML does not allow comes back as
+    `MalformedText`, that reference kept as written (never a character no XML holds, never a failure to read)."""
     if "&" not in text:
         return text
-    return _ENTITY.sub(_entity, text)
+    malformed = text.count("&") != len(_ENTITY.findall(text))
+
+    def entity(match: re.Match[str]) -> str:
+        nonlocal malformed
+        char = _char(match.group(1))
+        if char is None:
+            malformed = True
+            return match.group(0)
+        return char
+
+    decoded = _ENTITY.sub(entity, text)
+    return MalformedText(decoded) if malformed else decoded
 
 
-def _entity(match: re.Match[str]) -> str:
-    name = match.group(1)
-    if name[0] == "#":
-        return chr(int(name[2:], 16) if name[1] in "xX" else int(name[1:]))
-    return _ENTITIES[name]
+def _char(name: str) -> str | None:
+    """The character a reference's name stands for; None for a code point XML 1.0 does not allow as a character."""
+    if name[0] != "#":
+        return _ENTITIES[name]
+    try:
+        code = int(name[2:], 16) if name[1] == "x" else int(name[1:])
+    except ValueError:  # (thousands of digits: more than int() takes from text)
+        return None
+    legal = code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
+    return chr(code) if legal else None
 
 
 def _attrs(text: str) -> dict[str, str]:

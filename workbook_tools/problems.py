@@ -41,6 +41,7 @@ CATALOGUE: dict[str, tuple[str, bool, str]] = {
     "key_repeated": (ERROR, True, "Khoá «{found}» có ở nhiều nơi trong sheet {expected}; không biết số liệu ở dòng/cột nào là đúng nên tệp chưa được dùng. Xoá dòng/cột chép thừa (hoặc dùng lại sổ gốc) rồi gửi lại."),
     "row_moved": (ERROR, True, "Dòng khoá «{found}» lại mang nội dung «{expected}» của dòng khác: các dòng đã bị sắp xếp hoặc di chuyển mà không kèm cột khoá (cột A), số liệu có thể bị tráo nên tệp chưa được dùng. Hoàn tác sắp xếp (hoặc dùng lại sổ gốc) rồi gửi lại."),
     "cell_misplaced": (ERROR, True, "Tệp bị hỏng: ô {found} được ghi bên trong dòng {expected} của sheet (tệp bị sửa ngoài Excel hoặc do phần mềm khác ghi; Excel cũng báo lỗi khi mở tệp này), nên không biết số liệu thuộc ô nào; tệp chưa được dùng. Mở sổ trong Excel, kiểm tra lại số liệu ở ô {found} và ở dòng {expected}, lưu lại rồi gửi lại."),
+    "malformed_text": (WARNING, False, "Ô chứa «{found}», trong đó có mã ký tự sai (tham chiếu ký tự XML không hợp lệ, do phần mềm khác ghi hoặc tệp bị sửa ngoài Excel; Excel cũng báo lỗi khi mở tệp này); nội dung được giữ nguyên như đã ghi. Kiểm tra lại ô này, gõ lại nội dung đúng, lưu rồi gửi lại."),
     "key_missing": (ERROR, False, "Không tìm thấy dòng/cột {found} (đã bị xoá?). Dùng lại sổ gốc, không xoá dòng, cột."),
     "round_date_missing": (WARNING, False, "Chưa nhập ngày báo cáo (ô «Ngày báo cáo» trên Mẫu 01)."),
     "round_date_invalid": (ERROR, False, "Ngày báo cáo «{found}» không hợp lệ hoặc ngoài kỳ kế hoạch ({expected}); nhập dạng ngày/tháng/năm trong kỳ kế hoạch."),

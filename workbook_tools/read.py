@@ -21,7 +21,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from . import intake
-from .cells import Package, PartTooLarge, SheetCells
+from .cells import MalformedText, Package, PartTooLarge, SheetCells
 from .errors import DataFileError
 from .figures import Figures, compact
 from .forms import Form, FormSet
@@ -677,6 +677,8 @@ class _Reader:
             self.ret.add("excel_error", **self._place(sheet, row_key, period, where), found=fact[1])
             return None
         if text:
+            if type(raw) is MalformedText:  # a note kept as written, its broken reference shown
+                self.ret.add("malformed_text", **self._place(sheet, row_key, period, where), found=raw)
             return None if raw in (None, "") else str(raw)
         parsed = parse_number(raw, whole=whole)
         if parsed.code == TEXT_NUMBER:
@@ -760,8 +762,10 @@ class _Reader:
         else:
             self.ret.round_date = day
         for key in ("reporter", "phone"):
-            value, _ = sheet.raw(key, INFO_COLUMN)
+            value, where = sheet.raw(key, INFO_COLUMN)
             setattr(self.ret, key, "" if value is None else str(value))
+            if type(value) is MalformedText:
+                self.ret.add("malformed_text", sheet=sheet.name, cell=cell_ref(*where) if where else "", indicator=key, found=value)
             self.typed = self.typed or value not in (None, "")
         named = (self.names or resolver(self.data.plan.structure)).named_in(self.ret.reporter, after_marker=True)
         if named and self.ret.unit not in named:

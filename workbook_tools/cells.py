@@ -117,7 +117,7 @@ def _type_and_style(attrs: bytes) -> tuple[bytes, bytes]:
             values[name] = unescape(value.decode("utf-8", "replace")).encode() if b"&" in value else value
         if len(_TYPES_AND_STYLES) > 4096:
             _TYPES_AND_STYLES.clear()
-        found = _TYPES_AND_STYLES[attrs] = values[b"t"], values[b"s"].strip(b" \t\r\n")
+        found = _TYPES_AND_STYLES[attrs] = values[b"t"].strip(b" \t\r\n"), values[b"s"].strip(b" \t\r\n")
     return found
 
 
@@ -246,7 +246,9 @@ def number_text(raw: bytes) -> float | str:
         return number
     text = unescape(raw.decode("utf-8", "replace"))
     number = xsd_number(text.encode("ascii")) if text.isascii() else None  # (float() would take "５" too: LibreOffice shows 0)
-    return text.strip() if number is None else number
+    if number is not None:
+        return number
+    return MalformedText(text.strip()) if type(text) is MalformedText else text.strip()
 
 
 def excel_date(serial: float, kind: str, date1904: bool) -> date | datetime | time | timedelta | float:

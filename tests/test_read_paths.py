@@ -1060,11 +1060,11 @@ _SPACED_FIRST = (b"<c s='D' t=\"n\" r='R'><v>45000</v></c>", b'<c r="R" s="D" t=
 
 def test_a_cells_type_and_date_style_are_read_however_its_attributes_are_spaced_and_quoted(whole, tmp_path, monkeypatch):
     """A date-styled figure or a typed cell (a boolean, a formula's text) whose attributes are written with a tab, a
-    newline, spaces around `=`, single quotes, a character reference, or before its reference: each reads as the same
-    cell written as usual (a date in an input: no number; a boolean: no number; a formula's text `3001`: a number typed
+    newline, spaces around `=`, single quotes, a character reference, or before its reference, and rows whose tag is
+    written `<row\tr=` or `<row\r\n r='…'`: each reads as the same cell or row written as usual (a date in an input: no number; a boolean: no number; a formula's text `3001`: a number typed
     as text), on the short paths, the general way and cell by cell; before, the date and the boolean were taken as
-    the figures 45000 and 1, and a cell whose reference was single-quoted was read at the column after the previous
-    cell."""
+    the figures 45000 and 1, a cell whose reference was single-quoted was read at the column after the previous
+    cell, and a row whose tag held a tab or a newline was read as part of the row above (its keys missing)."""
     data, forms, months, counts, source, index = whole
     with zipfile.ZipFile(source) as archive:
         style = next(str(s).encode() for s in range(1, 200) if Package(archive, b"").date_style(s))
@@ -1076,6 +1076,9 @@ def test_a_cells_type_and_date_style_are_read_however_its_attributes_are_spaced_
     for name, cells in (("odd", odd), ("usual", usual)):
         edits = {place: cell.replace(b"D", style) for place, cell in zip(places, cells)}
         books.append(_zip_edited(source, tmp_path / f"{name}.xlsx", edits))
+    rows = {"mau02": (index["mau02"].rows[counts[7]] + 1, b'<row\tr="%d"'), "chi_tieu": (index["chi_tieu"].rows[code] + 1, b"<row\r\n r='%d'")}
+    books[0] = _edited_sheets(books[0], tmp_path / "odd-rows.xlsx", lambda form, xml: xml.replace(
+        b'<row r="%d"' % rows[form][0], rows[form][1] % rows[form][0], 1) if form in rows else xml)
     short = _as_read(read_return(books[1], data, forms))
     assert short == _as_read(read_return(books[0], data, forms))
     for way in (_general_way, _cell_by_cell_way):

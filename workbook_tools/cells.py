@@ -25,6 +25,7 @@ _QUICK_RAW = MAX_PART // 1032  # compressed parts no larger than this inflate to
 _VALUE = re.compile(rb"<v(?:\s[^>]*)?>([^<]*)</v>")
 _FORMULA = re.compile(rb"<f(\s[^>]*?)?(?:/>|>(.*?)</f>)", re.S)
 _SHARED_MASTER = re.compile(rb'<f\b([^>]*\bt="shared"[^>/]*)>([^<]+)</f>')
+_ROW_START = re.compile(rb"<row[ \t\r\n>/]")  # (split by the C engine: quicker than bytes.split here)
 _UNREFERENCED_CELL = re.compile(rb'<c(?! r=")[\s>/]')
 _SHARED_INDEX = re.compile(rb'\bsi="([0-9]+)"')
 _TEXT = re.compile(rb"<t(?:\s[^>]*)?>([^<]*)</t>")
@@ -898,7 +899,7 @@ def _rows_by_reference(xml: bytes) -> dict[int, bytes] | None:
     if _UNREFERENCED_CELL.search(xml):
         return None
     rows: dict[int, bytes] = {}
-    for piece in xml.split(b"<row ")[1:]:
+    for piece in _ROW_START.split(xml)[1:]:  # (a row tag spaced otherwise than `<row r="` goes the general way below)
         if piece[:3] != b'r="':
             return None
         number = piece[3:piece.find(b'"', 3)]

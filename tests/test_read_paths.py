@@ -1094,20 +1094,21 @@ def test_a_cells_type_and_date_style_are_read_however_its_attributes_are_spaced_
 
 def test_a_text_holding_a_reference_xml_does_not_allow_is_reported_on_its_cell_and_the_rest_of_the_file_read(whole, tmp_path, monkeypatch):
     """Character references no XML allows (`&#99999999;` past Unicode, `&#xZZ;`, `&#xD800;` a surrogate, `&#0;`, `&#X41;`,
-    the undeclared `&bogus;`, a lone `&`) in inline strings and, in the return as LibreOffice saves it, in shared
-    strings (a hand edit of the package, a broken writer). Such XML is not well formed: Excel refuses the file and
+    the undeclared `&bogus;`, a lone `&`) and a byte that is no UTF-8 in inline strings and, in the return as LibreOffice
+    saves it, in shared strings (a hand edit of the package, a broken writer). Such XML is not well formed: Excel refuses the file and
     offers to repair it, LibreOffice stops reading the sheet at the reference and shows every later cell empty, without
     a word. Decision: the reference is local to one text, so that cell is reported (a figure: no number, the reference
     shown as written; a note or the reporter's name: `malformed_text`, kept as written, never a character no file can
     hold) and the rest of the file is read as typed, the same on the short paths, the general way and cell by cell;
-    before, `&#99999999;` made the whole file fail to read and `&#xD800;` put a lone surrogate in the reporter's name."""
+    before, `&#99999999;` and the byte made the whole file fail to read and `&#xD800;` put a lone surrogate in the
+    reporter's name."""
     data, forms, months, counts, source, index = whole
     typed = fill(source, {("mau02", "ghi_chu", f"value:{months[1]}"): "Đã đôn đốc", ("mau01", "reporter", "uom"): "Nguyễn Văn A"},
                  tmp_path / "typed.xlsx")
-    figure, word = (cell_ref(*index["mau02"].cell(key, f"value:{months[1]}")) for key in counts[:2])
+    figure, word, byte = (cell_ref(*index["mau02"].cell(key, f"value:{months[1]}")) for key in (counts[0], counts[1], counts[3]))
     inline = _zip_edited(typed, tmp_path / "inline.xlsx", {
         ("mau02", figure): b'<c r="R" t="inlineStr"><is><t>3&#99999999;001</t></is></c>',
-        ("mau02", word): b'<c r="R" t="n"><v>&#xZZ;</v></c>'})
+        ("mau02", word): b'<c r="R" t="n"><v>&#xZZ;</v></c>', ("mau02", byte): b'<c r="R" t="str"><v>3\xff001</v></c>'})
     inline = _rezip_replacing(inline, tmp_path / "inline-text.xlsx", {"Đã đôn đốc": "Đã đôn đốc &bogus; A&B", "Nguyễn Văn A": "Nguyễn &#xD800; Văn A"})
     saved = convert([typed], tmp_path / "lo")[0]
     with zipfile.ZipFile(saved) as archive:
@@ -1130,7 +1131,8 @@ def test_a_text_holding_a_reference_xml_does_not_allow_is_reported_on_its_cell_a
                 assert short == _as_read(read_return(book, data, forms)), (book.name, way.__name__)
         problems = [(p[0], p[2], p[6]) for p in short[4] if p[0] != "missing_value"]
         note_cell = cell_ref(*index["mau02"].cell("ghi_chu", f"value:{months[1]}"))
-        expected = [("not_a_number", figure, "3&#99999999;001")] + ([("not_a_number", word, "&#xZZ;")] if book == inline else [])
+        expected = [("not_a_number", figure, "3&#99999999;001")] + (
+            [("not_a_number", word, "&#xZZ;"), ("not_a_number", byte, "3\ufffd001")] if book == inline else [])
         assert [(p[0], p[3]) for p in short[4] if p[0] not in ("missing_value", "malformed_text")] == [(c, r) for c, r, _ in expected], problems
         assert all(f"«{text}»" in p[6] for (_, _, text), p in zip(expected, [p for p in short[4] if p[0] == "not_a_number"]))
         malformed = [p for p in short[4] if p[0] == "malformed_text"]

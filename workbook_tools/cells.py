@@ -85,6 +85,15 @@ def unescape(text: str) -> str:
     return MalformedText(decoded) if malformed else decoded
 
 
+def written_text(raw: bytes) -> str:
+    """A text as written in a part, decoded and its references resolved; bytes that are no UTF-8 (a broken writer) shown
+    as U+FFFD in a `MalformedText`, so that its cell is reported rather than the whole file failing to read."""
+    try:
+        return unescape(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return MalformedText(unescape(raw.decode("utf-8", "replace")))
+
+
 def _char(name: str) -> str | None:
     """The character a reference's name stands for; None for a code point XML 1.0 does not allow as a character."""
     if name[0] != "#":
@@ -164,7 +173,7 @@ def _runs_text(body: bytes) -> str:
         if b"<rPh" in body:
             body = _PHONETIC.sub(b"", body)
         text = b"".join(_TEXT.findall(body))
-    return unescape(text.decode("utf-8"))
+    return written_text(text)
 
 
 def _ref(r: int, c: int) -> bytes:
@@ -724,7 +733,7 @@ class SheetCells:
                     if si is None or cell < 0:
                         continue
                     ref = piece[cell + 6:piece.find(b'"', cell + 6)].decode("ascii", "replace")
-                    self._masters.setdefault(si.group(1).decode(), (ref, "=" + unescape(match.group(2).decode("utf-8"))))
+                    self._masters.setdefault(si.group(1).decode(), (ref, "=" + written_text(match.group(2))))
         master = self._masters.get(index)
         if master is None:
             return "=…"
@@ -762,7 +771,7 @@ class SheetCells:
             found = _VALUE.search(body) if b"<v" in body else None
             raw = found.group(1) if found else None
         if kind == b"e":
-            return "", fact or ("error", raw.decode("utf-8") if raw is not None else "#ERROR")
+            return "", fact or ("error", raw.decode("utf-8", "replace") if raw is not None else "#ERROR")
         if not raw or not raw.strip():
             return "", fact
         if kind == b"s":
@@ -771,7 +780,7 @@ class SheetCells:
             except (ValueError, IndexError):
                 return "", fact
         if kind in (b"str", b"d"):
-            return unescape(raw.decode("utf-8")), fact
+            return written_text(raw), fact
         if kind == b"b":
             return raw.strip() != b"0", fact
         return self._number(attrs, raw)[0], fact
@@ -885,7 +894,7 @@ def _formula_fact(attrs: bytes, text: bytes) -> tuple[str, str]:
         index = _SHARED_INDEX.search(attrs)
         if index is not None:
             return SHARED, index.group(1).decode()
-    return "formula", "=" + unescape(text.decode("utf-8"))
+    return "formula", "=" + written_text(text)
 
 
 def _rows_by_reference(xml: bytes) -> dict[int, bytes] | None:

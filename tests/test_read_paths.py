@@ -989,17 +989,18 @@ def test_a_figure_of_thousands_of_digits_is_reported_on_its_cell_on_the_short_pa
     assert (counts[0], months[1]) not in short[3] and "read_failed" not in {p[0] for p in short[4]}
 
 
-@pytest.mark.parametrize("named", ["the next row", "a row not written"])
+@pytest.mark.parametrize("named", ["the next row", "a row not written", "the next row, beside the row's own"])
 def test_a_figure_written_inside_another_row_than_its_reference_names_refuses_the_file_naming_the_cell(whole, tmp_path, monkeypatch, named):
     """An input of Mẫu 02 whose `<c r=…>` names another row than the `<row r=…>` it is written in (a hand edit of the
     package, a broken writer): Excel refuses such a file (and repairs it by dropping or moving cells), LibreOffice shows
-    the figure where its reference says, so which row the clerk meant cannot be told. The figure is never dropped
-    unseen: the file is refused with a problem naming the sheet and the cell as written, the same on the short paths,
+    the figure where its reference says, so which row the clerk meant cannot be told; or such a cell written among
+    the inputs, beside the row's own cell of that column. The figure is never dropped unseen: the file is refused with a problem naming the sheet and the cell as written, the same on the short paths,
     the general way and cell by cell (before, the cell read as empty and Mẫu 02 reported nothing)."""
     data, forms, months, counts, source, index = whole
     r, c = index["mau02"].cell(counts[0], f"value:{months[1]}")
-    stray = cell_ref(r + 1 if named == "the next row" else 5000, c)
-    book = _zip_edited(source, tmp_path / "edited.xlsx", {("mau02", cell_ref(r, c)): b'<c r="%b" s="42" t="n"><v>3001</v></c>' % stray.encode()})
+    stray = cell_ref(5000 if named == "a row not written" else r + 1, c)
+    own = b'<c r="R" s="42" t="n"><v>3001</v></c>' if named.endswith("own") else b""
+    book = _zip_edited(source, tmp_path / "edited.xlsx", {("mau02", cell_ref(r, c)): own + b'<c r="%b" s="42" t="n"><v>3001</v></c>' % stray.encode()})
     with zipfile.ZipFile(book) as archive:
         assert re.search(rb'<row r="%d"[^>]*>(?:(?!</row>).)*<c r="%b"' % (r + 1, stray.encode()), archive.read(
             Package(archive, b"").sheet_parts()["Mẫu 02"]), re.S)
@@ -1011,7 +1012,7 @@ def test_a_figure_written_inside_another_row_than_its_reference_names_refuses_th
             assert short == _as_read(read_return(book, data, forms)), way.__name__
     assert [(p[0], p[2], p[3]) for p in short[4]] == [("cell_misplaced", "Mẫu 02", stray)]
     assert short[4][0][6].startswith(f"Tệp bị hỏng: ô {stray} được ghi bên trong dòng {r + 1} của sheet") and ret.rejected
-    assert (counts[0], months[1]) not in short[3] and short[3][(counts[0], months[0])] == 3000  # read, but the file is not used
+    assert ((counts[0], months[1]) in short[3]) == bool(own) and short[3][(counts[0], months[0])] == 3000  # read, the file not used
 
 
 _NO_XSD_NUMBER = ["3_001", "3_0_0_1", "infinity", "-Infinity", "inf", "nan", "+nan", "3&#95;001", " 30_01 "]

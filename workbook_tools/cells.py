@@ -401,6 +401,7 @@ class Package:
 _ABSENT: tuple[Any, None] = ("", None)
 _NOT_WRITTEN: tuple[Any, None] = tuple(["", None])  # `_cell_in`'s for a cell its row does not hold (built: never `_ABSENT` itself)
 _OTHER_ROW: dict[bytes, re.Pattern[bytes]] = {}
+_LETTERS_AZ = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _PLAIN, _SHARED_TEXT, _OTHER = object(), object(), object()
 _TAGS: dict[tuple[int, int], bytes] = {}
 _ROW_TAGS: dict[tuple[int, ...], tuple[bytes, ...]] = {}
@@ -458,6 +459,9 @@ class _Layouts:
         inputs = [tag[6:-1] for tag in self.tags]
         if len(refs) != piece.count(b'<c r="', start, end) or [ref for ref in refs if ref in inputs] != inputs:
             return None
+        number = inputs[0].lstrip(_LETTERS_AZ)
+        if any(ref.lstrip(_LETTERS_AZ) != number for ref in refs):
+            return None  # a cell naming another row among the inputs: read cell by cell, which reports it
         if tuple(refs) in self.known:
             return None
         cell = re.escape(self.attrs) + rb"(?: */>|><v>([^<]*)</v></c>)"
@@ -478,6 +482,16 @@ def _layouts(tags: tuple[bytes, ...], attrs: bytes) -> _Layouts | None:
     found = _Layouts(tags, attrs) if len(set(tags)) == len(tags) and _PLAIN_ATTRS.fullmatch(attrs) else None
     _ALIKE[(tags, attrs)] = found
     return found
+
+
+def _other_row(number: bytes) -> re.Pattern[bytes]:
+    """An expression finding a cell tag naming another row than `number` (kept: every return has the same rows)."""
+    other = _OTHER_ROW.get(number)
+    if other is None:
+        if len(_OTHER_ROW) > 4096:
+            _OTHER_ROW.clear()
+        other = _OTHER_ROW[number] = re.compile(rb'<c r="[A-Z]{1,3}(?![A-Z]|%b")' % number)
+    return other
 
 
 class SheetCells:
@@ -529,13 +543,7 @@ class SheetCells:
         row by the C engine; a row holding such a cell is then gone through cell by cell)."""
         self._strays = {}
         for r, piece in self.rows.items():
-            number = b"%d" % (r + 1)
-            other = _OTHER_ROW.get(number)
-            if other is None:
-                if len(_OTHER_ROW) > 4096:
-                    _OTHER_ROW.clear()
-                other = _OTHER_ROW[number] = re.compile(rb'<c r="[A-Z]{1,3}(?![A-Z]|%b")' % number)
-            if other.search(piece) is None:
+            if _other_row(b"%d" % (r + 1)).search(piece) is None:
                 continue
             for ref in _SIMPLE_TAG.findall(piece):
                 where = ref_to_rc(ref.decode())
@@ -573,11 +581,13 @@ class SheetCells:
             return alike
         kinds, found = self.package.number_kinds, []
         find, append = piece.find, found.append
+        first, last = len(piece), 0  # where the inputs found are written: checked for cells naming another row below
         for c, tag in zip(cols, tags):  # each cell read from its XML (as `value_and_fact` would the first time), not looked up
             start = find(tag)  # as `_cell_in` finds it, inline: it runs for every input of every return
             if start < 0:
                 append(self._absent(r, c))
                 continue
+            first, last = min(first, start), max(last, start + len(tag))
             start += len(tag)
             end = find(b">", start)
             if piece[end - 1] == 47:  # "/": an empty cell
@@ -596,7 +606,18 @@ class SheetCells:
                         append((number, None))
                         continue  # (no number: `_decoded` reads it)
             append(self._decoded(attrs, body, r, c))
+        if last > first:
+            self._strays_among(r, piece, first, last)
         return found
+
+    def _strays_among(self, r: int, piece: bytes, first: int, last: int) -> None:
+        """Note in `misplaced` the cells naming another row written among a row's inputs read one by one (a row read in
+        one pass holds none: a layout is never learnt from such a row), so that the return is refused as Excel
+        refuses it."""
+        if _other_row(b"%d" % (r + 1)).search(piece, first, last) is not None:
+            for ref in _SIMPLE_TAG.findall(piece, first, last):
+                if ref_to_rc(ref.decode())[0] != r:
+                    self.misplaced.setdefault(ref.decode(), r + 1)
 
     def _alike_row(self, piece: bytes, tags: tuple[bytes, ...]) -> list[tuple[Any, None]] | None:
         """The inputs of a row written alike (the same attributes, a plain number style, each a number or empty: a row

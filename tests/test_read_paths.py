@@ -989,18 +989,23 @@ def test_a_figure_of_thousands_of_digits_is_reported_on_its_cell_on_the_short_pa
     assert (counts[0], months[1]) not in short[3] and "read_failed" not in {p[0] for p in short[4]}
 
 
-@pytest.mark.parametrize("named", ["the next row", "a row not written", "the next row, beside the row's own"])
+@pytest.mark.parametrize("named", ["the next row", "a row not written", "the next row, beside the row's own",
+                                   "the next row, in a sheet read with implied positions"])
 def test_a_figure_written_inside_another_row_than_its_reference_names_refuses_the_file_naming_the_cell(whole, tmp_path, monkeypatch, named):
     """An input of Mẫu 02 whose `<c r=…>` names another row than the `<row r=…>` it is written in (a hand edit of the
     package, a broken writer): Excel refuses such a file (and repairs it by dropping or moving cells), LibreOffice shows
     the figure where its reference says, so which row the clerk meant cannot be told; or such a cell written among
-    the inputs, beside the row's own cell of that column. The figure is never dropped unseen: the file is refused with a problem naming the sheet and the cell as written, the same on the short paths,
+    the inputs, beside the row's own cell of that column; or in a sheet read with implied positions (another of its
+    cells written with `s` before `r`). The figure is never dropped unseen: the file is refused with a problem naming the sheet and the cell as written, the same on the short paths,
     the general way and cell by cell (before, the cell read as empty and Mẫu 02 reported nothing)."""
     data, forms, months, counts, source, index = whole
     r, c = index["mau02"].cell(counts[0], f"value:{months[1]}")
     stray = cell_ref(5000 if named == "a row not written" else r + 1, c)
     own = b'<c r="R" s="42" t="n"><v>3001</v></c>' if named.endswith("own") else b""
-    book = _zip_edited(source, tmp_path / "edited.xlsx", {("mau02", cell_ref(r, c)): own + b'<c r="%b" s="42" t="n"><v>3001</v></c>' % stray.encode()})
+    edits = {("mau02", cell_ref(r, c)): own + b'<c r="%b" s="42" t="n"><v>3001</v></c>' % stray.encode()}
+    if named.endswith("positions"):
+        edits[("mau02", cell_ref(*index["mau02"].cell(counts[3], f"value:{months[0]}")))] = b'<c s="42" t="n" r="R"><v>3000</v></c>'
+    book = _zip_edited(source, tmp_path / "edited.xlsx", edits)
     with zipfile.ZipFile(book) as archive:
         assert re.search(rb'<row r="%d"[^>]*>(?:(?!</row>).)*<c r="%b"' % (r + 1, stray.encode()), archive.read(
             Package(archive, b"").sheet_parts()["Mẫu 02"]), re.S)

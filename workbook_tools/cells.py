@@ -501,18 +501,28 @@ class SheetCells:
         self.xml = xml
         end = xml.find(b"</sheetData>")  # what follows (validations, formatting rules) holds no cell
         found = _rows_by_reference(xml[:end] if end > 0 else xml)
-        self.rows = found if found is not None else _rows_without_references(xml.decode("utf-8"))
         self._cells: dict[tuple[int, int], tuple[Any, tuple[str, str] | None]] = {}
         self._masters: dict[str, tuple[str, str]] | None = None
         self._strays: dict[tuple[int, int], int] | None = None
         self.misplaced: dict[str, int] = {}  # a cell looked for and written inside another row (see `_absent`) → that row
+        if found is None:
+            self._split_generally()
+        else:
+            self.rows = found
+
+    def _split_generally(self) -> None:
+        """The rows the general way, with implied positions; a cell found written inside another row than its reference
+        names is noted in `misplaced` at once (this way meets every cell anyway)."""
+        self.rows, self._strays = _rows_without_references(self.xml.decode("utf-8"))
+        self.misplaced = {_ref(r, c).decode(): row for (r, c), row in self._strays.items()}
 
     def general(self) -> SheetCells | None:
         """The same sheet read with implied positions, when some cell carries no reference."""
         if self.xml.count(b'<c r="') == len(re.findall(rb"<(?:\w+:)?c[\s>/]", self.xml)):
             return None
         again = SheetCells(self.package, b"")
-        again.rows = _rows_without_references(self.xml.decode("utf-8"))
+        again.xml = self.xml
+        again._split_generally()
         return again
 
     def value_and_fact(self, r: int, c: int) -> tuple[Any, tuple[str, str] | None]:
@@ -949,21 +959,26 @@ def _row_number_at(piece: bytes) -> int:
     return len(piece) - len(stripped) + 3
 
 
-def _rows_without_references(xml: str) -> dict[int, bytes]:
-    """Rows of a sheet written without `r` attributes or with prefixed tags, positions implied."""
+def _rows_without_references(xml: str) -> tuple[dict[int, bytes], dict[tuple[int, int], int]]:
+    """Rows of a sheet written without `r` attributes or with prefixed tags, positions implied; and every cell whose
+    reference names another row than the numbered row it is written in → that row."""
     rows: dict[int, bytes] = {}
-    row, col = -1, -1
+    strays: dict[tuple[int, int], int] = {}
+    row, col, numbered = -1, -1, -1
     token = re.compile(r"<(?:\w+:)?row\b([^>]*?)(/?)>|<(\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
     for match in token.finditer(xml):
         if match.group(4) is None and match.group(1) is not None:
             attrs = _attrs(match.group(1))
             row = int(attrs["r"]) - 1 if attrs.get("r", "").isdigit() else row + 1
+            numbered = row if attrs.get("r", "").isdigit() else -1
             col = -1
             continue
         attrs_text, body, prefix = match.group(4), match.group(5), match.group(3) or ""
         ref = _attrs(attrs_text).get("r", "")
         if _REF.match(ref):
             row, col = ref_to_rc(ref)
+            if numbered >= 0 and row != numbered:
+                strays.setdefault((row, col), numbered + 1)
         else:
             col += 1
             ref = f"{col_letter(col)}{row + 1}"
@@ -972,7 +987,7 @@ def _rows_without_references(xml: str) -> dict[int, bytes]:
         attrs_text = re.sub(r"""\sr\s*=\s*(?:"[^"]*"|'[^']*')""", "", attrs_text)
         cell = f'<c r="{ref}"' + (f"{attrs_text}/>" if body is None else f"{attrs_text}>{body}</c>")
         rows[row] = rows.get(row, b"") + cell.encode()
-    return rows
+    return rows, strays
 
 
 def _sheet_parts(book_xml: bytes, rels_xml: bytes) -> tuple[dict[str, str], bool]:

@@ -987,3 +987,174 @@ def test_a_figure_of_thousands_of_digits_is_reported_on_its_cell_on_the_short_pa
         _general_way(patched)
         assert short == _as_read(read_return(index_too_long, data, forms))
     assert (counts[0], months[1]) not in short[3] and "read_failed" not in {p[0] for p in short[4]}
+
+
+@pytest.mark.parametrize("named", ["the next row", "a row not written", "the next row, beside the row's own",
+                                   "the next row, in a sheet read with implied positions"])
+def test_a_figure_written_inside_another_row_than_its_reference_names_refuses_the_file_naming_the_cell(whole, tmp_path, monkeypatch, named):
+    """An input of Mẫu 02 whose `<c r=…>` names another row than the `<row r=…>` it is written in (a hand edit of the
+    package, a broken writer): Excel refuses such a file (and repairs it by dropping or moving cells), LibreOffice shows
+    the figure where its reference says, so which row the clerk meant cannot be told; or such a cell written among
+    the inputs, beside the row's own cell of that column; or in a sheet read with implied positions (another of its
+    cells written with `s` before `r`). The figure is never dropped unseen: the file is refused with a problem naming the sheet and the cell as written, the same on the short paths,
+    the general way and cell by cell (before, the cell read as empty and Mẫu 02 reported nothing)."""
+    data, forms, months, counts, source, index = whole
+    r, c = index["mau02"].cell(counts[0], f"value:{months[1]}")
+    stray = cell_ref(5000 if named == "a row not written" else r + 1, c)
+    own = b'<c r="R" s="42" t="n"><v>3001</v></c>' if named.endswith("own") else b""
+    edits = {("mau02", cell_ref(r, c)): own + b'<c r="%b" s="42" t="n"><v>3001</v></c>' % stray.encode()}
+    if named.endswith("positions"):
+        edits[("mau02", cell_ref(*index["mau02"].cell(counts[3], f"value:{months[0]}")))] = b'<c s="42" t="n" r="R"><v>3000</v></c>'
+    book = _zip_edited(source, tmp_path / "edited.xlsx", edits)
+    with zipfile.ZipFile(book) as archive:
+        assert re.search(rb'<row r="%d"[^>]*>(?:(?!</row>).)*<c r="%b"' % (r + 1, stray.encode()), archive.read(
+            Package(archive, b"").sheet_parts()["Mẫu 02"]), re.S)
+    ret = read_return(book, data, forms)
+    short = _as_read(ret)
+    for way in (_general_way, _cell_by_cell_way):
+        with monkeypatch.context() as patched:
+            way(patched)
+            assert short == _as_read(read_return(book, data, forms)), way.__name__
+    assert [(p[0], p[2], p[3]) for p in short[4]] == [("cell_misplaced", "Mẫu 02", stray)]
+    assert short[4][0][6].startswith(f"Tệp bị hỏng: ô {stray} được ghi bên trong dòng {r + 1} của sheet") and ret.rejected
+    assert ((counts[0], months[1]) in short[3]) == bool(own) and short[3][(counts[0], months[0])] == 3000  # read, the file not used
+
+
+_NO_XSD_NUMBER = ["3_001", "3_0_0_1", "infinity", "-Infinity", "inf", "nan", "+nan", "3&#95;001", " 30_01 "]
+_XSD_NUMBERS = {"+3001": 3001, " 3001\t": 3001, "3001.": 3001, "3.001E3": 3001, "30010e-1": 3001}
+
+
+def test_a_number_written_as_float_takes_it_but_no_spreadsheet_writes_it_is_reported_on_its_cell(whole, tmp_path, monkeypatch):
+    """A number cell whose text Python's float() reads but is no XML Schema double (what the OOXML number of a cell is,
+    and what every spreadsheet writes): underscores between digits, `infinity`, `inf`, `nan` in any case or sign, even
+    spelt by a character reference (`&#95;` for `_`): that cell is reported as no number, with the text as written, like
+    a word in a number cell (LibreOffice shows `3_001` as 3, `infinity` as 0: no figure to trust), the other figures
+    are used; before, `3_001` read as 3001. Numbers written as schema doubles another way (a sign, spaces, a trailing
+    point, an exponent) are their figures. The short paths, the general way and cell by cell agree."""
+    data, forms, months, counts, source, index = whole
+    bad = {cell_ref(*index["mau02"].cell(key, f"value:{months[1]}")): text for key, text in zip(counts, _NO_XSD_NUMBER)}
+    code = data.plan.indicators[1]
+    bad[cell_ref(*index["mau01"].cell(code, f"actual:{months[2]}"))] = "1_02"
+    good = {cell_ref(*index["mau02"].cell(key, f"value:{months[2]}")): text for key, text in zip(counts, _XSD_NUMBERS)}
+    edits = {(("mau01" if ref == cell_ref(*index["mau01"].cell(code, f"actual:{months[2]}")) else "mau02"), ref):
+             b'<c r="R" s="42" t="n"><v>' + text.encode() + b"</v></c>" for ref, text in {**bad, **good}.items()}
+    book = _zip_edited(source, tmp_path / "edited.xlsx", edits)
+    short = _as_read(read_return(book, data, forms))
+    for way in (_general_way, _cell_by_cell_way):
+        with monkeypatch.context() as patched:
+            way(patched)
+            assert short == _as_read(read_return(book, data, forms)), way.__name__
+    _, _, actuals, tasks, problems = short
+    shown = {ref: re.sub("&#95;", "_", text).strip() for ref, text in bad.items()}
+    assert sorted((p[0], p[3], p[6]) for p in problems if p[0] != "missing_value") == sorted(
+        ("not_a_number", ref, f"Giá trị «{text}» không phải là số; chưa được tính. Nhập số (ví dụ 1234).") for ref, text in shown.items())
+    assert all((key, months[1]) not in tasks for key in counts[:len(_NO_XSD_NUMBER)]) and (code, months[2]) not in actuals
+    assert [tasks[(key, months[2])] for key in counts[:len(_XSD_NUMBERS)]] == list(_XSD_NUMBERS.values())
+    assert tasks[(counts[0], months[0])] == 3000 and actuals[(code, months[1])] == 101
+
+
+_SPACED = {  # a cell's attributes written as XML allows and no writer of ours does → the same cell as usually written
+    b'<c r="R"\ts="D" t="n"><v>45000</v></c>': b'<c r="R" s="D" t="n"><v>45000</v></c>',
+    b"<c r=\"R\" s='D' t='n'><v>45000</v></c>": b'<c r="R" s="D" t="n"><v>45000</v></c>',
+    b'<c r="R"\r\n s = "D" ><v>45000</v></c>': b'<c r="R" s="D"><v>45000</v></c>',
+    b'<c r="R"\tt="b"><v>1</v></c>': b'<c r="R" t="b"><v>1</v></c>',
+    b"<c r=\"R\" t='str'><v>3001</v></c>": b'<c r="R" t="str"><v>3001</v></c>',
+    b'<c r="R" t="&#98;" s="D"><v>0</v></c>': b'<c r="R" t="b" s="D"><v>0</v></c>',
+}
+_SPACED_FIRST = (b"<c s='D' t=\"n\" r='R'><v>45000</v></c>", b'<c r="R" s="D" t="n"><v>45000</v></c>')  # (the sheet read the general way)
+
+
+def test_a_cells_type_and_date_style_are_read_however_its_attributes_are_spaced_and_quoted(whole, tmp_path, monkeypatch):
+    """A date-styled figure or a typed cell (a boolean, a formula's text) whose attributes are written with a tab, a
+    newline, spaces around `=`, single quotes, a character reference, or before its reference, and rows whose tag is
+    written `<row\tr=` or `<row\r\n r='…'`: each reads as the same cell or row written as usual (a date in an input: no number; a boolean: no number; a formula's text `3001`: a number typed
+    as text), on the short paths, the general way and cell by cell; before, the date and the boolean were taken as
+    the figures 45000 and 1, a cell whose reference was single-quoted was read at the column after the previous
+    cell, and a row whose tag held a tab or a newline was read as part of the row above (its keys missing)."""
+    data, forms, months, counts, source, index = whole
+    with zipfile.ZipFile(source) as archive:
+        style = next(str(s).encode() for s in range(1, 200) if Package(archive, b"").date_style(s))
+    code = data.plan.indicators[1]
+    places = [("mau02", cell_ref(*index["mau02"].cell(key, f"value:{months[1]}"))) for key in counts[:len(_SPACED)]]
+    places.append(("mau01", cell_ref(*index["mau01"].cell(code, f"actual:{months[3]}"))))
+    odd, usual = zip(*_SPACED.items(), _SPACED_FIRST)
+    books = []
+    for name, cells in (("odd", odd), ("usual", usual)):
+        edits = {place: cell.replace(b"D", style) for place, cell in zip(places, cells)}
+        books.append(_zip_edited(source, tmp_path / f"{name}.xlsx", edits))
+    rows = {"mau02": (index["mau02"].rows[counts[7]] + 1, b'<row\tr="%d"'), "chi_tieu": (index["chi_tieu"].rows[code] + 1, b"<row\r\n r='%d'")}
+    books[0] = _edited_sheets(books[0], tmp_path / "odd-rows.xlsx", lambda form, xml: xml.replace(
+        b'<row r="%d"' % rows[form][0], rows[form][1] % rows[form][0], 1) if form in rows else xml)
+    short = _as_read(read_return(books[1], data, forms))
+    assert short == _as_read(read_return(books[0], data, forms))
+    for way in (_general_way, _cell_by_cell_way):
+        with monkeypatch.context() as patched:
+            way(patched)
+            assert short == _as_read(read_return(books[0], data, forms)), way.__name__
+    found = [(p[0], p[2], p[3]) for p in short[4] if p[0] != "missing_value"]
+    assert sorted(found) == sorted([("not_a_number", "Mẫu 02", ref) for _, ref in places[:4]] + [("text_number", "Mẫu 02", places[4][1])]
+                                   + [("not_a_number", "Mẫu 02", places[5][1]), ("not_a_number", "Mẫu 01", places[6][1])]), found
+    assert {p[6] for p in short[4] if p[3] == places[0][1]} == {"Giá trị «2023-03-15» không phải là số; chưa được tính. Nhập số (ví dụ 1234)."}
+    assert short[3][(counts[4], months[1])] == 3001 and (counts[0], months[1]) not in short[3] and (code, months[3]) not in short[2]
+
+
+def test_a_text_holding_a_reference_xml_does_not_allow_is_reported_on_its_cell_and_the_rest_of_the_file_read(whole, tmp_path, monkeypatch):
+    """Character references no XML allows (`&#99999999;` past Unicode, `&#xZZ;`, `&#xD800;` a surrogate, `&#0;`, `&#X41;`,
+    the undeclared `&bogus;`, a lone `&`) and a byte that is no UTF-8 in inline strings and, in the return as LibreOffice
+    saves it, in shared strings (a hand edit of the package, a broken writer). Such XML is not well formed: Excel refuses the file and
+    offers to repair it, LibreOffice stops reading the sheet at the reference and shows every later cell empty, without
+    a word. Decision: the reference is local to one text, so that cell is reported (a figure: no number, the reference
+    shown as written; a note or the reporter's name: `malformed_text`, kept as written, never a character no file can
+    hold) and the rest of the file is read as typed, the same on the short paths, the general way and cell by cell;
+    before, `&#99999999;` and the byte made the whole file fail to read and `&#xD800;` put a lone surrogate in the
+    reporter's name."""
+    data, forms, months, counts, source, index = whole
+    typed = fill(source, {("mau02", "ghi_chu", f"value:{months[1]}"): "Đã đôn đốc", ("mau01", "reporter", "uom"): "Nguyễn Văn A"},
+                 tmp_path / "typed.xlsx")
+    figure, word, byte = (cell_ref(*index["mau02"].cell(key, f"value:{months[1]}")) for key in (counts[0], counts[1], counts[3]))
+    inline = _zip_edited(typed, tmp_path / "inline.xlsx", {
+        ("mau02", figure): b'<c r="R" t="inlineStr"><is><t>3&#99999999;001</t></is></c>',
+        ("mau02", word): b'<c r="R" t="n"><v>&#xZZ;</v></c>', ("mau02", byte): b'<c r="R" t="str"><v>3\xff001</v></c>'})
+    inline = _rezip_replacing(inline, tmp_path / "inline-text.xlsx", {"Đã đôn đốc": "Đã đôn đốc &bogus; A&B", "Nguyễn Văn A": "Nguyễn &#xD800; Văn A"})
+    saved = convert([typed], tmp_path / "lo")[0]
+    with zipfile.ZipFile(saved) as archive:
+        count = len(_string_items(archive.read("xl/sharedStrings.xml"))[0])
+    shared = _rezip_replacing(saved, tmp_path / "shared-text.xlsx", {"Đã đôn đốc": "Đã đôn đốc &#0;", "Nguyễn Văn A": "Nguyễn &#X41; Văn A",
+                                                                   "</sst>": "<si><t>3&#99999999;001</t></si></sst>"})
+    with zipfile.ZipFile(shared) as archive:
+        part = Package(archive, b"").sheet_parts()["Mẫu 02"]
+    _rezip(shared, tmp_path / "shared.xlsx", lambda name, data: _cell_rewritten(data, figure, b'<c r="R" t="s"><v>%d</v></c>' % count)
+           if name == part else data)
+    shared = tmp_path / "shared.xlsx"
+    notes = {inline: "Đã đôn đốc &bogus; A&B", shared: "Đã đôn đốc &#0;"}
+    reporters = {inline: "Nguyễn &#xD800; Văn A", shared: "Nguyễn &#X41; Văn A"}
+    for book in (inline, shared):
+        ret = read_return(book, data, forms)
+        short = _as_read(ret)
+        for way in (_general_way, _cell_by_cell_way):
+            with monkeypatch.context() as patched:
+                way(patched)
+                assert short == _as_read(read_return(book, data, forms)), (book.name, way.__name__)
+        problems = [(p[0], p[2], p[6]) for p in short[4] if p[0] != "missing_value"]
+        note_cell = cell_ref(*index["mau02"].cell("ghi_chu", f"value:{months[1]}"))
+        expected = [("not_a_number", figure, "3&#99999999;001")] + (
+            [("not_a_number", word, "&#xZZ;"), ("not_a_number", byte, "3\ufffd001")] if book == inline else [])
+        assert [(p[0], p[3]) for p in short[4] if p[0] not in ("missing_value", "malformed_text")] == [(c, r) for c, r, _ in expected], problems
+        assert all(f"«{text}»" in p[6] for (_, _, text), p in zip(expected, [p for p in short[4] if p[0] == "not_a_number"]))
+        malformed = [p for p in short[4] if p[0] == "malformed_text"]
+        assert [(p[2], p[3]) for p in malformed] == [("Mẫu 01", cell_ref(*index["mau01"].cell("reporter", "uom"))), ("Mẫu 02", note_cell)], problems
+        assert malformed[1][6].startswith(f"Ô chứa «{notes[book]}», trong đó có mã ký tự sai") and ret.reporter == reporters[book]
+        assert short[3][("ghi_chu", months[1])] == notes[book] and not ret.rejected
+        assert (counts[0], months[1]) not in short[3] and short[3][(counts[0], months[0])] == 3000 and short[3][(counts[2], months[1])] == 3001
+        assert not any(0xD800 <= ord(ch) <= 0xDFFF or ord(ch) < 9 for text in (ret.reporter, *map(str, short[3].values())) for ch in text)
+
+
+def _rezip_replacing(source: Path, target: Path, texts: dict[str, str]) -> Path:
+    """The package with texts replaced in its XML parts, as written (references and all)."""
+    def edit(name: str, data: bytes) -> bytes:
+        for old, new in texts.items():
+            data = data.replace(old.encode(), new.encode())
+        return data
+
+    _rezip(source, target, edit)
+    return target

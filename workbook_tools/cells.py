@@ -37,9 +37,12 @@ _PARTS: dict[tuple[bytes, bytes], tuple[dict[str, str], bool]] = {}
 _ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);")
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _REF = re.compile(r"^([A-Z]+)([0-9]+)$")
+_XSD_DOUBLE = re.compile(rb"[ \t\r\n]*(?:[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?INF|NaN)[ \t\r\n]*")
 _SHEET = re.compile(r"<(?:\w+:)?sheet\b([^>]*?)/?>")
 _REL = re.compile(r"<(?:\w+:)?Relationship\b([^>]*?)/?>")
-_XML_ATTR = re.compile(r'([\w:]+)="([^"]*)"')
+_XML_ATTR = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_CELL_ATTR = re.compile(rb"""(?:^|[ \t\r\n])([ts])[ \t\r\n]*=[ \t\r\n]*(?:"([^"]*)"|'([^']*)')""")
+_TYPES_AND_STYLES: dict[bytes, tuple[bytes, bytes]] = {}
 _NUMFMT = re.compile(r"<(?:\w+:)?numFmt\b([^>]*?)/?>")
 _CELL_XFS = re.compile(r"<(?:\w+:)?cellXfs\b.*?</(?:\w+:)?cellXfs>", re.S)
 _XF = re.compile(r"<(?:\w+:)?xf\b([^>]*?)/?>")
@@ -57,23 +60,74 @@ class PartTooLarge(ValueError):
     """A part inflates beyond what any returned workbook holds (a zip bomb or a wrong file)."""
 
 
+class MalformedText(str):
+    """A text that held a reference XML does not allow (`&#xZZ;`, `&#99999999;`, `&#0;`, `&bogus;`, a lone `&`: a hand
+    edit of the package, a broken writer), each kept as written: its cell is reported, the rest of the file read."""
+
+
 def unescape(text: str) -> str:
-    """XML character and entity references to characters."""
+    """XML character and entity references to characters; a text holding a reference XML does not allow comes back as
+    `MalformedText`, that reference kept as written (never a character no XML holds, never a failure to read)."""
     if "&" not in text:
         return text
-    return _ENTITY.sub(_entity, text)
+    malformed = text.count("&") != len(_ENTITY.findall(text))
+
+    def entity(match: re.Match[str]) -> str:
+        nonlocal malformed
+        char = _char(match.group(1))
+        if char is None:
+            malformed = True
+            return match.group(0)
+        return char
+
+    decoded = _ENTITY.sub(entity, text)
+    return MalformedText(decoded) if malformed else decoded
 
 
-def _entity(match: re.Match[str]) -> str:
-    name = match.group(1)
-    if name[0] == "#":
-        return chr(int(name[2:], 16) if name[1] in "xX" else int(name[1:]))
-    return _ENTITIES[name]
+def written_text(raw: bytes) -> str:
+    """A text as written in a part, decoded and its references resolved; bytes that are no UTF-8 (a broken writer) shown
+    as U+FFFD in a `MalformedText`, so that its cell is reported rather than the whole file failing to read."""
+    try:
+        return unescape(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return MalformedText(unescape(raw.decode("utf-8", "replace")))
+
+
+def _char(name: str) -> str | None:
+    """The character a reference's name stands for; None for a code point XML 1.0 does not allow as a character."""
+    if name[0] != "#":
+        return _ENTITIES[name]
+    try:
+        code = int(name[2:], 16) if name[1] == "x" else int(name[1:])
+    except ValueError:  # (thousands of digits: more than int() takes from text)
+        return None
+    legal = code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
+    return chr(code) if legal else None
 
 
 def _attrs(text: str) -> dict[str, str]:
-    """Attributes of one start tag (namespace prefixes dropped, r:id kept as 'r:id')."""
-    return {k: unescape(v) for k, v in _XML_ATTR.findall(text)}
+    """Attributes of one start tag (namespace prefixes dropped, r:id kept as 'r:id'), in either quotes, spaced as
+    XML allows."""
+    found: dict[str, str] = {}
+    for name, double, single in _XML_ATTR.findall(text):
+        found.setdefault(name, unescape(double or single))
+    return found
+
+
+def _type_and_style(attrs: bytes) -> tuple[bytes, bytes]:
+    """A cell's type (b"n" when it has none) and style index (b"" when none) from the attributes after its reference,
+    in any order, quoting and spacing XML allows (a tab, a newline, `s='5'`, `t = "b"`, `&#98;`), so that a date style
+    or a type is never missed for the way it is written (kept: cells are written alike)."""
+    found = _TYPES_AND_STYLES.get(attrs)
+    if found is None:
+        values = {b"t": b"n", b"s": b""}
+        for name, double, single in reversed(_CELL_ATTR.findall(attrs)):  # (the first written wins)
+            value = double or single
+            values[name] = unescape(value.decode("utf-8", "replace")).encode() if b"&" in value else value
+        if len(_TYPES_AND_STYLES) > 4096:
+            _TYPES_AND_STYLES.clear()
+        found = _TYPES_AND_STYLES[attrs] = values[b"t"].strip(b" \t\r\n"), values[b"s"].strip(b" \t\r\n")
+    return found
 
 
 def ref_to_rc(ref: str) -> tuple[int, int]:
@@ -118,7 +172,7 @@ def _runs_text(body: bytes) -> str:
         if b"<rPh" in body:
             body = _PHONETIC.sub(b"", body)
         text = b"".join(_TEXT.findall(body))
-    return unescape(text.decode("utf-8"))
+    return written_text(text)
 
 
 def _ref(r: int, c: int) -> bytes:
@@ -182,18 +236,28 @@ def _date_styles(styles: bytes) -> dict[int, str]:
     return kinds
 
 
+def xsd_number(text: bytes) -> float | None:
+    """The number a number cell's written value is when it is written as an XML Schema double, as every spreadsheet
+    writes one (digits, a sign, a point, an exponent, INF, -INF, NaN, XML spaces around); None for what float() takes
+    beyond that (`1_000`, `infinity`, `nan`, `+nan`, other spaces), which no spreadsheet writes: that is no number."""
+    if text.isdigit() or text.replace(b".", b"", 1).isdigit():
+        return float(text)
+    return float(text) if _XSD_DOUBLE.fullmatch(text) is not None else None
+
+
 def number_text(raw: bytes) -> float | str:
     """A number cell's written value as a float; a value that is no number (a word, a character reference, a
-    fullwidth digit: a hand edit of the XML, another program's writer) as the text it is, after its references,
-    so that one cell is reported rather than the whole file refused (LibreOffice shows `&#53;` as 5, as here)."""
-    try:
-        return float(raw)
-    except ValueError:
-        text = unescape(raw.decode("utf-8", "replace")).strip()
-        try:
-            return float(text) if text.isascii() else text  # (float() would take "５" too: LibreOffice shows 0)
-        except ValueError:
-            return text
+    fullwidth digit, `1_000`: a hand edit of the XML, another program's writer) as the text it is, after its
+    references, so that one cell is reported rather than the whole file refused (LibreOffice shows `&#53;` as 5,
+    as here)."""
+    number = xsd_number(raw)
+    if number is not None:
+        return number
+    text = unescape(raw.decode("utf-8", "replace"))
+    number = xsd_number(text.encode("ascii")) if text.isascii() else None  # (float() would take "５" too: LibreOffice shows 0)
+    if number is not None:
+        return number
+    return MalformedText(text.strip()) if type(text) is MalformedText else text.strip()
 
 
 def excel_date(serial: float, kind: str, date1904: bool) -> date | datetime | time | timedelta | float:
@@ -334,6 +398,9 @@ class Package:
 
 
 _ABSENT: tuple[Any, None] = ("", None)
+_NOT_WRITTEN: tuple[Any, None] = tuple(["", None])  # `_cell_in`'s for a cell its row does not hold (built: never `_ABSENT` itself)
+_OTHER_ROW: dict[bytes, re.Pattern[bytes]] = {}
+_LETTERS_AZ = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _PLAIN, _SHARED_TEXT, _OTHER = object(), object(), object()
 _TAGS: dict[tuple[int, int], bytes] = {}
 _ROW_TAGS: dict[tuple[int, ...], tuple[bytes, ...]] = {}
@@ -391,6 +458,9 @@ class _Layouts:
         inputs = [tag[6:-1] for tag in self.tags]
         if len(refs) != piece.count(b'<c r="', start, end) or [ref for ref in refs if ref in inputs] != inputs:
             return None
+        number = inputs[0].lstrip(_LETTERS_AZ)
+        if any(ref.lstrip(_LETTERS_AZ) != number for ref in refs):
+            return None  # a cell naming another row among the inputs: read cell by cell, which reports it
         if tuple(refs) in self.known:
             return None
         cell = re.escape(self.attrs) + rb"(?: */>|><v>([^<]*)</v></c>)"
@@ -413,6 +483,16 @@ def _layouts(tags: tuple[bytes, ...], attrs: bytes) -> _Layouts | None:
     return found
 
 
+def _other_row(number: bytes) -> re.Pattern[bytes]:
+    """An expression finding a cell tag naming another row than `number` (kept: every return has the same rows)."""
+    other = _OTHER_ROW.get(number)
+    if other is None:
+        if len(_OTHER_ROW) > 4096:
+            _OTHER_ROW.clear()
+        other = _OTHER_ROW[number] = re.compile(rb'<c r="[A-Z]{1,3}(?![A-Z]|%b")' % number)
+    return other
+
+
 class SheetCells:
     """A worksheet's cells by reference; a cell's value and formula are decoded when first asked for."""
 
@@ -421,16 +501,28 @@ class SheetCells:
         self.xml = xml
         end = xml.find(b"</sheetData>")  # what follows (validations, formatting rules) holds no cell
         found = _rows_by_reference(xml[:end] if end > 0 else xml)
-        self.rows = found if found is not None else _rows_without_references(xml.decode("utf-8"))
         self._cells: dict[tuple[int, int], tuple[Any, tuple[str, str] | None]] = {}
         self._masters: dict[str, tuple[str, str]] | None = None
+        self._strays: dict[tuple[int, int], int] | None = None
+        self.misplaced: dict[str, int] = {}  # a cell looked for and written inside another row (see `_absent`) → that row
+        if found is None:
+            self._split_generally()
+        else:
+            self.rows = found
+
+    def _split_generally(self) -> None:
+        """The rows the general way, with implied positions; a cell found written inside another row than its reference
+        names is noted in `misplaced` at once (this way meets every cell anyway)."""
+        self.rows, self._strays = _rows_without_references(self.xml.decode("utf-8"))
+        self.misplaced = {_ref(r, c).decode(): row for (r, c), row in self._strays.items()}
 
     def general(self) -> SheetCells | None:
         """The same sheet read with implied positions, when some cell carries no reference."""
         if self.xml.count(b'<c r="') == len(re.findall(rb"<(?:\w+:)?c[\s>/]", self.xml)):
             return None
         again = SheetCells(self.package, b"")
-        again.rows = _rows_without_references(self.xml.decode("utf-8"))
+        again.xml = self.xml
+        again._split_generally()
         return again
 
     def value_and_fact(self, r: int, c: int) -> tuple[Any, tuple[str, str] | None]:
@@ -439,15 +531,41 @@ class SheetCells:
         found = self._cells.get((r, c))
         if found is None:
             piece = self.rows.get(r)
-            found = self._cells[(r, c)] = _ABSENT if piece is None else self._cell_in(piece, r, c)
+            found = self._cells[(r, c)] = _NOT_WRITTEN if piece is None else self._cell_in(piece, r, c)
+        if found is _NOT_WRITTEN:  # (also when `column` met it first)
+            found = self._cells[(r, c)] = self._absent(r, c)
         return found
+
+    def _absent(self, r: int, c: int) -> tuple[Any, None]:
+        """`_ABSENT` for a cell looked for and not written in its row; first noted in `misplaced` when the XML holds it
+        inside another row, or holds cells naming other rows inside this one (a hand edit of the package, a broken
+        writer: Excel refuses such a file), so that the return is refused rather than a typed figure dropped unseen."""
+        strays = self._strays if self._strays is not None else self._find_strays()
+        if strays:
+            for (sr, sc), row in strays.items():
+                if (sr, sc) == (r, c) or row == r + 1:
+                    self.misplaced.setdefault(_ref(sr, sc).decode(), row)
+        return _ABSENT
+
+    def _find_strays(self) -> dict[tuple[int, int], int]:
+        """Every cell written inside a row its reference does not name → the row it is written in (one search of each
+        row by the C engine; a row holding such a cell is then gone through cell by cell)."""
+        self._strays = {}
+        for r, piece in self.rows.items():
+            if _other_row(b"%d" % (r + 1)).search(piece) is None:
+                continue
+            for ref in _SIMPLE_TAG.findall(piece):
+                where = ref_to_rc(ref.decode())
+                if where[0] != r:
+                    self._strays.setdefault(where, r + 1)
+        return self._strays
 
     def _cell_in(self, piece: bytes, r: int, c: int) -> tuple[Any, tuple[str, str] | None]:
         """(value, fact) of the cell at (r, c) in its row's XML, `_ABSENT` when the row does not hold it."""
         tag = _TAGS.get((r, c)) or _tag(r, c)
         start = piece.find(tag)  # the first cell written under its reference: the one this position holds
         if start < 0:
-            return _ABSENT
+            return _NOT_WRITTEN
         start += len(tag)
         end = piece.find(b">", start)
         if piece[end - 1] == 47:  # "/": an empty cell
@@ -465,18 +583,20 @@ class SheetCells:
         number, an empty or absent cell) read here without the per-cell machinery."""
         piece = self.rows.get(r)
         if piece is None:
-            return [_ABSENT] * len(cols)
+            return [self._absent(r, c) for c in cols]
         tags = _ROW_TAGS.get((r, *cols)) or _row_tags(r, cols)
         alike = self._alike_row(piece, tags)
         if alike is not None:
             return alike
         kinds, found = self.package.number_kinds, []
         find, append = piece.find, found.append
+        first, last = len(piece), 0  # where the inputs found are written: checked for cells naming another row below
         for c, tag in zip(cols, tags):  # each cell read from its XML (as `value_and_fact` would the first time), not looked up
             start = find(tag)  # as `_cell_in` finds it, inline: it runs for every input of every return
             if start < 0:
-                append(_ABSENT)
+                append(self._absent(r, c))
                 continue
+            first, last = min(first, start), max(last, start + len(tag))
             start += len(tag)
             end = find(b">", start)
             if piece[end - 1] == 47:  # "/": an empty cell
@@ -490,13 +610,23 @@ class SheetCells:
                     continue
                 text = body[3:-4]
                 if body[:3] == b"<v>" and body[-4:] == b"</v>" and b"<" not in text and text.strip():
-                    try:
-                        append((float(text), None))
-                        continue
-                    except ValueError:
-                        pass  # no number: `_decoded` reads it
+                    number = float(text) if text.isdigit() else xsd_number(text)
+                    if number is not None:
+                        append((number, None))
+                        continue  # (no number: `_decoded` reads it)
             append(self._decoded(attrs, body, r, c))
+        if last > first:
+            self._strays_among(r, piece, first, last)
         return found
+
+    def _strays_among(self, r: int, piece: bytes, first: int, last: int) -> None:
+        """Note in `misplaced` the cells naming another row written among a row's inputs read one by one (a row read in
+        one pass holds none: a layout is never learnt from such a row), so that the return is refused as Excel
+        refuses it."""
+        if _other_row(b"%d" % (r + 1)).search(piece, first, last) is not None:
+            for ref in _SIMPLE_TAG.findall(piece, first, last):
+                if ref_to_rc(ref.decode())[0] != r:
+                    self.misplaced.setdefault(ref.decode(), r + 1)
 
     def _alike_row(self, piece: bytes, tags: tuple[bytes, ...]) -> list[tuple[Any, None]] | None:
         """The inputs of a row written alike (the same attributes, a plain number style, each a number or empty: a row
@@ -513,10 +643,10 @@ class SheetCells:
             if text is None:
                 values.append(_ABSENT)  # an empty number cell
             elif text.strip():
-                try:
-                    values.append((float(text), None))
-                except ValueError:
+                number = float(text) if text.isdigit() else xsd_number(text)
+                if number is None:
                     return None  # no number: left to the general way
+                values.append((number, None))
             else:
                 return None  # <v></v>: left to the general way
         return values
@@ -595,21 +725,15 @@ class SheetCells:
                 return _ABSENT
         if b"<" in text or not text.strip():
             return None
-        try:
-            return float(text), None
-        except ValueError:
-            return None  # no number: `_decode` reads it
+        number = float(text) if text.isdigit() else xsd_number(text)
+        return None if number is None else (number, None)  # (no number: `_decode` reads it)
 
     def _number_kind(self, attrs: bytes) -> object:
         """_PLAIN for the attributes of a number cell whose style shows no date or time, _SHARED_TEXT for
         a shared string's; _OTHER otherwise."""
-        at = attrs.find(b' t="')
-        if at >= 0 and attrs[at + 4:at + 6] != b'n"':
-            return _SHARED_TEXT if attrs[at + 4:at + 6] == b's"' else _OTHER
-        at = attrs.find(b' s="')
-        if at < 0:
-            return _PLAIN
-        style = attrs[at + 4:attrs.find(b'"', at + 4)]
+        kind, style = _type_and_style(attrs)
+        if kind != b"n":
+            return _SHARED_TEXT if kind == b"s" else _OTHER
         return _OTHER if style.isdigit() and self.package.date_style(int(style)) else _PLAIN
 
     def typed_over(self, r: int, c: int) -> bool:
@@ -650,7 +774,7 @@ class SheetCells:
                     if si is None or cell < 0:
                         continue
                     ref = piece[cell + 6:piece.find(b'"', cell + 6)].decode("ascii", "replace")
-                    self._masters.setdefault(si.group(1).decode(), (ref, "=" + unescape(match.group(2).decode("utf-8"))))
+                    self._masters.setdefault(si.group(1).decode(), (ref, "=" + written_text(match.group(2))))
         master = self._masters.get(index)
         if master is None:
             return "=…"
@@ -671,10 +795,9 @@ class SheetCells:
         return self.value_and_fact(r, c)[1]
 
     def _decode(self, attrs: bytes, body: bytes) -> tuple[Any, tuple[str, str] | None]:
-        at = attrs.find(b' t="')
-        if (at < 0 or attrs[at + 4:at + 6] == b'n"') and body[:3] == b"<v>" and body[-4:] == b"</v>" and b"<" not in body[3:-4]:
+        kind = _type_and_style(attrs)[0]
+        if kind == b"n" and body[:3] == b"<v>" and body[-4:] == b"</v>" and b"<" not in body[3:-4]:
             return self._number(attrs, body[3:-4])  # the common cell: a plain number (t="n" or no type), no formula
-        kind = attrs[at + 4:attrs.find(b'"', at + 4)] if at >= 0 else b"n"
         fact = None
         if b"<f" in body:
             formula = _FORMULA.search(body)
@@ -689,7 +812,7 @@ class SheetCells:
             found = _VALUE.search(body) if b"<v" in body else None
             raw = found.group(1) if found else None
         if kind == b"e":
-            return "", fact or ("error", raw.decode("utf-8") if raw is not None else "#ERROR")
+            return "", fact or ("error", raw.decode("utf-8", "replace") if raw is not None else "#ERROR")
         if not raw or not raw.strip():
             return "", fact
         if kind == b"s":
@@ -698,7 +821,7 @@ class SheetCells:
             except (ValueError, IndexError):
                 return "", fact
         if kind in (b"str", b"d"):
-            return unescape(raw.decode("utf-8")), fact
+            return written_text(raw), fact
         if kind == b"b":
             return raw.strip() != b"0", fact
         return self._number(attrs, raw)[0], fact
@@ -710,10 +833,7 @@ class SheetCells:
         number = number_text(raw)
         if type(number) is str:
             return number, None
-        at = attrs.find(b' s="')
-        if at < 0:
-            return number, None
-        style = attrs[at + 4:attrs.find(b'"', at + 4)]
+        style = _type_and_style(attrs)[1]
         kind_ = self.package.date_style(int(style)) if style.isdigit() else ""
         return (excel_date(number, kind_, self.package.date1904) if kind_ else number), None
 
@@ -815,7 +935,7 @@ def _formula_fact(attrs: bytes, text: bytes) -> tuple[str, str]:
         index = _SHARED_INDEX.search(attrs)
         if index is not None:
             return SHARED, index.group(1).decode()
-    return "formula", "=" + unescape(text.decode("utf-8"))
+    return "formula", "=" + written_text(text)
 
 
 def _rows_by_reference(xml: bytes) -> dict[int, bytes] | None:
@@ -829,10 +949,11 @@ def _rows_by_reference(xml: bytes) -> dict[int, bytes] | None:
     if _UNREFERENCED_CELL.search(xml):
         return None
     rows: dict[int, bytes] = {}
-    for piece in xml.split(b"<row ")[1:]:
-        if piece[:3] != b'r="':
+    for piece in xml.split(b"<row")[1:]:
+        at = 4 if piece[:4] == b' r="' else _row_number_at(piece)
+        if at < 0:
             return None
-        number = piece[3:piece.find(b'"', 3)]
+        number = piece[at:piece.find(b'"', at)]
         if not number.isdigit():
             return None
         r = int(number) - 1
@@ -840,36 +961,50 @@ def _rows_by_reference(xml: bytes) -> dict[int, bytes] | None:
     return rows
 
 
-def _rows_without_references(xml: str) -> dict[int, bytes]:
-    """Rows of a sheet written without `r` attributes or with prefixed tags, positions implied."""
+def _row_number_at(piece: bytes) -> int:
+    """Where the number of a row tag spaced otherwise than `<row r="` starts (a tab, a newline, more spaces), -1 when
+    its reference is not its first attribute in double quotes (`<row>`, `r='12'`: the sheet is read the general way)."""
+    stripped = piece.lstrip(b" \t\r\n")
+    if len(stripped) == len(piece) or stripped[:3] != b'r="':
+        return -1
+    return len(piece) - len(stripped) + 3
+
+
+def _rows_without_references(xml: str) -> tuple[dict[int, bytes], dict[tuple[int, int], int]]:
+    """Rows of a sheet written without `r` attributes or with prefixed tags, positions implied; and every cell whose
+    reference names another row than the numbered row it is written in → that row."""
     rows: dict[int, bytes] = {}
-    row, col = -1, -1
+    strays: dict[tuple[int, int], int] = {}
+    row, col, numbered = -1, -1, -1
     token = re.compile(r"<(?:\w+:)?row\b([^>]*?)(/?)>|<(\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
     for match in token.finditer(xml):
         if match.group(4) is None and match.group(1) is not None:
             attrs = _attrs(match.group(1))
             row = int(attrs["r"]) - 1 if attrs.get("r", "").isdigit() else row + 1
+            numbered = row if attrs.get("r", "").isdigit() else -1
             col = -1
             continue
         attrs_text, body, prefix = match.group(4), match.group(5), match.group(3) or ""
         ref = _attrs(attrs_text).get("r", "")
         if _REF.match(ref):
             row, col = ref_to_rc(ref)
+            if numbered >= 0 and row != numbered:
+                strays.setdefault((row, col), numbered + 1)
         else:
             col += 1
             ref = f"{col_letter(col)}{row + 1}"
         if prefix:
             body = re.sub(rf"<(/?){re.escape(prefix)}", r"<\1", body or "")
-        attrs_text = re.sub(r'\sr="[^"]*"', "", attrs_text)
+        attrs_text = re.sub(r"""\sr\s*=\s*(?:"[^"]*"|'[^']*')""", "", attrs_text)
         cell = f'<c r="{ref}"' + (f"{attrs_text}/>" if body is None else f"{attrs_text}>{body}</c>")
         rows[row] = rows.get(row, b"") + cell.encode()
-    return rows
+    return rows, strays
 
 
 def _sheet_parts(book_xml: bytes, rels_xml: bytes) -> tuple[dict[str, str], bool]:
     """Sheet parts and the 1904 date system flag, from workbook.xml and its relationships."""
     book, rels = book_xml.decode("utf-8"), rels_xml.decode("utf-8")
-    date1904 = re.search(r'date1904="(1|true)"', book) is not None
+    date1904 = re.search(r"""date1904\s*=\s*["'](1|true)["']""", book) is not None
     targets = {a.get("Id"): a.get("Target", "") for a in map(_attrs, _REL.findall(rels))}
     parts = {}
     for attrs in map(_attrs, _SHEET.findall(book)):

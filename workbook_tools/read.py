@@ -21,7 +21,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from . import intake
-from .cells import Package, PartTooLarge, SheetCells
+from .cells import MalformedText, Package, PartTooLarge, SheetCells
 from .computed import BLANK, RowShape, Slot, Unknown, describe, evaluate, row_slots, same_figure, shown
 from .errors import DataFileError
 from .figures import Figures, compact
@@ -322,9 +322,19 @@ def _read_keyed(ret: Return, opened: Opened, data: PlanTargets, forms: FormSet) 
     reader.formula_cells(keyed["mau01"], forms.form("mau01"))
     reader.formula_cells(keyed["mau02"], forms.form("mau02"))
     reader.check_targets(keyed["chi_tieu"], keyed["mau01"])
+    _misplaced_cells(ret, keyed)
     if not reader.typed:
         _blank(ret)
     return ret
+
+
+def _misplaced_cells(ret: Return, keyed: dict[str, Sheet]) -> None:
+    """Cells looked for and found written inside another row (`SheetCells.misplaced`): the sheet is corrupt, as Excel
+    finds it, and which row such a figure belongs to cannot be told, so the file is not used (never a figure dropped
+    unseen)."""
+    for sheet in keyed.values():
+        for ref, row in sheet.cells.misplaced.items():
+            ret.add("cell_misplaced", sheet=sheet.name, cell=ref, found=ref, expected=row)
 
 
 def _kept_for(cache: dict[Any, tuple[Any, Any]], key: Any, owner: object, make: Callable[[], Any], limit: int) -> Any:
@@ -725,6 +735,8 @@ class _Reader:
             self.ret.add("excel_error", **self._place(sheet, row_key, period, where), found=fact[1])
             return None
         if text:
+            if type(raw) is MalformedText:  # a note kept as written, its broken reference shown
+                self.ret.add("malformed_text", **self._place(sheet, row_key, period, where), found=raw)
             return None if raw in (None, "") else str(raw)
         parsed = parse_number(raw, whole=whole)
         if parsed.code == TEXT_NUMBER:
@@ -808,8 +820,10 @@ class _Reader:
         else:
             self.ret.round_date = day
         for key in ("reporter", "phone"):
-            value, _ = sheet.raw(key, INFO_COLUMN)
+            value, where = sheet.raw(key, INFO_COLUMN)
             setattr(self.ret, key, "" if value is None else str(value))
+            if type(value) is MalformedText:
+                self.ret.add("malformed_text", sheet=sheet.name, cell=cell_ref(*where) if where else "", indicator=key, found=value)
             self.typed = self.typed or value not in (None, "")
         named = (self.names or resolver(self.data.plan.structure)).named_in(self.ret.reporter, after_marker=True)
         if named and self.ret.unit not in named:

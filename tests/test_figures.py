@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from workbook_tools import consolidate as consolidate_module
 from workbook_tools.check import ACCEPTED, CheckReport, choose_returns
-from workbook_tools.consolidate import Figure, Source, UnitResult, consolidate, task_rows
+from workbook_tools.consolidate import Figure, Source, UnitResult, Worked, consolidate, task_rows
 from workbook_tools.figures import Figures, compact, restore
 from workbook_tools.forms import shipped_forms
 from workbook_tools.plans import load_plan
@@ -179,6 +179,26 @@ def test_consolidating_compact_returns_gives_what_the_full_dicts_give(monkeypatc
         patch.setattr(consolidate_module, "compact", lambda figures, known=None: figures)  # sources kept as the dicts given
         full_json = as_json(False)
     assert compact_json == full_json
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(a_return, max_size=10), st.dictionaries(st.sampled_from(UNITS), a_held, max_size=4), st.booleans())
+def test_figures_worked_out_as_the_returns_arrive_consolidate_to_what_working_them_out_at_the_end_gives(drawn, held_drawn, all_arrived):
+    """`Worked` (each return's figures worked out while the others are still read) changes nothing: rejected, rival,
+    older, replaced and held returns, notes among the tasks, a return that arrived uncompacted or not at all."""
+    report = returns_of(drawn, kept=True)
+    held = {unit: Source(unit, date.fromordinal(START + h["day"]), f"held-{unit}.xlsx", "f" * 64 if h["same_file"] else "e" * 64,
+                         dict(h["actuals"]), held=True, tasks=dict(h["tasks"])) for unit, h in held_drawn.items()}
+    worked = Worked(DATA)
+    for n, ret in enumerate(report.returns):
+        if all_arrived or n % 2:
+            worked.add(ret)
+    with_worked = json.dumps(consolidate(report, held=held, worked=worked).as_dict(), ensure_ascii=False, default=str)
+    assert with_worked == json.dumps(consolidate(report, held=held).as_dict(), ensure_ascii=False, default=str)
+    other = Worked(load_plan("1813-2025"))  # worked out for another plan: not used
+    for ret in report.returns:
+        other.add(ret)
+    assert json.dumps(consolidate(report, held=held, worked=other).as_dict(), ensure_ascii=False, default=str) == with_worked
 
 
 figure_lists = st.lists(st.builds(Figure, st.sampled_from(["bhyt", "bhxh_bb"]), st.sampled_from(["2021-09", "total"]),

@@ -18,6 +18,7 @@ from .figures import Figures, compact
 from .forms import FormSet, shipped_forms
 from .plans import NATIONAL_CODE, PROVINCES_TOTAL_CODE, TOTAL, Plan, PlanTargets
 from .problems import Problem, problem
+from .read import Return
 from .targets import completion, unit_targets, whole_of_kind
 from .units import CENTRAL_CODE, central_unit, structure
 from .values import CEILING
@@ -88,8 +89,14 @@ def unit_tasks(plan: Plan, tasks: Sequence[Task], source: Source | None) -> dict
     """Each task's figure to date for a unit: flows add up their months, stocks take the latest."""
     if source is None:
         return {t.key: None for t in tasks}
+    return _tasks_of(plan, tasks, source.actuals, source.tasks)
+
+
+def _tasks_of(plan: Plan, tasks: Sequence[Task], achieved: Mapping[tuple[str, str], Any],
+              reported_tasks: Mapping[tuple[str, str], Any]) -> dict[str, float | None]:
+    """`unit_tasks` of a unit's figures (a note, or any text, among them counts for nothing)."""
     result = {}
-    actuals, own = _lookup(source.actuals).get, _lookup(source.tasks).get
+    actuals, own = _lookup(achieved).get, _lookup(reported_tasks).get
     for task, keys in zip(tasks, _monthly_keys(plan, tuple(task.indicator or task.key for task in tasks))):
         reported = [v for v in map(actuals if task.indicator else own, keys) if v is not None and type(v) is not str]  # a
         result[task.key] = whole_of_kind(task.kind, reported)  # text in a figure's row (an edited `_data`) is no figure
@@ -358,13 +365,45 @@ def _held_made_sane(sources: dict[str, Source], held: Mapping[str, Source]) -> l
     return notices
 
 
+class Worked:
+    """Each return's own figures to date, worked out as it arrives (`add`, called while the workers still read the
+    other files), so that consolidating is mostly putting them together: the same figures `consolidate` would work
+    out, used only for the very figures they were worked from, with the same plan, baseline and tasks."""
+
+    def __init__(self, data: PlanTargets, baseline: PlanTargets | None = None, forms: FormSet | None = None) -> None:
+        self.data, self.baseline = data, baseline
+        self.tasks = task_rows(forms or shipped_forms(), data.plan)
+        self._of: dict[int, tuple[str, Mapping[Any, Any], Mapping[Any, Any], list[Figure], dict[str, float | None]]] = {}
+
+    def add(self, ret: Return) -> None:
+        """Work out a return's figures (none for a rejected one: nothing of it is used)."""
+        if ret.unit and not ret.rejected:
+            self._of[id(ret.actuals)] = (ret.unit, ret.actuals, ret.tasks, unit_values(self.data, ret.unit, ret.actuals, self.baseline),
+                                         _tasks_of(self.data.plan, self.tasks, ret.actuals, ret.tasks))
+
+    def of(self, code: str, source: Source) -> tuple[list[Figure], dict[str, float | None]] | None:
+        """The figures worked out for this unit's source, when they were worked from its very figures; else None."""
+        found = self._of.get(id(source.actuals))
+        if found is None or found[0] != code or found[1] is not source.actuals:
+            return None
+        if found[2] is not source.tasks:  # the tasks kept without their notes: worked out again
+            return found[3], _tasks_of(self.data.plan, self.tasks, source.actuals, source.tasks)
+        return found[3], found[4]
+
+    def fits(self, data: PlanTargets, baseline: PlanTargets | None, tasks: Sequence[Task]) -> bool:
+        """True when these figures were worked out for this plan, baseline and tasks."""
+        return self.data is data and self.baseline is baseline and self.tasks == list(tasks)
+
+
 def consolidate(
     report: CheckReport, *, held: Mapping[str, Source] | None = None, as_of: date | None = None,
-    baseline: PlanTargets | None = None, forms: FormSet | None = None,
+    baseline: PlanTargets | None = None, forms: FormSet | None = None, worked: Worked | None = None,
 ) -> Consolidation:
-    """The national summary on the plan's own structure."""
+    """The national summary on the plan's own structure (`worked`: figures worked out as the returns arrived)."""
     data = report.data
     tasks = task_rows(forms or shipped_forms(), data.plan)
+    if worked is not None and not worked.fits(data, baseline, tasks):
+        worked = None
     sources, extra, notices = sources_of(report, held or {})
     bounds = current_round(list(sources.values()), as_of)
     layout = structure(data.plan.structure)
@@ -377,14 +416,15 @@ def consolidate(
         source = sources.get(code)
         status = ACCEPTED if source else report.status(code)
         mine = by_unit.get(code, [])
+        ready = worked.of(code, source) if worked is not None and source is not None else None
         results.append(UnitResult(
             code=code, name=layout.unit(code).name, status=status,
-            values=unit_values(data, code, source.actuals if source else {}, baseline),
+            values=ready[0] if ready else unit_values(data, code, source.actuals if source else {}, baseline),
             round_date=source.round_date if source else None, file=source.file if source else "",
             sha256=source.sha256 if source else "",
             timeliness=timeliness(source.round_date, bounds) if source else "",
             errors=sum(p.is_error for p in mine), warnings=sum(not p.is_error for p in mine),
-            tasks=unit_tasks(data.plan, tasks, source), notes=unit_notes(source),
+            tasks=ready[1] if ready else unit_tasks(data.plan, tasks, source), notes=unit_notes(source),
         ))
     national = sum_figures([u.values for u in results])
     return Consolidation(

@@ -59,13 +59,16 @@ def _folder_plan(obj: dict[str, Any], folder: Path, manifest_path: Path | None, 
 
 
 def _read_files(folder: Path, data: PlanTargets, manifest: Any, replace: tuple[str, ...] = (), as_of: date | None = None,
-                check: Callable[[], None] = lambda: None, cache: bool = True) -> CheckReport:
-    """Check every returned file with a progress bar on stderr; `check` may stop the reading by raising."""
+                check: Callable[[], None] = lambda: None, cache: bool = True, each: Callable[[Any], None] | None = None) -> CheckReport:
+    """Check every returned file with a progress bar on stderr; `check` may stop the reading by raising; `each` is
+    given every return as it arrives."""
     from ..check import check_folder
     from ..intake import candidate_files
 
-    def arrived(_ret: Any) -> None:
+    def arrived(ret: Any) -> None:
         bar.update(1)
+        if each is not None:
+            each(ret)
         check()
 
     with click.progressbar(length=len(candidate_files(folder)), label="Đọc báo cáo", file=sys.stderr) as bar:
@@ -164,7 +167,7 @@ def consolidate_command(
 ) -> None:
     """Consolidate the returns into a national summary (exit 1 when units are missing or rejected)."""
     from ..check import ACCEPTED, MISSING, REJECTED
-    from ..consolidate import consolidate, regroup_results
+    from ..consolidate import Worked, consolidate, regroup_results
     from ..exports import CSV_HEADER, encode_json, write_csv, write_json
     from ..held import is_ours
     from ..outputs import check_target, csv_with_header, distinct, is_our_json, locked
@@ -182,14 +185,15 @@ def consolidate_command(
     with locked(out_path):
         data, manifest = _folder_plan(obj, returns_dir, manifest_path, plan_id, not no_cache)
         shown = structure_key or data.plan.structure
+        baseline = load_plan(data.plan.previous_plan, obj["dirs"]) if data.plan.is_stock and data.plan.previous_plan else None
+        worked = Worked(data, baseline)  # each return's figures worked out as it arrives, while the others are read
         with alongside(_held_then_writer, out_path, data.plan.id, shown, force=force, cache=not no_cache) as prior:  # read while the files are
-            report = _read_files(returns_dir, data, manifest, replace, as_of, check=prior.check, cache=not no_cache)
+            report = _read_files(returns_dir, data, manifest, replace, as_of, check=prior.check, cache=not no_cache, each=worked.add)
             held = prior.result()
         from ..generate import in_structure  # loaded by now, beside the reading
         from ..summary import write_summary
-        baseline = load_plan(data.plan.previous_plan, obj["dirs"]) if data.plan.is_stock and data.plan.previous_plan else None
-        result = consolidate(report, held=held, as_of=as_of, baseline=baseline)
-        del report, held  # summed into result (which keeps the sources it uses): free the rest before the summary is written
+        result = consolidate(report, held=held, as_of=as_of, baseline=baseline, worked=worked)
+        del report, held, worked  # summed into result (which keeps the sources it uses): free the rest before the summary is written
         if structure_key and structure_key != data.plan.structure:
             result = regroup_results(result, mapping_63_to_34(), in_structure(data, structure_key))
         with made_in_child(lambda file: encode_json(result, file), ".json") if json_path else nullcontext(Made()) as json_text:

@@ -85,6 +85,21 @@ def test_a_file_made_in_a_child_is_given_whole() -> None:
     assert not path.exists()  # the scratch file goes with the block
 
 
+def its_priority(file: Path) -> None:
+    """A child that writes down how nice it runs."""
+    file.write_text(str(os.getpriority(os.PRIO_PROCESS, 0)), encoding="utf-8")
+
+
+def test_a_yielding_child_runs_below_the_parent_and_an_ordinary_one_beside_it() -> None:
+    """The JSON, wanted after the workbook, is made by a child that leaves the cores to the workbook's writers first."""
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    for yielding, expected in ((True, min(mine + 10, 19)), (False, mine)):
+        with made_in_child(its_priority, ".txt", yielding=yielding) as made:
+            path = made.take()
+            assert path is not None and int(path.read_text(encoding="utf-8")) == expected
+    assert os.getpriority(os.PRIO_PROCESS, 0) == mine  # the parent's own is untouched
+
+
 @pytest.mark.parametrize("make", [raises_midway, dies_midway], ids=["raises", "dies"])
 def test_a_child_that_fails_gives_nothing_so_the_caller_makes_the_file_itself(make: Callable[[Path], None]) -> None:
     with made_in_child(make, ".json") as made:

@@ -368,10 +368,11 @@ class Made:
 
 
 @contextmanager
-def made_in_child(make: Callable[[Any], None], suffix: str = "") -> Iterator[Made]:
+def made_in_child(make: Callable[[Any], None], suffix: str = "", *, yielding: bool = False) -> Iterator[Made]:
     """Let a forked child run `make(path)` into a temporary file while this process does other work (the two
     cores each write one output). Where there is no fork (Windows), or the child fails in any way, `take()`
-    gives None and the caller does the work itself: the child only ever saves time, it decides nothing."""
+    gives None and the caller does the work itself: the child only ever saves time, it decides nothing. A
+    `yielding` child runs at a lower priority: its file is wanted last, so the work wanted first keeps both cores."""
     import tempfile
     from pathlib import Path
 
@@ -395,6 +396,8 @@ def made_in_child(make: Callable[[Any], None], suffix: str = "") -> Iterator[Mad
             code = 1
             try:
                 _die_with_parent(parent)
+                if yielding:
+                    os.nice(10)
                 make(made.path)
                 code = 0
             except BaseException:  # noqa: BLE001 - the parent makes the file itself

@@ -196,8 +196,9 @@ def consolidate_command(
         del report, held, worked  # summed into result (which keeps the sources it uses): free the rest before the summary is written
         if structure_key and structure_key != data.plan.structure:
             result = regroup_results(result, mapping_63_to_34(), in_structure(data, structure_key))
-        with made_in_child(lambda file: encode_json(result, file), ".json") if json_path else nullcontext(Made()) as json_text:
+        with made_in_child(lambda file: encode_json(result, file), ".json", yielding=True) if json_path else nullcontext(Made()) as json_text:
             write_summary(result, out_path, force=force, hand_edits_checked=True, cache=not no_cache)  # while a child encodes the JSON
+            # (yielding to the workbook's own child and this process: the JSON is wanted after the workbook)
             if json_path:
                 write_json(result, json_path, force=force, keep_out=keep_out, encoded=json_text.take())
     if csv_path:

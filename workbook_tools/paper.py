@@ -91,3 +91,41 @@ def column_breaks(blocks: Sequence[float], fixed: float, scale: int = PRINT_SCAL
             used = 0.0
         used += width * WIDE_COLUMNS
     return breaks
+
+
+LEAST_SCALE = 80
+"""The smallest print scale of a national sheet: its smallest type (10 pt) prints at 8 pt."""
+
+
+def figure_width(value: float, least: float = 8) -> float:
+    """Column width (characters) that shows `value` as `#,##0` in Times New Roman 11 pt without `####` (a digit is
+    1.05 characters of the width unit, a thousands separator 0.52), with a margin."""
+    digits = len(str(int(abs(value))))
+    return max(least, math.ceil((digits * 1.05 + (digits - 1) // 3 * 0.52 + 1.0) * 2) / 2)
+
+
+SAFETY = 1.03  # printed widths vary a little between programs: a block that fits by less is not counted on
+
+
+def rows_per_page(scale: int, row: float, header: float) -> int:
+    """How many rows `row` points high print on one A4 landscape page at `scale` % under `header` points of repeated rows."""
+    return max(1, int((printable_height(scale) - header) // row))
+
+
+def table_scale(fixed: float, blocks: Sequence[float], parts: Sequence[int], row: float, header: float,
+                *, least: int = LEAST_SCALE, most: int = PRINT_SCALE) -> int:
+    """The print scale, from `most` down to `least`, printing a table on the fewest pages, the largest of those: label
+    columns `fixed` points wide repeated beside column blocks (points), row parts that each start a page (row counts)."""
+    def pages(scale: int) -> int:
+        across = len(column_breaks([b * SAFETY for b in blocks], fixed * SAFETY, scale)) + 1
+        return across * sum(math.ceil(n / rows_per_page(scale, row, header)) for n in parts)
+    return min(range(most, least - 1, -1), key=lambda scale: (pages(scale), -scale))
+
+
+def one_line_width(texts: Sequence[str], least: float, most: float) -> float:
+    """The narrowest column width (in half characters, from `least` to `most`) showing every text on one line; `most`
+    when some text needs more (it wraps)."""
+    width = least
+    while width < most and any(text_lines(t, width) > 1 for t in texts):
+        width += 0.5
+    return width

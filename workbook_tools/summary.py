@@ -22,9 +22,12 @@ from .indicators import indicator
 from .outputs import write_output
 from .parallel import made_in_child
 from .plans import TOTAL
-from .paper import a4_page, column_breaks, column_points, merged_width, printable_height, row_height
+from .paper import (
+    PRINT_SCALE, a4_page, column_breaks, column_points, figure_width, merged_width, one_line_width, printable_height,
+    row_height, table_scale, text_lines,
+)
 from .read_cache import file_sha256, remember_written
-from .render import BASE, COMPLETION_RULES, Styles, escape_header
+from .render import BASE, COMPLETION_RULES, Styles, escape_header, readable_header
 from .spec import cell_ref, col_letter, month_label
 
 STATUS_VI = {ACCEPTED: "Đã nhận", REJECTED: "Bị từ chối", MISSING: "Chưa nộp"}
@@ -92,7 +95,7 @@ class SummaryBook:
             ws.conditional_format(first, col, last, col, {"type": "formula", "criteria": "=" + rule.format(ref=ref), "format": look})
 
 
-def print_wide(ws: Any, top: int, fixed: Sequence[float], blocks: Sequence[Sequence[float]]) -> None:
+def print_wide(ws: Any, top: int, fixed: Sequence[float], blocks: Sequence[Sequence[float]], scale: int = PRINT_SCALE) -> None:
     """Header rows and label columns repeated; pages break between column blocks, never inside one."""
     ws.repeat_rows(top, top + 1)
     ws.repeat_columns(0, len(fixed) - 1)
@@ -101,7 +104,7 @@ def print_wide(ws: Any, top: int, fixed: Sequence[float], blocks: Sequence[Seque
         starts.append(col)
         col += len(block)
     widths = [sum(column_points(w) for w in block) for block in blocks]
-    breaks = column_breaks(widths, sum(column_points(w) for w in fixed))
+    breaks = column_breaks(widths, sum(column_points(w) for w in fixed), scale)
     if breaks:
         ws.set_v_pagebreaks([starts[i] for i in breaks])
 
@@ -323,73 +326,90 @@ def write_totals(doc: SummaryBook, result: Consolidation) -> None:
     ws.autofilter(top + 1, 0, last, last_col)
 
 
-def _row_breaks(heights: Sequence[float], first: int, header: float, blocks: Sequence[int]) -> list[int]:
-    """Rows that start a new page so that no block of rows (e.g. one unit's indicators) is split."""
-    room = printable_height() - header
-    breaks, used, row = [], 0.0, first
-    for size in blocks:
-        need = sum(heights[row - first:row - first + size])
-        if used and used + need > room:
-            breaks.append(row)
-            used = 0.0
-        used += need
-        row += size
-    return breaks
+PERCENT_WIDTH = 6.5  # "105.3%"
+
+
+def _month_blocks(result: Consolidation, periods: Sequence[str]) -> list[tuple[float, float, float]]:
+    """Each period's (target, achieved, %) column widths, fitted to the largest figure the column shows: the sum of
+    the units (no unit's figure is larger; the figures are never negative)."""
+    largest = dict.fromkeys(periods, 0.0)
+    for figure in result.national:
+        for value in (figure.target, figure.actual):
+            if value.__class__ in (int, float) and math.isfinite(value):
+                largest[figure.period] = max(largest[figure.period], abs(value))
+    return [(figure_width(largest[p]), figure_width(largest[p]), PERCENT_WIDTH) for p in periods]
+
+
+MONTHS_ROW = 14.25  # a row of one line (Times New Roman 11 pt; 19 pixels)
+MONTHS_HEADER = 51.0  # the two header rows repeated on every page (the second wraps "Thực hiện")
 
 
 def write_months(doc: SummaryBook, result: Consolidation) -> None:
-    """`Theo tháng`: one row per unit and indicator; each month's target, achievement and %; a unit never split over two pages."""
+    """`Theo tháng`: for each indicator, one row per unit with each month's target, achievement and % across, then
+    the units' sum; every indicator starts a page, columns sized to the figures, printed as large as fits the
+    fewest pages."""
     periods = (*result.plan.months, TOTAL)
-    last_col = 4 + 3 * len(periods)
-    fixed, block = (4, 14, 16, 9), (12, 12, 8)
-    widths = [*fixed, *(block * len(periods))]
-    subtitle = _subtitle(result) + (" – chỉ tiêu số người: mức mới nhất" if result.plan.is_stock else " – cả kỳ: cộng dồn các tháng")
-    ws = doc.sheet(MONTHS, "KẾT QUẢ THEO THÁNG", subtitle, widths, fixed=4)
+    indicators = result.plan.indicators
+    labels = {code: indicator(code).short_label for code in indicators}
+    codes = sorted({u.code + "0" for u in result.units})  # a digit of room
+    fixed = (one_line_width(codes, 3.5, 8), one_line_width(sorted({u.name for u in result.units}), 8, 18),
+             one_line_width(list(labels.values()), 8, 22), 9)
+    blocks = _month_blocks(result, periods)
+    widths = [*fixed, *(w for block in blocks for w in block)]
+    last_col = len(widths) - 1
+    units = len(result.units)
+    fixed_points, block_points = sum(column_points(w) for w in fixed[:3]), [sum(column_points(w) for w in b) for b in blocks]
+    scale = table_scale(fixed_points, block_points, [units + 1] * len(indicators), MONTHS_ROW, MONTHS_HEADER)
+    ws = doc.worksheet(MONTHS)
+    set_widths(ws, widths)
+    a4_page(ws, scale=scale)
     s = doc.styles
+    across = column_breaks(block_points, fixed_points, scale)
+    last_titled = 3 + 3 * (across[0] if across else len(blocks))  # the first printed page's last column
+    span = merged_width(widths[4:last_titled + 1])
+    subtitle = _subtitle(result) + (" – chỉ tiêu số người: mức mới nhất" if result.plan.is_stock else " – cả kỳ: cộng dồn các tháng")
+    for r, (text, look, size, bold) in enumerate((("KẾT QUẢ THEO THÁNG", "title", 13, True), (subtitle, "subtitle", 11, False))):
+        ws.merge_range(r, 4, r, last_titled, text, s[look])  # over the first page's months, not the repeated labels: a page
+        ws.set_row(r, row_height(text, span, size, bold, 22 if bold else 15))  # across would show a cut piece of it
     top, first = 3, 5
     _headers(doc, ws, top, ("Mã", "Đơn vị", "Chỉ tiêu", "Mã chỉ tiêu"),
              [("Cả kỳ kế hoạch" if p == TOTAL else month_label(p), ("Chỉ tiêu", "Thực hiện", "%")) for p in periods], widths)
-    rows = [(u, code) for u in result.units for code in result.plan.indicators]
-    last = first + len(rows) - 1
-    heights = []
     figures = FigureWriter(doc, ws)
-    labels = {code: indicator(code).short_label for code in result.plan.indicators}
-    label_heights = {code: row_height(label, fixed[2]) for code, label in labels.items()}
-    name_heights: dict[str, float] = {}
+    label_lines = {code: text_lines(label, fixed[2]) for code, label in labels.items()}
+    name_lines = [text_lines(unit.name, fixed[1]) for unit in result.units]
     code_look, label_look, uom_look = s["stt"], s["label"], s["uom"]
-    figure_keys = {code: [(4 + 3 * n, (code, period)) for n, period in enumerate(periods)] for code in result.plan.indicators}
-    indexed: UnitResult | None = None
-    for i, (unit, code) in enumerate(rows):
-        r = first + i
-        name_height = name_heights.get(unit.name) or name_heights.setdefault(unit.name, row_height(unit.name, fixed[1]))
-        heights.append(max(name_height, label_heights[code]))
-        ws.set_row(r, heights[-1])
-        if unit is not indexed:  # a unit's rows are together: its figures by key, once
-            indexed, found = unit, {(f.indicator, f.period): f for f in reversed(unit.values)}.get  # the first of each, as `figure`
-        ws.write_cells(r, [(0, unit.code, code_look), (1, unit.name, label_look), (2, labels[code], label_look), (3, code, uom_look),
-                           *figures.cells(r, [(c, found(key)) for c, key in figure_keys[code]])])
-    keys = f"$D${first + 1}:$D${last + 1}"
-    sums_first = last + 1
-    for j, code in enumerate(result.plan.indicators):
-        r = last + 1 + j
-        heights.append(row_height(indicator(code).short_label, fixed[2], 11, True))
-        ws.set_row(r, heights[-1])
+    columns = [(4 + 3 * n, period) for n, period in enumerate(periods)]
+    starts = []
+    for j, code in enumerate(indicators):
+        start = first + j * (units + 1)
+        starts.append(start)
+        label = labels[code]
+        for i, unit in enumerate(result.units):
+            r = start + i
+            lines = max(name_lines[i], label_lines[code])
+            ws.set_row(r, MONTHS_ROW if lines == 1 else row_height(unit.name if name_lines[i] == lines else label, fixed[1 if name_lines[i] == lines else 2]))
+            ws.write_cells(r, [(0, unit.code, code_look), (1, unit.name, label_look), (2, label, label_look), (3, code, uom_look),
+                               *figures.cells(r, [(c, unit.figure(code, period)) for c, period in columns])])
+        r = start + units
+        ws.set_row(r, max(MONTHS_ROW + 1, row_height(label, fixed[2], 11, True) if label_lines[code] > 1 else 0))
         ws.merge_range(r, 0, r, 1, "Cộng các tỉnh", s["section"])
-        ws.write(r, 2, indicator(code).short_label, s["section"])
+        ws.write(r, 2, label, s["section"])
         ws.write(r, 3, code, s["uom"])
         for n, _period in enumerate(periods):
-            key = cell_ref(r, 3)
-            _write_sum(doc, ws, r, 4 + 3 * n, lambda col, key=key: (
-                f'=IF(COUNTIFS({keys},{key},{col}${first + 1}:{col}${last + 1},"<>")=0,"",'
-                f"SUMIF({keys},{key},{col}${first + 1}:{col}${last + 1}))"))
+            _write_sum(doc, ws, r, 4 + 3 * n, lambda col, a=start, b=r - 1: _sum_if_any(col, a, b) if b >= a else '=""')
+    last = first + len(indicators) * (units + 1) - 1
     for n in range(len(periods)):
-        doc.completion_colours(ws, first, 4 + 3 * n + 2, last + len(result.plan.indicators))
+        doc.completion_colours(ws, first, 4 + 3 * n + 2, last)
+    ws.set_column(3, 3, fixed[3], None, {"hidden": True})  # the indicator's key: for filters and programs, not for paper
     ws.freeze_panes(first, 4)
-    print_wide(ws, top, fixed, [block] * len(periods))
-    per_unit = len(result.plan.indicators)
-    header = 90.0
-    ws.set_h_pagebreaks(_row_breaks(heights, first, header, [per_unit] * (len(result.units) + 1)))
-    ws.print_area(0, 0, sums_first + per_unit - 1, last_col)
+    font = '&"Times New Roman,Regular"&9'
+    ws.set_header(readable_header(f'&L{font}BẢO HIỂM XÃ HỘI VIỆT NAM&C&"Times New Roman,Bold"&9KẾT QUẢ THEO THÁNG'
+                                  f"&R{font}{escape_header(doc.document)}", scale))
+    ws.set_footer(readable_header(f"&L{font}{escape_header(doc.document)} · &A&R{font}Trang &P/&N", scale))
+    print_wide(ws, top, (*fixed[:3], 0), blocks, scale)  # the key column, hidden, prints no width
+    ws.print_across()  # a page's months, then the same units' later months: side by side in the printed pile
+    ws.set_h_pagebreaks(starts[1:])  # every indicator on a page of its own
+    ws.print_area(0, 0, last, last_col)
     ws.autofilter(top + 1, 0, last, last_col)
 
 

@@ -26,6 +26,7 @@ from .paper import (
     PRINT_SCALE, a4_page, column_breaks, column_points, figure_width, merged_width, one_line_width, printable_height,
     row_height, table_scale, text_lines,
 )
+from .problem_table import PROBLEM_WIDTHS, write_problem_table
 from .read_cache import file_sha256, remember_written
 from .render import BASE, COMPLETION_RULES, Styles, escape_header, readable_header
 from .spec import cell_ref, col_letter, month_label
@@ -508,21 +509,8 @@ def write_reporting(doc: SummaryBook, result: Consolidation) -> None:
 
 def write_problems(doc: SummaryBook, result: Consolidation) -> None:
     """`Lỗi dữ liệu`: every problem as an Excel table the centre can filter; messages wrapped in full."""
-    widths = (16, 6, 8, 6, 10, 8, 8, 12, 34)
-    ws = doc.sheet(PROBLEMS, "LỖI VÀ CẢNH BÁO DỮ LIỆU", _subtitle(result), widths)
-    rows = [[p.file, p.unit, p.sheet, p.cell, p.indicator, p.period, "Lỗi" if p.is_error else "Cảnh báo", p.code, p.message] for p in result.problems]
-    headers = ("Tệp", "Đơn vị", "Sheet", "Ô", "Chỉ tiêu", "Kỳ", "Mức độ", "Mã lỗi", "Nội dung")
-    options: dict[str, Any] = {"name": "LoiDuLieu", "style": "Table Style Light 9", "columns": [{"header": h} for h in headers]}
-    ws.add_table(3, 0, 3 + max(len(rows), 1), 8, options)
-    for col, text in enumerate(headers):
-        ws.write_string(3, col, text, doc.styles["header"])  # the table's style does not print in LibreOffice
-    wrapped = doc.styles["problem"]
-    for i, row in enumerate(rows, start=4):
-        ws.write_cells(i, [(col, value, wrapped) for col, value in enumerate(row)])
-        ws.set_row(i, max(row_height(str(v or ""), w, 10) for v, w in zip(row, widths)))
-    if not rows:
-        ws.merge_range(5, 0, 5, 8, "Không có lỗi hay cảnh báo nào.", doc.styles["note"])
-    ws.repeat_rows(3)
+    ws = doc.sheet(PROBLEMS, "LỖI VÀ CẢNH BÁO DỮ LIỆU", _subtitle(result), PROBLEM_WIDTHS)
+    write_problem_table(ws, doc.styles, result.problems, top=3, left=0, name="LoiDuLieu", period="Kỳ")
 
 
 CHART_DATA_COL = 14

@@ -260,6 +260,29 @@ def test_the_monthly_sheet_page_setup_repeats_labels_and_hides_the_key_column(cy
     assert ws["E6"].number_format == "#,##0" and ws["G6"].number_format.endswith("%")
 
 
+@pytest.mark.parametrize("sheet, most", [("Tổng hợp", 8), ("Nhiệm vụ", 9), ("Tình hình nộp báo cáo", 3), ("Theo tháng", 28)])
+def test_the_unit_tables_print_on_few_pages_none_of_them_a_remnant(cycle, printed, sheet, most):
+    """Every page of a per-unit table shows a good share of the units (no page holding only the sums or a unit or
+    two), the header repeated, figures in full (no ####), type of 8 pt or more; fewer pages than before (Tổng hợp 12,
+    Nhiệm vụ 12, Theo tháng 99)."""
+    names = {u["name"].split()[-1] for u in cycle["json"]["units"]}
+    pages = printed[sheet]
+    assert len(pages) <= most
+    for page in pages:
+        words = page.text.split()
+        assert sum(w in names for w in words) >= 8, (sheet, page.number, page.text[:200])
+        assert {"STT", "Mã"} & set(words) and "###" not in page.text and min(page.body_sizes()) >= 7.95, (sheet, page.number)
+
+
+def test_wide_unit_tables_print_across_then_down_with_their_labels_repeated(cycle):
+    book = openpyxl.load_workbook(cycle["root"] / "national.xlsx")
+    for name in ("Tổng hợp", "Nhiệm vụ"):
+        ws = book[name]
+        assert ws.print_title_rows == "$4:$5" and ws.print_title_cols == "$A:$D", name
+        assert ws.page_setup.pageOrder == "overThenDown" and 80 <= ws.page_setup.scale <= 90, name
+        assert ws.cell(1, 5).value and ws.cell(1, 1).value is None, name  # the title right of the repeated labels
+
+
 def test_reporting_sheet_counts_agree(cycle, recalculated):
     grid = recalculated["Tình hình nộp báo cáo"]
     counts = {row[0]: row[2] for row in grid[3:12]}

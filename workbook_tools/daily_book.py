@@ -21,7 +21,7 @@ from .plans import PlanTargets
 from .problem_table import PROBLEM_WIDTHS, write_problem_table
 from .indicators import indicator
 from .intake import calamine_book
-from .paper import a4_page
+from .paper import a4_page, even_breaks, page_room, row_heights
 from .render import BASE, FONT, PlainFormulas, escape_header
 from .spec import KEY_MARK, cell_ref, col_letter
 from .summary import STATUS_VI, SummaryBook
@@ -256,6 +256,9 @@ def write_units(doc: SummaryBook, result: DailyConsolidation) -> None:
         entry = result.entries.get((result.day, unit))
         ws.set_row(first + i, row_height([(result.name(unit), widths[3]), (entry.note if entry else "", widths[last_col])]))
     ws.repeat_rows(top, top + 1)
+    heights = row_heights(ws, 1, top - 1) + row_heights(ws, first, total)  # the title on the first page, then the units
+    room = page_room(SCALE, sum(row_heights(ws, top, top + 1)))
+    ws.set_h_pagebreaks([first + k - (top - 1) for k in even_breaks(heights, room)])  # the sums row never alone on a page
     ws.freeze_panes(first, 4)
     ws.autofilter(top + 1, 1, last, last_col)
     ws.print_area(1, 1, total, last_col)

@@ -107,18 +107,43 @@ def figure_width(value: float, least: float = 8) -> float:
 SAFETY = 1.03  # printed widths vary a little between programs: a block that fits by less is not counted on
 
 
-def rows_per_page(scale: int, row: float, header: float) -> int:
-    """How many rows `row` points high print on one A4 landscape page at `scale` % under `header` points of repeated rows."""
-    return max(1, int((printable_height(scale) - header) // row))
+def body_height(scale: int, landscape: bool = True) -> float:
+    """The sheet height, in points at 100 %, between an A4 page's top and bottom margins at `scale` % (Excel prints
+    the page header and footer inside the margins)."""
+    return ((A4_LANDSCAPE if landscape else A4_PORTRAIT)[1] - 2 * 72 * MARGIN_TOP_IN) * 100 / scale
 
 
-def table_scale(fixed: float, blocks: Sequence[float], parts: Sequence[int], row: float, header: float,
+def row_heights(ws: Any, first: int, last: int) -> list[float]:
+    """The heights (points) of an xlsxwriter sheet's rows first…last as set so far (15 where none was; it keeps pixels)."""
+    info = ws.row_info
+    return [info[r].height * 0.75 if r in info and info[r].height is not None else 15.0 for r in range(first, last + 1)]
+
+
+PAGE_SAFETY = 0.99  # rows fill this share of a page: programs round row heights to their own units
+
+
+def page_room(scale: int, header: float, landscape: bool = True) -> float:
+    """The points (at 100 %) of rows that one A4 page takes at `scale` % under `header` points of repeated rows."""
+    return (body_height(scale, landscape) - header) * PAGE_SAFETY
+
+
+def pages_down(heights: Sequence[float], scale: int, header: float, landscape: bool = True) -> int:
+    """How many A4 pages rows of these heights (points) fill at `scale` %, under `header` points of repeated rows."""
+    room, pages, used = page_room(scale, header, landscape), 1, 0.0
+    for height in heights:
+        if used and used + height > room:
+            pages, used = pages + 1, 0.0
+        used += height
+    return pages
+
+
+def table_scale(fixed: float, blocks: Sequence[float], parts: Sequence[Sequence[float]], header: float,
                 *, least: int = LEAST_SCALE, most: int = PRINT_SCALE) -> int:
     """The print scale, from `most` down to `least`, printing a table on the fewest pages, the largest of those: label
-    columns `fixed` points wide repeated beside column blocks (points), row parts that each start a page (row counts)."""
+    columns `fixed` points wide repeated beside column blocks (points), parts of rows (their heights) each starting a page."""
     def pages(scale: int) -> int:
         across = len(column_breaks([b * SAFETY for b in blocks], fixed * SAFETY, scale)) + 1
-        return across * sum(math.ceil(n / rows_per_page(scale, row, header)) for n in parts)
+        return across * sum(pages_down(part, scale, header) for part in parts)
     return min(range(most, least - 1, -1), key=lambda scale: (pages(scale), -scale))
 
 
@@ -129,3 +154,26 @@ def one_line_width(texts: Sequence[str], least: float, most: float) -> float:
     while width < most and any(text_lines(t, width) > 1 for t in texts):
         width += 0.5
     return width
+
+
+def even_breaks(heights: Sequence[float], room: float) -> list[int]:
+    """Where new pages must start (indices into `heights`, row heights in points) so that rows fill as few pages of
+    `room` points as they can, evenly, when filling pages one after the other would leave the last a third full or less
+    (a lone sums row without its table); none otherwise."""
+    def filled(capacity: float) -> list[int]:
+        breaks, used = [], 0.0
+        for index, height in enumerate(heights):
+            if used and used + height > capacity:
+                breaks.append(index)
+                used = 0.0
+            used += height
+        return breaks
+
+    natural = filled(room)
+    if sum(heights[natural[-1]:] if natural else heights) >= room / 3:
+        return []  # the pages programs make by themselves end well: no break to set (nor to mismatch theirs)
+    fewest = len(natural) + 1
+    capacity = sum(heights) / fewest
+    while capacity < room and len(filled(capacity)) + 1 > fewest:  # the least page height that needs no more pages
+        capacity += room / 50
+    return filled(min(capacity, room))

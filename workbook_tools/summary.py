@@ -23,8 +23,8 @@ from .outputs import write_output
 from .parallel import made_in_child
 from .plans import TOTAL
 from .paper import (
-    PRINT_SCALE, a4_page, column_breaks, column_points, figure_width, merged_width, one_line_width, printable_height,
-    row_height, table_scale, text_lines,
+    LEAST_SCALE, PRINT_SCALE, a4_page, column_breaks, column_points, figure_width, merged_width, one_line_width, printable_height,
+    even_breaks, page_room, row_height, row_heights, table_scale, text_lines,
 )
 from .problem_table import PROBLEM_WIDTHS, write_problem_table
 from .read_cache import file_sha256, remember_written
@@ -74,20 +74,31 @@ class SummaryBook:
 
     def sheet(self, name: str, title: str, subtitle: str, widths: Sequence[float], fixed: int = 0, landscape: bool = True) -> Any:
         """A sheet with its column widths and a title block, A4 at a readable scale; the title sits over
-        the `fixed` label columns when they repeat on every printed page, else over the whole width."""
+        the `fixed` label columns when they repeat on every printed page, else over the whole width (no title
+        when `title` is empty: `print_dense` writes it once it knows the pages)."""
         ws = self.worksheet(name)
         set_widths(ws, widths)
-        last = (fixed or len(widths)) - 1
-        ws.merge_range(0, 0, 0, last, title, self.styles["title"])
-        ws.merge_range(1, 0, 1, last, subtitle, self.styles["subtitle"])
-        span = merged_width(widths[: last + 1])
+        if title:
+            self.title(ws, title, subtitle, 0, (fixed or len(widths)) - 1, widths)
+        a4_page(ws, landscape=landscape)
+        self.page_texts(ws)
+        return ws
+
+    def title(self, ws: Any, title: str, subtitle: str, first: int, last: int, widths: Sequence[float]) -> None:
+        """The title and subtitle rows, each merged over columns first…last, as tall as their wrapped text."""
+        ws.merge_range(0, first, 0, last, title, self.styles["title"])
+        ws.merge_range(1, first, 1, last, subtitle, self.styles["subtitle"])
+        span = merged_width(widths[first:last + 1])
         ws.set_row(0, row_height(title, span, 13, True, 22))
         ws.set_row(1, row_height(subtitle, span, 11, False))
-        a4_page(ws, landscape=landscape)
+
+    def page_texts(self, ws: Any, scale: int = PRINT_SCALE, centre: str = "") -> None:
+        """The page header (BHXH, the sheet's title in the centre if given, the plan's document) and footer (document,
+        sheet, page of pages), in type that prints at 8 pt or more at `scale`."""
         font = '&"Times New Roman,Regular"&9'
-        ws.set_header(f"&L{font}BẢO HIỂM XÃ HỘI VIỆT NAM&R{font}{escape_header(self.document)}")
-        ws.set_footer(f"&L{font}{escape_header(self.document)} · &A&R{font}Trang &P/&N")
-        return ws
+        middle = f'&C&"Times New Roman,Bold"&9{escape_header(centre)}' if centre else ""
+        ws.set_header(readable_header(f"&L{font}BẢO HIỂM XÃ HỘI VIỆT NAM{middle}&R{font}{escape_header(self.document)}", scale))
+        ws.set_footer(readable_header(f"&L{font}{escape_header(self.document)} · &A&R{font}Trang &P/&N", scale))
 
     def completion_colours(self, ws: Any, first: int, col: int, last: int) -> None:
         """Red under 50 %, amber under 100 %, green from 100 %, as in the province workbooks."""
@@ -108,6 +119,43 @@ def print_wide(ws: Any, top: int, fixed: Sequence[float], blocks: Sequence[Seque
     breaks = column_breaks(widths, sum(column_points(w) for w in fixed), scale)
     if breaks:
         ws.set_v_pagebreaks([starts[i] for i in breaks])
+
+
+ONE_LINE = 14.25  # a table row of one line (Times New Roman 11 pt; 19 pixels)
+MOST_BREAKS = 1000  # Excel keeps at most 1026 manual page breaks a sheet
+
+
+def unit_row(ws: Any, r: int, name: str, width: float = 16) -> None:
+    """A unit's row: one line high, unless its name wraps in its column."""
+    ws.set_row(r, ONE_LINE if text_lines(name, width) == 1 else row_height(name, width))
+
+
+def print_dense(doc: SummaryBook, ws: Any, top: int, fixed: Sequence[float], blocks: Sequence[Sequence[float]], last: int,
+                title: tuple[str, str]) -> None:
+    """`print_wide` at the scale (80–90 %) that prints the sheet down to row `last` on the fewest pages (its header rows
+    `top`, `top` + 1 repeated), pages across then down (a page's later columns follow it); the title over the first
+    page's columns right of the repeated labels (over those, a page across would show a cut piece of it)."""
+    blocks_points = [sum(column_points(w) for w in block) for block in blocks]
+    fixed_points = sum(column_points(w) for w in fixed)
+    widths = [*fixed, *(w for block in blocks for w in block)]
+
+    def title_columns(scale: int) -> tuple[int, int]:
+        breaks = column_breaks(blocks_points, fixed_points, scale)
+        return len(fixed), len(fixed) + sum(len(b) for b in blocks[:breaks[0] if breaks else len(blocks)]) - 1
+
+    first, end = title_columns(LEAST_SCALE)  # the first page as the fewest pages across have it
+    span = merged_width(widths[first:end + 1])
+    heading = [row_height(title[0], span, 13, True, 22), row_height(title[1], span, 11, False), *row_heights(ws, 2, top - 1)]
+    header = sum(row_heights(ws, top, top + 1))
+    scale = table_scale(fixed_points, blocks_points, [heading + row_heights(ws, top + 2, last)], header)
+    doc.title(ws, *title, *title_columns(scale), widths)
+    heights = row_heights(ws, 0, top - 1) + row_heights(ws, top + 2, last)
+    breaks = [k + 2 for k in even_breaks(heights, page_room(scale, header))]  # index k: row k + 2 (no header)
+    ws.set_h_pagebreaks(breaks if len(breaks) < MOST_BREAKS else [])
+    ws.set_print_scale(scale)
+    doc.page_texts(ws, scale)
+    print_wide(ws, top, fixed, blocks, scale)
+    ws.print_across()
 
 
 def set_widths(ws: Any, widths: Sequence[float]) -> None:
@@ -268,7 +316,7 @@ def write_totals(doc: SummaryBook, result: Consolidation) -> None:
     last_col = 3 + 4 * len(indicators)
     block = (12, 12, 8, 7)
     widths = [*UNIT_WIDTHS, *(block * len(indicators))]
-    ws = doc.sheet(TOTALS, "TỔNG HỢP KẾT QUẢ THỰC HIỆN CHỈ TIÊU", _subtitle(result), widths, fixed=4)
+    ws = doc.sheet(TOTALS, "", "", widths)
     s = doc.styles
     top, first = 3, TOTALS_FIRST
     measures = ("Chỉ tiêu", "Thực hiện", "% hoàn thành", "Xếp hạng")
@@ -279,7 +327,7 @@ def write_totals(doc: SummaryBook, result: Consolidation) -> None:
     pct_ranges = [f"{col_letter(4 + 4 * n + 2)}${first + 1}:{col_letter(4 + 4 * n + 2)}${last + 1}" for n in range(len(indicators))]
     for i, unit in enumerate(result.units):
         r = first + i
-        ws.set_row(r, row_height(unit.name, UNIT_WIDTHS[2]))
+        unit_row(ws, r, unit.name, UNIT_WIDTHS[2])
         cells = _unit_cells(doc, i + 1, unit)
         for n, code in enumerate(indicators):
             c = 4 + 4 * n
@@ -322,7 +370,7 @@ def write_totals(doc: SummaryBook, result: Consolidation) -> None:
     for n, _code in enumerate(indicators):
         doc.completion_colours(ws, first, 4 + 4 * n + 2, reporting_row)
     ws.freeze_panes(first, 4)
-    print_wide(ws, top, UNIT_WIDTHS, [block] * len(indicators))
+    print_dense(doc, ws, top, UNIT_WIDTHS, [block] * len(indicators), row - 1, ("TỔNG HỢP KẾT QUẢ THỰC HIỆN CHỈ TIÊU", _subtitle(result)))
     ws.print_area(0, 0, row - 1, last_col)
     ws.autofilter(top + 1, 0, last, last_col)
 
@@ -341,8 +389,8 @@ def _month_blocks(result: Consolidation, periods: Sequence[str]) -> list[tuple[f
     return [(figure_width(largest[p]), figure_width(largest[p]), PERCENT_WIDTH) for p in periods]
 
 
-MONTHS_ROW = 14.25  # a row of one line (Times New Roman 11 pt; 19 pixels)
 MONTHS_HEADER = 51.0  # the two header rows repeated on every page (the second wraps "Thực hiện")
+MONTHS_TITLE = 70.0  # the title and subtitle over the first page
 
 
 def write_months(doc: SummaryBook, result: Consolidation) -> None:
@@ -359,8 +407,13 @@ def write_months(doc: SummaryBook, result: Consolidation) -> None:
     widths = [*fixed, *(w for block in blocks for w in block)]
     last_col = len(widths) - 1
     units = len(result.units)
+    label_lines = {code: text_lines(label, fixed[2]) for code, label in labels.items()}
+    name_heights = [ONE_LINE if text_lines(unit.name, fixed[1]) == 1 else row_height(unit.name, fixed[1]) for unit in result.units]
+    heights = {code: [max(h, row_height(labels[code], fixed[2]) if label_lines[code] > 1 else 0) for h in name_heights] for code in indicators}
+    sums = {code: max(ONE_LINE + 1, row_height(labels[code], fixed[2], 11, True) if label_lines[code] > 1 else 0) for code in indicators}
     fixed_points, block_points = sum(column_points(w) for w in fixed[:3]), [sum(column_points(w) for w in b) for b in blocks]
-    scale = table_scale(fixed_points, block_points, [units + 1] * len(indicators), MONTHS_ROW, MONTHS_HEADER)
+    parts = [[*([MONTHS_TITLE] if j == 0 else []), *heights[code], sums[code]] for j, code in enumerate(indicators)]
+    scale = table_scale(fixed_points, block_points, parts, MONTHS_HEADER)
     ws = doc.worksheet(MONTHS)
     set_widths(ws, widths)
     a4_page(ws, scale=scale)
@@ -376,23 +429,20 @@ def write_months(doc: SummaryBook, result: Consolidation) -> None:
     _headers(doc, ws, top, ("Mã", "Đơn vị", "Chỉ tiêu", "Mã chỉ tiêu"),
              [("Cả kỳ kế hoạch" if p == TOTAL else month_label(p), ("Chỉ tiêu", "Thực hiện", "%")) for p in periods], widths)
     figures = FigureWriter(doc, ws)
-    label_lines = {code: text_lines(label, fixed[2]) for code, label in labels.items()}
-    name_lines = [text_lines(unit.name, fixed[1]) for unit in result.units]
     code_look, label_look, uom_look = s["stt"], s["label"], s["uom"]
     columns = [(4 + 3 * n, period) for n, period in enumerate(periods)]
     starts = []
     for j, code in enumerate(indicators):
         start = first + j * (units + 1)
         starts.append(start)
-        label = labels[code]
+        label, height = labels[code], heights[code]
         for i, unit in enumerate(result.units):
             r = start + i
-            lines = max(name_lines[i], label_lines[code])
-            ws.set_row(r, MONTHS_ROW if lines == 1 else row_height(unit.name if name_lines[i] == lines else label, fixed[1 if name_lines[i] == lines else 2]))
+            ws.set_row(r, height[i])
             ws.write_cells(r, [(0, unit.code, code_look), (1, unit.name, label_look), (2, label, label_look), (3, code, uom_look),
                                *figures.cells(r, [(c, unit.figure(code, period)) for c, period in columns])])
         r = start + units
-        ws.set_row(r, max(MONTHS_ROW + 1, row_height(label, fixed[2], 11, True) if label_lines[code] > 1 else 0))
+        ws.set_row(r, sums[code])
         ws.merge_range(r, 0, r, 1, "Cộng các tỉnh", s["section"])
         ws.write(r, 2, label, s["section"])
         ws.write(r, 3, code, s["uom"])
@@ -403,13 +453,12 @@ def write_months(doc: SummaryBook, result: Consolidation) -> None:
         doc.completion_colours(ws, first, 4 + 3 * n + 2, last)
     ws.set_column(3, 3, fixed[3], None, {"hidden": True})  # the indicator's key: for filters and programs, not for paper
     ws.freeze_panes(first, 4)
-    font = '&"Times New Roman,Regular"&9'
-    ws.set_header(readable_header(f'&L{font}BẢO HIỂM XÃ HỘI VIỆT NAM&C&"Times New Roman,Bold"&9KẾT QUẢ THEO THÁNG'
-                                  f"&R{font}{escape_header(doc.document)}", scale))
-    ws.set_footer(readable_header(f"&L{font}{escape_header(doc.document)} · &A&R{font}Trang &P/&N", scale))
+    doc.page_texts(ws, scale, "KẾT QUẢ THEO THÁNG")
     print_wide(ws, top, (*fixed[:3], 0), blocks, scale)  # the key column, hidden, prints no width
     ws.print_across()  # a page's months, then the same units' later months: side by side in the printed pile
-    ws.set_h_pagebreaks(starts[1:])  # every indicator on a page of its own
+    room = page_room(scale, MONTHS_HEADER)
+    breaks = [start - (j == 0) + k for j, (start, part) in enumerate(zip(starts, parts)) for k in even_breaks(part, room)]
+    ws.set_h_pagebreaks(sorted({*starts[1:], *(breaks if len(breaks) + len(starts) < MOST_BREAKS else [])}))  # an indicator a page
     ws.print_area(0, 0, last, last_col)
     ws.autofilter(top + 1, 0, last, last_col)
 
@@ -419,13 +468,13 @@ def write_tasks(doc: SummaryBook, result: Consolidation) -> None:
     tasks = result.tasks
     last_col = 3 + len(tasks)
     widths = [*UNIT_WIDTHS, *([13] * len(tasks))]
-    ws = doc.sheet(TASKS, "KẾT QUẢ THỰC HIỆN NHIỆM VỤ (MẪU 02)", _subtitle(result) + " – nợ, kinh phí được giao: số mới nhất; các số khác: cộng dồn", widths, fixed=4)
+    ws = doc.sheet(TASKS, "", "", widths)
     s = doc.styles
     top, first = 3, TASKS_FIRST
     _headers(doc, ws, top, [*UNIT_FIXED, *(f"{t.label} ({t.uom})" for t in tasks)], [], widths)
     looks = [s[f"formula.{_task_format(task)}"] for task in tasks]
     for i, (unit, values) in enumerate(zip(result.units, task_rows(result))):
-        ws.set_row(first + i, row_height(unit.name, UNIT_WIDTHS[2]))
+        unit_row(ws, first + i, unit.name, UNIT_WIDTHS[2])
         ws.write_cells(first + i, [*_unit_cells(doc, i + 1, unit), *((c, v, looks[c - TASKS_COL]) for c, v in values)])
     last = first + len(result.units) - 1
     ws.merge_range(last + 1, 0, last + 1, 3, "Cộng các tỉnh", s["section"])
@@ -433,7 +482,8 @@ def write_tasks(doc: SummaryBook, result: Consolidation) -> None:
         ws.write_formula(last + 1, c, _sum_if_any(col_letter(c), first, last), s[f"formula.{_task_format(task)}"], "")
     ws.set_row(top, 18)
     ws.freeze_panes(first, 4)
-    print_wide(ws, top, UNIT_WIDTHS, [(13,)] * len(tasks))
+    print_dense(doc, ws, top, UNIT_WIDTHS, [(13,)] * len(tasks), last + 1,
+                ("KẾT QUẢ THỰC HIỆN NHIỆM VỤ (MẪU 02)", _subtitle(result) + " – nợ, kinh phí được giao: số mới nhất; các số khác: cộng dồn"))
     ws.print_area(0, 0, last + 1, last_col)
 
 
@@ -497,7 +547,8 @@ def write_reporting(doc: SummaryBook, result: Consolidation) -> None:
     date_style = doc.book.add_format({**BASE["stt"], "num_format": "dd/mm/yyyy", "font_name": "Times New Roman"})
     for i, unit in enumerate(result.units):
         r = first + i
-        ws.set_row(r, max(row_height(unit.name, 20), row_height(unit.file, 30)))
+        one_line = text_lines(unit.name, widths[2]) == 1 and text_lines(unit.file, widths[6]) == 1
+        ws.set_row(r, ONE_LINE if one_line else max(row_height(unit.name, widths[2]), row_height(unit.file, widths[6])))
         day = (datetime.combine(unit.round_date, datetime.min.time()), date_style) if unit.round_date else (None, s["stt"])
         shown = unit.status != MISSING or unit.errors or unit.warnings
         ws.write_cells(r, [*_unit_cells(doc, i + 1, unit), (4, *day), (5, TIMELINESS_VI[unit.timeliness], s["uom"]), (6, unit.file, s["label"]),

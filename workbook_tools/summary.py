@@ -430,7 +430,12 @@ def write_months(doc: SummaryBook, result: Consolidation) -> None:
              [("Cả kỳ kế hoạch" if p == TOTAL else month_label(p), ("Chỉ tiêu", "Thực hiện", "%")) for p in periods], widths)
     figures = FigureWriter(doc, ws)
     code_look, label_look, uom_look = s["stt"], s["label"], s["uom"]
-    columns = [(4 + 3 * n, period) for n, period in enumerate(periods)]
+    columns = [4 + 3 * n for n in range(len(periods))]
+    keys = [[(code, period) for period in periods] for code in indicators]
+    figures_of = []  # each unit's figures by indicator, in period order: found once per unit (the first of each, as `figure`)
+    for unit in result.units:
+        found = {(f.indicator, f.period): f for f in reversed(unit.values)}.get
+        figures_of.append([list(zip(columns, map(found, row))) for row in keys])
     starts = []
     for j, code in enumerate(indicators):
         start = first + j * (units + 1)
@@ -440,7 +445,7 @@ def write_months(doc: SummaryBook, result: Consolidation) -> None:
             r = start + i
             ws.set_row(r, height[i])
             ws.write_cells(r, [(0, unit.code, code_look), (1, unit.name, label_look), (2, label, label_look), (3, code, uom_look),
-                               *figures.cells(r, [(c, unit.figure(code, period)) for c, period in columns])])
+                               *figures.cells(r, figures_of[i][j])])
         r = start + units
         ws.set_row(r, sums[code])
         ws.merge_range(r, 0, r, 1, "Cộng các tỉnh", s["section"])

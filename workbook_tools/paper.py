@@ -8,7 +8,9 @@ computed here from text length and column widths, for A4 at a fixed print scale.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Sequence
+from itertools import accumulate
 from functools import lru_cache
 from typing import Any
 
@@ -129,12 +131,12 @@ def page_room(scale: int, header: float, landscape: bool = True) -> float:
 
 def pages_down(heights: Sequence[float], scale: int, header: float, landscape: bool = True) -> int:
     """How many A4 pages rows of these heights (points) fill at `scale` %, under `header` points of repeated rows."""
-    room, pages, used = page_room(scale, header, landscape), 1, 0.0
-    for height in heights:
-        if used and used + height > room:
-            pages, used = pages + 1, 0.0
-        used += height
-    return pages
+    room, prefix = page_room(scale, header, landscape), list(accumulate(heights))
+    pages, start, done = 0, 0, 0.0
+    while start < len(prefix):  # a page takes the rows that fit (at least one): found by bisection, not row by row
+        start = max(bisect_right(prefix, done + room, start), start + 1)
+        pages, done = pages + 1, prefix[start - 1]
+    return max(pages, 1)
 
 
 def table_scale(fixed: float, blocks: Sequence[float], parts: Sequence[Sequence[float]], header: float,

@@ -8,16 +8,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import re
 import shutil
+
+import openpyxl
 
 import pytest
 from click.testing import CliRunner
 from python_calamine import CalamineWorkbook
 
 from workbook_tools.cli import main
+from workbook_tools.indicators import indicator as indicator_of
 from workbook_tools.plans import TOTAL, load_plan
 
 from .libreoffice import convert
+from .printed import pages
 from .workbooks import fill
 
 pytestmark = pytest.mark.libreoffice
@@ -198,6 +203,84 @@ def test_monthly_sheet_sums_agree_with_the_json(cycle, recalculated):
             assert _blank(row[5 + 3 * n]) == pytest.approx(value["actual"] or 0) or value["actual"] is None
             if value["completion"] is not None:
                 assert row[6 + 3 * n] == pytest.approx(value["completion"])
+
+
+def test_monthly_sheet_unit_rows_agree_with_the_json_after_recalculation(cycle, recalculated):
+    """Each indicator's block: its 63 units in order, every figure and completion as the JSON has it, then its sum."""
+    grid = recalculated["Theo tháng"]
+    periods = (*cycle["data"].plan.months, TOTAL)
+    units = cycle["json"]["units"]
+    rows = [row for row in grid[5:] if row[3]]
+    for j, indicator in enumerate(cycle["data"].plan.indicators):
+        block = rows[j * 64:(j + 1) * 64]
+        assert [row[0] for row in block] == [u["code"] for u in units] + ["Cộng các tỉnh"]
+        assert {row[3] for row in block} == {indicator}
+    checked = 0
+    for unit in (u for u in units if u["code"] in {"01", "06", TEXT, NEGATIVE, TWICE}):
+        for value in unit["values"]:
+            row = next(r for r in rows if r[0] == unit["code"] and r[3] == value["indicator"])
+            c = 4 + 3 * periods.index(value["period"])
+            assert row[c] == value["target"]
+            assert _blank(row[c + 1]) == (None if value["actual"] is None else pytest.approx(value["actual"]))
+            assert _blank(row[c + 2]) == (None if value["completion"] is None else pytest.approx(value["completion"]))
+            checked += 1
+    assert checked == 5 * len(cycle["data"].plan.indicators) * len(periods)
+
+
+@pytest.fixture(scope="module")
+def printed(cycle):
+    """The national workbook printed to PDF by LibreOffice: pages by the sheet their footer names."""
+    pdf = convert([cycle["root"] / "national.xlsx"], cycle["root"] / "pdf", to="pdf", force=True)[0]
+    by_sheet: dict[str, list] = {}
+    for page in pages(pdf):
+        by_sheet.setdefault(re.search(r"· (.+?) Trang \d+/\d+", page.footer()).group(1), []).append(page)
+    return by_sheet
+
+
+def test_the_monthly_sheet_prints_63_provinces_on_few_dense_pages_one_indicator_a_page(cycle, printed):
+    """7 indicators × 63 provinces × 5 periods: two pages down and two across per indicator (99 pages before), each page
+    one indicator's, its header rows and label columns repeated, no figure too wide for its column (####)."""
+    sheet = printed["Theo tháng"]
+    labels = {code: indicator_of(code).short_label for code in cycle["data"].plan.indicators}
+    assert len(sheet) <= 4 * len(labels)
+    for page in sheet:
+        assert sum(label in page.text for label in labels.values()) == 1, page.text[:200]
+        assert "Mã" in page.text and "Thực" in page.text and "Trang" in page.footer()
+        assert "###" not in page.text
+        assert min(page.body_sizes()) >= 7.95
+    assert sum("Cộng" in page.text for page in sheet) == 2 * len(labels)  # each sum on its indicator's last page (both across)
+
+
+def test_the_monthly_sheet_page_setup_repeats_labels_and_hides_the_key_column(cycle):
+    ws = openpyxl.load_workbook(cycle["root"] / "national.xlsx")["Theo tháng"]
+    assert ws.print_title_rows == "$4:$5" and ws.print_title_cols == "$A:$D"
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9 and 80 <= ws.page_setup.scale <= 90
+    assert ws.page_setup.pageOrder == "overThenDown" and ws.column_dimensions["D"].hidden
+    assert "Trang &P/&N" in ws.oddFooter.right.text and "KẾT QUẢ THEO THÁNG" in ws.oddHeader.center.text
+    assert ws["E6"].number_format == "#,##0" and ws["G6"].number_format.endswith("%")
+
+
+@pytest.mark.parametrize("sheet, most", [("Tổng hợp", 8), ("Nhiệm vụ", 9), ("Tình hình nộp báo cáo", 3), ("Theo tháng", 28)])
+def test_the_unit_tables_print_on_few_pages_none_of_them_a_remnant(cycle, printed, sheet, most):
+    """Every page of a per-unit table shows a good share of the units (no page holding only the sums or a unit or
+    two), the header repeated, figures in full (no ####), type of 8 pt or more; fewer pages than before (Tổng hợp 12,
+    Nhiệm vụ 12, Theo tháng 99)."""
+    names = {u["name"].split()[-1] for u in cycle["json"]["units"]}
+    pages = printed[sheet]
+    assert len(pages) <= most
+    for page in pages:
+        words = page.text.split()
+        assert sum(w in names for w in words) >= 8, (sheet, page.number, page.text[:200])
+        assert {"STT", "Mã"} & set(words) and "###" not in page.text and min(page.body_sizes()) >= 7.95, (sheet, page.number)
+
+
+def test_wide_unit_tables_print_across_then_down_with_their_labels_repeated(cycle):
+    book = openpyxl.load_workbook(cycle["root"] / "national.xlsx")
+    for name in ("Tổng hợp", "Nhiệm vụ"):
+        ws = book[name]
+        assert ws.print_title_rows == "$4:$5" and ws.print_title_cols == "$A:$D", name
+        assert ws.page_setup.pageOrder == "overThenDown" and 80 <= ws.page_setup.scale <= 90, name
+        assert ws.cell(1, 5).value and ws.cell(1, 1).value is None, name  # the title right of the repeated labels
 
 
 def test_reporting_sheet_counts_agree(cycle, recalculated):

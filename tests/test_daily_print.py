@@ -141,3 +141,13 @@ def test_national_tables_repeat_their_headers_and_each_chart_has_its_page(printe
     trend = [n for n, page in enumerate(pages) if "% chỉ tiêu kế hoạch đạt được theo ngày" in page["text"]]
     reports = [n for n, page in enumerate(pages) if "Số đơn vị báo cáo theo ngày" in page["text"]]
     assert len(trend) == 1 and set(reports) - set(trend), (trend, reports)
+
+
+def test_the_units_sums_row_never_stands_alone_on_a_page(printed):
+    """`Đơn vị trong ngày`, 63 units and their sums row: pages filled evenly (before, each indicator's last page held the
+    sums row alone)."""
+    own = [page for page in printed["national"] if "Đơn vị trong ngày" in page["text"][:200]]
+    for page in own:
+        codes = {text for text, x, _, _ in page["words"] if re.fullmatch(r"\d\d", text) and x < 120}  # STT and Mã columns
+        assert len(codes) >= 10, page["text"][:300]
+    assert sum("Cộng các tỉnh" in page["text"] for page in own) >= 4

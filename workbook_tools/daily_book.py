@@ -18,9 +18,10 @@ from .daily_print import LINE_PT, SCALE, column_breaks, row_height, wrapped_line
 from .held import is_ours
 from .outputs import write_json, write_output
 from .plans import PlanTargets
+from .problem_table import PROBLEM_WIDTHS, write_problem_table
 from .indicators import indicator
 from .intake import calamine_book
-from .paper import a4_page
+from .paper import a4_page, even_breaks, page_room, row_heights
 from .render import BASE, FONT, PlainFormulas, escape_header
 from .spec import KEY_MARK, cell_ref, col_letter
 from .summary import STATUS_VI, SummaryBook
@@ -255,6 +256,9 @@ def write_units(doc: SummaryBook, result: DailyConsolidation) -> None:
         entry = result.entries.get((result.day, unit))
         ws.set_row(first + i, row_height([(result.name(unit), widths[3]), (entry.note if entry else "", widths[last_col])]))
     ws.repeat_rows(top, top + 1)
+    heights = row_heights(ws, 1, top - 1) + row_heights(ws, first, total)  # the title on the first page, then the units
+    room = page_room(SCALE, sum(row_heights(ws, top, top + 1)))
+    ws.set_h_pagebreaks([first + k - (top - 1) for k in even_breaks(heights, room)])  # the sums row never alone on a page
     ws.freeze_panes(first, 4)
     ws.autofilter(top + 1, 1, last, last_col)
     ws.print_area(1, 1, total, last_col)
@@ -333,27 +337,11 @@ def write_chart(doc: SummaryBook, result: DailyConsolidation) -> None:
 
 def write_problems_table(doc: SummaryBook, result: DailyConsolidation) -> None:
     """`Lỗi dữ liệu`: every problem of the day's files, as a table the centre can filter; messages wrap, rows fit them."""
-    widths = {0: 4, 1: 16, 2: 6, 3: 8, 4: 5, 5: 10, 6: 10, 7: 8, 8: 12, 9: 34}
+    widths = {0: 4, **{1 + k: w for k, w in enumerate(PROBLEM_WIDTHS)}}
     ws = _title(doc, PROBLEMS, "LỖI VÀ CẢNH BÁO DỮ LIỆU", result, 9, "daily_problems", widths=widths)
-    rows = [[p.file, p.unit, p.sheet, p.cell, p.indicator, p.period, "Lỗi" if p.is_error else "Cảnh báo", p.code, p.message] for p in result.problems]
-    headers = ("Tệp", "Đơn vị", "Sheet", "Ô", "Chỉ tiêu", "Ngày", "Mức độ", "Mã lỗi", "Nội dung")
-    wrap = doc.styles.look("daily_wrap", {"font_name": FONT, "font_size": 11, "text_wrap": True, "valign": "top", "border": 1})
-    options: dict[str, Any] = {"name": "LoiDuLieuNgay", "style": "Table Style Light 9",
-                               "columns": [{"header": h, "format": wrap} for h in headers]}
-    if rows:
-        options["data"] = rows
-    ws.add_table(4, 1, 4 + max(len(rows), 1), 9, options)
-    for col, text in enumerate(headers, start=1):
-        ws.write_string(4, col, text, doc.styles["header"])  # the table's style does not print in LibreOffice
-    if not rows:  # under the table's one empty row
-        ws.merge_range(6, 1, 6, 9, "Không có lỗi hay cảnh báo nào.", doc.styles["note"])
-    for col, width in widths.items():
-        ws.set_column(col, col, width)
-    ws.set_row(4, row_height([(h, widths[1 + k]) for k, h in enumerate(headers)]))
-    for n, values in enumerate(rows, start=5):
-        ws.set_row(n, row_height([(str(v), widths[1 + k]) for k, v in enumerate(values)]))
-    ws.repeat_rows(4)
-    ws.print_area(1, 1, 4 + len(rows) if rows else 6, 9)
+    ws.set_column(0, 0, widths[0])
+    last = write_problem_table(ws, doc.styles, result.problems, top=4, left=1, name="LoiDuLieuNgay", period="Ngày")
+    ws.print_area(1, 1, last, 9)
 
 
 def write_held(doc: SummaryBook, result: DailyConsolidation, generated_at: datetime) -> None:

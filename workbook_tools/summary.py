@@ -22,9 +22,13 @@ from .indicators import indicator
 from .outputs import write_output
 from .parallel import made_in_child
 from .plans import TOTAL
-from .paper import a4_page, column_breaks, column_points, merged_width, printable_height, row_height
+from .paper import (
+    LEAST_SCALE, PRINT_SCALE, a4_page, column_breaks, column_points, figure_width, merged_width, one_line_width, printable_height,
+    even_breaks, page_room, row_height, row_heights, table_scale, text_lines,
+)
+from .problem_table import PROBLEM_WIDTHS, write_problem_table
 from .read_cache import file_sha256, remember_written
-from .render import BASE, COMPLETION_RULES, Styles, escape_header
+from .render import BASE, COMPLETION_RULES, Styles, escape_header, readable_header
 from .spec import cell_ref, col_letter, month_label
 
 STATUS_VI = {ACCEPTED: "Đã nhận", REJECTED: "Bị từ chối", MISSING: "Chưa nộp"}
@@ -70,20 +74,31 @@ class SummaryBook:
 
     def sheet(self, name: str, title: str, subtitle: str, widths: Sequence[float], fixed: int = 0, landscape: bool = True) -> Any:
         """A sheet with its column widths and a title block, A4 at a readable scale; the title sits over
-        the `fixed` label columns when they repeat on every printed page, else over the whole width."""
+        the `fixed` label columns when they repeat on every printed page, else over the whole width (no title
+        when `title` is empty: `print_dense` writes it once it knows the pages)."""
         ws = self.worksheet(name)
         set_widths(ws, widths)
-        last = (fixed or len(widths)) - 1
-        ws.merge_range(0, 0, 0, last, title, self.styles["title"])
-        ws.merge_range(1, 0, 1, last, subtitle, self.styles["subtitle"])
-        span = merged_width(widths[: last + 1])
+        if title:
+            self.title(ws, title, subtitle, 0, (fixed or len(widths)) - 1, widths)
+        a4_page(ws, landscape=landscape)
+        self.page_texts(ws)
+        return ws
+
+    def title(self, ws: Any, title: str, subtitle: str, first: int, last: int, widths: Sequence[float]) -> None:
+        """The title and subtitle rows, each merged over columns first…last, as tall as their wrapped text."""
+        ws.merge_range(0, first, 0, last, title, self.styles["title"])
+        ws.merge_range(1, first, 1, last, subtitle, self.styles["subtitle"])
+        span = merged_width(widths[first:last + 1])
         ws.set_row(0, row_height(title, span, 13, True, 22))
         ws.set_row(1, row_height(subtitle, span, 11, False))
-        a4_page(ws, landscape=landscape)
+
+    def page_texts(self, ws: Any, scale: int = PRINT_SCALE, centre: str = "") -> None:
+        """The page header (BHXH, the sheet's title in the centre if given, the plan's document) and footer (document,
+        sheet, page of pages), in type that prints at 8 pt or more at `scale`."""
         font = '&"Times New Roman,Regular"&9'
-        ws.set_header(f"&L{font}BẢO HIỂM XÃ HỘI VIỆT NAM&R{font}{escape_header(self.document)}")
-        ws.set_footer(f"&L{font}{escape_header(self.document)} · &A&R{font}Trang &P/&N")
-        return ws
+        middle = f'&C&"Times New Roman,Bold"&9{escape_header(centre)}' if centre else ""
+        ws.set_header(readable_header(f"&L{font}BẢO HIỂM XÃ HỘI VIỆT NAM{middle}&R{font}{escape_header(self.document)}", scale))
+        ws.set_footer(readable_header(f"&L{font}{escape_header(self.document)} · &A&R{font}Trang &P/&N", scale))
 
     def completion_colours(self, ws: Any, first: int, col: int, last: int) -> None:
         """Red under 50 %, amber under 100 %, green from 100 %, as in the province workbooks."""
@@ -92,7 +107,7 @@ class SummaryBook:
             ws.conditional_format(first, col, last, col, {"type": "formula", "criteria": "=" + rule.format(ref=ref), "format": look})
 
 
-def print_wide(ws: Any, top: int, fixed: Sequence[float], blocks: Sequence[Sequence[float]]) -> None:
+def print_wide(ws: Any, top: int, fixed: Sequence[float], blocks: Sequence[Sequence[float]], scale: int = PRINT_SCALE) -> None:
     """Header rows and label columns repeated; pages break between column blocks, never inside one."""
     ws.repeat_rows(top, top + 1)
     ws.repeat_columns(0, len(fixed) - 1)
@@ -101,9 +116,46 @@ def print_wide(ws: Any, top: int, fixed: Sequence[float], blocks: Sequence[Seque
         starts.append(col)
         col += len(block)
     widths = [sum(column_points(w) for w in block) for block in blocks]
-    breaks = column_breaks(widths, sum(column_points(w) for w in fixed))
+    breaks = column_breaks(widths, sum(column_points(w) for w in fixed), scale)
     if breaks:
         ws.set_v_pagebreaks([starts[i] for i in breaks])
+
+
+ONE_LINE = 14.25  # a table row of one line (Times New Roman 11 pt; 19 pixels)
+MOST_BREAKS = 1000  # Excel keeps at most 1026 manual page breaks a sheet
+
+
+def unit_row(ws: Any, r: int, name: str, width: float = 16) -> None:
+    """A unit's row: one line high, unless its name wraps in its column."""
+    ws.set_row(r, ONE_LINE if text_lines(name, width) == 1 else row_height(name, width))
+
+
+def print_dense(doc: SummaryBook, ws: Any, top: int, fixed: Sequence[float], blocks: Sequence[Sequence[float]], last: int,
+                title: tuple[str, str]) -> None:
+    """`print_wide` at the scale (80–90 %) that prints the sheet down to row `last` on the fewest pages (its header rows
+    `top`, `top` + 1 repeated), pages across then down (a page's later columns follow it); the title over the first
+    page's columns right of the repeated labels (over those, a page across would show a cut piece of it)."""
+    blocks_points = [sum(column_points(w) for w in block) for block in blocks]
+    fixed_points = sum(column_points(w) for w in fixed)
+    widths = [*fixed, *(w for block in blocks for w in block)]
+
+    def title_columns(scale: int) -> tuple[int, int]:
+        breaks = column_breaks(blocks_points, fixed_points, scale)
+        return len(fixed), len(fixed) + sum(len(b) for b in blocks[:breaks[0] if breaks else len(blocks)]) - 1
+
+    first, end = title_columns(LEAST_SCALE)  # the first page as the fewest pages across have it
+    span = merged_width(widths[first:end + 1])
+    heading = [row_height(title[0], span, 13, True, 22), row_height(title[1], span, 11, False), *row_heights(ws, 2, top - 1)]
+    header = sum(row_heights(ws, top, top + 1))
+    scale = table_scale(fixed_points, blocks_points, [heading + row_heights(ws, top + 2, last)], header)
+    doc.title(ws, *title, *title_columns(scale), widths)
+    heights = row_heights(ws, 0, top - 1) + row_heights(ws, top + 2, last)
+    breaks = [k + 2 for k in even_breaks(heights, page_room(scale, header))]  # index k: row k + 2 (no header)
+    ws.set_h_pagebreaks(breaks if len(breaks) < MOST_BREAKS else [])
+    ws.set_print_scale(scale)
+    doc.page_texts(ws, scale)
+    print_wide(ws, top, fixed, blocks, scale)
+    ws.print_across()
 
 
 def set_widths(ws: Any, widths: Sequence[float]) -> None:
@@ -264,7 +316,7 @@ def write_totals(doc: SummaryBook, result: Consolidation) -> None:
     last_col = 3 + 4 * len(indicators)
     block = (12, 12, 8, 7)
     widths = [*UNIT_WIDTHS, *(block * len(indicators))]
-    ws = doc.sheet(TOTALS, "TỔNG HỢP KẾT QUẢ THỰC HIỆN CHỈ TIÊU", _subtitle(result), widths, fixed=4)
+    ws = doc.sheet(TOTALS, "", "", widths)
     s = doc.styles
     top, first = 3, TOTALS_FIRST
     measures = ("Chỉ tiêu", "Thực hiện", "% hoàn thành", "Xếp hạng")
@@ -275,7 +327,7 @@ def write_totals(doc: SummaryBook, result: Consolidation) -> None:
     pct_ranges = [f"{col_letter(4 + 4 * n + 2)}${first + 1}:{col_letter(4 + 4 * n + 2)}${last + 1}" for n in range(len(indicators))]
     for i, unit in enumerate(result.units):
         r = first + i
-        ws.set_row(r, row_height(unit.name, UNIT_WIDTHS[2]))
+        unit_row(ws, r, unit.name, UNIT_WIDTHS[2])
         cells = _unit_cells(doc, i + 1, unit)
         for n, code in enumerate(indicators):
             c = 4 + 4 * n
@@ -318,78 +370,101 @@ def write_totals(doc: SummaryBook, result: Consolidation) -> None:
     for n, _code in enumerate(indicators):
         doc.completion_colours(ws, first, 4 + 4 * n + 2, reporting_row)
     ws.freeze_panes(first, 4)
-    print_wide(ws, top, UNIT_WIDTHS, [block] * len(indicators))
+    print_dense(doc, ws, top, UNIT_WIDTHS, [block] * len(indicators), row - 1, ("TỔNG HỢP KẾT QUẢ THỰC HIỆN CHỈ TIÊU", _subtitle(result)))
     ws.print_area(0, 0, row - 1, last_col)
     ws.autofilter(top + 1, 0, last, last_col)
 
 
-def _row_breaks(heights: Sequence[float], first: int, header: float, blocks: Sequence[int]) -> list[int]:
-    """Rows that start a new page so that no block of rows (e.g. one unit's indicators) is split."""
-    room = printable_height() - header
-    breaks, used, row = [], 0.0, first
-    for size in blocks:
-        need = sum(heights[row - first:row - first + size])
-        if used and used + need > room:
-            breaks.append(row)
-            used = 0.0
-        used += need
-        row += size
-    return breaks
+PERCENT_WIDTH = 6.5  # "105.3%"
+
+
+def _month_blocks(result: Consolidation, periods: Sequence[str]) -> list[tuple[float, float, float]]:
+    """Each period's (target, achieved, %) column widths, fitted to the largest figure the column shows: the sum of
+    the units (no unit's figure is larger; the figures are never negative)."""
+    largest = dict.fromkeys(periods, 0.0)
+    for figure in result.national:
+        for value in (figure.target, figure.actual):
+            if value.__class__ in (int, float) and math.isfinite(value):
+                largest[figure.period] = max(largest[figure.period], abs(value))
+    return [(figure_width(largest[p]), figure_width(largest[p]), PERCENT_WIDTH) for p in periods]
+
+
+MONTHS_HEADER = 51.0  # the two header rows repeated on every page (the second wraps "Thực hiện")
+MONTHS_TITLE = 70.0  # the title and subtitle over the first page
 
 
 def write_months(doc: SummaryBook, result: Consolidation) -> None:
-    """`Theo tháng`: one row per unit and indicator; each month's target, achievement and %; a unit never split over two pages."""
+    """`Theo tháng`: for each indicator, one row per unit with each month's target, achievement and % across, then
+    the units' sum; every indicator starts a page, columns sized to the figures, printed as large as fits the
+    fewest pages."""
     periods = (*result.plan.months, TOTAL)
-    last_col = 4 + 3 * len(periods)
-    fixed, block = (4, 14, 16, 9), (12, 12, 8)
-    widths = [*fixed, *(block * len(periods))]
-    subtitle = _subtitle(result) + (" – chỉ tiêu số người: mức mới nhất" if result.plan.is_stock else " – cả kỳ: cộng dồn các tháng")
-    ws = doc.sheet(MONTHS, "KẾT QUẢ THEO THÁNG", subtitle, widths, fixed=4)
+    indicators = result.plan.indicators
+    labels = {code: indicator(code).short_label for code in indicators}
+    codes = sorted({u.code + "0" for u in result.units})  # a digit of room
+    fixed = (one_line_width(codes, 3.5, 8), one_line_width(sorted({u.name for u in result.units}), 8, 18),
+             one_line_width(list(labels.values()), 8, 22), 9)
+    blocks = _month_blocks(result, periods)
+    widths = [*fixed, *(w for block in blocks for w in block)]
+    last_col = len(widths) - 1
+    units = len(result.units)
+    label_lines = {code: text_lines(label, fixed[2]) for code, label in labels.items()}
+    name_heights = [ONE_LINE if text_lines(unit.name, fixed[1]) == 1 else row_height(unit.name, fixed[1]) for unit in result.units]
+    heights = {code: [max(h, row_height(labels[code], fixed[2]) if label_lines[code] > 1 else 0) for h in name_heights] for code in indicators}
+    sums = {code: max(ONE_LINE + 1, row_height(labels[code], fixed[2], 11, True) if label_lines[code] > 1 else 0) for code in indicators}
+    fixed_points, block_points = sum(column_points(w) for w in fixed[:3]), [sum(column_points(w) for w in b) for b in blocks]
+    parts = [[*([MONTHS_TITLE] if j == 0 else []), *heights[code], sums[code]] for j, code in enumerate(indicators)]
+    scale = table_scale(fixed_points, block_points, parts, MONTHS_HEADER)
+    ws = doc.worksheet(MONTHS)
+    set_widths(ws, widths)
+    a4_page(ws, scale=scale)
     s = doc.styles
+    across = column_breaks(block_points, fixed_points, scale)
+    last_titled = 3 + 3 * (across[0] if across else len(blocks))  # the first printed page's last column
+    span = merged_width(widths[4:last_titled + 1])
+    subtitle = _subtitle(result) + (" – chỉ tiêu số người: mức mới nhất" if result.plan.is_stock else " – cả kỳ: cộng dồn các tháng")
+    for r, (text, look, size, bold) in enumerate((("KẾT QUẢ THEO THÁNG", "title", 13, True), (subtitle, "subtitle", 11, False))):
+        ws.merge_range(r, 4, r, last_titled, text, s[look])  # over the first page's months, not the repeated labels: a page
+        ws.set_row(r, row_height(text, span, size, bold, 22 if bold else 15))  # across would show a cut piece of it
     top, first = 3, 5
     _headers(doc, ws, top, ("Mã", "Đơn vị", "Chỉ tiêu", "Mã chỉ tiêu"),
              [("Cả kỳ kế hoạch" if p == TOTAL else month_label(p), ("Chỉ tiêu", "Thực hiện", "%")) for p in periods], widths)
-    rows = [(u, code) for u in result.units for code in result.plan.indicators]
-    last = first + len(rows) - 1
-    heights = []
     figures = FigureWriter(doc, ws)
-    labels = {code: indicator(code).short_label for code in result.plan.indicators}
-    label_heights = {code: row_height(label, fixed[2]) for code, label in labels.items()}
-    name_heights: dict[str, float] = {}
     code_look, label_look, uom_look = s["stt"], s["label"], s["uom"]
-    figure_keys = {code: [(4 + 3 * n, (code, period)) for n, period in enumerate(periods)] for code in result.plan.indicators}
-    indexed: UnitResult | None = None
-    for i, (unit, code) in enumerate(rows):
-        r = first + i
-        name_height = name_heights.get(unit.name) or name_heights.setdefault(unit.name, row_height(unit.name, fixed[1]))
-        heights.append(max(name_height, label_heights[code]))
-        ws.set_row(r, heights[-1])
-        if unit is not indexed:  # a unit's rows are together: its figures by key, once
-            indexed, found = unit, {(f.indicator, f.period): f for f in reversed(unit.values)}.get  # the first of each, as `figure`
-        ws.write_cells(r, [(0, unit.code, code_look), (1, unit.name, label_look), (2, labels[code], label_look), (3, code, uom_look),
-                           *figures.cells(r, [(c, found(key)) for c, key in figure_keys[code]])])
-    keys = f"$D${first + 1}:$D${last + 1}"
-    sums_first = last + 1
-    for j, code in enumerate(result.plan.indicators):
-        r = last + 1 + j
-        heights.append(row_height(indicator(code).short_label, fixed[2], 11, True))
-        ws.set_row(r, heights[-1])
+    columns = [4 + 3 * n for n in range(len(periods))]
+    keys = [[(code, period) for period in periods] for code in indicators]
+    figures_of = []  # each unit's figures by indicator, in period order: found once per unit (the first of each, as `figure`)
+    for unit in result.units:
+        found = {(f.indicator, f.period): f for f in reversed(unit.values)}.get
+        figures_of.append([list(zip(columns, map(found, row))) for row in keys])
+    starts = []
+    for j, code in enumerate(indicators):
+        start = first + j * (units + 1)
+        starts.append(start)
+        label, height = labels[code], heights[code]
+        for i, unit in enumerate(result.units):
+            r = start + i
+            ws.set_row(r, height[i])
+            ws.write_cells(r, [(0, unit.code, code_look), (1, unit.name, label_look), (2, label, label_look), (3, code, uom_look),
+                               *figures.cells(r, figures_of[i][j])])
+        r = start + units
+        ws.set_row(r, sums[code])
         ws.merge_range(r, 0, r, 1, "Cộng các tỉnh", s["section"])
-        ws.write(r, 2, indicator(code).short_label, s["section"])
+        ws.write(r, 2, label, s["section"])
         ws.write(r, 3, code, s["uom"])
         for n, _period in enumerate(periods):
-            key = cell_ref(r, 3)
-            _write_sum(doc, ws, r, 4 + 3 * n, lambda col, key=key: (
-                f'=IF(COUNTIFS({keys},{key},{col}${first + 1}:{col}${last + 1},"<>")=0,"",'
-                f"SUMIF({keys},{key},{col}${first + 1}:{col}${last + 1}))"))
+            _write_sum(doc, ws, r, 4 + 3 * n, lambda col, a=start, b=r - 1: _sum_if_any(col, a, b) if b >= a else '=""')
+    last = first + len(indicators) * (units + 1) - 1
     for n in range(len(periods)):
-        doc.completion_colours(ws, first, 4 + 3 * n + 2, last + len(result.plan.indicators))
+        doc.completion_colours(ws, first, 4 + 3 * n + 2, last)
+    ws.set_column(3, 3, fixed[3], None, {"hidden": True})  # the indicator's key: for filters and programs, not for paper
     ws.freeze_panes(first, 4)
-    print_wide(ws, top, fixed, [block] * len(periods))
-    per_unit = len(result.plan.indicators)
-    header = 90.0
-    ws.set_h_pagebreaks(_row_breaks(heights, first, header, [per_unit] * (len(result.units) + 1)))
-    ws.print_area(0, 0, sums_first + per_unit - 1, last_col)
+    doc.page_texts(ws, scale, "KẾT QUẢ THEO THÁNG")
+    print_wide(ws, top, (*fixed[:3], 0), blocks, scale)  # the key column, hidden, prints no width
+    ws.print_across()  # a page's months, then the same units' later months: side by side in the printed pile
+    room = page_room(scale, MONTHS_HEADER)
+    breaks = [start - (j == 0) + k for j, (start, part) in enumerate(zip(starts, parts)) for k in even_breaks(part, room)]
+    ws.set_h_pagebreaks(sorted({*starts[1:], *(breaks if len(breaks) + len(starts) < MOST_BREAKS else [])}))  # an indicator a page
+    ws.print_area(0, 0, last, last_col)
     ws.autofilter(top + 1, 0, last, last_col)
 
 
@@ -398,13 +473,13 @@ def write_tasks(doc: SummaryBook, result: Consolidation) -> None:
     tasks = result.tasks
     last_col = 3 + len(tasks)
     widths = [*UNIT_WIDTHS, *([13] * len(tasks))]
-    ws = doc.sheet(TASKS, "KẾT QUẢ THỰC HIỆN NHIỆM VỤ (MẪU 02)", _subtitle(result) + " – nợ, kinh phí được giao: số mới nhất; các số khác: cộng dồn", widths, fixed=4)
+    ws = doc.sheet(TASKS, "", "", widths)
     s = doc.styles
     top, first = 3, TASKS_FIRST
     _headers(doc, ws, top, [*UNIT_FIXED, *(f"{t.label} ({t.uom})" for t in tasks)], [], widths)
     looks = [s[f"formula.{_task_format(task)}"] for task in tasks]
     for i, (unit, values) in enumerate(zip(result.units, task_rows(result))):
-        ws.set_row(first + i, row_height(unit.name, UNIT_WIDTHS[2]))
+        unit_row(ws, first + i, unit.name, UNIT_WIDTHS[2])
         ws.write_cells(first + i, [*_unit_cells(doc, i + 1, unit), *((c, v, looks[c - TASKS_COL]) for c, v in values)])
     last = first + len(result.units) - 1
     ws.merge_range(last + 1, 0, last + 1, 3, "Cộng các tỉnh", s["section"])
@@ -412,7 +487,8 @@ def write_tasks(doc: SummaryBook, result: Consolidation) -> None:
         ws.write_formula(last + 1, c, _sum_if_any(col_letter(c), first, last), s[f"formula.{_task_format(task)}"], "")
     ws.set_row(top, 18)
     ws.freeze_panes(first, 4)
-    print_wide(ws, top, UNIT_WIDTHS, [(13,)] * len(tasks))
+    print_dense(doc, ws, top, UNIT_WIDTHS, [(13,)] * len(tasks), last + 1,
+                ("KẾT QUẢ THỰC HIỆN NHIỆM VỤ (MẪU 02)", _subtitle(result) + " – nợ, kinh phí được giao: số mới nhất; các số khác: cộng dồn"))
     ws.print_area(0, 0, last + 1, last_col)
 
 
@@ -476,7 +552,8 @@ def write_reporting(doc: SummaryBook, result: Consolidation) -> None:
     date_style = doc.book.add_format({**BASE["stt"], "num_format": "dd/mm/yyyy", "font_name": "Times New Roman"})
     for i, unit in enumerate(result.units):
         r = first + i
-        ws.set_row(r, max(row_height(unit.name, 20), row_height(unit.file, 30)))
+        one_line = text_lines(unit.name, widths[2]) == 1 and text_lines(unit.file, widths[6]) == 1
+        ws.set_row(r, ONE_LINE if one_line else max(row_height(unit.name, widths[2]), row_height(unit.file, widths[6])))
         day = (datetime.combine(unit.round_date, datetime.min.time()), date_style) if unit.round_date else (None, s["stt"])
         shown = unit.status != MISSING or unit.errors or unit.warnings
         ws.write_cells(r, [*_unit_cells(doc, i + 1, unit), (4, *day), (5, TIMELINESS_VI[unit.timeliness], s["uom"]), (6, unit.file, s["label"]),
@@ -488,21 +565,8 @@ def write_reporting(doc: SummaryBook, result: Consolidation) -> None:
 
 def write_problems(doc: SummaryBook, result: Consolidation) -> None:
     """`Lỗi dữ liệu`: every problem as an Excel table the centre can filter; messages wrapped in full."""
-    widths = (16, 6, 8, 6, 10, 8, 8, 12, 34)
-    ws = doc.sheet(PROBLEMS, "LỖI VÀ CẢNH BÁO DỮ LIỆU", _subtitle(result), widths)
-    rows = [[p.file, p.unit, p.sheet, p.cell, p.indicator, p.period, "Lỗi" if p.is_error else "Cảnh báo", p.code, p.message] for p in result.problems]
-    headers = ("Tệp", "Đơn vị", "Sheet", "Ô", "Chỉ tiêu", "Kỳ", "Mức độ", "Mã lỗi", "Nội dung")
-    options: dict[str, Any] = {"name": "LoiDuLieu", "style": "Table Style Light 9", "columns": [{"header": h} for h in headers]}
-    ws.add_table(3, 0, 3 + max(len(rows), 1), 8, options)
-    for col, text in enumerate(headers):
-        ws.write_string(3, col, text, doc.styles["header"])  # the table's style does not print in LibreOffice
-    wrapped = doc.styles["problem"]
-    for i, row in enumerate(rows, start=4):
-        ws.write_cells(i, [(col, value, wrapped) for col, value in enumerate(row)])
-        ws.set_row(i, max(row_height(str(v or ""), w, 10) for v, w in zip(row, widths)))
-    if not rows:
-        ws.merge_range(5, 0, 5, 8, "Không có lỗi hay cảnh báo nào.", doc.styles["note"])
-    ws.repeat_rows(3)
+    ws = doc.sheet(PROBLEMS, "LỖI VÀ CẢNH BÁO DỮ LIỆU", _subtitle(result), PROBLEM_WIDTHS)
+    write_problem_table(ws, doc.styles, result.problems, top=3, left=0, name="LoiDuLieu", period="Kỳ")
 
 
 CHART_DATA_COL = 14

@@ -437,7 +437,7 @@ class _Layouts:
 
     def __init__(self, tags: tuple[bytes, ...], attrs: bytes) -> None:
         self.tags, self.attrs = tags, attrs
-        self.earlier = re.compile(b"|".join(re.escape(tag) for tag in tags[1:])) if len(tags) > 1 else None
+        self.later = frozenset(tag[6:-1] for tag in tags[1:])  # the references of the inputs after the first
         self.known: dict[tuple[bytes, ...], tuple[re.Pattern[bytes], int]] = {}
         self.learnings = 0
 
@@ -463,10 +463,25 @@ class _Layouts:
             return None  # a cell naming another row among the inputs: read cell by cell, which reports it
         if tuple(refs) in self.known:
             return None
-        cell = re.escape(self.attrs) + rb"(?: */>|><v>([^<]*)</v></c>)"
-        pattern = re.compile(b"".join(re.escape(b'<c r="%b"' % ref) + (cell if ref in inputs else _OTHER_CELL) for ref in refs))
-        found = self.known[tuple(refs)] = pattern, len(refs)
+        shape = (tuple(ref[:len(ref) - len(number)] for ref in refs), tuple(ref in inputs for ref in refs), self.attrs)
+        found = self.known[tuple(refs)] = _ROW_PATTERNS.get(shape) or _row_pattern(*shape), len(refs)
         return found
+
+
+_ROW_PATTERNS: dict[tuple[tuple[bytes, ...], tuple[bool, ...], bytes], re.Pattern[bytes]] = {}
+
+
+def _row_pattern(columns: tuple[bytes, ...], inputs: tuple[bool, ...], attrs: bytes) -> re.Pattern[bytes]:
+    """The expression splitting a run of cells in these columns (the inputs written with `attrs`, each one's <v> a
+    group) in any row: the first cell's row number is the first group, and every later cell must name that row too,
+    so rows laid out alike share one expression (compiling one costs a worker's first file more than reading it)."""
+    if len(_ROW_PATTERNS) > 1024:
+        _ROW_PATTERNS.clear()
+    cell = re.escape(attrs) + rb"(?: */>|><v>([^<]*)</v></c>)"
+    parts = [b'<c r="%b%b"' % (re.escape(column), rb"([0-9]+)" if n == 0 else rb"\1") + (cell if is_input else _OTHER_CELL)
+             for n, (column, is_input) in enumerate(zip(columns, inputs))]
+    pattern = _ROW_PATTERNS[(columns, inputs, attrs)] = re.compile(b"".join(parts))
+    return pattern
 
 
 _ALIKE: dict[tuple[tuple[bytes, ...], bytes], _Layouts | None] = {}
@@ -684,9 +699,9 @@ class SheetCells:
             found = layout[0].match(piece, start)
         count = layout[1]
         if (found is None or piece.count(b'<c r="', start, found.end()) != count
-                or (layouts.earlier is not None and layouts.earlier.search(piece, 0, start) is not None)):
-            return None
-        return found.groups()
+                or (layouts.later and not layouts.later.isdisjoint(_SIMPLE_TAG.findall(piece, 0, start)))):
+            return None  # (the first group is the row's number: `start` is where the first input's own tag is)
+        return found.groups()[1:]
 
     def _decoded(self, attrs: bytes, body: bytes, r: int, c: int) -> tuple[Any, tuple[str, str] | None]:
         """(value, fact) of the cell at (r, c) written as `attrs` and `body` (a cell written alike in the same

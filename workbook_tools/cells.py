@@ -437,7 +437,7 @@ class _Layouts:
 
     def __init__(self, tags: tuple[bytes, ...], attrs: bytes) -> None:
         self.tags, self.attrs = tags, attrs
-        self.later = frozenset(tag[6:-1] for tag in tags[1:])  # the references of the inputs after the first
+        self.earlier = re.compile(b"|".join(re.escape(tag) for tag in tags[1:])) if len(tags) > 1 else None
         self.known: dict[tuple[bytes, ...], tuple[re.Pattern[bytes], int]] = {}
         self.learnings = 0
 
@@ -699,7 +699,7 @@ class SheetCells:
             found = layout[0].match(piece, start)
         count = layout[1]
         if (found is None or piece.count(b'<c r="', start, found.end()) != count
-                or (layouts.later and not layouts.later.isdisjoint(_SIMPLE_TAG.findall(piece, 0, start)))):
+                or (layouts.earlier is not None and layouts.earlier.search(piece, 0, start) is not None)):
             return None  # (the first group is the row's number: `start` is where the first input's own tag is)
         return found.groups()[1:]
 

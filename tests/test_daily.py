@@ -544,3 +544,47 @@ def test_held_days_of_a_national_workbook_written_before_filled_late_existed_rea
     held = held_days_from_rows(rows)[(date(2021, 12, 1), "01")]
     assert held.levels == {"bhxh_bb": 100, "thu": 2.5} and held.time == time(15, 30)
     assert not held.filled_late and held.timeliness == "on_time"
+
+
+def test_a_daily_figure_written_inside_another_row_refuses_its_file_and_a_broken_note_is_shown_as_written(campaign_run, runner, tmp_path):
+    """The daily reader reports what the returns' reader does: a level cell whose reference names another row than the
+    row it is written in (Excel refuses such a file, LibreOffice moves the figure) refuses its file naming the cell,
+    rather than the figure read as empty; a note holding a character reference XML does not allow is a warning
+    naming its cell, the note kept as written, and the day's figures counted."""
+    import re
+    import zipfile
+
+    broken_unit, moved_unit = campaign_run["units"][20], campaign_run["units"][21]
+    returns = tmp_path / "r"
+    returns.mkdir()
+    typed = {(_key(1), "time"): time(10, 0), (_key(1), "level:bhxh_bb"): 900, (_key(1), "note"): "GHICHU"}
+    rewrites = {}
+    for unit in (broken_unit, moved_unit):
+        filler = DailyFiller(campaign_run["blanks"][unit])
+        sent = filler.write(typed, tmp_path / f"{unit}.xlsx")
+        ref = filler.ref(_key(1), "level:bhxh_bb")
+        letters, number = re.fullmatch(r"([A-Z]+)(\d+)", ref).groups()
+        moved = f"{letters}{int(number) + 1}"
+        rewrites[unit] = (ref, moved)
+        with zipfile.ZipFile(sent) as archive:
+            entries = [(info, archive.read(info.filename)) for info in archive.infolist()]
+        with zipfile.ZipFile(returns / campaign_run["blanks"][unit].name, "w", zipfile.ZIP_DEFLATED) as target:
+            for info, payload in entries:
+                if info.filename == filler.part:
+                    if unit == broken_unit:
+                        payload = payload.replace(b"GHICHU", b"GHI&#99999999;CHU")
+                    else:
+                        payload = payload.replace(f'<c r="{ref}"'.encode(), f'<c r="{moved}"'.encode(), 1)
+                target.writestr(info, payload)
+    result = runner.invoke(main, ["daily", "consolidate", str(returns), "--out", str(tmp_path / "n.xlsx"), "--json", str(tmp_path / "n.json"),
+                                  "--day", "2021-12-01"], catch_exceptions=False)
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    payload = _strict_json(tmp_path / "n.json")
+    mine = {p["unit"]: p for p in payload["problems"] if p["code"] in ("malformed_text", "cell_misplaced")}
+    assert mine[moved_unit]["code"] == "cell_misplaced" and mine[moved_unit]["severity"] == "error"
+    assert mine[moved_unit]["cell"] == rewrites[moved_unit][1] and "Tệp bị hỏng" in mine[moved_unit]["message"]
+    assert mine[broken_unit]["code"] == "malformed_text" and mine[broken_unit]["severity"] == "warning"
+    assert mine[broken_unit]["indicator"] == "note" and "&#99999999;" in mine[broken_unit]["message"]
+    units = {u["code"]: u for u in payload["units"]}
+    assert units[broken_unit]["values"] and units[broken_unit]["note"] == "GHI&#99999999;CHU"
+    assert units[moved_unit]["status"] != "accepted"

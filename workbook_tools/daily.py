@@ -28,7 +28,8 @@ from .intake import candidate_files
 from .parallel import run_jobs
 from .plans import TOTAL, PlanTargets
 from .problems import Problem, problem
-from .read import INFO_COLUMN, Return, Sheet, _identify, _Reader, _sheet_present, opened_return, read_failed
+from .cells import MalformedText
+from .read import INFO_COLUMN, Return, Sheet, _identify, _misplaced_cells, _Reader, _sheet_present, opened_return, read_failed
 from .spec import cell_ref
 from .units import structure
 from .values import Parsed, parse_date, parse_number, parse_time, vn_number
@@ -99,6 +100,7 @@ def read_daily_return(path: Path, data: PlanTargets, forms: FormSet) -> DailyRet
             ret.add("no_identity")
             return ret
         _DailyReader(ret, data, forms, opened.keyed[DAILY_FORM]).read()
+        _misplaced_cells(ret, opened.keyed)  # a figure written inside another row: the file is not used, as for Mẫu 01
     return ret
 
 
@@ -207,7 +209,10 @@ class _DailyReader:
                 where_level = self.sheet.index.cell(key, daily_column_key("level", code))
                 self.ret.add("daily_level_dropped", sheet=self.sheet.name, cell=cell_ref(*where_level) if where_level else "",
                              indicator=code, period=period, found=vn_number(value), expected=vn_number(previous[code]))
-        note, _ = self.sheet.raw(key, "note")
+        note, where = self.sheet.raw(key, "note")
+        if type(note) is MalformedText:  # kept as written, its broken reference shown
+            self.ret.add("malformed_text", sheet=self.sheet.name, cell=cell_ref(*where) if where else "", indicator="note",
+                         period=period, found=note)
         return UnitDay(self.ret.unit, day, typed, levels, self.ret.file, self.ret.sha256, "" if note is None else str(note))
 
 

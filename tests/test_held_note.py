@@ -166,3 +166,21 @@ def test_text_typed_into_the_hidden_figures_is_left_out_of_the_sums_not_a_traceb
     left_out = next(v for v in hcm["values"] if (v["indicator"], v["period"]) == tuple(figures[0][:2]))
     assert left_out["actual"] is None
     assert any(f"{figures[0][0]} {figures[0][1]}" in notice for notice in payload["notices"]), payload["notices"]
+
+
+def test_figures_the_note_cannot_hold_leave_the_workbook_written_and_read_next_round(two_rounds, tmp_path, monkeypatch):
+    """Working out the note's figures failing (say memory) costs the next round its short way, never the workbook."""
+    one, out = two_rounds
+    from workbook_tools import summary
+
+    def fails(_sources):
+        raise MemoryError
+    working = summary.held_as_written
+    monkeypatch.setattr(summary, "held_as_written", fails)
+    first = _consolidate(one, out, tmp_path / "first.json")
+    note = written_note(out)
+    assert note is not None and "held" not in note  # the bytes noted, not the figures
+    monkeypatch.setattr(summary, "held_as_written", working)
+    real, opened = held.calamine_book, []
+    monkeypatch.setattr(held, "calamine_book", lambda path: opened.append(path) or real(path))
+    assert _consolidate(one, out, tmp_path / "again.json") == first and opened == [out]

@@ -871,7 +871,10 @@ def write_summary(result: Consolidation, path: Path, *, force: bool = False, dis
     noted: list[Any] = []
 
     def note() -> None:
-        noted.append(held_as_written(result.sources))  # what `_data` reads back as: for the note of the bytes written
+        try:
+            noted.append(held_as_written(result.sources))  # what `_data` reads back as: for the note of the bytes written
+        except Exception:  # noqa: BLE001 - the note only saves the next round time: the workbook is written whatever it meets
+            noted.clear()
 
     def write(temporary: Path) -> None:
         with collector_paused():
@@ -882,5 +885,5 @@ def write_summary(result: Consolidation, path: Path, *, force: bool = False, dis
         refuse_hand_edits(path, cache=cache)  # unless the caller did, under the same lock (`held.prior_figures`)
     write_output(path, write, ours=is_ours, force=force)
     if cache:
-        remember_written(path, written[-1], noted[-1])  # while these bytes stay, the next round takes the figures
+        remember_written(path, written[-1], noted[-1] if noted else None)  # while these bytes stay, the next round takes the figures
         # from the note and need not search the workbook for hand edits

@@ -201,6 +201,16 @@ def test_figures_worked_out_as_the_returns_arrive_consolidate_to_what_working_th
     assert json.dumps(consolidate(report, held=held, worked=other).as_dict(), ensure_ascii=False, default=str) == with_worked
 
 
+def test_a_return_whose_figures_cannot_be_worked_out_as_it_arrives_leaves_them_to_the_consolidation():
+    """`Worked.add` runs inside the reading's progress: whatever it meets, it never stops the reading."""
+    odd = Return(Path("x.xlsx"), sha256="0" * 64, unit=UNITS[0], plan=DATA.plan.id, round_date=date.fromordinal(START + 1),
+                 actuals={(DATA.plan.indicators[0], DATA.plan.months[0]): "mười", (DATA.plan.indicators[0], DATA.plan.months[1]): 3})
+    odd.compact({})
+    worked = Worked(DATA)
+    worked.add(odd)  # a text among the achievements: no sum to make
+    assert worked.of(UNITS[0], Source(UNITS[0], odd.round_date, odd.file, odd.sha256, odd.actuals)) is None
+
+
 figure_lists = st.lists(st.builds(Figure, st.sampled_from(["bhyt", "bhxh_bb"]), st.sampled_from(["2021-09", "total"]),
                                   st.none() | st.integers(0, 9), st.none() | st.integers(0, 9)), max_size=6)
 

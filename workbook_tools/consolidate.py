@@ -376,10 +376,16 @@ class Worked:
         self._of: dict[int, tuple[str, Mapping[Any, Any], Mapping[Any, Any], list[Figure], dict[str, float | None]]] = {}
 
     def add(self, ret: Return) -> None:
-        """Work out a return's figures (none for a rejected one: nothing of it is used)."""
-        if ret.unit and not ret.rejected:
-            self._of[id(ret.actuals)] = (ret.unit, ret.actuals, ret.tasks, unit_values(self.data, ret.unit, ret.actuals, self.baseline),
-                                         _tasks_of(self.data.plan, self.tasks, ret.actuals, ret.tasks))
+        """Work out a return's figures (none for a rejected one: nothing of it is used). Whatever goes wrong here only
+        leaves them to `consolidate`, which works them out itself (and says so if it cannot): the reading goes on."""
+        if not ret.unit or ret.rejected:
+            return
+        try:
+            values = unit_values(self.data, ret.unit, ret.actuals, self.baseline)
+            tasks = _tasks_of(self.data.plan, self.tasks, ret.actuals, ret.tasks)
+        except Exception:  # noqa: BLE001 - a time saver only
+            return
+        self._of[id(ret.actuals)] = (ret.unit, ret.actuals, ret.tasks, values, tasks)
 
     def of(self, code: str, source: Source) -> tuple[list[Figure], dict[str, float | None]] | None:
         """The figures worked out for this unit's source, when they were worked from its very figures; else None."""

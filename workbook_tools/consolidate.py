@@ -162,11 +162,20 @@ class UnitResult:
     def figure(self, indicator: str, period: str) -> Figure | None:
         """One figure of the unit (by an index of positions made once per list of values, and shared by every unit whose
         figures are laid out alike: the sheets ask for every figure of every unit)."""
+        position = self._positions().get((indicator, period))
+        return None if position is None else self.values[position]
+
+    def figures_at(self, keys: Sequence[tuple[str, str]]) -> list[Figure | None]:
+        """`figure` of each (indicator, period), in order: a row of a sheet at once."""
+        positions, values = self._positions().get, self.values
+        return [None if (n := positions(key)) is None else values[n] for key in keys]
+
+    def _positions(self) -> dict[tuple[str, str], int]:
+        """Where each figure sits in `values` (`_positions` of the list), kept while the list is this one."""
         index = self.__dict__.get("_index")
         if index is None or index[0] is not self.values:
             index = self.__dict__["_index"] = (self.values, _positions(self.values))
-        position = index[1].get((indicator, period))
-        return None if position is None else self.values[position]
+        return index[1]  # type: ignore[no-any-return]
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON contract's shape."""

@@ -24,11 +24,11 @@ from .errors import DataFileError, WorkbookToolsError
 from .forms import FormSet
 from .generate import unit_targets
 from .indicators import indicator
+from .cells import MalformedText
 from .intake import candidate_files
 from .parallel import run_jobs
 from .plans import TOTAL, PlanTargets
 from .problems import Problem, problem
-from .cells import MalformedText
 from .read import INFO_COLUMN, Return, Sheet, _identify, _misplaced_cells, _Reader, _sheet_present, opened_return, read_failed
 from .spec import cell_ref
 from .units import structure

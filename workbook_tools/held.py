@@ -85,11 +85,9 @@ def load_held(path: Path, note: Mapping[str, Any] | None = None) -> dict[str, So
     its bytes as written (`read_cache.written_note`) when there is one, else read out of the workbook."""
     if not path.exists() or not is_ours(path):
         return {}
-    if note is not None and "held" in note:
-        try:
-            return held_from_note(note["held"])
-        except (TypeError, ValueError):
-            pass  # a note of another form: the workbook itself is read
+    noted = _noted_held(note)
+    if noted is not None:
+        return noted
     book = calamine_book(path)
     try:
         if DATA_SHEET not in book.sheet_names:
@@ -147,7 +145,7 @@ def prior_figures(path: Path, plan_id: str, structure: str, *, force: bool = Fal
     """Everything a consolidation must know of the national workbook it will replace, before it reads a return:
     the figures it holds for this plan (another plan's is refused, see `held_for`) and that none of its figures
     was changed by hand (refused unless `force` or `keep_hand_edits`; `discard` says how to discard them; `cache`: trust
-    the note of the bytes last written, see `read_cache.written_unchanged`)."""
+    the note of the bytes last written, see `read_cache.written_note`)."""
     note = written_note(path) if cache else None
     held = held_for(path, plan_id, structure, force=force, note=note)
     if note is not None:
@@ -163,6 +161,17 @@ def held_as_written(sources: Mapping[str, Source]) -> list[tuple[Any, ...]]:
     figures sorted, a whole float as int): noted with the bytes written, so the next round need not read it back."""
     return [(unit, source.round_date, source.file, source.sha256, in_key_order(source.actuals, _as_written),
              in_key_order(source.tasks, _as_written)) for unit, source in sorted(sources.items())]
+
+
+def _noted_held(note: Mapping[str, Any] | None) -> dict[str, Source] | None:
+    """The held figures a note of the bytes written gives; None without a note, or for one of another form (the
+    workbook itself is then read)."""
+    if note is None or "held" not in note:
+        return None
+    try:
+        return held_from_note(note["held"])
+    except (TypeError, ValueError):
+        return None
 
 
 def held_from_note(entries: Sequence[Any]) -> dict[str, Source]:

@@ -337,18 +337,20 @@ def _misplaced_cells(ret: Return, keyed: dict[str, Sheet]) -> None:
             ret.add("cell_misplaced", sheet=sheet.name, cell=ref, found=ref, expected=row)
 
 
-def _kept_for(cache: dict[Any, tuple[Any, Any]], key: Any, owner: object, make: Callable[[], Any], limit: int) -> Any:
-    """What `make` gave for `owner` (a loaded plan, a form, a list of inputs), worked out once per process rather than
-    per return; the entry holds its owner, so an id reused by another object is never taken for it."""
+def _kept_for(cache: dict[Any, tuple[Any, Any]], key: Any, owner: object, make: Callable[[], Any], limit: int,
+              also: object = None) -> Any:
+    """What `make` gave for `owner` (a loaded plan, a form, a list of inputs; and `also`, a second one), worked out once
+    per process rather than per return; the entry holds its owners, so an id reused by another object is never taken
+    for one of them."""
     found = cache.get(key)
-    if found is None or found[0] is not owner:
+    if found is None or found[0][0] is not owner or found[0][1] is not also:
         if len(cache) > limit:
             cache.clear()
-        found = cache[key] = owner, make()
+        found = cache[key] = (owner, also), make()
     return found[1]
 
 
-_NAMES: dict[int, tuple[PlanTargets, NameResolver]] = {}
+_NAMES: dict[int, tuple[tuple[PlanTargets, None], NameResolver]] = {}
 
 
 def _plan_names(data: PlanTargets) -> NameResolver:
@@ -602,7 +604,7 @@ def _keyed_inputs(monthly: tuple[str, ...], once: tuple[str, ...], months: tuple
     return found
 
 
-_ROW_KEYS: dict[int, tuple[list[tuple[str, str, str]], dict[str, tuple[tuple[str, str], ...]]]] = {}
+_ROW_KEYS: dict[int, tuple[tuple[list[tuple[str, str, str]], None], dict[str, tuple[tuple[str, str], ...]]]] = {}
 
 
 def _row_keys(row_key: str, inputs: list[tuple[str, str, str]]) -> tuple[tuple[str, str], ...]:
@@ -615,7 +617,7 @@ def _row_keys(row_key: str, inputs: list[tuple[str, str, str]]) -> tuple[tuple[s
     return found
 
 
-_CEILINGS: dict[int, tuple[PlanTargets, dict[str, float]]] = {}
+_CEILINGS: dict[int, tuple[tuple[PlanTargets, None], dict[str, float]]] = {}
 
 
 def _plan_ceilings(data: PlanTargets) -> dict[str, float]:
@@ -623,7 +625,7 @@ def _plan_ceilings(data: PlanTargets) -> dict[str, float]:
     return _kept_for(_CEILINGS, id(data), data, dict, 8)  # type: ignore[no-any-return]
 
 
-_COLUMNS: dict[tuple[int, str], tuple[Form, tuple[list[str], list[str]]]] = {}
+_COLUMNS: dict[tuple[int, str], tuple[tuple[Form, None], tuple[list[str], list[str]]]] = {}
 
 
 def _input_columns(form: Form, plan_kind: str) -> tuple[list[str], list[str]]:
@@ -651,19 +653,14 @@ class _FormulaLayout:
     labels: dict[str, str]
 
 
-_FORMULA_LAYOUTS: dict[tuple[int, int], tuple[Form, PlanTargets, _FormulaLayout]] = {}
+_FORMULA_LAYOUTS: dict[tuple[int, int], tuple[tuple[Form, PlanTargets], _FormulaLayout]] = {}
 
 
 def _formula_layout(form: Form, data: PlanTargets) -> _FormulaLayout:
-    """`_FormulaLayout` of a form for a loaded plan, worked out once per process (the entry holds both, so an id
-    reused by another object is never taken for it)."""
-    found = _FORMULA_LAYOUTS.get((id(form), id(data)))
-    if found is None or found[0] is not form or found[1] is not data:
-        if len(_FORMULA_LAYOUTS) > 16:
-            _FORMULA_LAYOUTS.clear()
-        plan = data.plan
-        found = _FORMULA_LAYOUTS[(id(form), id(data))] = form, data, _make_formula_layout(form, plan.kind, plan.indicators, plan.months)
-    return found[2]
+    """`_FormulaLayout` of a form for a loaded plan, worked out once per process."""
+    plan = data.plan
+    return _kept_for(_FORMULA_LAYOUTS, (id(form), id(data)), form,  # type: ignore[no-any-return]
+                     lambda: _make_formula_layout(form, plan.kind, plan.indicators, plan.months), 16, also=data)
 
 
 def _make_formula_layout(form: Form, kind: str, indicators: tuple[str, ...], months: tuple[str, ...]) -> _FormulaLayout:
@@ -994,8 +991,8 @@ class _Reader:
         over the formulas: nothing lost). A formula cleared is no loss: the figure comes from the inputs.
 
         A row is looked at cell by cell only when it holds another number of formulas than generated or a formula
-        was found typed into one of its inputs; the common row costs one count of its formulas from the first on. (A formula written into a target or label cell of a row whose formula cell was typed over would
-        hide it.)"""
+        was found typed into one of its inputs; the common row costs one count of its formulas from the first on. (A
+        formula written into a target or label cell of a row whose formula cell was typed over would hide it.)"""
         layout = _formula_layout(form, self.data)
         cols, row_of, formulas_from = sheet.index.cols, sheet.index.rows.get, sheet.cells.formulas_from
         firsts: list[tuple[int, int, bool] | None] = [None] * len(layout.shapes)  # (leftmost column, formulas, tail)

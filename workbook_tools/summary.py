@@ -88,9 +88,8 @@ class SummaryBook:
         """The title and subtitle rows, each merged over columns first…last, as tall as their wrapped text."""
         ws.merge_range(0, first, 0, last, title, self.styles["title"])
         ws.merge_range(1, first, 1, last, subtitle, self.styles["subtitle"])
-        span = merged_width(widths[first:last + 1])
-        ws.set_row(0, row_height(title, span, 13, True, 22))
-        ws.set_row(1, row_height(subtitle, span, 11, False))
+        for r, height in enumerate(title_heights(title, subtitle, merged_width(widths[first:last + 1]))):
+            ws.set_row(r, height)
 
     def page_texts(self, ws: Any, scale: int = PRINT_SCALE, centre: str = "") -> None:
         """The page header (BHXH, the sheet's title in the centre if given, the plan's document) and footer (document,
@@ -130,6 +129,11 @@ def unit_row(ws: Any, r: int, name: str, width: float = 16) -> None:
     ws.set_row(r, ONE_LINE if text_lines(name, width) == 1 else row_height(name, width))
 
 
+def title_heights(title: str, subtitle: str, span: float) -> tuple[float, float]:
+    """The heights (points) of a sheet's title and subtitle rows merged over `span` points of columns."""
+    return row_height(title, span, 13, True, 22), row_height(subtitle, span, 11, False)
+
+
 def print_dense(doc: SummaryBook, ws: Any, top: int, fixed: Sequence[float], blocks: Sequence[Sequence[float]], last: int,
                 title: tuple[str, str]) -> None:
     """`print_wide` at the scale (80–90 %) that prints the sheet down to row `last` on the fewest pages (its header rows
@@ -145,7 +149,7 @@ def print_dense(doc: SummaryBook, ws: Any, top: int, fixed: Sequence[float], blo
 
     first, end = title_columns(LEAST_SCALE)  # the first page as the fewest pages across have it
     span = merged_width(widths[first:end + 1])
-    heading = [row_height(title[0], span, 13, True, 22), row_height(title[1], span, 11, False), *row_heights(ws, 2, top - 1)]
+    heading = [*title_heights(*title, span), *row_heights(ws, 2, top - 1)]
     header = sum(row_heights(ws, top, top + 1))
     scale = table_scale(fixed_points, blocks_points, [heading + row_heights(ws, top + 2, last)], header)
     doc.title(ws, *title, *title_columns(scale), widths)
@@ -420,11 +424,9 @@ def write_months(doc: SummaryBook, result: Consolidation) -> None:
     s = doc.styles
     across = column_breaks(block_points, fixed_points, scale)
     last_titled = 3 + 3 * (across[0] if across else len(blocks))  # the first printed page's last column
-    span = merged_width(widths[4:last_titled + 1])
     subtitle = _subtitle(result) + (" – chỉ tiêu số người: mức mới nhất" if result.plan.is_stock else " – cả kỳ: cộng dồn các tháng")
-    for r, (text, look, size, bold) in enumerate((("KẾT QUẢ THEO THÁNG", "title", 13, True), (subtitle, "subtitle", 11, False))):
-        ws.merge_range(r, 4, r, last_titled, text, s[look])  # over the first page's months, not the repeated labels: a page
-        ws.set_row(r, row_height(text, span, size, bold, 22 if bold else 15))  # across would show a cut piece of it
+    doc.title(ws, "KẾT QUẢ THEO THÁNG", subtitle, 4, last_titled, widths)  # over the first page's months, not the repeated
+    # labels: a page across would show a cut piece of it
     top, first = 3, 5
     _headers(doc, ws, top, ("Mã", "Đơn vị", "Chỉ tiêu", "Mã chỉ tiêu"),
              [("Cả kỳ kế hoạch" if p == TOTAL else month_label(p), ("Chỉ tiêu", "Thực hiện", "%")) for p in periods], widths)
@@ -432,10 +434,7 @@ def write_months(doc: SummaryBook, result: Consolidation) -> None:
     code_look, label_look, uom_look = s["stt"], s["label"], s["uom"]
     columns = [4 + 3 * n for n in range(len(periods))]
     keys = [[(code, period) for period in periods] for code in indicators]
-    figures_of = []  # each unit's figures by indicator, in period order: found once per unit (the first of each, as `figure`)
-    for unit in result.units:
-        found = {(f.indicator, f.period): f for f in reversed(unit.values)}.get
-        figures_of.append([list(zip(columns, map(found, row))) for row in keys])
+    figures_of = [[list(zip(columns, unit.figures_at(row))) for row in keys] for unit in result.units]  # by unit, then indicator
     starts = []
     for j, code in enumerate(indicators):
         start = first + j * (units + 1)

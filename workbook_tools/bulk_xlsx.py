@@ -27,7 +27,6 @@ import shutil
 import sys
 import tempfile
 import zipfile
-import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -39,6 +38,7 @@ from xlsxwriter.utility import _utf16_len, _utf16_truncate
 from xlsxwriter.worksheet import CellStringTuple
 from xlsxwriter.workbook import Workbook
 
+from . import deflate
 from .render import PlainFormulas
 from .spec import col_letter
 
@@ -349,20 +349,20 @@ class _Deflating(io.RawIOBase):
 
     def __init__(self, out: IO[bytes]) -> None:
         self.out, self.crc, self.size = out, 0, 0
-        self.deflate = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)  # zipfile's own compressor for ZIP_DEFLATED
+        self.compressor = deflate.compressobj(LEVEL, deflate.DEFLATED, -15)  # zipfile's own compressor for ZIP_DEFLATED
 
     def writable(self) -> bool:
         return True
 
     def write(self, data: Any) -> int:
-        self.crc = zlib.crc32(data, self.crc)
+        self.crc = deflate.crc32(data, self.crc)
         self.size += len(data)
-        self.out.write(self.deflate.compress(data))
+        self.out.write(self.compressor.compress(data))
         return len(data)
 
     def finish(self, start: int) -> Packed:
         """The deflated stream ended; where it lies."""
-        self.out.write(self.deflate.flush())
+        self.out.write(self.compressor.flush())
         return Packed(start, self.out.tell() - start, self.crc, self.size)
 
 

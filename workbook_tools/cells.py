@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 import struct
 import zipfile
-import zlib
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import PurePosixPath
 from typing import Any
 
+from . import deflate
 from .spec import col_letter
 
 MAX_PART = 32 * 1024 * 1024
@@ -330,12 +330,12 @@ class Package:
         elif info.compress_type == zipfile.ZIP_DEFLATED and len(raw) <= _QUICK_RAW:
             # deflate inflates at most 1032:1, so this part cannot pass the limit by much; one buffer of the
             # declared size (never more than the bytes can inflate to) spares the growing and joining of blocks
-            data = zlib.decompress(raw, -15, max(1, min(info.file_size, 1032 * len(raw) + 1024)))
+            data = deflate.decompress(raw, -15, max(1, min(info.file_size, 1032 * len(raw) + 1024)))
         elif info.compress_type == zipfile.ZIP_DEFLATED:
-            data = zlib.decompressobj(-15).decompress(raw, MAX_PART + 1)
+            data = deflate.decompressobj(-15).decompress(raw, MAX_PART + 1)
         else:
             return None
-        if len(data) <= MAX_PART and zlib.crc32(data) != info.CRC:
+        if len(data) <= MAX_PART and deflate.crc32(data) != info.CRC:
             raise zipfile.BadZipFile(f"bad CRC in {info.filename}")
         if alike is not None and len(data) <= MAX_PART:
             if len(_INFLATED) > 32:

@@ -182,9 +182,22 @@ def _values_of(typecode: str, values: Any) -> array | tuple[Any, ...]:
     raise ValueError(f"figures of an unknown form: {typecode!r}")
 
 
+_restored: dict[int, tuple[tuple[Key, ...], weakref.ref[Layout]]] = {}
+"""The layouts of keys restored lately, by the keys' identity (with the keys, so that identity is never reused): pickle
+gives the thousands of entries of a note or a cache that share their keys the one tuple, checked and looked up once.
+Held weakly, as `_layouts` holds them: a layout no figures use any more is made again, of the keys then known."""
+
+
 def restore(keys: tuple[Key, ...], typecode: str, values: Any) -> Figures:
     """A pickled `Figures` back (a read cache's entry): anything malformed raises."""
-    return Figures(layout_of(_checked(keys)), _values_of(typecode, values))
+    seen = _restored.get(id(keys))
+    layout = seen[1]() if seen is not None and seen[0] is keys else None
+    if layout is None:
+        if len(_restored) >= 64:
+            _restored.clear()
+        layout = layout_of(_checked(keys))
+        _restored[id(keys)] = (keys, weakref.ref(layout))
+    return Figures(layout, _values_of(typecode, values))
 
 
 _shipped: dict[Layout, int] | None = None

@@ -233,8 +233,10 @@ class Consolidation:
         """Σ achieved ÷ Σ target of the units that reported each figure (beside the whole country's), with how many
         units reported it."""
         result = []
-        for position, first in enumerate(self.national):
-            parts = [u.values[position] for u in self.units if u.values[position].actual is not None]
+        # each figure of every unit, position by position (every unit has the national's positions: else this raises)
+        by_position = zip(*(u.values for u in self.units), strict=True) if self.units else ((),) * len(self.national)
+        for first, figures in zip(self.national, by_position, strict=True):
+            parts = [f for f in figures if f.actual is not None]
             targets = [p.target for p in parts if p.target is not None]
             result.append((Figure(first.indicator, first.period, sum(targets) if parts and targets else None,
                                   sum(p.actual for p in parts) if parts else None), len(parts)))

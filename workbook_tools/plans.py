@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from functools import cached_property
 from pathlib import Path
 
@@ -84,6 +85,9 @@ class Target:
     source: str = ""
 
 
+_NO_FIGURES: Mapping[tuple[str, str], int] = MappingProxyType({})
+
+
 @dataclass
 class PlanTargets:
     """A plan with its figures, indexed for lookup by (unit, indicator, period)."""
@@ -94,10 +98,20 @@ class PlanTargets:
     def __post_init__(self) -> None:
         self._index = {(t.unit, t.indicator, t.period): t.value for t in self.targets}
         self._units = {t.unit for t in self.targets}
+        self._by_unit: dict[str, dict[tuple[str, str], int]] | None = None
 
     def value(self, unit: str, indicator_code: str, period: str = TOTAL) -> int | None:
         """The published (or derived) figure, None when the plan has none."""
         return self._index.get((unit, indicator_code, period))
+
+    def of_unit(self, unit: str) -> Mapping[tuple[str, str], int]:
+        """A unit's figures by (indicator, period): working out the targets of thousands of units, each asks a hundred
+        times (grouped once per plan, on first use)."""
+        if self._by_unit is None:
+            self._by_unit = {}
+            for t in self.targets:
+                self._by_unit.setdefault(t.unit, {})[(t.indicator, t.period)] = t.value
+        return self._by_unit.get(unit, _NO_FIGURES)
 
     def unit_codes(self) -> tuple[str, ...]:
         """Codes of the units with targets, national rows excluded, in code order."""

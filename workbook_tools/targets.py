@@ -113,11 +113,11 @@ def monthly_targets(
     baseline (last year's level), month-end levels climb from it to the target by the profile;
     without one, every month carries the year's target level.
     """
-    months = data.plan.months
-    published = {m: data.value(unit, indicator_code, m) for m in months}
+    months, at = data.plan.months, data.of_unit(unit).get
+    published = {m: at((indicator_code, m)) for m in months}
     if all(v is not None for v in published.values()):
         return MonthlyTargets({m: int(v) for m, v in published.items() if v is not None}, False, "published")
-    total = data.value(unit, indicator_code, TOTAL)
+    total = at((indicator_code, TOTAL))
     if total is None:
         return MonthlyTargets({}, False, "none")
     weights = profile or even_profile(len(months))
@@ -159,9 +159,10 @@ def unit_targets(
     values: dict[tuple[str, str], int] = {}
     derived: set[tuple[str, str]] = set()
     methods: set[str] = set()
+    at = data.of_unit(unit).get
     for code in data.plan.indicators:
-        total = data.value(unit, code, TOTAL)
-        months_published = [data.value(unit, code, m) for m in data.plan.months]
+        total = at((code, TOTAL))
+        months_published = [at((code, m)) for m in data.plan.months]
         if total is None and all(v is not None for v in months_published):
             total = to_date(data.plan, dict(zip(data.plan.months, months_published)), data.plan.end)
             derived.add((code, TOTAL))

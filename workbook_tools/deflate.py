@@ -1,8 +1,6 @@
 """Deflate as fast as this machine allows: ISA-L's (python-isal) when it is installed, which reads and writes the very
-same streams as zlib but inflates about 2× and checks CRCs about 10× faster; else the standard library's zlib.
-
-Inflating the parts of a return and checking their CRCs was a fifth of the time of reading it; deflating the
-national workbook's sheets, a tenth of the time of writing it."""
+same streams as zlib, checks a CRC about 10× faster (7 µs a commune return instead of 65), inflates a part up to twice
+as fast and deflates at level 1 about 6× faster; else the standard library's zlib, which does the same, slower."""
 
 from __future__ import annotations
 

@@ -48,6 +48,15 @@ def test_the_fast_deflate_stops_where_zlib_stops_at_a_size_limit(data, limit):
     assert deflate.decompressobj(-15).decompress(stream, limit) == zlib.decompressobj(-15).decompress(stream, limit)
 
 
+@given(data=xml_like, tail=st.binary(max_size=64))
+def test_bytes_after_the_end_of_a_stream_are_left_as_zlib_leaves_them(data, tail):
+    """A part whose stored size runs past its deflate stream (a tool that pads, a bad copy): the same text either way."""
+    stream = _deflated(data, 6) + tail
+    assert deflate.decompress(stream, -15, max(1, len(data))) == zlib.decompress(stream, -15) == data
+    mine, theirs = deflate.decompressobj(-15), zlib.decompressobj(-15)
+    assert (mine.decompress(stream, 10**6), mine.unused_data) == (theirs.decompress(stream, 10**6), theirs.unused_data)
+
+
 def test_a_damaged_stream_fails_to_inflate_or_fails_its_crc_as_with_zlib():
     data = b"<sheetData>" + b"<row><c><v>42</v></c></row>" * 500 + b"</sheetData>"
     stream = bytearray(_deflated(data, 6))

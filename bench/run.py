@@ -217,13 +217,13 @@ def province_values(data: Any, unit: str, rng: random.Random) -> dict[str, Any]:
 def returns_set(size: int) -> tuple[Path, Path, dict[str, str]]:
     """(returns folder, manifest, environment) of a set, generated and filled once, then cached."""
     root = cache_root()
-    data_dir = root / "data"
     folder = root / (f"province-{size}" if size == 63 else f"commune-{size}")
+    data_dir = folder / "data"  # each set its own: every split writes the province's commune structure under one name
     env = {"WORKBOOK_TOOLS_DATA": str(data_dir)}
-    if (folder / "done").exists():
+    if (folder / "done").exists() and data_dir.is_dir():
         return folder / "returns", folder / "blank" / "manifest.json", env
     shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+    data_dir.mkdir(parents=True)
     started = time.perf_counter()
     if size == 63:
         plan_id = "2800-2021"

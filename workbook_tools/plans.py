@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from functools import cached_property
 from pathlib import Path
+from types import MappingProxyType
 
 from .datafiles import data_dirs, read_csv, read_json
 from .errors import DataFileError, PlanNotFoundError
@@ -96,21 +96,17 @@ class PlanTargets:
     targets: tuple[Target, ...]
 
     def __post_init__(self) -> None:
-        self._index = {(t.unit, t.indicator, t.period): t.value for t in self.targets}
-        self._units = {t.unit for t in self.targets}
-        self._by_unit: dict[str, dict[tuple[str, str], int]] | None = None
+        self._by_unit: dict[str, dict[tuple[str, str], int]] = {}
+        for t in self.targets:
+            self._by_unit.setdefault(t.unit, {})[(t.indicator, t.period)] = t.value
 
     def value(self, unit: str, indicator_code: str, period: str = TOTAL) -> int | None:
         """The published (or derived) figure, None when the plan has none."""
-        return self._index.get((unit, indicator_code, period))
+        return self.of_unit(unit).get((indicator_code, period))
 
     def of_unit(self, unit: str) -> Mapping[tuple[str, str], int]:
         """A unit's figures by (indicator, period): working out the targets of thousands of units, each asks a hundred
-        times (grouped once per plan, on first use)."""
-        if self._by_unit is None:
-            self._by_unit = {}
-            for t in self.targets:
-                self._by_unit.setdefault(t.unit, {})[(t.indicator, t.period)] = t.value
+        times."""
         return self._by_unit.get(unit, _NO_FIGURES)
 
     def unit_codes(self) -> tuple[str, ...]:
@@ -124,7 +120,7 @@ class PlanTargets:
 
     def has(self, unit: str) -> bool:
         """True when the plan holds figures for the unit."""
-        return unit in self._units
+        return unit in self._by_unit
 
 
 def _plan_from_json(meta: dict, path: Path) -> Plan:

@@ -124,9 +124,14 @@ ONE_LINE = 14.25  # a table row of one line (Times New Roman 11 pt; 19 pixels)
 MOST_BREAKS = 1000  # Excel keeps at most 1026 manual page breaks a sheet
 
 
+def unit_height(name: str, width: float = 16) -> float:
+    """A unit's row height: one line, unless its name wraps in its column."""
+    return ONE_LINE if text_lines(name, width) == 1 else row_height(name, width)
+
+
 def unit_row(ws: Any, r: int, name: str, width: float = 16) -> None:
-    """A unit's row: one line high, unless its name wraps in its column."""
-    ws.set_row(r, ONE_LINE if text_lines(name, width) == 1 else row_height(name, width))
+    """A unit's row, as high as `unit_height`."""
+    ws.set_row(r, unit_height(name, width))
 
 
 def title_heights(title: str, subtitle: str, span: float) -> tuple[float, float]:
@@ -412,7 +417,7 @@ def write_months(doc: SummaryBook, result: Consolidation) -> None:
     last_col = len(widths) - 1
     units = len(result.units)
     label_lines = {code: text_lines(label, fixed[2]) for code, label in labels.items()}
-    name_heights = [ONE_LINE if text_lines(unit.name, fixed[1]) == 1 else row_height(unit.name, fixed[1]) for unit in result.units]
+    name_heights = [unit_height(unit.name, fixed[1]) for unit in result.units]
     heights = {code: [max(h, row_height(labels[code], fixed[2]) if label_lines[code] > 1 else 0) for h in name_heights] for code in indicators}
     sums = {code: max(ONE_LINE + 1, row_height(labels[code], fixed[2], 11, True) if label_lines[code] > 1 else 0) for code in indicators}
     fixed_points, block_points = sum(column_points(w) for w in fixed[:3]), [sum(column_points(w) for w in b) for b in blocks]

@@ -280,7 +280,7 @@ def test_json_output_refuses_nan_and_infinity_instead_of_writing_invalid_json(cy
     from workbook_tools.consolidate import Consolidation
 
     original = Consolidation.as_dict
-    monkeypatch.setattr(Consolidation, "as_dict", lambda self: {**original(self), "overflow": [1.0, float("inf")]})
+    monkeypatch.setattr(Consolidation, "as_dict", lambda self, **kw: {**original(self, **kw), "overflow": [1.0, float("inf")]})
     target = tmp_path / "national.json"
     result = _consolidate(cycle, "--out", str(tmp_path / "national.xlsx"), "--json", str(target))
     assert result.exit_code == 2
@@ -473,3 +473,23 @@ def test_the_addin_never_generates_into_the_returns_folder(cycle, tmp_path, monk
     message = addin.run(book)
     assert "trùng với thư mục báo cáo gửi về" in message
     assert _returned_hashes(cycle) == before
+
+
+def test_a_list_made_item_by_item_is_written_as_that_list_each_item_made_only_when_written(tmp_path):
+    made: list[int] = []
+
+    def unit(n: int) -> dict:
+        made.append(n)
+        return {"code": f"{n:02d}", "half": n / 2}
+
+    text = ""
+    for piece in outputs.json_pieces({"plan": "x", "units": outputs.Each(range(4), unit), "none": outputs.Each([], unit)}):
+        text += piece
+        assert len(made) == text.count('"code"')  # no item made before its turn to be written
+    assert json.loads(text) == {"plan": "x", "units": [unit(n) for n in range(4)], "none": []}
+
+    def overflowing(n: int) -> dict:
+        return {"code": str(n), "actual": float("inf") if n == 2 else 1.0}
+
+    with pytest.raises(OutputError, match=r"\$\.units\[2\]\.actual"):
+        outputs.encode_json({"units": outputs.Each(range(3), overflowing)}, tmp_path / "x.json")

@@ -242,8 +242,8 @@ class Consolidation:
                                   sum(p.actual for p in parts) if parts else None), len(parts)))
         return result
 
-    def as_dict(self) -> dict[str, Any]:
-        """The JSON written by `consolidate --json`."""
+    def as_dict(self, units: bool = True) -> dict[str, Any]:
+        """The JSON written by `consolidate --json` (without `units`, an empty list in the units' place)."""
         return {
             "plan": self.plan.id,
             "document": self.plan.document.citation(),
@@ -251,7 +251,7 @@ class Consolidation:
             "structure": self.structure,
             "round": {"start": _iso(self.round_start), "deadline": _iso(self.round_deadline)},
             "summary": {s: self.count(s) for s in (ACCEPTED, REJECTED, MISSING)},
-            "units": [u.as_dict() for u in self.units],
+            "units": [u.as_dict() for u in self.units] if units else [],
             "national": [f.as_dict() for f in self.national],
             "reporting_units": [{**f.as_dict(), "units": count, "of": len(self.units)} for f, count in self.reporting_counts()],
             "central": [f.as_dict() for f in self.central],

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from . import outputs
-from .consolidate import Consolidation
+from .consolidate import Consolidation, UnitResult
 
 CSV_HEADER = ("code", "name", "status", "indicator", "period", "target", "actual", "completion", "note")
 
@@ -16,12 +16,19 @@ def write_json(result: Consolidation, path: Path, *, force: bool = False, keep_o
                encoded: Path | None = None) -> None:
     """The same figures for scripts (docs/json.md), strict JSON, replacing only a JSON this tool wrote
     (`encoded`: the text `encode_json` made of the same result, so it is not encoded twice)."""
-    outputs.write_json(path, {} if encoded else result.as_dict(), force=force, keep_out=keep_out, encoded=encoded)
+    outputs.write_json(path, {} if encoded else json_payload(result), force=force, keep_out=keep_out, encoded=encoded)
 
 
 def encode_json(result: Consolidation, file: Path) -> None:
     """The JSON text of a result into a scratch file (made while the national workbook is written)."""
-    outputs.encode_json(result.as_dict(), file)
+    outputs.encode_json(json_payload(result), file)
+
+
+def json_payload(result: Consolidation) -> dict[str, Any]:
+    """`result.as_dict()`, each unit's dict made as it is written rather than all of them first."""
+    payload = result.as_dict(units=False)
+    payload["units"] = outputs.Each(result.units, UnitResult.as_dict)
+    return payload
 
 
 def csv_rows(result: Consolidation) -> Iterator[list[Any]]:

@@ -300,7 +300,7 @@ def _non_finite_path(value: Any, where: str = "$") -> str | None:
         return where
     if isinstance(value, dict):
         items: Any = ((f"{where}.{k}", v) for k, v in value.items())
-    elif isinstance(value, (list, tuple)):
+    elif isinstance(value, (list, tuple, Each)):
         items = ((f"{where}[{i}]", v) for i, v in enumerate(value))
     else:
         return None
@@ -338,6 +338,20 @@ def encode_json(payload: dict[str, Any], file: Path) -> None:
 _OUR_START = ("{\n  " + json.dumps(TOOL_KEY) + ": " + json.dumps(TOOL) + ",\n").encode()
 
 
+class Each:
+    """A JSON list whose items are made as they are written (`json_pieces`) and dropped after: the dicts of
+    3,300 units, held at once, were 20 MB more in the process encoding them."""
+
+    def __init__(self, items: Sequence[Any], make: Callable[[Any], Any]) -> None:
+        self.items, self.make = items, make
+
+    def __iter__(self) -> Iterator[Any]:
+        return map(self.make, self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
 def json_pieces(payload: dict[str, Any]) -> Iterator[str]:
     """Strict JSON, one top-level key a line and one list item (a unit, a figure, a problem) a line.
 
@@ -349,13 +363,14 @@ def json_pieces(payload: dict[str, Any]) -> Iterator[str]:
 
     for number, (key, value) in enumerate(payload.items()):
         yield ("{\n  " if number == 0 else ",\n  ") + encode(key) + ": "
-        if isinstance(value, list) and value:
-            yield "[\n    " + encode(value[0])
-            for item in value[1:]:
+        if isinstance(value, (list, Each)) and len(value):
+            items = iter(value)
+            yield "[\n    " + encode(next(items))
+            for item in items:
                 yield ",\n    " + encode(item)
             yield "\n  ]"
         else:
-            yield encode(value)
+            yield encode([] if isinstance(value, Each) else value)
     yield "{}\n" if not payload else "\n}\n"
 
 

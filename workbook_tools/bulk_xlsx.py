@@ -26,6 +26,7 @@ import pickle
 import shutil
 import sys
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -396,13 +397,25 @@ class _LightZip(zipfile.ZipFile):
         super().__init__(*args, **kwargs)
         self.packed = packed or {}
 
+    def writestr(self, zinfo_or_arcname: Any, data: Any, compress_type: Any = None, compresslevel: Any = None) -> None:
+        """A part made in memory (the book is `in_memory`), or its packed bytes copied as `writestr` would have
+        deflated them."""
+        name = getattr(zinfo_or_arcname, "filename", zinfo_or_arcname)
+        if name not in self.packed:
+            super().writestr(zinfo_or_arcname, data, compress_type, self.compresslevel if compresslevel is None else compresslevel)
+            return
+        zinfo = zipfile.ZipInfo(name, getattr(zinfo_or_arcname, "date_time", time.localtime(time.time())[:6]))
+        self._copy_packed(zinfo, *self.packed[name])
+
     def write(self, filename: Any, arcname: Any = None, compress_type: Any = None, compresslevel: Any = None) -> None:
         """A part from its file, or its packed bytes copied as `ZipFile.write` would have deflated them."""
         if arcname not in self.packed:
             super().write(filename, arcname, compress_type, compresslevel)
             return
-        source, part = self.packed[arcname]
-        zinfo = zipfile.ZipInfo.from_file(filename, arcname, strict_timestamps=self._strict_timestamps)
+        self._copy_packed(zipfile.ZipInfo.from_file(filename, arcname, strict_timestamps=self._strict_timestamps), *self.packed[arcname])
+
+    def _copy_packed(self, zinfo: zipfile.ZipInfo, source: IO[bytes], part: Packed) -> None:
+        """A packed part's bytes copied in under `zinfo`, with the header its deflating would have had."""
         zinfo.compress_type, zinfo._compresslevel = self.compression, self.compresslevel  # type: ignore[attr-defined]
         zinfo.flag_bits, zinfo.external_attr = 0, zinfo.external_attr or 0o600 << 16
         zinfo.file_size, zinfo.compress_size, zinfo.CRC = part.size, part.length, part.crc

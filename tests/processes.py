@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
+
+
+def interruptible() -> None:
+    """For `preexec_fn`: Ctrl-C at its default in the command started, as a terminal gives it, even when the tests
+    run where SIGINT is ignored (started in the background by a shell without job control): a Python started with
+    SIGINT ignored keeps ignoring it, and a test of Ctrl-C would wait for nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def children(pid: int) -> set[int]:

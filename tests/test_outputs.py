@@ -23,7 +23,7 @@ from workbook_tools import outputs
 from workbook_tools.cli import main
 from workbook_tools.errors import OutputError
 
-from .processes import children
+from .processes import children, interruptible
 from .workbooks import fill
 
 DATE = date(2021, 11, 10)
@@ -210,7 +210,8 @@ def test_a_stop_signal_mid_write_leaves_the_previous_file_and_exits_2(cycle, sig
     before = _sha(paths["out"])
     script = SLOW_WRITE  # the signal lands mid-write
     args = ["consolidate", str(cycle["returns"]), "--manifest", str(cycle["manifest"]), "--out", str(paths["out"])]
-    process = subprocess.Popen([sys.executable, "-c", script, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen([sys.executable, "-c", script, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=interruptible)
     assert process.stdout.readline().strip() == "writing"
     assert any(p.name.endswith(".tmp") for p in paths["out"].parent.iterdir())
     started = time.monotonic()
@@ -244,7 +245,7 @@ def test_a_stop_while_a_child_encodes_the_json_leaves_both_files_and_no_child(cy
     args = ["consolidate", str(cycle["returns"]), "--manifest", str(cycle["manifest"]),
             "--out", str(paths["out"]), "--json", str(paths["json"])]
     process = subprocess.Popen([sys.executable, "-c", script, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "TMPDIR": str(scratch)}, start_new_session=True)
+                               env={**os.environ, "TMPDIR": str(scratch)}, start_new_session=True, preexec_fn=interruptible)
     assert process.stdout.readline().strip() == "writing"
     pids = children(process.pid)
     assert [p.name for p in scratch.iterdir() if p.name.startswith("workbook-tools-")], "no child at work on the JSON"

@@ -31,7 +31,7 @@ from workbook_tools import parallel
 from workbook_tools.cli import main
 from workbook_tools.read import read_return
 
-from .processes import alive, children
+from .processes import alive, children, interruptible
 from .workbooks import fill, openpyxl_indexes
 
 UNITS = ("01", "02", "04", "06", "08", "10", "11", "12", "14")
@@ -206,7 +206,7 @@ def test_no_worker_outlives_an_interrupted_command(filled, tmp_path, how):
         for path in filled.values():
             shutil.copy(path, returns / f"{copy:03d}-{path.name}")
     command = subprocess.Popen([CLI, "check", str(returns), "--plan", "2800-2021"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, start_new_session=True)
+                               stderr=subprocess.PIPE, start_new_session=True, preexec_fn=interruptible)
     workers: set[int] = set()
     deadline = time.monotonic() + 60
     while len(workers) < 2 and command.poll() is None and time.monotonic() < deadline:

@@ -849,7 +849,7 @@ def test_a_return_written_by_another_program_reads_the_same_on_the_short_paths_a
 _FRESH = """
 import sys
 from pathlib import Path
-from workbook_tools import datafiles, deflate
+from workbook_tools import datafiles
 from workbook_tools.forms import shipped_forms
 from workbook_tools.plans import load_plan
 from workbook_tools.read import read_return

@@ -43,7 +43,7 @@ class SummaryBook:
     """An xlsxwriter workbook with the tool's styles and a few shortcuts."""
 
     def __init__(self, path: Path, document: str = "") -> None:
-        self.book = LightZipBook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False, "in_memory": True})
+        self.book = LightZipBook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
         self.styles = Styles(self.book)
         self.document = document
         self.shown: dict[tuple[str, int], list[Any]] = {}  # (sheet, row) → [column, value, column, value, …] (`write_shown`)
